@@ -1,0 +1,70 @@
+# Maillage — two commands for a newcomer: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+UV := $(VENV)/bin/uv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+CHROMIUM ?= /usr/bin/chromium
+PG_URL ?= postgres://postgres@127.0.0.1:5432/maillage_test
+
+.PHONY: install python-deps frontend-deps frontend chromium demo serve test test-sqlite test-postgres lint typecheck test-frontend test-browser bench clean
+
+install: python-deps frontend
+
+$(UV):
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 introuvable (python3.11). Installez-le puis relancez." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
+
+python-deps: $(UV)
+	$(UV) sync --locked --python $(PYTHON) --quiet
+
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "npm introuvable : installez Node.js 20+ (apt-get install nodejs npm)." >&2; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+frontend-deps: frontend/node_modules/.package-lock.json
+
+frontend: frontend-deps
+	cd frontend && npm run --silent build
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "Chromium absent : installation du paquet Debian « chromium »…"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	  [ -x "$(CHROMIUM)" ] || { echo "Impossible d'installer Chromium ($(CHROMIUM)) : lancez « apt-get install chromium » en root." >&2; exit 1; }; \
+	fi
+
+demo: install
+	$(VENV)/bin/maillage demo
+
+serve: install
+	$(VENV)/bin/maillage serve
+
+lint: python-deps
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+typecheck: python-deps frontend-deps
+	$(VENV)/bin/mypy
+	cd frontend && npx tsc --noEmit
+
+test-frontend: frontend-deps
+	cd frontend && npx vitest run
+
+test-sqlite: install chromium
+	DATABASE_URL= $(VENV)/bin/pytest -q
+
+test-postgres: install chromium
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(VENV)/bin/pytest -q -m "not browser"
+
+test: install chromium lint typecheck test-frontend test-sqlite test-postgres
+
+bench: install
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist var

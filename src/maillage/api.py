@@ -1,0 +1,81 @@
+"""The versioned JSON API (/api/v1/), one router per domain, one error shape."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from maillage.errors import ApiError
+
+api = NinjaAPI(
+    title="Maillage API",
+    version="1",
+    description="Signalements commerçants – police municipale. Erreurs : {code, message, field}.",
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _field_of(error: dict) -> str | None:
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    loc = [part for part in loc if not part.startswith("payload")] or loc
+    return ".".join(loc) or None
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return api.create_response(request, exc.payload(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    payload = {
+        "code": "invalid",
+        "message": "Données invalides : vérifiez le champ signalé.",
+        "field": _field_of(first),
+        "details": [
+            {"field": _field_of(err), "type": err.get("type"), "msg": err.get("msg")}
+            for err in exc.errors
+        ],
+    }
+    return api.create_response(request, payload, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    payload = {
+        "code": "unauthenticated",
+        "message": "Connectez-vous pour continuer.",
+        "field": None,
+    }
+    return api.create_response(request, payload, status=401)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+        exc.status_code, "error"
+    )
+    payload = {"code": code, "message": str(exc), "field": None}
+    return api.create_response(request, payload, status=exc.status_code)
+
+
+def _register_routers() -> None:
+    """Each domain owns its router; adding one here is the only wiring needed."""
+    from maillage.demo.api import router as demo_router
+    from maillage.members.api import router as members_router
+    from maillage.territory.api import router as territory_router
+    from maillage.trust.api import router as trust_router
+    from maillage.web.api import router as web_router
+
+    api.add_router("/", web_router)
+    api.add_router("/", members_router)
+    api.add_router("/territory", territory_router)
+    api.add_router("/trust", trust_router)
+    api.add_router("/demo", demo_router)
+
+
+_register_routers()

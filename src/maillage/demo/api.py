@@ -1,0 +1,5 @@
+"""JSON API of the demo domain."""
+
+from ninja import Router
+
+router = Router(tags=["demo"])

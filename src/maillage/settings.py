@@ -1,0 +1,161 @@
+"""Django settings, all from environment variables (see docs/configuration.md).
+
+MAILLAGE_ENV=production turns on every safety net and refuses unsafe values at start-up,
+so a misconfigured server never comes up half-protected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from maillage.env import envbool, envint, envlist, envsecret, envstr
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+
+MAILLAGE_ENV = envstr("MAILLAGE_ENV", "development")
+if MAILLAGE_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured("MAILLAGE_ENV doit valoir development ou production")
+PRODUCTION = MAILLAGE_ENV == "production"
+
+DATA_DIR = Path(envstr("MAILLAGE_DATA_DIR", str(PROJECT_DIR / "var")))
+DEMO_MODE = envbool("MAILLAGE_DEMO", False)
+DEBUG = envbool("MAILLAGE_DEBUG", not PRODUCTION)
+
+_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
+SECRET_KEY = envsecret("MAILLAGE_SECRET_KEY") or ("" if PRODUCTION else _DEV_SECRET)
+
+if PRODUCTION:
+    problems = []
+    if DEMO_MODE:
+        problems.append(
+            "MAILLAGE_DEMO est activé (le mode démo garde une clé racine sur le serveur)"
+        )
+    if DEBUG:
+        problems.append("MAILLAGE_DEBUG est activé")
+    if not SECRET_KEY or len(SECRET_KEY) < 50:
+        problems.append(
+            "MAILLAGE_SECRET_KEY (ou MAILLAGE_SECRET_KEY_FILE) absente ou de moins de 50 caractères"
+        )
+    if problems:
+        raise ImproperlyConfigured("Démarrage en production refusé : " + " ; ".join(problems) + ".")
+
+ALLOWED_HOSTS = envlist(
+    "MAILLAGE_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"]
+)
+CSRF_TRUSTED_ORIGINS = envlist("MAILLAGE_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "maillage.territory",
+    "maillage.members",
+    "maillage.trust",
+    "maillage.web",
+    "maillage.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "maillage.members.middleware.ActiveAccessMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "maillage.urls"
+ASGI_APPLICATION = "maillage.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+            ],
+        },
+    },
+]
+
+_DEFAULT_SQLITE = f"sqlite:///{DATA_DIR / 'maillage.sqlite3'}"
+_database_url = envstr("DATABASE_URL") or _DEFAULT_SQLITE
+DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "members.Person"
+AUTHENTICATION_BACKENDS: list[str] = []
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = envstr("MAILLAGE_TIME_ZONE", "Europe/Paris")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+FRONTEND_DIST = PROJECT_DIR / "frontend" / "dist"
+STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "maillage_session"
+SESSION_COOKIE_AGE = envint("MAILLAGE_SESSION_SECONDS", 12 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_NAME = "maillage_csrf"
+CSRF_COOKIE_HTTPONLY = False
+SESSION_COOKIE_SECURE = envbool("MAILLAGE_SECURE_COOKIES", PRODUCTION)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = envbool("MAILLAGE_SSL_REDIRECT", PRODUCTION)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+SECURE_HSTS_SECONDS = envint("MAILLAGE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# WebAuthn relying party: passkeys are bound to this domain. Browsers refuse IP addresses,
+# which is why the demo is opened on http://localhost:8000.
+WEBAUTHN_RP_ID = envstr("MAILLAGE_RP_ID", "localhost")
+WEBAUTHN_RP_NAME = envstr("MAILLAGE_RP_NAME", "Maillage")
+WEBAUTHN_ORIGINS = envlist(
+    "MAILLAGE_ORIGINS",
+    [] if PRODUCTION else ["http://localhost:8000", "http://127.0.0.1:8000"],
+)
+
+INVITATION_TTL_SECONDS = envint("MAILLAGE_INVITATION_TTL_SECONDS", 72 * 3600)
+PUBLIC_URL = envstr("MAILLAGE_PUBLIC_URL", "http://localhost:8000")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("MAILLAGE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,5 @@
+"""JSON API of the trust domain."""
+
+from ninja import Router
+
+router = Router(tags=["trust"])

@@ -1,0 +1,75 @@
+"""Public halves of the commune's trust: root key, device keys, certificates, revocations.
+
+Private keys never reach this table, except the demo root of a demo commune (and the UI
+says so): see docs/threat-model.md.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from maillage.members.models import Membership
+from maillage.territory.models import Commune
+
+
+class CommuneRoot(models.Model):
+    commune = models.OneToOneField(Commune, on_delete=models.CASCADE, related_name="root")
+    public_key = models.CharField(max_length=64, help_text="Ed25519, base64url")
+    fingerprint = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    demo_private_key = models.CharField(
+        max_length=64, blank=True, help_text="Only for demo communes."
+    )
+
+
+class DeviceStatus(models.TextChoices):
+    PENDING = "pending", "en attente"
+    ACTIVE = "active", "certifié"
+    REVOKED = "revoked", "révoqué"
+
+
+class Device(models.Model):
+    """One browser or client install, with keys it generated itself."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="devices")
+    label = models.CharField(max_length=100)
+    enc_public_key = models.CharField(max_length=64, help_text="X25519, base64url")
+    sign_public_key = models.CharField(max_length=64, unique=True, help_text="Ed25519, base64url")
+    status = models.CharField(
+        max_length=10, choices=DeviceStatus.choices, default=DeviceStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    certified_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class DeviceCertificate(models.Model):
+    """A certificate exactly as signed: canonical body bytes plus the issuer's signature."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="certificates")
+    serial = models.CharField(max_length=64, unique=True)
+    body = models.TextField(help_text="Canonical JSON, as signed")
+    signature = models.CharField(max_length=128, help_text="Ed25519, base64url")
+    issuer_fingerprint = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+
+class RevocationList(models.Model):
+    """Signed, numbered lists; a client refuses any list older than one it has seen."""
+
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="revocation_lists")
+    number = models.PositiveIntegerField()
+    body = models.TextField(help_text="Canonical JSON, as signed")
+    signature = models.CharField(max_length=128)
+    signer_fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "number"], name="revocation_unique_number")
+        ]
+        ordering = ["-number"]
