@@ -1,0 +1,33 @@
+"""`maillage serve`: the ASGI application under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Sert Maillage (ASGI, uvicorn)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=1)
+        parser.add_argument(
+            "--migrate", action="store_true", help="Applique les migrations avant de démarrer."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["migrate"]:
+            call_command("migrate", interactive=False, verbosity=0)
+        uvicorn.run(
+            "maillage.asgi:application",
+            host=options["host"],
+            port=options["port"],
+            workers=options["workers"],
+            proxy_headers=True,
+            log_level="info",
+        )
