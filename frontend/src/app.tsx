@@ -1,8 +1,173 @@
-export function App() {
+/** The shell: skip link, demo banner, header with navigation and language, the routed page. */
+
+import { useEffect, useRef } from "preact/hooks";
+import { LiveStatus } from "./components/ui";
+import { setLang, t, useLang } from "./i18n";
+import { useMeta } from "./meta";
+import { CoordinationPage } from "./pages/coordination";
+import { DemoPage } from "./pages/demo";
+import { EnrolPage } from "./pages/enrol";
+import { HomePage } from "./pages/home";
+import { NotFoundPage } from "./pages/not-found";
+import { SignInPage } from "./pages/signin";
+import { Link, navigate, useRoute } from "./router";
+import { clearNotice, loadSession, logout, useSession } from "./session";
+
+function DemoBanner() {
   return (
-    <main>
-      <h1>Maillage</h1>
-      <p>Le réseau d'alerte des commerçants et de la police municipale.</p>
-    </main>
+    <div class="demo-banner" role="note" aria-label={t("demo.bannerLabel")}>
+      <p>
+        <strong>{t("demo.bannerTitle")}</strong> {t("demo.bannerText")}
+      </p>
+    </div>
+  );
+}
+
+function LanguageSwitch() {
+  const lang = useLang();
+  const other = lang === "fr" ? "en" : "fr";
+  return (
+    <button
+      type="button"
+      class="lang-switch"
+      lang={other}
+      onClick={() => setLang(other)}
+      aria-label={t("lang.switchLabel")}
+    >
+      {t("lang.switch")}
+    </button>
+  );
+}
+
+function Page({ path }: { path: string }) {
+  switch (path) {
+    case "/":
+      return <HomePage />;
+    case "/rejoindre":
+      return <EnrolPage />;
+    case "/connexion":
+      return <SignInPage />;
+    case "/coordination":
+      return <CoordinationPage />;
+    case "/demo":
+      return <DemoPage />;
+    default:
+      return <NotFoundPage />;
+  }
+}
+
+export function App() {
+  useLang();
+  const path = useRoute();
+  const meta = useMeta();
+  const { session, notice } = useSession();
+  const main = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+
+  useEffect(() => {
+    void loadSession().catch(() => undefined);
+  }, []);
+
+  // On each client-side navigation, move focus to the new page's heading (WCAG 2.4.3).
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    const heading = main.current?.querySelector<HTMLElement>("h1");
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    } else {
+      main.current?.focus();
+    }
+  }, [path]);
+
+  const signedIn = !!session?.authenticated;
+  const isCoordinator =
+    session?.membership?.role === "coordinateur" && session.membership.status === "active";
+  const demo = !!meta?.demo_mode;
+  const current = (href: string) => (path === href ? "page" : undefined);
+
+  return (
+    <>
+      <a class="skip-link" href="#contenu">
+        {t("nav.skip")}
+      </a>
+      {demo ? <DemoBanner /> : null}
+      <header class="site-header">
+        <div class="header-inner">
+          <Link href="/" class="brand">
+            <span aria-hidden="true" class="brand-mark">
+              ◆
+            </span>{" "}
+            Maillage
+          </Link>
+          <nav aria-label={t("nav.label")}>
+            <ul class="nav-list">
+              <li>
+                <Link href="/" aria-current={current("/")}>
+                  {t("nav.home")}
+                </Link>
+              </li>
+              {isCoordinator ? (
+                <li>
+                  <Link href="/coordination" aria-current={current("/coordination")}>
+                    {t("nav.coordination")}
+                  </Link>
+                </li>
+              ) : null}
+              {demo ? (
+                <li>
+                  <Link href="/demo" aria-current={current("/demo")}>
+                    {t("nav.demo")}
+                  </Link>
+                </li>
+              ) : null}
+              {signedIn ? (
+                <li>
+                  <button
+                    type="button"
+                    class="link-button"
+                    onClick={() => void logout().finally(() => navigate("/"))}
+                  >
+                    {t("nav.logout")}
+                  </button>
+                </li>
+              ) : (
+                <li>
+                  <Link href="/connexion" aria-current={current("/connexion")}>
+                    {t("nav.signin")}
+                  </Link>
+                </li>
+              )}
+            </ul>
+          </nav>
+          <LanguageSwitch />
+        </div>
+      </header>
+      <main id="contenu" ref={main} tabIndex={-1}>
+        {notice ? (
+          <div class="notice" role="alert">
+            <p>{notice}</p>
+            <button type="button" class="button button-secondary" onClick={clearNotice}>
+              {t("common.dismiss")}
+            </button>
+          </div>
+        ) : (
+          <LiveStatus message={null} />
+        )}
+        <Page path={path} />
+      </main>
+      <footer class="site-footer">
+        <p class="emergency">
+          <strong>{t("footer.emergency")}</strong>{" "}
+          <a href="tel:17" class="tel">
+            {t("footer.call17")}
+          </a>
+        </p>
+        <p>{t("footer.complement")}</p>
+      </footer>
+    </>
   );
 }

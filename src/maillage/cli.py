@@ -1,7 +1,8 @@
 """The `maillage` command: Django's management commands under the product's name.
 
 `maillage serve`, `maillage demo`, `maillage commune create …`, `maillage import-shops FILE.csv`
-are management commands of the domain apps; this wrapper only picks the settings module.
+are management commands of the domain apps; this wrapper picks the settings module, maps
+dashed names to the modules' underscores, and turns demo mode on for `maillage demo`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = list(argv if argv is not None else sys.argv[1:])
+    if args and not args[0].startswith("-"):
+        args[0] = args[0].replace("-", "_")
+    if args and args[0] == "demo":
+        os.environ["MAILLAGE_DEMO"] = "true"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["maillage", *(argv if argv is not None else sys.argv[1:])])
+    execute_from_command_line(["maillage", *args])
 
 
 if __name__ == "__main__":

@@ -89,8 +89,11 @@ TEMPLATES = [
     },
 ]
 
-_DEFAULT_SQLITE = f"sqlite:///{DATA_DIR / 'maillage.sqlite3'}"
+# The demo gets its own file so it never mixes with a real commune's data.
+_DEFAULT_SQLITE = f"sqlite:///{DATA_DIR / ('demo.sqlite3' if DEMO_MODE else 'maillage.sqlite3')}"
 _database_url = envstr("DATABASE_URL") or _DEFAULT_SQLITE
+if _database_url == _DEFAULT_SQLITE:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -147,6 +150,8 @@ WEBAUTHN_ORIGINS = envlist(
     "MAILLAGE_ORIGINS",
     [] if PRODUCTION else ["http://localhost:8000", "http://127.0.0.1:8000"],
 )
+# Outside production, also accept http://localhost:<any port> (test live servers, Vite).
+WEBAUTHN_ALLOW_LOCALHOST_ANY_PORT = envbool("MAILLAGE_WEBAUTHN_ANY_LOCALHOST_PORT", not PRODUCTION)
 
 INVITATION_TTL_SECONDS = envint("MAILLAGE_INVITATION_TTL_SECONDS", 72 * 3600)
 PUBLIC_URL = envstr("MAILLAGE_PUBLIC_URL", "http://localhost:8000")

@@ -123,6 +123,8 @@ class CharterVersion(models.Model):
 
 
 class CharterAcceptance(models.Model):
+    """Proof of which exact charter text a member accepted, and when."""
+
     membership = models.ForeignKey(
         Membership, on_delete=models.CASCADE, related_name="charter_acceptances"
     )
@@ -140,3 +142,20 @@ class Passkey(models.Model):
     transports = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+
+class MemberSession(models.Model):
+    """Which server-side session belongs to which membership and device.
+
+    Suspension and revocation delete these sessions outright, so access ends even for a
+    channel that never passes through the middleware again (e.g. an open event stream
+    that re-checks its session). The record stays as a tombstone (`ended_at`) so the
+    browser's next call can still be told why (401 `access_revoked`). The device is kept
+    as a plain id: trust depends on members, not the other way round.
+    """
+
+    session_key = models.CharField(max_length=40, unique=True)
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="sessions")
+    device_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)

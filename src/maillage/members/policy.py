@@ -12,6 +12,7 @@ from typing import Protocol
 
 from maillage.errors import Forbidden, NotFound
 from maillage.members.models import Membership, MembershipStatus, Role
+from maillage.territory.models import Commune
 
 
 class Action(enum.StrEnum):
@@ -22,7 +23,12 @@ class Action(enum.StrEnum):
     VIEW_MEMBERS = "members.view"
     MANAGE_MEMBER = "members.manage"
     CERTIFY_DEVICE = "trust.certify_device"
+    MANAGE_DEVICE = "trust.manage_device"
     VIEW_DIRECTORY = "trust.view_directory"
+    VIEW_ROOT = "trust.view_root"
+    REGISTER_DEVICE = "members.register_device"
+    VIEW_CHARTER = "members.view_charter"
+    PUBLISH_CHARTER = "members.publish_charter"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -39,8 +45,19 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_MEMBERS: frozenset({Role.COORDINATOR, Role.REFERENT, Role.DPO}),
     Action.MANAGE_MEMBER: frozenset({Role.COORDINATOR}),
     Action.CERTIFY_DEVICE: frozenset({Role.COORDINATOR}),
+    Action.MANAGE_DEVICE: frozenset({Role.COORDINATOR}),
+    # The key directory serves those who encrypt or verify content; the prefecture's
+    # observers only ever see aggregates.
     Action.VIEW_DIRECTORY: _ALL_ROLES - {Role.OBSERVER},
+    Action.VIEW_ROOT: _ALL_ROLES,
+    Action.REGISTER_DEVICE: _ALL_ROLES,
+    Action.VIEW_CHARTER: _ALL_ROLES,
+    Action.PUBLISH_CHARTER: frozenset({Role.COORDINATOR}),
 }
+
+# What a member waiting for the mairie's approval may already do: read the root key to
+# pin it, read the charter they accepted, and register the browser they are on.
+PENDING_ACTIONS = frozenset({Action.VIEW_ROOT, Action.REGISTER_DEVICE, Action.VIEW_CHARTER})
 
 SHOP_BOUND_ACTIONS = frozenset({Action.VIEW_SHOP})
 
@@ -50,27 +67,39 @@ class CommuneScoped(Protocol):
 
 
 def may(actor: Membership | None, action: Action, target: object | None = None) -> bool:
-    if actor is None or actor.status != MembershipStatus.ACTIVE:
+    if actor is None:
+        return False
+    if actor.status != MembershipStatus.ACTIVE and not (
+        actor.status == MembershipStatus.PENDING and action in PENDING_ACTIONS
+    ):
         return False
     if Role(actor.role) not in RULES[action]:
         return False
     if target is None:
         return True
-    if getattr(target, "commune_id", None) != actor.commune_id:
+    if _commune_of(target) != actor.commune_id:
         return False
     if action in SHOP_BOUND_ACTIONS and actor.role == Role.MERCHANT:
         return getattr(target, "pk", None) == actor.shop_id
     return True
 
 
+def permissions(actor: Membership | None) -> list[str]:
+    """Every action the actor may take in their own commune, for the UI's menus only."""
+    return sorted(action.value for action in Action if may(actor, action))
+
+
 def require(actor: Membership | None, action: Action, target: object | None = None) -> None:
     """Raise a structured refusal; objects of another commune look absent, not forbidden."""
     if may(actor, action, target):
         return
-    if (
-        target is not None
-        and actor is not None
-        and getattr(target, "commune_id", None) != actor.commune_id
-    ):
+    if target is not None and actor is not None and _commune_of(target) != actor.commune_id:
         raise NotFound()
     raise Forbidden()
+
+
+def _commune_of(target: object) -> int | None:
+    """The commune a target belongs to; a Commune belongs to itself."""
+    if isinstance(target, Commune):
+        return target.pk
+    return getattr(target, "commune_id", None)

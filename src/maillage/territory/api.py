@@ -1,5 +1,230 @@
-"""JSON API of the territory domain."""
+"""JSON API of the territory domain (/api/v1/territory): sectors, shops, CSV import.
 
-from ninja import Router
+Every query starts from the signed-in membership's commune, and every endpoint asks the
+access policy; a shop of another commune is answered 404, as if it did not exist.
+"""
 
-router = Router(tags=["territory"])
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from maillage.errors import NotFound, Unauthenticated
+from maillage.members.auth import member_auth
+from maillage.members.models import Membership, Role
+from maillage.members.policy import Action, require
+from maillage.territory import actions
+from maillage.territory.models import Sector, Shop
+
+router = Router(tags=["territory"], auth=member_auth)
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class SectorOut(Schema):
+    id: int
+    name: str
+    slug: str
+    geojson: dict[str, Any] | None
+    shop_count: int
+
+
+class SectorRef(Schema):
+    id: int
+    name: str
+    slug: str
+
+
+class ShopOut(Schema):
+    id: uuid.UUID
+    enseigne: str
+    raison_sociale: str
+    siret: str
+    address: str
+    latitude: float
+    longitude: float
+    sector: SectorRef
+    activity: str
+
+
+class ShopIn(Schema):
+    """Fields default to empty so missing values get the domain's French messages."""
+
+    enseigne: str = ""
+    raison_sociale: str = ""
+    siret: str = ""
+    address: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    sector: int | str | None = None
+    activity: str = ""
+
+
+class ImportOut(Schema):
+    created: int
+    message: str
+
+
+class ImportErrorOut(Schema):
+    line: int | None
+    field: str | None
+    message: str
+
+
+class ImportRejectedOut(Schema):
+    code: str
+    message: str
+    field: str | None
+    errors: list[ImportErrorOut]
+
+
+def _actor(request: HttpRequest) -> Membership:
+    """The active membership member_auth attached; the policy refuses anything else."""
+    actor = getattr(request, "auth", None)
+    if not isinstance(actor, Membership):
+        raise Unauthenticated()
+    return actor
+
+
+def _sector_ref(sector: Sector) -> dict[str, Any]:
+    return {"id": sector.pk, "name": sector.name, "slug": sector.slug}
+
+
+def _shop_out(shop: Shop) -> dict[str, Any]:
+    return {
+        "id": shop.public_id,
+        "enseigne": shop.enseigne,
+        "raison_sociale": shop.raison_sociale,
+        "siret": shop.siret,
+        "address": shop.address,
+        "latitude": float(shop.latitude),
+        "longitude": float(shop.longitude),
+        "sector": _sector_ref(shop.sector),
+        "activity": shop.activity,
+    }
+
+
+def _sector_lookup(commune_id: int, value: int | str) -> Q:
+    text = str(value).strip()
+    if isinstance(value, int) or text.isdigit():
+        return Q(commune_id=commune_id, pk=int(text))
+    return Q(commune_id=commune_id, slug=text)
+
+
+def _visible_shops(actor: Membership) -> QuerySet[Shop]:
+    shops = Shop.objects.filter(commune_id=actor.commune_id, is_active=True)
+    if actor.role == Role.MERCHANT:
+        shops = shops.filter(pk=actor.shop_id) if actor.shop_id else shops.none()
+    return shops.select_related("sector")
+
+
+@router.get("/sectors", response=list[SectorOut], summary="Secteurs de la commune")
+def list_sectors(request: HttpRequest) -> list[dict[str, Any]]:
+    actor = _actor(request)
+    require(actor, Action.VIEW_TERRITORY)
+    sectors = Sector.objects.filter(commune_id=actor.commune_id).annotate(
+        shop_count=Count("shops", filter=Q(shops__is_active=True))
+    )
+    return [
+        {
+            "id": sector.pk,
+            "name": sector.name,
+            "slug": sector.slug,
+            "geojson": sector.geojson,
+            "shop_count": sector.shop_count,
+        }
+        for sector in sectors
+    ]
+
+
+@router.get("/shops", response=list[ShopOut], summary="Commerces (un commerçant : le sien)")
+def list_shops(request: HttpRequest, sector: str | None = None) -> list[dict[str, Any]]:
+    actor = _actor(request)
+    require(actor, Action.VIEW_SHOP)
+    shops = _visible_shops(actor)
+    if sector:
+        sectors = Sector.objects.filter(_sector_lookup(actor.commune_id, sector))
+        shops = shops.filter(sector__in=sectors)
+    return [_shop_out(shop) for shop in shops]
+
+
+@router.get(
+    "/shops/{public_id}",
+    response={200: ShopOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Un commerce",
+)
+def get_shop(request: HttpRequest, public_id: uuid.UUID) -> dict[str, Any]:
+    actor = _actor(request)
+    require(actor, Action.VIEW_SHOP)
+    shop = (
+        Shop.objects.filter(commune_id=actor.commune_id, public_id=public_id)
+        .select_related("sector")
+        .first()
+    )
+    if shop is None:
+        raise NotFound("Commerce introuvable.")
+    require(actor, Action.VIEW_SHOP, shop)
+    return _shop_out(shop)
+
+
+@router.post(
+    "/shops",
+    response={201: ShopOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Enregistrer un commerce (coordinateur)",
+)
+def create_shop(request: HttpRequest, payload: ShopIn) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    require(actor, Action.MANAGE_TERRITORY)
+    if payload.sector is None or payload.sector == "":
+        raise actions.invalid("sector", "Secteur manquant.", "required")
+    sector = Sector.objects.filter(_sector_lookup(actor.commune_id, payload.sector)).first()
+    if sector is None:
+        raise actions.invalid("sector", "Secteur inconnu dans cette commune.", "unknown")
+    shop = actions.create_shop(
+        actor.commune,
+        sector=sector,
+        enseigne=payload.enseigne,
+        raison_sociale=payload.raison_sociale,
+        siret=payload.siret,
+        address=payload.address,
+        latitude=payload.latitude if payload.latitude is not None else "",
+        longitude=payload.longitude if payload.longitude is not None else "",
+        activity=payload.activity,
+    )
+    return Status(201, _shop_out(shop))
+
+
+@router.post(
+    "/import",
+    response={201: ImportOut, 403: ErrorOut, 422: ImportRejectedOut},
+    summary="Importer la liste CSV des commerces (tout ou rien, coordinateur)",
+)
+def import_csv(request: HttpRequest, file: UploadedFile = File(...)) -> Status[dict[str, Any]]:  # noqa: B008
+    actor = _actor(request)
+    require(actor, Action.MANAGE_TERRITORY)
+    if file.size is not None and file.size > MAX_IMPORT_BYTES:
+        raise actions.invalid("file", "Le fichier dépasse 2 Mo.", "file_too_large")
+    result = actions.import_shops(actor.commune, file.read())
+    if not result.ok:
+        return Status(
+            422,
+            {
+                "code": "import_rejected",
+                "message": result.summary,
+                "field": "file",
+                "errors": [error.as_dict() for error in result.errors],
+            },
+        )
+    return Status(201, {"created": result.created, "message": result.summary})

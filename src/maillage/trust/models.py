@@ -27,6 +27,7 @@ class CommuneRoot(models.Model):
 class DeviceStatus(models.TextChoices):
     PENDING = "pending", "en attente"
     ACTIVE = "active", "certifié"
+    SUSPENDED = "suspended", "suspendu"
     REVOKED = "revoked", "révoqué"
 
 
@@ -38,6 +39,9 @@ class Device(models.Model):
     label = models.CharField(max_length=100)
     enc_public_key = models.CharField(max_length=64, help_text="X25519, base64url")
     sign_public_key = models.CharField(max_length=64, unique=True, help_text="Ed25519, base64url")
+    sign_key_fingerprint = models.CharField(
+        max_length=64, unique=True, help_text="What certificates name as their issuer"
+    )
     status = models.CharField(
         max_length=10, choices=DeviceStatus.choices, default=DeviceStatus.PENDING
     )
@@ -54,8 +58,31 @@ class DeviceCertificate(models.Model):
     body = models.TextField(help_text="Canonical JSON, as signed")
     signature = models.CharField(max_length=128, help_text="Ed25519, base64url")
     issuer_fingerprint = models.CharField(max_length=64)
+    issuer_certificate = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The issuing device's certificate; empty when the root signed",
+    )
+    may_certify = models.BooleanField(default=False)
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The approving coordinator; empty when certified with the root (CLI, demo)",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
 
 
 class RevocationList(models.Model):
@@ -66,6 +93,17 @@ class RevocationList(models.Model):
     body = models.TextField(help_text="Canonical JSON, as signed")
     signature = models.CharField(max_length=128)
     signer_fingerprint = models.CharField(max_length=64)
+    signer_certificate = models.ForeignKey(
+        DeviceCertificate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The signing device's certificate; empty when the root signed",
+    )
+    created_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

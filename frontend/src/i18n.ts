@@ -1,0 +1,710 @@
+/**
+ * The app's own catalogue: French first (the default, whatever the browser says), English
+ * available; the choice is kept in localStorage. Every user-facing string goes through t().
+ * `en` is typed against `fr`, so a missing English sentence does not compile; the Vitest
+ * suite also checks placeholders match.
+ */
+
+import { useEffect, useState } from "preact/hooks";
+
+export type Lang = "fr" | "en";
+export const LANGS: readonly Lang[] = ["fr", "en"];
+export const DEFAULT_LANG: Lang = "fr";
+export const LANG_STORAGE_KEY = "maillage.lang";
+
+export const fr = {
+  // Shell
+  "nav.skip": "Aller au contenu",
+  "nav.label": "Navigation principale",
+  "nav.home": "Accueil",
+  "nav.coordination": "Coordination",
+  "nav.demo": "Démo",
+  "nav.signin": "Se connecter",
+  "nav.logout": "Se déconnecter",
+  "lang.switch": "English",
+  "lang.switchLabel": "Switch to English",
+  "footer.emergency": "Agression en cours ?",
+  "footer.call17": "Appelez le 17",
+  "footer.complement":
+    "Maillage complète les numéros d'urgence, il ne les remplace jamais. Le contenu des signalements est chiffré sur votre appareil.",
+  "common.loading": "Chargement…",
+  "common.cancel": "Annuler",
+  "common.dismiss": "Fermer ce message",
+  "common.errorPrefix": "Erreur :",
+  "common.copied": "Lien copié dans le presse-papiers.",
+  "common.copyFailed": "Copie impossible : sélectionnez le lien et copiez-le à la main.",
+
+  // Session
+  "session.ended":
+    "Votre session a pris fin. Si la mairie a suspendu ou révoqué votre accès, contactez-la ; sinon, reconnectez-vous.",
+  "session.loggedOut": "Vous êtes déconnecté(e).",
+
+  // Demo
+  "demo.bannerLabel": "Mode démonstration",
+  "demo.bannerTitle": "Mode démonstration.",
+  "demo.bannerText":
+    "Données fictives. Le serveur détient la clé racine de démonstration : ce ne serait jamais le cas dans une vraie commune.",
+  "demo.title": "Se connecter en tant que…",
+  "demo.lead":
+    "Choisissez un membre de la commune de démonstration. Ce navigateur reçoit de nouvelles clés d'appareil, certifiées par la clé racine de démonstration.",
+  "demo.rootWarningTitle": "Attention :",
+  "demo.rootWarning":
+    "en mode démonstration, le serveur garde la clé racine de la commune et certifie n'importe quel appareil. Dans une vraie commune, cette clé ne quitte jamais la mairie.",
+  "demo.none": "Aucun membre de démonstration.",
+  "demo.off": "Cette page n'existe qu'en mode démonstration.",
+  "demo.signInAs": "Se connecter en tant que {name}",
+  "demo.signingIn": "Connexion en tant que {name}…",
+  "demo.deviceLabel": "Navigateur de démonstration",
+
+  // Home
+  "home.welcomeTitle": "Bienvenue sur Maillage",
+  "home.welcomeLead":
+    "Le réseau d'alerte des commerçants et de la police municipale : signaler un incident en quelques secondes, prévenir les commerces voisins.",
+  "home.signinPasskey": "Se connecter avec une clé d'accès (passkey)",
+  "home.invitedTitle": "Vous avez reçu une invitation ?",
+  "home.invitedText":
+    "Ouvrez le lien ou scannez le QR code remis par la mairie sur l'appareil que vous utiliserez au comptoir. L'inscription prend une minute.",
+  "home.demoLink": "Essayer la démonstration",
+  "home.pendingTitle": "Inscription en attente",
+  "home.pendingText": "Votre inscription est en attente de validation par la mairie.",
+  "home.pendingCommune":
+    "Un coordinateur de {commune} va vérifier votre appareil. Vous pourrez ensuite utiliser Maillage.",
+  "home.refresh": "Vérifier à nouveau",
+  "home.suspendedTitle": "Accès suspendu",
+  "home.suspendedText":
+    "La mairie a suspendu votre accès. Contactez votre coordinateur pour le rétablir.",
+  "home.revokedTitle": "Accès révoqué",
+  "home.revokedText": "La mairie a révoqué votre accès à Maillage.",
+  "home.shopEyebrow": "Votre commerce",
+  "home.shopTitle": "Votre commerce",
+  "home.sector": "Secteur",
+  "home.address": "Adresse",
+  "home.commune": "Commune",
+  "home.signedInAs": "Connecté(e) en tant que",
+  "home.emergencyTitle": "Agression en cours ?",
+  "home.emergencyText": "Appelez immédiatement le 17 : Maillage ne remplace pas les secours.",
+  "home.call17": "Appeler le 17",
+  "home.alertsTitle": "Alertes",
+  "home.alertsSoon":
+    "Les alertes arrivent dans une prochaine version : vous pourrez signaler un incident à la police municipale et prévenir les commerces de votre secteur.",
+  "home.hello": "Bonjour {name}",
+  "home.coordinatorTitle": "Espace coordination",
+  "home.coordinatorLead":
+    "Vous coordonnez Maillage pour {commune} : inscriptions, appareils et membres.",
+  "home.openCoordination": "Ouvrir la coordination",
+  "home.roleSoon":
+    "Vous êtes {role} à {commune}. Votre espace arrive dans une prochaine version.",
+
+  // Devices
+  "device.newTitle": "Nouvel appareil",
+  "device.pendingTitle": "Appareil en attente",
+  "device.pendingText":
+    "Cet appareil attend sa certification par la mairie. Vous pourrez l'utiliser dès qu'un coordinateur l'aura approuvé.",
+  "device.fingerprintTitle": "Empreinte de cet appareil",
+  "device.fingerprintHelp":
+    "Le coordinateur voit la même empreinte avant d'approuver : comparez-la de vive voix.",
+  "device.fingerprintAria": "Empreinte : {value}",
+  "device.registerTitle": "Enregistrer ce navigateur",
+  "device.registerText":
+    "Votre clé d'accès est reconnue, mais ce navigateur n'a pas encore de clés d'appareil. Il en crée maintenant ; la mairie devra l'approuver.",
+  "device.registerButton": "Enregistrer ce navigateur comme nouvel appareil",
+  "device.labelField": "Nom de cet appareil",
+  "device.labelHint": "Pour le reconnaître dans la liste, par exemple « Téléphone du comptoir ».",
+  "device.labelRequired": "Donnez un nom à cet appareil.",
+  "device.generating": "Création des clés de cet appareil…",
+  "device.sending": "Envoi des clés publiques à la mairie…",
+  "device.registered": "Appareil enregistré : il attend l'approbation de la mairie.",
+  "device.storageUnavailable":
+    "Ce navigateur ne peut pas conserver les clés de l'appareil (stockage désactivé ou navigation privée).",
+  "device.storageBlocked": "Fermez les autres onglets de Maillage puis réessayez.",
+  "device.kindPhone": "Téléphone",
+  "device.kindComputer": "Ordinateur",
+  "device.defaultLabel": "{kind} – {browser}",
+
+  // Passkeys
+  "passkey.cancelled":
+    "La création de la clé d'accès a été annulée. Rien n'est perdu : réessayez quand vous voulez.",
+  "passkey.signinCancelled": "Connexion annulée. Réessayez quand vous voulez.",
+  "passkey.unsupported":
+    "Ce navigateur ne gère pas les clés d'accès (passkeys). Utilisez un navigateur récent (Chrome, Edge, Safari, Firefox) sur un appareil verrouillé par code ou empreinte.",
+  "passkey.alreadyRegistered": "Une clé d'accès existe déjà pour ce compte sur cet appareil.",
+  "passkey.failed": "La clé d'accès n'a pas pu être utilisée. Réessayez.",
+
+  // Enrolment
+  "enrol.title": "Rejoindre Maillage",
+  "enrol.badLink": "Ce lien d'invitation est incomplet ou abîmé.",
+  "enrol.badLinkHelp":
+    "Ouvrez le lien exactement tel que la mairie vous l'a transmis, ou scannez à nouveau le QR code.",
+  "enrol.askNewLink": "Demandez un nouveau lien d'invitation à votre mairie.",
+  "enrol.alreadyEnrolled":
+    "Vous êtes déjà inscrit(e) et connecté(e) sur cet appareil : votre invitation a servi.",
+  "enrol.rootMismatch":
+    "La clé de la commune annoncée par le serveur ne correspond pas à celle de votre lien. Par sécurité, l'inscription est bloquée : prévenez la mairie.",
+  "enrol.invitedBy": "La mairie de {commune} vous invite à rejoindre le réseau.",
+  "enrol.name": "Nom",
+  "enrol.commune": "Commune",
+  "enrol.role": "Rôle",
+  "enrol.shop": "Commerce",
+  "enrol.charterTitle": "Charte d'utilisation (version {version})",
+  "enrol.accept": "J'ai lu la charte d'utilisation et je l'accepte",
+  "enrol.mustAccept": "Cochez la case pour accepter la charte avant de continuer.",
+  "enrol.passkeyExplain":
+    "Votre appareil va créer une clé d'accès (passkey), protégée par son code ou votre empreinte : pas de mot de passe à retenir.",
+  "enrol.submit": "Accepter et créer ma clé d'accès",
+  "enrol.stepKeys": "Création des clés de chiffrement de cet appareil…",
+  "enrol.stepOptions": "Préparation de la clé d'accès…",
+  "enrol.stepPasskey": "Confirmez la création de la clé d'accès sur votre appareil…",
+  "enrol.stepComplete": "Envoi de votre inscription…",
+  "enrol.failed": "L'inscription n'a pas abouti. Réessayez.",
+  "enrol.doneTitle": "Inscription enregistrée",
+  "enrol.doneText":
+    "La mairie va vérifier votre appareil. Vous recevrez l'accès dès qu'un coordinateur l'aura approuvé.",
+  "enrol.goHome": "Aller à l'accueil",
+
+  // Sign in
+  "signin.title": "Connexion",
+  "signin.lead":
+    "Connectez-vous avec la clé d'accès créée lors de votre inscription : votre appareil vous demandera son code ou votre empreinte.",
+  "signin.button": "Se connecter avec ma clé d'accès",
+  "signin.stepOptions": "Préparation de la connexion…",
+  "signin.stepPasskey": "Confirmez avec votre clé d'accès…",
+  "signin.stepVerify": "Vérification…",
+  "signin.noDevice":
+    "Vous êtes connecté(e), mais ce navigateur n'est pas encore un appareil enregistré.",
+  "signin.already": "Vous êtes connecté(e) en tant que {name}.",
+  "signin.noPasskeyTitle": "Pas encore de clé d'accès ?",
+  "signin.noPasskeyText":
+    "L'inscription se fait uniquement sur invitation de la mairie : demandez un lien à votre coordinateur.",
+
+  // Coordination
+  "coord.title": "Coordination",
+  "coord.forbidden": "Cette page est réservée aux coordinateurs de la mairie.",
+  "coord.trustTitle": "Confiance de cet appareil",
+  "coord.trustOk":
+    "Votre appareil est certifié : sa chaîne de certificats remonte à la clé racine de la commune.",
+  "coord.revocationNumber": "Liste de révocation vérifiée : n° {number}.",
+  "coord.ownFingerprint": "Empreinte de votre appareil :",
+  "coord.refresh": "Actualiser les listes",
+  "coord.refreshed": "Listes à jour.",
+  "coord.rootFromServer":
+    "Cet appareil n'a pas reçu l'empreinte de la clé racine par un lien d'invitation mais du serveur. Vérifiez qu'elle correspond à celle que conserve la mairie :",
+  "coord.inviteTitle": "Inviter une personne",
+  "coord.role": "Rôle",
+  "coord.shop": "Commerce",
+  "coord.chooseShop": "Choisissez un commerce",
+  "coord.name": "Nom et prénom",
+  "coord.email": "Adresse e-mail (facultatif)",
+  "coord.emailHint": "Seulement pour retrouver la personne ; aucun message n'est envoyé.",
+  "coord.nameRequired": "Indiquez le nom de la personne invitée.",
+  "coord.shopRequired": "Choisissez le commerce de ce commerçant.",
+  "coord.emailInvalid": "Cette adresse e-mail n'est pas valide.",
+  "coord.inviteSubmit": "Créer le lien d'invitation",
+  "coord.inviteReady": "Lien d'invitation prêt",
+  "coord.inviteHelp":
+    "Faites scanner ce QR code en personne, ou transmettez le lien par un canal sûr. Il ne sert qu'une fois.",
+  "coord.qrAlt": "QR code du lien d'invitation",
+  "coord.link": "Lien d'invitation",
+  "coord.copyLink": "Copier le lien",
+  "coord.expires": "expire le {date}",
+  "coord.invitationsTitle": "Invitations en cours",
+  "coord.noInvitations": "Aucune invitation en cours.",
+  "coord.cancelInvitation": "Annuler l'invitation",
+  "coord.cancelInvitationFor": "Annuler l'invitation de {name}",
+  "coord.invitationCancelled": "Invitation de {name} annulée.",
+  "coord.pendingTitle": "Appareils en attente",
+  "coord.pendingHelp":
+    "Approuver signe le certificat de l'appareil avec la clé de votre appareil. Comparez l'empreinte avec celle affichée chez la personne.",
+  "coord.noPending": "Aucun appareil en attente.",
+  "coord.deviceFingerprint": "Empreinte :",
+  "coord.approve": "Approuver",
+  "coord.approveFor": "Approuver l'appareil de {name}",
+  "coord.approving": "Signature…",
+  "coord.checkingChain": "Vérification de la chaîne de confiance de votre appareil…",
+  "coord.signing": "Signature du certificat de {name} sur votre appareil…",
+  "coord.approved": "Appareil de {name} approuvé et certifié.",
+  "coord.rootOnly":
+    "Appareil de coordinateur : seule la clé racine de la mairie peut le certifier (« maillage root certify »).",
+  "coord.membersTitle": "Membres",
+  "coord.noMembers": "Aucun membre.",
+  "coord.deviceCount": "appareils : {count}",
+  "coord.you": "(vous)",
+  "coord.suspend": "Suspendre",
+  "coord.reinstate": "Réactiver",
+  "coord.revoke": "Révoquer",
+  "coord.suspendFor": "Suspendre {name}",
+  "coord.reinstateFor": "Réactiver {name}",
+  "coord.revokeFor": "Révoquer {name}",
+  "coord.working": "Traitement en cours…",
+  "coord.suspended": "{name} est suspendu(e).",
+  "coord.reinstated": "{name} est réactivé(e).",
+  "coord.revoked": "{name} est révoqué(e).",
+  "coord.confirmCancelTitle": "Annuler l'invitation ?",
+  "coord.confirmCancelText": "Le lien envoyé à {name} ne fonctionnera plus.",
+  "coord.confirmSuspendTitle": "Suspendre ce membre ?",
+  "coord.confirmSuspendText":
+    "{name} perd l'accès immédiatement et ses appareils sont ajoutés à la liste de révocation signée par votre appareil.",
+  "coord.confirmReinstateTitle": "Réactiver ce membre ?",
+  "coord.confirmReinstateText": "{name} retrouvera l'accès à Maillage.",
+  "coord.confirmRevokeTitle": "Révoquer ce membre ?",
+  "coord.confirmRevokeText":
+    "{name} perd l'accès définitivement et ses appareils sont révoqués par une liste signée par votre appareil. Cette action est irréversible.",
+  "certify.noDevice": "Ce navigateur n'a pas de clés d'appareil : il ne peut rien signer.",
+  "certify.noRoot":
+    "Aucune empreinte de la clé racine n'est enregistrée sur cet appareil : impossible de vérifier la chaîne de confiance.",
+  "certify.notCertified":
+    "Votre appareil n'est pas encore certifié par la clé racine de la mairie (commande « maillage root certify »). Vous ne pouvez pas encore approuver d'appareils.",
+  "certify.notOurs":
+    "Le certificat renvoyé par le serveur ne correspond pas aux clés de cet appareil : approbation bloquée.",
+  "certify.notCertifier": "Le certificat de votre appareil ne l'autorise pas à certifier.",
+  "certify.draftMismatch":
+    "Le serveur demande de retirer des certificats qui ne sont pas ceux de ce membre : rien n'a été signé.",
+  "certify.cannotSign":
+    "La chaîne de confiance de votre appareil n'a pas pu être vérifiée : rien n'a été signé.",
+
+  // Échecs de vérification de confiance (mêmes phrases que le module trust)
+  "trust.root_mismatch":
+    "La clé racine présentée ne correspond pas à l'empreinte de la commune enregistrée lors de l'invitation.",
+  "trust.wrong_commune": "Ce document de confiance appartient à une autre commune.",
+  "trust.expired": "Ce certificat n'est pas encore valide ou a expiré.",
+  "trust.bad_signature": "La signature de ce document est invalide.",
+  "trust.broken_chain": "La chaîne de certificats ne remonte pas à la clé racine de la commune.",
+  "trust.not_a_certifier": "L'émetteur de ce document n'est pas autorisé à certifier des appareils.",
+  "trust.revoked": "Cet appareil a été révoqué ou suspendu.",
+  "trust.stale_revocations":
+    "La liste de révocation reçue est plus ancienne que la dernière liste vérifiée.",
+  "trust.malformed": "Document de confiance mal formé.",
+  "trust.not_canonical": "Le document signé n'est pas en JSON canonique.",
+
+  // Roles and statuses
+  "role.commercant": "Commerçant",
+  "role.coordinateur": "Coordinateur",
+  "role.operateur": "Opérateur",
+  "role.agent": "Agent",
+  "role.referent": "Référent",
+  "role.observateur": "Observateur",
+  "role.dpo": "DPO",
+  "status.pending": "En attente",
+  "status.active": "Actif",
+  "status.suspended": "Suspendu",
+  "status.revoked": "Révoqué",
+
+  // Errors (fallbacks when the server gave no message; English versions of known codes)
+  "error.generic": "Une erreur est survenue. Réessayez.",
+  "error.network": "Le serveur est injoignable. Vérifiez votre connexion puis réessayez.",
+  "error.server_error": "Le serveur a rencontré un problème. Réessayez dans un instant.",
+  "error.bad_response": "Réponse du serveur illisible. Réessayez.",
+  "error.bad_request": "Requête refusée.",
+  "error.unauthenticated": "Connectez-vous pour continuer.",
+  "error.forbidden": "Action non autorisée pour votre rôle.",
+  "error.not_found": "Ressource introuvable.",
+  "error.method_not_allowed": "Action impossible.",
+  "error.conflict": "Conflit : l'état a changé entre-temps. Rechargez la page.",
+  "error.gone": "Cette ressource n'existe plus.",
+  "error.invalid": "Données invalides : vérifiez le champ signalé.",
+  "error.rate_limited": "Trop de tentatives. Patientez un instant.",
+  "error.csrf_failed": "Jeton de sécurité absent ou invalide : rechargez la page puis réessayez.",
+  "error.access_revoked": "Votre accès a été suspendu ou révoqué par la mairie.",
+  "error.pending_approval":
+    "Votre inscription attend la validation de la mairie ; cette action sera possible ensuite.",
+  "error.device_not_certified":
+    "Cet appareil n'est pas encore validé par la mairie ; demandez à votre coordinateur de l'approuver.",
+  "error.device_already_registered": "Ce navigateur est déjà enregistré comme appareil.",
+  "error.invitation_invalid":
+    "Ce lien d'invitation n'est pas valable. Demandez-en un nouveau à la mairie.",
+  "error.invitation_used":
+    "Cette invitation a déjà servi : chaque lien ne s'utilise qu'une fois. Connectez-vous avec votre clé d'accès, ou demandez un nouveau lien.",
+  "error.invitation_expired":
+    "Cette invitation a expiré (validité 72 heures). Demandez-en une nouvelle à la mairie.",
+  "error.charter_outdated": "La charte a changé entre-temps : relisez-la puis acceptez-la à nouveau.",
+  "error.passkey_in_use": "Cette clé d'accès est déjà enregistrée.",
+  "error.certificate_mismatch": "Le certificat ne correspond pas à l'appareil en attente.",
+  "error.certificate_time":
+    "L'heure de votre appareil est éloignée de celle du serveur : vérifiez l'horloge.",
+  "error.revocation_number":
+    "Une autre liste de révocation a été publiée entre-temps : recommencez.",
+  "error.revocation_mismatch": "La liste signée ne correspond pas aux certificats à retirer.",
+
+  // Not found
+  "notFound.title": "Page introuvable",
+  "notFound.text": "Cette adresse ne correspond à aucune page de Maillage.",
+} as const satisfies Record<string, string>;
+
+export type MessageKey = keyof typeof fr;
+
+export const en: Record<MessageKey, string> = {
+  "nav.skip": "Skip to content",
+  "nav.label": "Main navigation",
+  "nav.home": "Home",
+  "nav.coordination": "Coordination",
+  "nav.demo": "Demo",
+  "nav.signin": "Sign in",
+  "nav.logout": "Sign out",
+  "lang.switch": "Français",
+  "lang.switchLabel": "Passer en français",
+  "footer.emergency": "Assault in progress?",
+  "footer.call17": "Call 17",
+  "footer.complement":
+    "Maillage complements emergency numbers, it never replaces them. Report content is encrypted on your device.",
+  "common.loading": "Loading…",
+  "common.cancel": "Cancel",
+  "common.dismiss": "Dismiss this message",
+  "common.errorPrefix": "Error:",
+  "common.copied": "Link copied to the clipboard.",
+  "common.copyFailed": "Could not copy: select the link and copy it by hand.",
+
+  "session.ended":
+    "Your session has ended. If the town hall suspended or revoked your access, contact them; otherwise sign in again.",
+  "session.loggedOut": "You are signed out.",
+
+  "demo.bannerLabel": "Demo mode",
+  "demo.bannerTitle": "Demo mode.",
+  "demo.bannerText":
+    "Fictitious data. The server holds the demo root key: that would never be the case in a real town.",
+  "demo.title": "Sign in as…",
+  "demo.lead":
+    "Pick a member of the demo town. This browser gets new device keys, certified by the demo root key.",
+  "demo.rootWarningTitle": "Warning:",
+  "demo.rootWarning":
+    "in demo mode the server keeps the town's root key and certifies any device. In a real town, this key never leaves the town hall.",
+  "demo.none": "No demo members.",
+  "demo.off": "This page only exists in demo mode.",
+  "demo.signInAs": "Sign in as {name}",
+  "demo.signingIn": "Signing in as {name}…",
+  "demo.deviceLabel": "Demo browser",
+
+  "home.welcomeTitle": "Welcome to Maillage",
+  "home.welcomeLead":
+    "The alert network of shopkeepers and the municipal police: report an incident in seconds, warn neighbouring shops.",
+  "home.signinPasskey": "Sign in with a passkey",
+  "home.invitedTitle": "Received an invitation?",
+  "home.invitedText":
+    "Open the link or scan the QR code the town hall gave you on the device you will use at the counter. Enrolment takes a minute.",
+  "home.demoLink": "Try the demo",
+  "home.pendingTitle": "Enrolment pending",
+  "home.pendingText": "Your enrolment is waiting for the town hall's approval.",
+  "home.pendingCommune":
+    "A coordinator of {commune} will check your device. You can then use Maillage.",
+  "home.refresh": "Check again",
+  "home.suspendedTitle": "Access suspended",
+  "home.suspendedText":
+    "The town hall suspended your access. Contact your coordinator to restore it.",
+  "home.revokedTitle": "Access revoked",
+  "home.revokedText": "The town hall revoked your access to Maillage.",
+  "home.shopEyebrow": "Your shop",
+  "home.shopTitle": "Your shop",
+  "home.sector": "Sector",
+  "home.address": "Address",
+  "home.commune": "Town",
+  "home.signedInAs": "Signed in as",
+  "home.emergencyTitle": "Assault in progress?",
+  "home.emergencyText": "Call 17 at once: Maillage does not replace emergency services.",
+  "home.call17": "Call 17",
+  "home.alertsTitle": "Alerts",
+  "home.alertsSoon":
+    "Alerts arrive in a later version: you will be able to report an incident to the municipal police and warn the shops of your sector.",
+  "home.hello": "Hello {name}",
+  "home.coordinatorTitle": "Coordination area",
+  "home.coordinatorLead":
+    "You coordinate Maillage for {commune}: enrolments, devices and members.",
+  "home.openCoordination": "Open coordination",
+  "home.roleSoon": "You are {role} in {commune}. Your area arrives in a later version.",
+
+  "device.newTitle": "New device",
+  "device.pendingTitle": "Device pending",
+  "device.pendingText":
+    "This device is waiting for the town hall's certification. You can use it as soon as a coordinator approves it.",
+  "device.fingerprintTitle": "This device's fingerprint",
+  "device.fingerprintHelp":
+    "The coordinator sees the same fingerprint before approving: compare it out loud.",
+  "device.fingerprintAria": "Fingerprint: {value}",
+  "device.registerTitle": "Register this browser",
+  "device.registerText":
+    "Your passkey is recognised, but this browser has no device keys yet. It creates them now; the town hall will have to approve it.",
+  "device.registerButton": "Register this browser as a new device",
+  "device.labelField": "Name of this device",
+  "device.labelHint": "To recognise it in the list, e.g. “Counter phone”.",
+  "device.labelRequired": "Give this device a name.",
+  "device.generating": "Creating this device's keys…",
+  "device.sending": "Sending the public keys to the town hall…",
+  "device.registered": "Device registered: waiting for the town hall's approval.",
+  "device.storageUnavailable":
+    "This browser cannot keep the device keys (storage disabled or private browsing).",
+  "device.storageBlocked": "Close the other Maillage tabs and try again.",
+  "device.kindPhone": "Phone",
+  "device.kindComputer": "Computer",
+  "device.defaultLabel": "{kind} – {browser}",
+
+  "passkey.cancelled":
+    "Passkey creation was cancelled. Nothing is lost: try again whenever you like.",
+  "passkey.signinCancelled": "Sign-in cancelled. Try again whenever you like.",
+  "passkey.unsupported":
+    "This browser does not support passkeys. Use a recent browser (Chrome, Edge, Safari, Firefox) on a device locked by a code or fingerprint.",
+  "passkey.alreadyRegistered": "A passkey already exists for this account on this device.",
+  "passkey.failed": "The passkey could not be used. Try again.",
+
+  "enrol.title": "Join Maillage",
+  "enrol.badLink": "This invitation link is incomplete or damaged.",
+  "enrol.badLinkHelp":
+    "Open the link exactly as the town hall sent it, or scan the QR code again.",
+  "enrol.askNewLink": "Ask your town hall for a new invitation link.",
+  "enrol.alreadyEnrolled":
+    "You are already enrolled and signed in on this device: your invitation has been used.",
+  "enrol.rootMismatch":
+    "The town key announced by the server does not match the one in your link. For safety, enrolment is blocked: tell the town hall.",
+  "enrol.invitedBy": "The town hall of {commune} invites you to join the network.",
+  "enrol.name": "Name",
+  "enrol.commune": "Town",
+  "enrol.role": "Role",
+  "enrol.shop": "Shop",
+  "enrol.charterTitle": "Usage charter (version {version})",
+  "enrol.accept": "I have read the usage charter and I accept it",
+  "enrol.mustAccept": "Tick the box to accept the charter before continuing.",
+  "enrol.passkeyExplain":
+    "Your device will create a passkey, protected by its code or your fingerprint: no password to remember.",
+  "enrol.submit": "Accept and create my passkey",
+  "enrol.stepKeys": "Creating this device's encryption keys…",
+  "enrol.stepOptions": "Preparing the passkey…",
+  "enrol.stepPasskey": "Confirm the passkey creation on your device…",
+  "enrol.stepComplete": "Sending your enrolment…",
+  "enrol.failed": "Enrolment did not complete. Try again.",
+  "enrol.doneTitle": "Enrolment recorded",
+  "enrol.doneText":
+    "The town hall will check your device. You get access as soon as a coordinator approves it.",
+  "enrol.goHome": "Go to the home page",
+
+  "signin.title": "Sign in",
+  "signin.lead":
+    "Sign in with the passkey created at enrolment: your device will ask for its code or your fingerprint.",
+  "signin.button": "Sign in with my passkey",
+  "signin.stepOptions": "Preparing sign-in…",
+  "signin.stepPasskey": "Confirm with your passkey…",
+  "signin.stepVerify": "Checking…",
+  "signin.noDevice": "You are signed in, but this browser is not a registered device yet.",
+  "signin.already": "You are signed in as {name}.",
+  "signin.noPasskeyTitle": "No passkey yet?",
+  "signin.noPasskeyText":
+    "Enrolment is by town hall invitation only: ask your coordinator for a link.",
+
+  "coord.title": "Coordination",
+  "coord.forbidden": "This page is for town hall coordinators only.",
+  "coord.trustTitle": "Trust of this device",
+  "coord.trustOk": "Your device is certified: its certificate chain leads to the town's root key.",
+  "coord.revocationNumber": "Verified revocation list: no. {number}.",
+  "coord.ownFingerprint": "Your device's fingerprint:",
+  "coord.refresh": "Refresh the lists",
+  "coord.refreshed": "Lists up to date.",
+  "coord.rootFromServer":
+    "This device got the root key fingerprint from the server, not from an invitation link. Check it matches the one the town hall keeps:",
+  "coord.inviteTitle": "Invite someone",
+  "coord.role": "Role",
+  "coord.shop": "Shop",
+  "coord.chooseShop": "Choose a shop",
+  "coord.name": "Full name",
+  "coord.email": "Email address (optional)",
+  "coord.emailHint": "Only to find the person again; no message is sent.",
+  "coord.nameRequired": "Enter the invited person's name.",
+  "coord.shopRequired": "Choose this shopkeeper's shop.",
+  "coord.emailInvalid": "This email address is not valid.",
+  "coord.inviteSubmit": "Create the invitation link",
+  "coord.inviteReady": "Invitation link ready",
+  "coord.inviteHelp":
+    "Have this QR code scanned in person, or pass the link on through a safe channel. It works once.",
+  "coord.qrAlt": "QR code of the invitation link",
+  "coord.link": "Invitation link",
+  "coord.copyLink": "Copy the link",
+  "coord.expires": "expires on {date}",
+  "coord.invitationsTitle": "Open invitations",
+  "coord.noInvitations": "No open invitations.",
+  "coord.cancelInvitation": "Cancel the invitation",
+  "coord.cancelInvitationFor": "Cancel {name}'s invitation",
+  "coord.invitationCancelled": "{name}'s invitation cancelled.",
+  "coord.pendingTitle": "Pending devices",
+  "coord.pendingHelp":
+    "Approving signs the device's certificate with your device's key. Compare the fingerprint with the one shown to the person.",
+  "coord.noPending": "No pending devices.",
+  "coord.deviceFingerprint": "Fingerprint:",
+  "coord.approve": "Approve",
+  "coord.approveFor": "Approve {name}'s device",
+  "coord.approving": "Signing…",
+  "coord.checkingChain": "Checking your device's chain of trust…",
+  "coord.signing": "Signing {name}'s certificate on your device…",
+  "coord.approved": "{name}'s device approved and certified.",
+  "coord.rootOnly":
+    "Coordinator device: only the town hall's root key can certify it (“maillage root certify”).",
+  "coord.membersTitle": "Members",
+  "coord.noMembers": "No members.",
+  "coord.deviceCount": "devices: {count}",
+  "coord.you": "(you)",
+  "coord.suspend": "Suspend",
+  "coord.reinstate": "Reinstate",
+  "coord.revoke": "Revoke",
+  "coord.suspendFor": "Suspend {name}",
+  "coord.reinstateFor": "Reinstate {name}",
+  "coord.revokeFor": "Revoke {name}",
+  "coord.working": "Working…",
+  "coord.suspended": "{name} is suspended.",
+  "coord.reinstated": "{name} is reinstated.",
+  "coord.revoked": "{name} is revoked.",
+  "coord.confirmCancelTitle": "Cancel the invitation?",
+  "coord.confirmCancelText": "The link sent to {name} will stop working.",
+  "coord.confirmSuspendTitle": "Suspend this member?",
+  "coord.confirmSuspendText":
+    "{name} loses access at once and their devices are added to the revocation list signed by your device.",
+  "coord.confirmReinstateTitle": "Reinstate this member?",
+  "coord.confirmReinstateText": "{name} will get access to Maillage again.",
+  "coord.confirmRevokeTitle": "Revoke this member?",
+  "coord.confirmRevokeText":
+    "{name} loses access for good and their devices are revoked by a list signed by your device. This cannot be undone.",
+  "certify.noDevice": "This browser has no device keys: it cannot sign anything.",
+  "certify.noRoot":
+    "No root key fingerprint is stored on this device: the chain of trust cannot be checked.",
+  "certify.notCertified":
+    "Your device is not certified by the town hall's root key yet (command “maillage root certify”). You cannot approve devices yet.",
+  "certify.notOurs":
+    "The certificate the server returned does not match this device's keys: approval blocked.",
+  "certify.notCertifier": "Your device's certificate does not allow it to certify.",
+  "certify.draftMismatch":
+    "The server asks to withdraw certificates that are not this member's: nothing was signed.",
+  "certify.cannotSign": "Your device's chain of trust could not be checked: nothing was signed.",
+
+  // Trust check failures (French comes from the trust module itself)
+  "trust.root_mismatch":
+    "The root key presented does not match the town fingerprint recorded from the invitation.",
+  "trust.wrong_commune": "This trust document belongs to another town.",
+  "trust.expired": "This certificate is not valid yet or has expired.",
+  "trust.bad_signature": "The signature of this document is invalid.",
+  "trust.broken_chain": "The certificate chain does not lead to the town's root key.",
+  "trust.not_a_certifier": "The issuer of this document may not certify devices.",
+  "trust.revoked": "This device has been revoked or suspended.",
+  "trust.stale_revocations": "The revocation list received is older than the last one verified.",
+  "trust.malformed": "Malformed trust document.",
+  "trust.not_canonical": "The signed document is not canonical JSON.",
+
+  "role.commercant": "Shopkeeper",
+  "role.coordinateur": "Coordinator",
+  "role.operateur": "Operator",
+  "role.agent": "Officer",
+  "role.referent": "Association contact",
+  "role.observateur": "Observer",
+  "role.dpo": "DPO",
+  "status.pending": "Pending",
+  "status.active": "Active",
+  "status.suspended": "Suspended",
+  "status.revoked": "Revoked",
+
+  "error.generic": "Something went wrong. Try again.",
+  "error.network": "The server cannot be reached. Check your connection and try again.",
+  "error.server_error": "The server had a problem. Try again in a moment.",
+  "error.bad_response": "Unreadable server response. Try again.",
+  "error.bad_request": "Request refused.",
+  "error.unauthenticated": "Sign in to continue.",
+  "error.forbidden": "Action not allowed for your role.",
+  "error.not_found": "Not found.",
+  "error.method_not_allowed": "Action not possible.",
+  "error.conflict": "Conflict: things changed in the meantime. Reload the page.",
+  "error.gone": "This no longer exists.",
+  "error.invalid": "Invalid data: check the highlighted field.",
+  "error.rate_limited": "Too many attempts. Wait a moment.",
+  "error.csrf_failed": "Security token missing or invalid: reload the page and try again.",
+  "error.access_revoked": "Your access has been suspended or revoked by the town hall.",
+  "error.pending_approval":
+    "Your enrolment is waiting for the town hall's approval; this will be possible afterwards.",
+  "error.device_not_certified":
+    "This device is not approved by the town hall yet; ask your coordinator to approve it.",
+  "error.device_already_registered": "This browser is already registered as a device.",
+  "error.invitation_invalid": "This invitation link is not valid. Ask the town hall for a new one.",
+  "error.invitation_used":
+    "This invitation has already been used: each link works once. Sign in with your passkey, or ask for a new link.",
+  "error.invitation_expired":
+    "This invitation has expired (valid 72 hours). Ask the town hall for a new one.",
+  "error.charter_outdated": "The charter changed in the meantime: read it and accept it again.",
+  "error.passkey_in_use": "This passkey is already registered.",
+  "error.certificate_mismatch": "The certificate does not match the pending device.",
+  "error.certificate_time":
+    "Your device's clock is far from the server's: check the clock.",
+  "error.revocation_number":
+    "Another revocation list was published in the meantime: start again.",
+  "error.revocation_mismatch": "The signed list does not match the certificates to withdraw.",
+
+  "notFound.title": "Page not found",
+  "notFound.text": "This address matches no Maillage page.",
+};
+
+export const catalogues: Record<Lang, Record<MessageKey, string>> = { fr, en };
+
+function storedLang(): Lang {
+  try {
+    const value = localStorage.getItem(LANG_STORAGE_KEY);
+    if (value === "fr" || value === "en") return value;
+  } catch {
+    /* no storage: French */
+  }
+  return DEFAULT_LANG;
+}
+
+let lang: Lang = typeof localStorage === "undefined" ? DEFAULT_LANG : storedLang();
+const listeners = new Set<(l: Lang) => void>();
+
+export function getLang(): Lang {
+  return lang;
+}
+
+export function setLang(next: Lang): void {
+  lang = next;
+  try {
+    localStorage.setItem(LANG_STORAGE_KEY, next);
+  } catch {
+    /* not persisted */
+  }
+  if (typeof document !== "undefined") document.documentElement.lang = next;
+  for (const listener of listeners) listener(next);
+}
+
+export function hasMessage(key: string): key is MessageKey {
+  return Object.prototype.hasOwnProperty.call(fr, key);
+}
+
+/** `t("home.hello", {name})`: the sentence in the current (or given) language. */
+export function t(
+  key: MessageKey,
+  params: Record<string, string | number> = {},
+  language: Lang = lang,
+): string {
+  const template = catalogues[language][key] ?? fr[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
+}
+
+export function roleLabel(role: string, serverLabel = ""): string {
+  const key = `role.${role}`;
+  if (hasMessage(key)) return t(key);
+  return serverLabel || role;
+}
+
+export function statusLabel(status: string): string {
+  const key = `status.${status}`;
+  return hasMessage(key) ? t(key) : status;
+}
+
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(lang === "fr" ? "fr-FR" : "en-GB", {
+    dateStyle: "long",
+    timeStyle: "short",
+  }).format(date);
+}
+
+/** Re-renders the caller when the language changes; keeps <html lang> in step. */
+export function useLang(): Lang {
+  const [current, setCurrent] = useState(lang);
+  useEffect(() => {
+    if (document.documentElement.lang !== lang) document.documentElement.lang = lang;
+    listeners.add(setCurrent);
+    return () => {
+      listeners.delete(setCurrent);
+    };
+  }, []);
+  return current;
+}

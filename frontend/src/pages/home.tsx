@@ -1,0 +1,219 @@
+/** Accueil: what this person can do now, depending on who the server says they are. */
+
+import { useEffect } from "preact/hooks";
+import { ErrorMessage, LiveStatus, Loading, usePageTitle } from "../components/ui";
+import { roleLabel, t } from "../i18n";
+import { useMeta } from "../meta";
+import { Link } from "../router";
+import { loadSession, useSession } from "../session";
+import type { Session } from "../types";
+import { DeviceFingerprint, RegisterDevice } from "./device";
+import { usePasskeySignIn } from "./signin";
+
+function Welcome({ demo }: { demo: boolean }) {
+  usePageTitle(t("home.welcomeTitle"));
+  // One tap from the home page straight into the passkey prompt.
+  const { signIn, busy, status, error } = usePasskeySignIn();
+  return (
+    <section aria-labelledby="home-title" class="stack">
+      <h1 id="home-title">{t("home.welcomeTitle")}</h1>
+      <p class="lead">{t("home.welcomeLead")}</p>
+      <ErrorMessage message={error} />
+      <LiveStatus message={status} busy={busy} />
+      <p>
+        <button
+          type="button"
+          class="button button-primary button-block"
+          onClick={() => void signIn()}
+          disabled={busy}
+        >
+          {t("home.signinPasskey")}
+        </button>
+      </p>
+      <div class="card">
+        <h2>{t("home.invitedTitle")}</h2>
+        <p>{t("home.invitedText")}</p>
+      </div>
+      {demo ? (
+        <p>
+          <Link href="/demo" class="button button-secondary button-block">
+            {t("home.demoLink")}
+          </Link>
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function Pending({ session }: { session: Session }) {
+  usePageTitle(t("home.pendingTitle"));
+  return (
+    <section aria-labelledby="home-title" class="stack">
+      <h1 id="home-title">{t("home.pendingTitle")}</h1>
+      <p class="callout callout-info">{t("home.pendingText")}</p>
+      {session.membership?.commune?.name ? (
+        <p>{t("home.pendingCommune", { commune: session.membership.commune.name })}</p>
+      ) : null}
+      {session.device ? <DeviceFingerprint /> : <RegisterDevice />}
+      <p>
+        <button type="button" class="button button-secondary" onClick={() => void loadSession()}>
+          {t("home.refresh")}
+        </button>
+      </p>
+    </section>
+  );
+}
+
+function Blocked({ status }: { status: "suspended" | "revoked" }) {
+  const title = status === "suspended" ? t("home.suspendedTitle") : t("home.revokedTitle");
+  usePageTitle(title);
+  return (
+    <section aria-labelledby="home-title" class="stack">
+      <h1 id="home-title">{title}</h1>
+      <p class="callout callout-warning">
+        {status === "suspended" ? t("home.suspendedText") : t("home.revokedText")}
+      </p>
+    </section>
+  );
+}
+
+function MerchantHome({ session }: { session: Session }) {
+  const shop = session.membership?.shop;
+  usePageTitle(shop?.enseigne || t("home.shopTitle"));
+  return (
+    <section aria-labelledby="home-title" class="stack">
+      <p class="eyebrow">{t("home.shopEyebrow")}</p>
+      <h1 id="home-title">{shop?.enseigne || t("home.shopTitle")}</h1>
+      <dl class="facts">
+        {shop?.sector?.name ? (
+          <div>
+            <dt>{t("home.sector")}</dt>
+            <dd>{shop.sector.name}</dd>
+          </div>
+        ) : null}
+        {shop?.address ? (
+          <div>
+            <dt>{t("home.address")}</dt>
+            <dd>{shop.address}</dd>
+          </div>
+        ) : null}
+        {session.membership?.commune?.name ? (
+          <div>
+            <dt>{t("home.commune")}</dt>
+            <dd>{session.membership.commune.name}</dd>
+          </div>
+        ) : null}
+        {session.person?.display_name ? (
+          <div>
+            <dt>{t("home.signedInAs")}</dt>
+            <dd>{session.person.display_name}</dd>
+          </div>
+        ) : null}
+      </dl>
+      <div class="callout callout-urgent">
+        <p>
+          <strong>{t("home.emergencyTitle")}</strong> {t("home.emergencyText")}
+        </p>
+        <a href="tel:17" class="button button-danger button-block">
+          {t("home.call17")}
+        </a>
+      </div>
+      <section aria-labelledby="alerts-title" class="card">
+        <h2 id="alerts-title">{t("home.alertsTitle")}</h2>
+        <p>{t("home.alertsSoon")}</p>
+      </section>
+    </section>
+  );
+}
+
+function CoordinatorHome({ session }: { session: Session }) {
+  usePageTitle(t("home.coordinatorTitle"));
+  return (
+    <section aria-labelledby="home-title" class="stack">
+      <h1 id="home-title">
+        {t("home.hello", { name: session.person?.display_name ?? "" })}
+      </h1>
+      <p class="lead">
+        {t("home.coordinatorLead", { commune: session.membership?.commune?.name ?? "" })}
+      </p>
+      <p>
+        <Link href="/coordination" class="button button-primary button-block">
+          {t("home.openCoordination")}
+        </Link>
+      </p>
+    </section>
+  );
+}
+
+function OtherRoleHome({ session }: { session: Session }) {
+  usePageTitle(t("home.hello", { name: session.person?.display_name ?? "" }));
+  const role = session.membership?.role;
+  return (
+    <section aria-labelledby="home-title" class="stack">
+      <h1 id="home-title">
+        {t("home.hello", { name: session.person?.display_name ?? "" })}
+      </h1>
+      <p>
+        {t("home.roleSoon", {
+          role: role ? roleLabel(role) : "",
+          commune: session.membership?.commune?.name ?? "",
+        })}
+      </p>
+    </section>
+  );
+}
+
+function NewDevice() {
+  usePageTitle(t("device.newTitle"));
+  return (
+    <section aria-labelledby="home-title" class="stack">
+      <h1 id="home-title">{t("device.newTitle")}</h1>
+      <RegisterDevice />
+    </section>
+  );
+}
+
+function DevicePending() {
+  usePageTitle(t("device.pendingTitle"));
+  return (
+    <section aria-labelledby="home-title" class="stack">
+      <h1 id="home-title">{t("device.pendingTitle")}</h1>
+      <p class="callout callout-info">{t("device.pendingText")}</p>
+      <DeviceFingerprint />
+      <p>
+        <button type="button" class="button button-secondary" onClick={() => void loadSession()}>
+          {t("home.refresh")}
+        </button>
+      </p>
+    </section>
+  );
+}
+
+export function HomePage() {
+  const { session } = useSession();
+  const meta = useMeta();
+
+  // Showing the home page, or coming back to the tab, re-checks the session: the mairie
+  // may have approved, suspended or revoked this member since.
+  useEffect(() => {
+    void loadSession().catch(() => undefined);
+  }, []);
+  useEffect(() => {
+    const onVisible = () => {
+      if (document.visibilityState === "visible") void loadSession().catch(() => undefined);
+    };
+    document.addEventListener("visibilitychange", onVisible);
+    return () => document.removeEventListener("visibilitychange", onVisible);
+  }, []);
+
+  if (!session) return <Loading />;
+  if (!session.authenticated || !session.membership) return <Welcome demo={!!meta?.demo_mode} />;
+  const { status, role } = session.membership;
+  if (status === "pending") return <Pending session={session} />;
+  if (status === "suspended" || status === "revoked") return <Blocked status={status} />;
+  if (!session.device) return <NewDevice />;
+  if (session.device.status === "pending") return <DevicePending />;
+  if (role === "commercant") return <MerchantHome session={session} />;
+  if (role === "coordinateur") return <CoordinatorHome session={session} />;
+  return <OtherRoleHome session={session} />;
+}

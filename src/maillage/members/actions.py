@@ -1,0 +1,500 @@
+"""Every state change of the members domain; each one atomic, views and CLI only call these.
+
+`actor` is the membership acting (asked to the policy); `None` means the mairie's own
+machine (CLI, demo seeding), which is trusted because it holds the root key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import segno
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from maillage.errors import ApiError, Conflict, NotFound
+from maillage.members.models import (
+    CharterAcceptance,
+    CharterVersion,
+    Invitation,
+    Membership,
+    MembershipStatus,
+    Passkey,
+    Person,
+    Role,
+)
+from maillage.members.passkeys import NewPasskey
+from maillage.members.policy import Action, require
+from maillage.members.sessions import end_sessions
+from maillage.territory.models import Commune, Shop
+from maillage.trust import actions as trust_actions
+from maillage.trust import chain, directory
+from maillage.trust.models import Device, DeviceStatus
+
+TOKEN_MAX_LENGTH = 128
+
+
+class Invalid(ApiError):
+    status = 422
+
+
+class InvitationError(ApiError):
+    pass
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def hash_token(token: str) -> str:
+    """Only this digest is stored: a database dump gives no usable invitation link."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# --- invitations ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    """An invitation and its secret link, shown once (the token is not stored)."""
+
+    invitation: Invitation
+    token: str
+    url: str
+    qr_svg: str
+
+
+def invitation_url(token: str, root_fingerprint: str) -> str:
+    """The fragment (after #) never reaches the server: the device pins the root from it."""
+    base = settings.PUBLIC_URL.rstrip("/")
+    return f"{base}/rejoindre#jeton={token}&racine={root_fingerprint}"
+
+
+def qr_code_svg(url: str) -> str:
+    """A QR code to scan in person, so the link (and the root it pins) does not travel by mail."""
+    qr = segno.make(url, error="m")
+    out = io.BytesIO()
+    qr.save(out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title="Invitation")
+    return out.getvalue().decode("utf-8")
+
+
+def _check_role_and_shop(commune: Commune, role: str, shop: Shop | None) -> None:
+    if role not in Role.values:
+        raise Invalid("invalid_role", "Rôle inconnu.", field="role")
+    if role == Role.MERCHANT:
+        if shop is None:
+            raise Invalid(
+                "shop_required", "Un commerçant doit être rattaché à un commerce.", field="shop"
+            )
+        if shop.commune_id != commune.pk:
+            raise NotFound("Commerce introuvable.")
+        if not shop.is_active:
+            raise Invalid("shop_inactive", "Ce commerce n'est plus actif.", field="shop")
+    elif shop is not None:
+        raise Invalid(
+            "shop_not_allowed", "Seul un commerçant est rattaché à un commerce.", field="shop"
+        )
+
+
+@transaction.atomic
+def create_invitation(
+    actor: Membership | None,
+    commune: Commune,
+    *,
+    role: str,
+    display_name: str,
+    email: str = "",
+    shop: Shop | None = None,
+    now: datetime | None = None,
+) -> IssuedInvitation:
+    """A single-use link valid INVITATION_TTL_SECONDS (72 h); only its SHA-256 is kept."""
+    if actor is not None:
+        require(actor, Action.INVITE_MEMBER, commune)
+    _check_role_and_shop(commune, role, shop)
+    display_name = (display_name or "").strip()
+    if not display_name or len(display_name) > 150:
+        raise Invalid(
+            "invalid_name", "Indiquez le nom de la personne invitée.", field="display_name"
+        )
+    root = directory.root_of(commune)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        commune=commune,
+        role=role,
+        shop=shop,
+        display_name=display_name,
+        email=(email or "").strip(),
+        token_hash=hash_token(token),
+        created_by=actor,
+        expires_at=_now(now) + timedelta(seconds=settings.INVITATION_TTL_SECONDS),
+    )
+    url = invitation_url(token, root.fingerprint)
+    return IssuedInvitation(invitation=invitation, token=token, url=url, qr_svg=qr_code_svg(url))
+
+
+@transaction.atomic
+def cancel_invitation(actor: Membership | None, invitation: Invitation) -> Invitation:
+    if actor is not None:
+        require(actor, Action.INVITE_MEMBER, invitation)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.used_at is not None:
+        raise Conflict(
+            "invitation_used", "Cette invitation a déjà servi : suspendez plutôt le membre."
+        )
+    if invitation.cancelled_at is None:
+        invitation.cancelled_at = timezone.now()
+        invitation.save(update_fields=["cancelled_at"])
+    return invitation
+
+
+def _usable(invitation: Invitation | None, now: datetime) -> Invitation:
+    if invitation is None:
+        raise InvitationError(
+            "invitation_invalid",
+            "Ce lien d'invitation n'est pas valable. Vérifiez qu'il est complet ou demandez-en "
+            "un nouveau à la mairie.",
+            field="token",
+            status=404,
+        )
+    if invitation.cancelled_at is not None:
+        raise InvitationError(
+            "invitation_invalid",
+            "Cette invitation a été annulée par la mairie. Demandez-en une nouvelle.",
+            field="token",
+            status=410,
+        )
+    if invitation.used_at is not None:
+        raise InvitationError(
+            "invitation_used",
+            "Cette invitation a déjà servi : chaque lien ne s'utilise qu'une fois. "
+            "Connectez-vous avec votre clé d'accès, ou demandez un nouveau lien à la mairie.",
+            field="token",
+            status=410,
+        )
+    if invitation.expires_at <= now:
+        raise InvitationError(
+            "invitation_expired",
+            "Cette invitation a expiré (validité 72 heures). Demandez-en une nouvelle à la mairie.",
+            field="token",
+            status=410,
+        )
+    return invitation
+
+
+def _lookup(token: str) -> Invitation | None:
+    if not isinstance(token, str) or not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    return (
+        Invitation.objects.select_related("commune", "shop", "shop__sector")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def open_invitation(token: str, now: datetime | None = None) -> Invitation:
+    """The invitation behind a token, if it can still be used; French reasons otherwise."""
+    return _usable(_lookup(token), _now(now))
+
+
+def current_charter(commune: Commune) -> CharterVersion | None:
+    return commune.charters.order_by("-version").first()
+
+
+# --- enrolment ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceKeys:
+    label: str
+    enc_key: str
+    sign_key: str
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    membership: Membership
+    device: Device
+
+
+@transaction.atomic
+def complete_enrolment(
+    token: str,
+    *,
+    charter_version: int,
+    passkey: NewPasskey,
+    device: DeviceKeys,
+    now: datetime | None = None,
+) -> Enrolment:
+    """Consume the invitation and create the pending member with passkey and device.
+
+    Single use is decided by a conditional UPDATE on a locked row: of two concurrent
+    completions exactly one sees `used_at` still empty; the other gets `invitation_used`
+    and, the transaction being atomic, leaves no half-created person behind.
+    """
+    moment = _now(now)
+    invitation = _usable(
+        Invitation.objects.select_for_update()
+        .filter(token_hash=hash_token(token) if isinstance(token, str) else "")
+        .first(),
+        moment,
+    )
+    commune = invitation.commune
+    charter = current_charter(commune)
+    if charter is None:
+        raise Conflict("charter_missing", "La mairie n'a pas encore publié de charte.")
+    if charter_version != charter.version:
+        raise Conflict(
+            "charter_outdated",
+            "La charte a changé depuis l'ouverture de l'invitation : relisez la nouvelle "
+            "version avant de l'accepter.",
+            field="charter_version",
+        )
+    key_fingerprint = trust_actions.check_device_keys(device.enc_key, device.sign_key)
+    if Passkey.objects.filter(credential_id=passkey.credential_id).exists():
+        raise Conflict(
+            "passkey_in_use", "Cette clé d'accès est déjà enregistrée.", field="credential"
+        )
+    if Device.objects.filter(sign_public_key=device.sign_key).exists():
+        raise Conflict(
+            "device_key_in_use",
+            "Cette clé d'appareil est déjà enregistrée.",
+            field="device.sign_key",
+        )
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, used_at__isnull=True, cancelled_at__isnull=True, expires_at__gt=moment
+    ).update(used_at=moment)
+    if claimed != 1:
+        raise InvitationError(
+            "invitation_used",
+            "Cette invitation a déjà servi : chaque lien ne s'utilise qu'une fois.",
+            field="token",
+            status=410,
+        )
+    try:
+        with transaction.atomic():
+            person = Person(
+                public_id=uuid.UUID(bytes=passkey.user_handle),
+                display_name=invitation.display_name,
+                email=invitation.email,
+            )
+            person.set_unusable_password()
+            person.save()
+            membership = Membership.objects.create(
+                person=person,
+                commune=commune,
+                role=invitation.role,
+                shop=invitation.shop,
+                status=MembershipStatus.PENDING,
+                status_changed_at=moment,
+            )
+            Invitation.objects.filter(pk=invitation.pk).update(membership=membership)
+            CharterAcceptance.objects.create(membership=membership, charter=charter)
+            Passkey.objects.create(
+                person=person,
+                credential_id=passkey.credential_id,
+                public_key=passkey.public_key,
+                sign_count=passkey.sign_count,
+                transports=passkey.transports,
+                last_used_at=moment,
+            )
+            new_device = Device.objects.create(
+                membership=membership,
+                label=(device.label or "").strip()[:100] or "Appareil",
+                enc_public_key=device.enc_key,
+                sign_public_key=device.sign_key,
+                sign_key_fingerprint=key_fingerprint,
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            "enrolment_conflict",
+            "Cette inscription entre en conflit avec une autre (clé déjà enregistrée) : "
+            "recommencez.",
+        ) from exc
+    return Enrolment(membership=membership, device=new_device)
+
+
+@transaction.atomic
+def record_sign_in(passkey: Passkey, sign_count: int) -> None:
+    Passkey.objects.filter(pk=passkey.pk).update(sign_count=sign_count, last_used_at=timezone.now())
+
+
+def membership_for_sign_in(person: Person, device: Device | None) -> Membership:
+    """Which membership a passkey sign-in opens: the device's, else the person's best one."""
+    usable = {MembershipStatus.ACTIVE, MembershipStatus.PENDING}
+    if (
+        device is not None
+        and device.membership.person_id == person.pk
+        and device.membership.status in usable
+    ):
+        return device.membership
+    memberships = list(person.memberships.select_related("commune").order_by("-created_at"))
+    for status in (MembershipStatus.ACTIVE, MembershipStatus.PENDING):
+        for membership in memberships:
+            if membership.status == status:
+                return membership
+    raise ApiError(
+        "access_revoked", "Votre accès a été suspendu ou révoqué par la mairie.", status=403
+    )
+
+
+# --- devices --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def register_device(membership: Membership, keys: DeviceKeys) -> Device:
+    """A signed-in member on a new browser: its keys wait for a coordinator's approval."""
+    require(membership, Action.REGISTER_DEVICE, membership)
+    return trust_actions.create_device(
+        membership, label=keys.label, enc_key=keys.enc_key, sign_key=keys.sign_key
+    )
+
+
+@transaction.atomic
+def revoke_device(
+    actor: Membership,
+    device: Device,
+    *,
+    actor_device: Device,
+    revocation_list: chain.SignedDocument | None,
+) -> Device:
+    """Withdraw one device (lost phone): signed revocation list, sessions end at once."""
+    device = (
+        Device.objects.select_for_update(of=("self",))
+        .select_related("membership")
+        .get(pk=device.pk)
+    )
+    require(actor, Action.MANAGE_DEVICE, device.membership)
+    if device.pk == actor_device.pk:
+        raise Conflict(
+            "self_revocation",
+            "Vous ne pouvez pas révoquer l'appareil avec lequel vous êtes connecté.",
+        )
+    if device.status == DeviceStatus.REVOKED:
+        raise Conflict("already_revoked", "Cet appareil est déjà révoqué.")
+    trust_actions.record_signed_revocation_list(
+        actor,
+        actor_device,
+        device.membership.commune,
+        revocation_list,
+        trust_actions.withdrawals([device], "revoked"),
+    )
+    device.status = DeviceStatus.REVOKED
+    device.revoked_at = timezone.now()
+    device.save(update_fields=["status", "revoked_at"])
+    end_sessions(device=device)
+    return device
+
+
+# --- member status --------------------------------------------------------------------
+
+
+def _lock_target(actor: Membership, membership: Membership) -> Membership:
+    require(actor, Action.MANAGE_MEMBER, membership)
+    target = Membership.objects.select_for_update().get(pk=membership.pk)
+    if target.pk == actor.pk:
+        raise Conflict(
+            "self_action",
+            "Vous ne pouvez pas modifier votre propre accès ; demandez à un autre coordinateur.",
+        )
+    return target
+
+
+def _set_status(membership: Membership, status: str) -> None:
+    membership.status = status
+    membership.status_changed_at = timezone.now()
+    membership.save(update_fields=["status", "status_changed_at"])
+
+
+@transaction.atomic
+def suspend_member(
+    actor: Membership,
+    membership: Membership,
+    *,
+    actor_device: Device,
+    revocation_list: chain.SignedDocument | None,
+) -> Membership:
+    """Suspend: certificates go on the signed list (reason "suspended"), sessions end now."""
+    target = _lock_target(actor, membership)
+    if target.status not in {MembershipStatus.ACTIVE, MembershipStatus.PENDING}:
+        raise Conflict("invalid_status", "Ce membre est déjà suspendu ou révoqué.")
+    devices = list(target.devices.exclude(status=DeviceStatus.REVOKED))
+    trust_actions.record_signed_revocation_list(
+        actor,
+        actor_device,
+        target.commune,
+        revocation_list,
+        trust_actions.withdrawals(devices, "suspended"),
+    )
+    target.devices.filter(status__in=[DeviceStatus.ACTIVE, DeviceStatus.PENDING]).update(
+        status=DeviceStatus.SUSPENDED
+    )
+    _set_status(target, MembershipStatus.SUSPENDED)
+    end_sessions(membership=target)
+    return target
+
+
+@transaction.atomic
+def reinstate_member(actor: Membership, membership: Membership) -> Membership:
+    """Lift a suspension. Suspended certificates stay on the list (lists only grow), so the
+    member's devices go back to "pending" and need a fresh certificate from a coordinator."""
+    target = _lock_target(actor, membership)
+    if target.status != MembershipStatus.SUSPENDED:
+        raise Conflict("invalid_status", "Seul un membre suspendu peut être rétabli.")
+    target.devices.filter(status=DeviceStatus.SUSPENDED).update(status=DeviceStatus.PENDING)
+    _set_status(
+        target,
+        MembershipStatus.ACTIVE if target.approved_at is not None else MembershipStatus.PENDING,
+    )
+    return target
+
+
+@transaction.atomic
+def revoke_member(
+    actor: Membership,
+    membership: Membership,
+    *,
+    actor_device: Device,
+    revocation_list: chain.SignedDocument | None,
+) -> Membership:
+    """Revoke for good: every live certificate on the signed list, devices revoked, sessions end."""
+    target = _lock_target(actor, membership)
+    if target.status == MembershipStatus.REVOKED:
+        raise Conflict("invalid_status", "Ce membre est déjà révoqué.")
+    devices = list(target.devices.exclude(status=DeviceStatus.REVOKED))
+    trust_actions.record_signed_revocation_list(
+        actor,
+        actor_device,
+        target.commune,
+        revocation_list,
+        trust_actions.withdrawals(devices, "revoked"),
+    )
+    target.devices.exclude(status=DeviceStatus.REVOKED).update(
+        status=DeviceStatus.REVOKED, revoked_at=timezone.now()
+    )
+    _set_status(target, MembershipStatus.REVOKED)
+    end_sessions(membership=target)
+    return target
+
+
+# --- charter --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def publish_charter(actor: Membership | None, commune: Commune, text: str) -> CharterVersion:
+    """A new charter version; members accepted the version they saw, which stays recorded."""
+    if actor is not None:
+        require(actor, Action.PUBLISH_CHARTER, commune)
+    text = (text or "").strip()
+    if len(text) < 20:
+        raise Invalid("invalid_charter", "Le texte de la charte est trop court.", field="text")
+    Commune.objects.select_for_update().filter(pk=commune.pk).first()
+    latest = current_charter(commune)
+    return CharterVersion.objects.create(
+        commune=commune, version=(latest.version + 1) if latest else 1, text=text
+    )

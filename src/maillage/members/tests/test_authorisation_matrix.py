@@ -1,0 +1,483 @@
+"""The authorisation matrix: every API route × every persona × own/other commune.
+
+Routes are read from `maillage.api.api` itself, so an endpoint added without a row here
+fails `test_every_route_has_a_row`. Each row states the exact status every persona gets,
+for a target in their own commune and (where the route takes one, or lists data) in
+another commune. Allowed calls are real, successful calls (valid payloads, real signatures),
+so the matrix also proves that the allowed path works; each persona's call runs inside a
+savepoint that is rolled back, so all personas see the same world.
+
+Columns: anonymous, pending member (enrolled, not approved), suspended member, then the
+seven roles, all active with a certified device:
+
+    anon  pend  susp  merc  coord  oper  agent  ref  obs  dpo
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from maillage.api import api
+from maillage.members.actions import IssuedInvitation, create_invitation
+from maillage.members.models import Membership, MembershipStatus, Passkey, Role
+from maillage.members.tests import factory
+from maillage.members.tests.authenticator import SoftAuthenticator
+from maillage.territory.models import Commune, Shop
+from maillage.territory.tests.factory import valid_siret
+from maillage.trust import actions as trust_actions
+from maillage.trust import chain
+from maillage.trust.models import Device, DeviceStatus
+
+pytestmark = pytest.mark.django_db
+
+ROLES = (
+    Role.MERCHANT,
+    Role.COORDINATOR,
+    Role.OPERATOR,
+    Role.AGENT,
+    Role.REFERENT,
+    Role.OBSERVER,
+    Role.DPO,
+)
+COLUMNS = ("anon", "pending", "suspended", *(str(role) for role in ROLES))
+
+# One line per route: own-commune statuses, then other-commune statuses (None: the route
+# has no commune-bound target and lists nothing, so there is no "other commune" case).
+EVERYONE_BUT_SUSPENDED = "200 200 401 200 200 200 200 200 200 200"
+COORDINATOR_ONLY = "401 403 401 403 200 403 403 403 403 403"
+OTHER_COMMUNE_ABSENT = "401 403 401 404 404 404 404 404 404 404"
+
+MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
+    # --- web (public) --------------------------------------------------------------
+    ("GET", "/api/v1/meta"): (EVERYONE_BUT_SUSPENDED, None),
+    # --- session and sign-in -------------------------------------------------------
+    ("GET", "/api/v1/session"): (EVERYONE_BUT_SUSPENDED, None),
+    ("POST", "/api/v1/session/logout"): ("401 204 401 204 204 204 204 204 204 204", None),
+    ("POST", "/api/v1/auth/passkey/options"): (EVERYONE_BUT_SUSPENDED, None),
+    ("POST", "/api/v1/auth/passkey/verify"): (EVERYONE_BUT_SUSPENDED, None),
+    # --- invitations and enrolment -------------------------------------------------
+    ("POST", "/api/v1/invitations"): ("401 403 401 403 201 403 403 403 403 403", None),
+    ("GET", "/api/v1/invitations"): (COORDINATOR_ONLY, COORDINATOR_ONLY),
+    ("DELETE", "/api/v1/invitations/{invitation_id}"): (
+        "401 403 401 403 204 403 403 403 403 403",
+        OTHER_COMMUNE_ABSENT,
+    ),
+    ("POST", "/api/v1/enrolment/open"): (EVERYONE_BUT_SUSPENDED, None),
+    ("POST", "/api/v1/enrolment/passkey-options"): (EVERYONE_BUT_SUSPENDED, None),
+    ("POST", "/api/v1/enrolment/complete"): ("201 201 401 201 201 201 201 201 201 201", None),
+    ("GET", "/api/v1/charter"): ("401 200 401 200 200 200 200 200 200 200", None),
+    ("POST", "/api/v1/charter"): ("401 403 401 403 201 403 403 403 403 403", None),
+    # --- members -------------------------------------------------------------------
+    ("GET", "/api/v1/members"): (
+        "401 403 401 403 200 403 403 200 403 200",
+        "401 403 401 403 200 403 403 200 403 200",
+    ),
+    ("POST", "/api/v1/members/{member_id}/suspend"): (COORDINATOR_ONLY, OTHER_COMMUNE_ABSENT),
+    ("POST", "/api/v1/members/{member_id}/reinstate"): (COORDINATOR_ONLY, OTHER_COMMUNE_ABSENT),
+    ("POST", "/api/v1/members/{member_id}/revoke"): (COORDINATOR_ONLY, OTHER_COMMUNE_ABSENT),
+    # --- devices -------------------------------------------------------------------
+    ("POST", "/api/v1/devices"): ("401 201 401 201 201 201 201 201 201 201", None),
+    ("GET", "/api/v1/devices/pending"): (COORDINATOR_ONLY, COORDINATOR_ONLY),
+    ("POST", "/api/v1/devices/{device_id}/certificate"): (
+        "401 403 401 403 201 403 403 403 403 403",
+        OTHER_COMMUNE_ABSENT,
+    ),
+    ("POST", "/api/v1/devices/{device_id}/revoke"): (COORDINATOR_ONLY, OTHER_COMMUNE_ABSENT),
+    # --- trust ---------------------------------------------------------------------
+    ("GET", "/api/v1/trust/root"): ("401 200 401 200 200 200 200 200 200 200", None),
+    ("GET", "/api/v1/trust/devices/{device_id}/chain"): (
+        "401 403 401 200 200 200 200 200 403 200",
+        "401 403 401 404 404 404 404 404 403 404",
+    ),
+    ("GET", "/api/v1/trust/revocations"): (
+        "401 403 401 200 200 200 200 200 403 200",
+        "401 403 401 200 200 200 200 200 403 200",
+    ),
+    ("GET", "/api/v1/trust/revocations/draft"): (COORDINATOR_ONLY, OTHER_COMMUNE_ABSENT),
+    # --- territory -----------------------------------------------------------------
+    ("GET", "/api/v1/territory/sectors"): (
+        "401 403 401 200 200 200 200 200 403 200",
+        "401 403 401 200 200 200 200 200 403 200",
+    ),
+    ("GET", "/api/v1/territory/shops"): (
+        "401 403 401 200 200 200 200 200 403 403",
+        "401 403 401 200 200 200 200 200 403 403",
+    ),
+    ("GET", "/api/v1/territory/shops/{public_id}"): (
+        # A merchant sees only their own shop; the target is another shop.
+        "401 403 401 403 200 200 200 200 403 403",
+        "401 403 401 404 404 404 404 404 403 403",
+    ),
+    ("POST", "/api/v1/territory/shops"): ("401 403 401 403 201 403 403 403 403 403", None),
+    ("POST", "/api/v1/territory/import"): ("401 403 401 403 201 403 403 403 403 403", None),
+}
+
+
+# --- the world --------------------------------------------------------------------------
+
+
+@dataclass
+class Targets:
+    """Objects of one commune the routes act on."""
+
+    commune: Commune
+    member: factory.Persona
+    suspended: factory.Persona
+    pending: factory.Persona
+    shop: Shop
+    invitation: IssuedInvitation
+    authenticator: SoftAuthenticator
+    ids: set[str] = field(default_factory=set)
+
+
+def _suspend(persona: factory.Persona) -> factory.Persona:
+    Membership.objects.filter(pk=persona.membership.pk).update(status=MembershipStatus.SUSPENDED)
+    Device.objects.filter(membership=persona.membership).update(status=DeviceStatus.SUSPENDED)
+    return persona.refresh()
+
+
+def make_targets(commune: Commune) -> Targets:
+    member = factory.make_member(Role.AGENT, commune, name="Cible active")
+    authenticator = SoftAuthenticator()
+    authenticator.create(
+        {"rp": {"id": "localhost"}, "user": {"id": "AAAAAAAAAAAAAAAAAAAAAA"}, "challenge": "AA"}
+    )
+    authenticator.user_handle = member.person.public_id.bytes
+    Passkey.objects.create(
+        person=member.person,
+        credential_id=authenticator.credential_id,
+        public_key=authenticator._cose_public_key(),
+    )
+    targets = Targets(
+        commune=commune,
+        member=member,
+        suspended=_suspend(factory.make_member(Role.AGENT, commune, name="Cible suspendue")),
+        pending=factory.make_member(Role.AGENT, commune, approved=False, name="Cible en attente"),
+        shop=factory.make_shop(commune),
+        invitation=create_invitation(None, commune, role=Role.AGENT, display_name="Invité"),
+        authenticator=authenticator,
+    )
+    targets.ids = {
+        str(value)
+        for value in (
+            commune.public_id,
+            member.membership.public_id,
+            member.device.public_id if member.device else None,
+            targets.suspended.membership.public_id,
+            targets.pending.membership.public_id,
+            targets.pending.device.public_id if targets.pending.device else None,
+            targets.shop.public_id,
+            targets.invitation.invitation.public_id,
+        )
+        if value is not None
+    }
+    return targets
+
+
+@dataclass
+class World:
+    home: Commune
+    personas: dict[str, factory.Persona | None]
+
+
+def make_world() -> World:
+    home = factory.make_commune()
+    personas: dict[str, factory.Persona | None] = {"anon": None}
+    for role in ROLES:  # the coordinator first would not matter: certifier_of makes one
+        personas[str(role)] = factory.make_member(role, home)
+    personas["pending"] = factory.make_member(Role.MERCHANT, home, approved=False)
+    personas["suspended"] = _suspend(factory.make_member(Role.OPERATOR, home))
+    return World(home=home, personas=personas)
+
+
+# --- requests ---------------------------------------------------------------------------
+
+
+@dataclass
+class Ctx:
+    client: Client
+    persona: factory.Persona | None
+    home: Commune
+    targets: Targets
+
+
+Request = tuple[str, dict[str, Any]]  # url, kwargs for Client.<method>
+
+
+def _json(data: object) -> dict[str, Any]:
+    return {"data": data, "content_type": "application/json"}
+
+
+def _revocation(ctx: Ctx, devices: list[Device], reason: str) -> dict[str, Any]:
+    """The list the persona's own device would sign for this target (valid for a coordinator)."""
+    persona = ctx.persona
+    needed = trust_actions.withdrawals(devices, reason)
+    if persona is None or persona.sign_key is None or not needed:
+        return {}
+    body = trust_actions.draft_revocation_list(ctx.targets.commune, persona.device, needed)
+    document = chain.sign_document(json.loads(body), persona.sign_key)
+    return {"revocation_list": document.to_wire()}
+
+
+def _certificate(ctx: Ctx) -> dict[str, str]:
+    persona = ctx.persona
+    device = ctx.targets.pending.device
+    assert device is not None
+    if persona is None or persona.sign_key is None:
+        persona = factory.certifier_of(ctx.home)
+    return factory.coordinator_certificate(persona, device).to_wire()
+
+
+class StepRefused(Exception):
+    """A preliminary step of a multi-step flow was refused: that refusal is the answer."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+
+
+def _options(ctx: Ctx, url: str, data: object) -> dict[str, Any]:
+    response = ctx.client.post(url, **_json(data))
+    if response.status_code != 200:
+        raise StepRefused(response)
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def _enrolment(ctx: Ctx) -> Request:
+    token = ctx.targets.invitation.token
+    options = _options(ctx, "/api/v1/enrolment/passkey-options", {"token": token})
+    _, _, enc_public, sign_public = factory.new_keys()
+    payload = {
+        "token": token,
+        "charter_version": 1,
+        "credential": SoftAuthenticator().create(options),
+        "device": {"label": "Matrice", "enc_key": enc_public, "sign_key": sign_public},
+    }
+    return "/api/v1/enrolment/complete", _json(payload)
+
+
+def _sign_in(ctx: Ctx) -> Request:
+    options = _options(ctx, "/api/v1/auth/passkey/options", {})
+    credential = ctx.targets.authenticator.get(options)
+    return "/api/v1/auth/passkey/verify", _json({"credential": credential})
+
+
+def _new_shop(ctx: Ctx) -> Request:
+    sector = ctx.targets.shop.sector
+    payload = {
+        "enseigne": "Quincaillerie de la matrice",
+        "raison_sociale": "SARL MATRICE",
+        "siret": valid_siret(),
+        "address": "3 rue de la Gare",
+        "latitude": "48.99",
+        "longitude": "1.717",
+        "sector": sector.pk,
+        "activity": "quincaillerie",
+    }
+    return "/api/v1/territory/shops", _json(payload)
+
+
+def _import(ctx: Ctx) -> Request:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    sector = ctx.targets.shop.sector
+    data = (
+        "enseigne;raison_sociale;siret;adresse;latitude;longitude;secteur;activite\n"
+        f"Fleurs de la matrice;SARL FLEURS;{valid_siret()};2 place du Marché;48.99;1.717;"
+        f"{sector.name};fleuriste\n"
+    ).encode()
+    return "/api/v1/territory/import", {
+        "data": {"file": SimpleUploadedFile("commerces.csv", data, "text/csv")}
+    }
+
+
+def _device(persona: factory.Persona) -> Device:
+    assert persona.device is not None
+    return persona.device
+
+
+BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
+    ("GET", "/api/v1/meta"): lambda c: ("/api/v1/meta", {}),
+    ("GET", "/api/v1/session"): lambda c: ("/api/v1/session", {}),
+    ("POST", "/api/v1/session/logout"): lambda c: ("/api/v1/session/logout", _json({})),
+    ("POST", "/api/v1/auth/passkey/options"): lambda c: (
+        "/api/v1/auth/passkey/options",
+        _json({}),
+    ),
+    ("POST", "/api/v1/auth/passkey/verify"): _sign_in,
+    ("POST", "/api/v1/invitations"): lambda c: (
+        "/api/v1/invitations",
+        _json({"role": "agent", "display_name": "Nouvel agent"}),
+    ),
+    ("GET", "/api/v1/invitations"): lambda c: ("/api/v1/invitations", {}),
+    ("DELETE", "/api/v1/invitations/{invitation_id}"): lambda c: (
+        f"/api/v1/invitations/{c.targets.invitation.invitation.public_id}",
+        {},
+    ),
+    ("POST", "/api/v1/enrolment/open"): lambda c: (
+        "/api/v1/enrolment/open",
+        _json({"token": c.targets.invitation.token}),
+    ),
+    ("POST", "/api/v1/enrolment/passkey-options"): lambda c: (
+        "/api/v1/enrolment/passkey-options",
+        _json({"token": c.targets.invitation.token}),
+    ),
+    ("POST", "/api/v1/enrolment/complete"): _enrolment,
+    ("GET", "/api/v1/charter"): lambda c: ("/api/v1/charter", {}),
+    ("POST", "/api/v1/charter"): lambda c: (
+        "/api/v1/charter",
+        _json({"text": "Nouvelle charte : appelez le 17 en cas d'urgence."}),
+    ),
+    ("GET", "/api/v1/members"): lambda c: ("/api/v1/members", {}),
+    ("POST", "/api/v1/members/{member_id}/suspend"): lambda c: (
+        f"/api/v1/members/{c.targets.member.membership.public_id}/suspend",
+        _json(_revocation(c, [_device(c.targets.member)], "suspended")),
+    ),
+    ("POST", "/api/v1/members/{member_id}/reinstate"): lambda c: (
+        f"/api/v1/members/{c.targets.suspended.membership.public_id}/reinstate",
+        {},
+    ),
+    ("POST", "/api/v1/members/{member_id}/revoke"): lambda c: (
+        f"/api/v1/members/{c.targets.member.membership.public_id}/revoke",
+        _json(_revocation(c, [_device(c.targets.member)], "revoked")),
+    ),
+    ("POST", "/api/v1/devices"): lambda c: (
+        "/api/v1/devices",
+        _json(dict(zip(("enc_key", "sign_key"), factory.new_keys()[2:], strict=True))),
+    ),
+    ("GET", "/api/v1/devices/pending"): lambda c: ("/api/v1/devices/pending", {}),
+    ("POST", "/api/v1/devices/{device_id}/certificate"): lambda c: (
+        f"/api/v1/devices/{_device(c.targets.pending).public_id}/certificate",
+        _json(_certificate(c)),
+    ),
+    ("POST", "/api/v1/devices/{device_id}/revoke"): lambda c: (
+        f"/api/v1/devices/{_device(c.targets.member).public_id}/revoke",
+        _json(_revocation(c, [_device(c.targets.member)], "revoked")),
+    ),
+    ("GET", "/api/v1/trust/root"): lambda c: ("/api/v1/trust/root", {}),
+    ("GET", "/api/v1/trust/devices/{device_id}/chain"): lambda c: (
+        f"/api/v1/trust/devices/{_device(c.targets.member).public_id}/chain",
+        {},
+    ),
+    ("GET", "/api/v1/trust/revocations"): lambda c: ("/api/v1/trust/revocations", {}),
+    ("GET", "/api/v1/trust/revocations/draft"): lambda c: (
+        f"/api/v1/trust/revocations/draft?device={_device(c.targets.member).public_id}",
+        {},
+    ),
+    ("GET", "/api/v1/territory/sectors"): lambda c: ("/api/v1/territory/sectors", {}),
+    ("GET", "/api/v1/territory/shops"): lambda c: ("/api/v1/territory/shops", {}),
+    ("GET", "/api/v1/territory/shops/{public_id}"): lambda c: (
+        f"/api/v1/territory/shops/{c.targets.shop.public_id}",
+        {},
+    ),
+    ("POST", "/api/v1/territory/shops"): _new_shop,
+    ("POST", "/api/v1/territory/import"): _import,
+}
+
+# Routes that act on "this browser": the session is not bound to a device yet.
+WITHOUT_DEVICE = {("POST", "/api/v1/devices")}
+
+
+# --- route discovery --------------------------------------------------------------------
+
+
+def api_routes() -> set[tuple[str, str]]:
+    """Every (method, path) the API serves, walking its routers (nested ones included)."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(prefix: str, router: Any) -> None:
+        for path, view in router.path_operations.items():
+            full = re.sub(r"/+", "/", f"/api/v1/{prefix}/{path}").rstrip("/")
+            for operation in view.operations:
+                for method in operation.methods:
+                    found.add((method.upper(), full))
+        for child_prefix, child, *_ in getattr(router, "_routers", []):
+            walk(f"{prefix}/{child_prefix}", child)
+
+    for prefix, router in api._routers:
+        walk(prefix, router)
+    return found
+
+
+def test_every_route_has_a_row() -> None:
+    routes = api_routes()
+    schema_routes = {
+        (method.upper(), path)
+        for path, operations in api.get_openapi_schema()["paths"].items()
+        for method in operations
+    }
+    assert schema_routes <= routes
+    missing = sorted(routes - MATRIX.keys())
+    assert not missing, (
+        "Routes sans ligne dans la matrice d'autorisation (ajoutez-les à MATRIX et BUILDERS) : "
+        f"{missing}"
+    )
+    stale = sorted(MATRIX.keys() - routes)
+    assert not stale, f"Lignes de matrice pour des routes disparues : {stale}"
+    assert MATRIX.keys() == BUILDERS.keys()
+
+
+def test_matrix_rows_are_well_formed() -> None:
+    for key, (own, other) in MATRIX.items():
+        for line in (own, other):
+            if line is not None:
+                assert len(line.split()) == len(COLUMNS), key
+
+
+CASES = [
+    pytest.param(key, scope, id=f"{key[0]} {key[1]} [{scope}]")
+    for key, (_, other) in MATRIX.items()
+    for scope in ("own", "other")
+    if scope == "own" or other is not None
+]
+
+
+@pytest.mark.parametrize(("key", "scope"), CASES)
+def test_matrix(key: tuple[str, str], scope: str) -> None:
+    if key not in api_routes():
+        pytest.skip("route absente (voir test_every_route_has_a_row)")
+    own, other = MATRIX[key]
+    line = own if scope == "own" else other
+    assert line is not None
+    expected = dict(zip(COLUMNS, (int(code) for code in line.split()), strict=True))
+
+    world = make_world()
+    targets = make_targets(world.home if scope == "own" else factory.make_commune())
+    clients: dict[str, Client] = {}
+    for column, persona in world.personas.items():
+        if persona is None:
+            clients[column] = Client()
+        else:
+            clients[column] = persona.client(bind_device=key not in WITHOUT_DEVICE)
+
+    failures = []
+    for column in COLUMNS:
+        persona = world.personas[column]
+        savepoint = transaction.savepoint()
+        try:
+            ctx = Ctx(client=clients[column], persona=persona, home=world.home, targets=targets)
+            try:
+                url, kwargs = BUILDERS[key](ctx)
+                response = getattr(ctx.client, key[0].lower())(url, **kwargs)
+            except StepRefused as refused:
+                response = refused.response
+            status = response.status_code
+            if status != expected[column]:
+                detail = response.content.decode()[:200]
+                failures.append(f"{column}: attendu {expected[column]}, obtenu {status} {detail}")
+            elif scope == "other" and 200 <= status < 300:
+                body = response.content.decode()
+                leaked = [value for value in targets.ids if value in body]
+                if leaked:
+                    failures.append(f"{column}: données d'une autre commune exposées {leaked}")
+        finally:
+            transaction.savepoint_rollback(savepoint)
+    assert not failures, f"{key[0]} {key[1]} [{scope}]\n" + "\n".join(failures)

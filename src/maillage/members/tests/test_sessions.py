@@ -1,0 +1,120 @@
+"""Sessions: who member_auth / pending_auth admit, and suspension ending a session at once."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from maillage.members import actions
+from maillage.members.models import MemberSession, MembershipStatus, Role
+from maillage.members.tests import factory
+from maillage.territory.models import Commune
+from maillage.trust.models import Device, DeviceStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def commune() -> Commune:
+    return factory.make_commune()
+
+
+def test_anonymous_session_says_so_and_sets_the_csrf_cookie() -> None:
+    client = Client()
+    response = client.get("/api/v1/session")
+    assert response.json()["authenticated"] is False
+    assert "maillage_csrf" in client.cookies
+    assert client.get("/api/v1/members").status_code == 401
+    assert client.get("/api/v1/members").json()["code"] == "unauthenticated"
+
+
+def test_session_describes_member_device_root_and_permissions(commune) -> None:
+    coordinator = factory.make_member(Role.COORDINATOR, commune)
+    body = coordinator.client().get("/api/v1/session").json()
+    assert body["authenticated"] is True
+    assert body["membership"]["role"] == "coordinateur"
+    assert body["membership"]["commune"]["id"] == str(commune.public_id)
+    assert body["device"]["fingerprint"] == coordinator.device.sign_key_fingerprint
+    assert body["root"]["public_key"] == commune.root.public_key
+    assert "members.invite" in body["permissions"]
+    assert body["demo"] is False
+
+
+def test_pending_member_may_only_do_pending_things(commune) -> None:
+    pending = factory.make_member(Role.MERCHANT, commune, approved=False)
+    client = pending.client()
+    assert client.get("/api/v1/trust/root").status_code == 200
+    assert client.get("/api/v1/charter").status_code == 200
+    assert client.get("/api/v1/trust/revocations").json()["code"] == "pending_approval"
+    assert client.get("/api/v1/territory/shops").status_code == 403
+
+
+def test_logout_ends_the_session(commune) -> None:
+    member = factory.make_member(Role.AGENT, commune)
+    client = member.client()
+    assert client.post("/api/v1/session/logout").status_code == 204
+    assert client.get("/api/v1/session").json()["authenticated"] is False
+    assert not MemberSession.objects.filter(membership=member.membership).exists()
+
+
+def test_suspension_throws_the_member_out_at_the_next_request(commune) -> None:
+    coordinator = factory.make_member(Role.COORDINATOR, commune)
+    merchant = factory.make_member(Role.MERCHANT, commune)
+    merchant_client = merchant.client()
+    assert merchant_client.get("/api/v1/territory/shops").status_code == 200
+
+    # Suspend behind the merchant's back (the session row survives: only the status changed).
+    from maillage.members.models import Membership
+
+    Membership.objects.filter(pk=merchant.membership.pk).update(status=MembershipStatus.SUSPENDED)
+    response = merchant_client.get("/api/v1/territory/shops")
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": "access_revoked",
+        "message": "Votre accès a été suspendu ou révoqué par la mairie.",
+        "field": None,
+    }
+    # Thrown out: the next call is simply anonymous, even after reinstatement.
+    Membership.objects.filter(pk=merchant.membership.pk).update(status=MembershipStatus.ACTIVE)
+    assert merchant_client.get("/api/v1/territory/shops").json()["code"] == "unauthenticated"
+    assert coordinator.client().get("/api/v1/members").status_code == 200
+
+
+def test_suspend_action_deletes_the_members_sessions_and_says_why(commune: Commune) -> None:
+    coordinator = factory.make_member(Role.COORDINATOR, commune)
+    member = factory.make_member(Role.AGENT, commune, with_device=False)
+    client = member.client()
+    key = client.cookies["maillage_session"].value
+    assert Session.objects.filter(session_key=key).exists()
+    actions.suspend_member(
+        coordinator.membership,
+        member.membership,
+        actor_device=coordinator.device,
+        revocation_list=None,
+    )
+    # Gone from the server at once, not merely refused at the next request…
+    assert not Session.objects.filter(session_key=key).exists()
+    assert MemberSession.objects.get(session_key=key).ended_at is not None
+    # …and the browser's next call is told why, once.
+    response = client.get("/api/v1/session")
+    assert response.status_code == 401
+    assert response.json()["code"] == "access_revoked"
+    assert client.get("/api/v1/session").json()["authenticated"] is False
+    assert not MemberSession.objects.filter(membership=member.membership).exists()
+
+
+def test_revoked_device_session_is_thrown_out_with_a_page_still_served(commune) -> None:
+    member = factory.make_member(Role.OPERATOR, commune)
+    client = member.client()
+    Device.objects.filter(pk=member.device.pk).update(status=DeviceStatus.REVOKED)
+    assert client.get("/").status_code == 200  # the shell still loads, anonymously
+    assert client.get("/api/v1/session").json()["authenticated"] is False
+
+
+def test_session_with_a_device_of_someone_else_is_refused(commune) -> None:
+    member = factory.make_member(Role.OPERATOR, commune)
+    other = factory.make_member(Role.OPERATOR, commune)
+    client = Client()
+    factory.login(client, member.membership, other.device)
+    assert client.get("/api/v1/session").status_code == 401

@@ -1,0 +1,168 @@
+"""State changes of the territory: the only code that writes communes, sectors and shops.
+
+Views, the CLI and the demo seed call these functions and never `.save()` a territory
+model themselves, so every write is validated the same way and runs in one transaction.
+Refusals are ApiError instances (French message, offending field) that the API returns
+as they are and the CLI prints.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from maillage.errors import ApiError, Conflict
+from maillage.territory.csv_import import ImportResult, RowError, validate_shops_csv
+from maillage.territory.fields import FieldProblem, clean_position, clean_siret, clean_text
+from maillage.territory.geo import is_polygon_geojson
+from maillage.territory.models import Commune, Departement, Sector, Shop
+
+INSEE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+
+
+def invalid(field: str, message: str, code: str = "invalid") -> ApiError:
+    return ApiError(code, message, field=field, status=422)
+
+
+def _from_problem(problem: FieldProblem) -> ApiError:
+    return invalid(problem.field, problem.sentence, problem.code)
+
+
+@transaction.atomic
+def create_commune(
+    *,
+    departement_code: str,
+    departement_name: str,
+    name: str,
+    slug: str,
+    insee_code: str,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    is_demo: bool = False,
+) -> Commune:
+    name = " ".join(name.split())
+    if not name:
+        raise invalid("name", "Nom de commune manquant.")
+    if not INSEE_CODE.match(insee_code):
+        raise invalid("insee_code", "Le code INSEE doit compter 5 caractères (ex. 78361).")
+    if slug != slugify(slug) or not slug:
+        raise invalid("slug", "Identifiant invalide : minuscules, chiffres et tirets seulement.")
+    if Commune.objects.filter(slug=slug).exists():
+        raise Conflict("commune_exists", f"La commune « {slug} » existe déjà.", field="slug")
+    if Commune.objects.filter(insee_code=insee_code).exists():
+        raise Conflict(
+            "commune_exists", f"Le code INSEE {insee_code} est déjà utilisé.", field="insee_code"
+        )
+    departement, _ = Departement.objects.get_or_create(
+        code=departement_code, defaults={"name": departement_name}
+    )
+    return Commune.objects.create(
+        departement=departement,
+        name=name,
+        slug=slug,
+        insee_code=insee_code,
+        latitude=latitude,
+        longitude=longitude,
+        is_demo=is_demo,
+    )
+
+
+@transaction.atomic
+def create_sector(
+    commune: Commune, *, name: str, slug: str = "", geojson: dict[str, Any] | None = None
+) -> Sector:
+    name = " ".join(name.split())
+    if not name:
+        raise invalid("name", "Nom de secteur manquant.")
+    if len(name) > 120:
+        raise invalid("name", "Nom de secteur trop long (120 caractères au plus).")
+    slug = slug or slugify(name)[:60]
+    if not slug or slug != slugify(slug):
+        raise invalid("slug", "Identifiant invalide : minuscules, chiffres et tirets seulement.")
+    if geojson is not None and not is_polygon_geojson(geojson):
+        raise invalid("geojson", "Le contour doit être un polygone GeoJSON (Polygon).")
+    sectors = Sector.objects.filter(commune=commune)
+    if sectors.filter(name__iexact=name).exists() or sectors.filter(slug=slug).exists():
+        raise Conflict("sector_exists", f"Le secteur « {name} » existe déjà.", field="name")
+    try:
+        with transaction.atomic():
+            return Sector.objects.create(commune=commune, name=name, slug=slug, geojson=geojson)
+    except IntegrityError as error:
+        raise Conflict(
+            "sector_exists", f"Le secteur « {name} » existe déjà.", field="name"
+        ) from error
+
+
+@transaction.atomic
+def create_shop(
+    commune: Commune,
+    *,
+    sector: Sector,
+    enseigne: str,
+    siret: str,
+    address: str,
+    latitude: Decimal | float | str,
+    longitude: Decimal | float | str,
+    raison_sociale: str = "",
+    activity: str = "",
+) -> Shop:
+    """Enrol one shop; SIRETs are unique across the whole deployment, like in SIRENE."""
+    if sector.commune_id != commune.pk:
+        raise invalid("sector", "Secteur inconnu dans cette commune.", "unknown")
+    try:
+        fields = {
+            "enseigne": clean_text(enseigne, "enseigne", required=True),
+            "raison_sociale": clean_text(raison_sociale, "raison_sociale", required=False),
+            "siret": clean_siret(siret),
+            "address": clean_text(address, "address", required=True),
+            "activity": clean_text(activity, "activity", required=False),
+        }
+        lat, lon = clean_position(latitude, longitude)
+    except FieldProblem as problem:
+        raise _from_problem(problem) from problem
+    taken = Conflict("siret_taken", "Ce SIRET est déjà enregistré.", field="siret")
+    if Shop.objects.filter(siret=fields["siret"]).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            return Shop.objects.create(
+                commune=commune, sector=sector, latitude=lat, longitude=lon, **fields
+            )
+    except IntegrityError as error:
+        raise taken from error
+
+
+def import_shops(commune: Commune, data: bytes | str) -> ImportResult:
+    """All-or-nothing import of the mairie's CSV: every row stored, or none."""
+    try:
+        with transaction.atomic():
+            rows, errors = validate_shops_csv(commune, data)
+            if errors:
+                return ImportResult(created=0, errors=errors)
+            Shop.objects.bulk_create(
+                Shop(
+                    commune=commune,
+                    sector=row.sector,
+                    enseigne=row.enseigne,
+                    raison_sociale=row.raison_sociale,
+                    siret=row.siret,
+                    address=row.address,
+                    latitude=row.latitude,
+                    longitude=row.longitude,
+                    activity=row.activity,
+                )
+                for row in rows
+            )
+            return ImportResult(created=len(rows))
+    except IntegrityError:
+        # Another import stored some of these SIRETs between our check and our write.
+        _, errors = validate_shops_csv(commune, data)
+        return ImportResult(
+            created=0,
+            errors=errors
+            or [RowError(None, "file", "conflit avec un enregistrement simultané, réessayez")],
+        )
