@@ -1,5 +1,83 @@
-"""JSON API of the demo domain."""
+"""Demo sign-in: exists only in demo mode, where the server holds the demo root key."""
 
-from ninja import Router
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from maillage.errors import NotFound
+from maillage.members.api import session_payload
+from maillage.members.auth import anonymous_csrf
+from maillage.members.models import Membership, MembershipStatus
+from maillage.members.sessions import start_session
+from maillage.trust import actions as trust_actions
+from maillage.trust.models import Device
 
 router = Router(tags=["demo"])
+
+
+class DemoMemberOut(Schema):
+    id: uuid.UUID
+    display_name: str
+    role: str
+    role_label: str
+    shop: str | None
+
+
+class DemoDeviceIn(Schema):
+    label: str = "Navigateur (démo)"
+    enc_key: str
+    sign_key: str
+
+
+class DemoLoginIn(Schema):
+    member: uuid.UUID
+    device: DemoDeviceIn
+
+
+def _demo_members() -> Any:
+    if not settings.DEMO_MODE:
+        raise NotFound("La connexion de démonstration n'existe qu'en mode démo.")
+    return (
+        Membership.objects.filter(commune__is_demo=True, status=MembershipStatus.ACTIVE)
+        .select_related("person", "shop", "commune")
+        .order_by("pk")
+    )
+
+
+@router.get("/members", response=list[DemoMemberOut], auth=None)
+def demo_members(request: HttpRequest) -> list[DemoMemberOut]:
+    return [
+        DemoMemberOut(
+            id=m.public_id,
+            display_name=m.person.display_name,
+            role=m.role,
+            role_label=m.get_role_display(),
+            shop=m.shop.enseigne if m.shop else None,
+        )
+        for m in _demo_members()
+    ]
+
+
+@router.post("/login", auth=anonymous_csrf)
+def demo_login(request: HttpRequest, payload: DemoLoginIn) -> dict[str, Any]:
+    """Sign in as a demo member; this browser's keys get certified by the demo root."""
+    membership = _demo_members().filter(public_id=payload.member).first()
+    if membership is None:
+        raise NotFound("Compte de démonstration introuvable.")
+    with transaction.atomic():
+        device = trust_actions.create_device(
+            membership,
+            label=payload.device.label,
+            enc_key=payload.device.enc_key,
+            sign_key=payload.device.sign_key,
+        )
+        trust_actions.certify_with_root(device, trust_actions.demo_root_key(membership.commune))
+        device = Device.objects.get(pk=device.pk)
+    start_session(request, membership, device)
+    return session_payload(request)

@@ -56,6 +56,9 @@ COORDINATOR_ONLY = "401 403 401 403 200 403 403 403 403 403"
 OTHER_COMMUNE_ABSENT = "401 403 401 404 404 404 404 404 404 404"
 
 MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
+    # --- demo (404 everywhere outside demo mode) -----------------------------------
+    ("GET", "/api/v1/demo/members"): ("404 404 401 404 404 404 404 404 404 404", None),
+    ("POST", "/api/v1/demo/login"): ("404 404 401 404 404 404 404 404 404 404", None),
     # --- web (public) --------------------------------------------------------------
     ("GET", "/api/v1/meta"): (EVERYONE_BUT_SUSPENDED, None),
     # --- session and sign-in -------------------------------------------------------
@@ -306,6 +309,11 @@ def _device(persona: factory.Persona) -> Device:
 
 BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("GET", "/api/v1/meta"): lambda c: ("/api/v1/meta", {}),
+    ("GET", "/api/v1/demo/members"): lambda c: ("/api/v1/demo/members", {}),
+    ("POST", "/api/v1/demo/login"): lambda c: (
+        "/api/v1/demo/login",
+        _json({"member": str(c.home.public_id), "device": {"enc_key": "x", "sign_key": "y"}}),
+    ),
     ("GET", "/api/v1/session"): lambda c: ("/api/v1/session", {}),
     ("POST", "/api/v1/session/logout"): lambda c: ("/api/v1/session/logout", _json({})),
     ("POST", "/api/v1/auth/passkey/options"): lambda c: (
