@@ -59,7 +59,7 @@ test-sqlite: install chromium
 	DATABASE_URL= $(VENV)/bin/pytest -q
 
 test-postgres: install chromium
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(VENV)/bin/pytest -q -m "not browser"
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(VENV)/bin/pytest -q
 
 test: install chromium lint typecheck test-frontend test-sqlite test-postgres
 
