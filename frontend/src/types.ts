@@ -1,15 +1,8 @@
 /** Shapes the app works with; `normalise*` adapt the server's JSON in one place. */
 
-export const ROLES = [
-  "commercant",
-  "coordinateur",
-  "operateur",
-  "agent",
-  "referent",
-  "observateur",
-  "dpo",
-] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from "./trust/chain";
+
+export { ROLES, type Role } from "./trust/chain";
 export type MembershipStatus = "pending" | "active" | "suspended" | "revoked";
 export type DeviceStatus = "pending" | "active" | "suspended" | "revoked";
 
