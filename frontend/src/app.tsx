@@ -4,11 +4,13 @@ import { useEffect, useRef } from "preact/hooks";
 import { LiveStatus } from "./components/ui";
 import { setLang, t, useLang } from "./i18n";
 import { useMeta } from "./meta";
+import { ConsolePage } from "./pages/console";
 import { CoordinationPage } from "./pages/coordination";
 import { DemoPage } from "./pages/demo";
 import { EnrolPage } from "./pages/enrol";
 import { HomePage } from "./pages/home";
 import { NotFoundPage } from "./pages/not-found";
+import { ReportPage } from "./pages/report";
 import { SignInPage } from "./pages/signin";
 import { Link, navigate, useRoute } from "./router";
 import { clearNotice, loadSession, logout, useSession } from "./session";
@@ -51,6 +53,10 @@ function Page({ path }: { path: string }) {
       return <CoordinationPage />;
     case "/demo":
       return <DemoPage />;
+    case "/signaler":
+      return <ReportPage />;
+    case "/console":
+      return <ConsolePage />;
     default:
       return <NotFoundPage />;
   }

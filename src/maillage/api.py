@@ -66,7 +66,9 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     """Each domain owns its router; adding one here is the only wiring needed."""
     from maillage.demo.api import router as demo_router
+    from maillage.incidents.api import router as incidents_router
     from maillage.members.api import router as members_router
+    from maillage.privacy.api import router as privacy_router
     from maillage.territory.api import router as territory_router
     from maillage.trust.api import router as trust_router
     from maillage.web.api import router as web_router
@@ -76,6 +78,8 @@ def _register_routers() -> None:
     api.add_router("/territory", territory_router)
     api.add_router("/trust", trust_router)
     api.add_router("/demo", demo_router)
+    api.add_router("/incidents", incidents_router)
+    api.add_router("/privacy", privacy_router)
 
 
 _register_routers()

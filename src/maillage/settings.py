@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "maillage.trust",
     "maillage.web",
     "maillage.demo",
+    "maillage.incidents",
+    "maillage.privacy",
 ]
 
 MIDDLEWARE = [
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "maillage.incidents.middleware.SealedUploadLimit",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "maillage.members.middleware.ActiveAccessMiddleware",
@@ -121,6 +124,19 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 FRONTEND_DIST = PROJECT_DIR / "frontend" / "dist"
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
+MEDIA_ROOT = Path(envstr("MAILLAGE_MEDIA_ROOT", str(DATA_DIR / "media")))
+# Never served by URL: sealed attachments leave only through the logged API endpoint.
+MEDIA_URL = "/media-not-served/"
+
+# Sealed uploads (docs/envelope.md): at most 4 attachments of 3 MiB plus the envelope
+# JSON (≤ 64 KiB of sealed content, up to 500 recipients: a few hundred KB). A bigger
+# request is refused before its body is read (maillage.incidents.middleware).
+SEALED_UPLOAD_MAX_BYTES = 4 * 3 * 1024 * 1024 + 1024 * 1024
+# Form fields and JSON bodies, files excluded (Django's default): ample for the envelope.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A sealed attachment stays in memory: no spooled copy in a temporary folder.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024 + 64 * 1024
+
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

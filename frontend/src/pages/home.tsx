@@ -118,6 +118,11 @@ function MerchantHome({ session }: { session: Session }) {
           {t("home.call17")}
         </a>
       </div>
+      <p>
+        <Link href="/signaler" class="button button-primary button-block button-send">
+          {t("home.reportLink")}
+        </Link>
+      </p>
       <section aria-labelledby="alerts-title" class="card">
         <h2 id="alerts-title">{t("home.alertsTitle")}</h2>
         <p>{t("home.alertsSoon")}</p>
@@ -126,22 +131,57 @@ function MerchantHome({ session }: { session: Session }) {
   );
 }
 
-function CoordinatorHome({ session }: { session: Session }) {
-  usePageTitle(t("home.coordinatorTitle"));
+/** A staff member's home: one greeting and the one door to their workspace. */
+function WorkspaceHome({
+  session,
+  title,
+  lead,
+  href,
+  action,
+}: {
+  session: Session;
+  title: string;
+  lead: string;
+  href: string;
+  action: string;
+}) {
+  usePageTitle(title);
   return (
     <section aria-labelledby="home-title" class="stack">
       <h1 id="home-title">
         {t("home.hello", { name: session.person?.display_name ?? "" })}
       </h1>
-      <p class="lead">
-        {t("home.coordinatorLead", { commune: session.membership?.commune?.name ?? "" })}
-      </p>
+      <p class="lead">{lead}</p>
       <p>
-        <Link href="/coordination" class="button button-primary button-block">
-          {t("home.openCoordination")}
+        <Link href={href} class="button button-primary button-block">
+          {action}
         </Link>
       </p>
     </section>
+  );
+}
+
+function CoordinatorHome({ session }: { session: Session }) {
+  return (
+    <WorkspaceHome
+      session={session}
+      title={t("home.coordinatorTitle")}
+      lead={t("home.coordinatorLead", { commune: session.membership?.commune?.name ?? "" })}
+      href="/coordination"
+      action={t("home.openCoordination")}
+    />
+  );
+}
+
+function OperatorHome({ session }: { session: Session }) {
+  return (
+    <WorkspaceHome
+      session={session}
+      title={t("home.operatorTitle")}
+      lead={t("home.operatorLead", { commune: session.membership?.commune?.name ?? "" })}
+      href="/console"
+      action={t("home.openConsole")}
+    />
   );
 }
 
@@ -215,5 +255,6 @@ export function HomePage() {
   if (session.device.status === "pending") return <DevicePending />;
   if (role === "commercant") return <MerchantHome session={session} />;
   if (role === "coordinateur") return <CoordinatorHome session={session} />;
+  if (role === "operateur") return <OperatorHome session={session} />;
   return <OtherRoleHome session={session} />;
 }

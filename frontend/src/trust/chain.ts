@@ -141,26 +141,35 @@ export function parseRevocationDocument(wire: unknown): {
   return { doc: parseSignedDocument(wire), chain: parseChain(wire.chain) };
 }
 
+/** Whether `signature` is a valid Ed25519 signature of `body`'s UTF-8 bytes; never throws. */
+export async function signatureValid(
+  publicRaw: Uint8Array<ArrayBuffer>,
+  body: string,
+  signature: Uint8Array<ArrayBuffer>,
+): Promise<boolean> {
+  try {
+    const key = await crypto.subtle.importKey("raw", publicRaw, { name: "Ed25519" }, false, [
+      "verify",
+    ]);
+    return await crypto.subtle.verify(
+      { name: "Ed25519" },
+      key,
+      signature,
+      new TextEncoder().encode(body),
+    );
+  } catch {
+    return false;
+  }
+}
+
 async function verifySignature(
   publicRaw: Uint8Array<ArrayBuffer>,
   doc: SignedDocument,
   signature: Uint8Array<ArrayBuffer>,
 ): Promise<void> {
-  let valid = false;
-  try {
-    const key = await crypto.subtle.importKey("raw", publicRaw, { name: "Ed25519" }, false, [
-      "verify",
-    ]);
-    valid = await crypto.subtle.verify(
-      { name: "Ed25519" },
-      key,
-      signature,
-      new TextEncoder().encode(doc.body),
-    );
-  } catch {
-    valid = false;
+  if (!(await signatureValid(publicRaw, doc.body, signature))) {
+    throw new TrustError("bad_signature");
   }
-  if (!valid) throw new TrustError("bad_signature");
 }
 
 // --- field checks ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from maillage.errors import Forbidden, NotFound
 from maillage.members.models import Membership, MembershipStatus, Role
-from maillage.territory.models import Commune
+from maillage.territory.models import Commune, Shop
 
 
 class Action(enum.StrEnum):
@@ -29,6 +29,14 @@ class Action(enum.StrEnum):
     REGISTER_DEVICE = "members.register_device"
     VIEW_CHARTER = "members.view_charter"
     PUBLISH_CHARTER = "members.publish_charter"
+    REPORT_INCIDENT = "incidents.report"
+    VIEW_INCIDENTS = "incidents.view"
+    READ_CONTENT = "incidents.read_content"
+    POST_MESSAGE = "incidents.post_message"
+    VIEW_ACCESS_LOG = "privacy.view_access_log"
+    VIEW_RECIPIENTS = "trust.view_recipients"
+    ALERT_SECTOR = "trust.alert_sector"
+    MANAGE_SERVICE_KEY = "trust.manage_service_key"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -53,13 +61,37 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.REGISTER_DEVICE: _ALL_ROLES,
     Action.VIEW_CHARTER: _ALL_ROLES,
     Action.PUBLISH_CHARTER: frozenset({Role.COORDINATOR}),
+    Action.REPORT_INCIDENT: frozenset({Role.MERCHANT}),
+    Action.VIEW_INCIDENTS: frozenset({Role.OPERATOR, Role.AGENT, Role.MERCHANT}),
+    # Sealed content goes to those who handle the incident; the coordinator, referents,
+    # observers and the DPO manage people and oversight, not cases (the DPO reads the
+    # access log instead).
+    Action.READ_CONTENT: frozenset({Role.OPERATOR, Role.AGENT, Role.MERCHANT}),
+    Action.POST_MESSAGE: frozenset({Role.OPERATOR, Role.AGENT, Role.MERCHANT}),
+    Action.VIEW_ACCESS_LOG: frozenset({Role.DPO}),
+    # Who seals content needs the key directory; a neighbour alert goes from a merchant
+    # (or the police) to the merchants of one sector.
+    Action.VIEW_RECIPIENTS: frozenset({Role.OPERATOR, Role.AGENT, Role.MERCHANT}),
+    Action.ALERT_SECTOR: frozenset({Role.OPERATOR, Role.MERCHANT}),
+    Action.MANAGE_SERVICE_KEY: frozenset({Role.OPERATOR}),
 }
 
 # What a member waiting for the mairie's approval may already do: read the root key to
 # pin it, read the charter they accepted, and register the browser they are on.
 PENDING_ACTIONS = frozenset({Action.VIEW_ROOT, Action.REGISTER_DEVICE, Action.VIEW_CHARTER})
 
-SHOP_BOUND_ACTIONS = frozenset({Action.VIEW_SHOP})
+SHOP_BOUND_ACTIONS = frozenset(
+    {
+        Action.VIEW_SHOP,
+        Action.REPORT_INCIDENT,
+        Action.VIEW_INCIDENTS,
+        Action.READ_CONTENT,
+        Action.POST_MESSAGE,
+    }
+)
+
+# A merchant acts on their own shop's sector only (target: the Sector).
+SECTOR_BOUND_ACTIONS = frozenset({Action.ALERT_SECTOR})
 
 
 class CommuneScoped(Protocol):
@@ -80,7 +112,9 @@ def may(actor: Membership | None, action: Action, target: object | None = None) 
     if _commune_of(target) != actor.commune_id:
         return False
     if action in SHOP_BOUND_ACTIONS and actor.role == Role.MERCHANT:
-        return getattr(target, "pk", None) == actor.shop_id
+        return _shop_of(target) == actor.shop_id
+    if action in SECTOR_BOUND_ACTIONS and actor.role == Role.MERCHANT:
+        return actor.shop is not None and actor.shop.sector_id == getattr(target, "pk", None)
     return True
 
 
@@ -103,3 +137,10 @@ def _commune_of(target: object) -> int | None:
     if isinstance(target, Commune):
         return target.pk
     return getattr(target, "commune_id", None)
+
+
+def _shop_of(target: object) -> int | None:
+    """The shop a target belongs to (a Shop is its own, an incident its reporting shop)."""
+    if isinstance(target, Shop):
+        return target.pk
+    return getattr(target, "shop_id", None)

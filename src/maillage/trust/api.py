@@ -10,7 +10,7 @@ import uuid
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from maillage.errors import ApiError, NotFound, Unauthenticated
 from maillage.members.auth import member_auth, pending_auth, session_device
@@ -24,8 +24,17 @@ from maillage.members.schemas import (
     errors,
     root_out,
 )
-from maillage.trust import actions, directory
+from maillage.trust import actions, chain, directory, recipients, service_keys
 from maillage.trust.models import DeviceStatus
+from maillage.trust.schemas import (
+    GrantOut,
+    GrantsIn,
+    PendingGrantsOut,
+    RecipientsOut,
+    ServiceKeyIn,
+    ServiceKeyOut,
+    ServiceKeyPublishedOut,
+)
 
 router = Router(tags=["trust"])
 
@@ -130,3 +139,83 @@ def revocation_draft(
             {"serial": w.serial, "device": w.device, "reason": w.reason} for w in needed
         ],
     }
+
+
+# --- key directory and police service key (docs/envelope.md) ---------------------------
+
+
+@router.get(
+    "/recipients",
+    auth=member_auth,
+    response={200: RecipientsOut, **errors(403, 404, 409, 422)},
+    summary="Annuaire des destinataires d'un envoi chiffré (à vérifier par l'appareil)",
+)
+def recipients_directory(
+    request: HttpRequest, incident: uuid.UUID | None = None, sector: int | None = None
+) -> dict[str, Any]:
+    """Without parameter: a new report by the caller's shop; `incident`: a message in that
+    incident; `sector`: a neighbour alert to that sector's merchants."""
+    return recipients.recipients_directory(_actor(request), incident=incident, sector=sector)
+
+
+@router.get(
+    "/service-key",
+    auth=member_auth,
+    response={200: ServiceKeyOut, **errors(403, 404)},
+    summary="Génération en cours de la clé de service de la police",
+)
+def service_key(request: HttpRequest) -> dict[str, Any]:
+    return service_keys.current_service_key(_actor(request))
+
+
+@router.post(
+    "/service-keys",
+    auth=member_auth,
+    response={201: ServiceKeyPublishedOut, **errors(403, 409, 422)},
+    summary="Publier la génération suivante de la clé de service (opérateur)",
+)
+def publish_service_key(request: HttpRequest, payload: ServiceKeyIn) -> Status[dict[str, Any]]:
+    published, created = service_keys.publish(
+        _actor(request),
+        session_device(request),
+        chain.SignedDocument(payload.document.body, payload.document.signature),
+        [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
+    )
+    return Status(201, {"number": published.number, "grants": created})
+
+
+@router.get(
+    "/service-key/grant",
+    auth=member_auth,
+    response={200: GrantOut, **errors(403, 404)},
+    summary="La clé de service chiffrée pour l'appareil connecté (opérateur)",
+)
+def service_key_grant(request: HttpRequest, number: int | None = None) -> dict[str, Any]:
+    """The latest generation unless `number` asks for an older one (older messages)."""
+    return service_keys.grant_for(_actor(request), session_device(request), number)
+
+
+@router.get(
+    "/service-key/pending",
+    auth=member_auth,
+    response={200: PendingGrantsOut, **errors(403, 404)},
+    summary="Appareils d'opérateurs qui attendent la clé de service (opérateur)",
+)
+def service_key_pending(request: HttpRequest, number: int | None = None) -> dict[str, Any]:
+    """The latest generation unless `number` names an older one (to share the history)."""
+    return recipients.pending_devices(_actor(request), number)
+
+
+@router.post(
+    "/service-key/grants",
+    auth=member_auth,
+    response={201: ServiceKeyPublishedOut, **errors(403, 404, 409, 422)},
+    summary="Transmettre la clé de service à d'autres appareils d'opérateurs (opérateur)",
+)
+def add_service_key_grants(request: HttpRequest, payload: GrantsIn) -> Status[dict[str, Any]]:
+    service_key, created = service_keys.add_grants(
+        _actor(request),
+        session_device(request),
+        [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
+    )
+    return Status(201, {"number": service_key.number, "grants": created})

@@ -111,3 +111,60 @@ class RevocationList(models.Model):
             models.UniqueConstraint(fields=["commune", "number"], name="revocation_unique_number")
         ]
         ordering = ["-number"]
+
+
+class ServiceKey(models.Model):
+    """One generation of a commune's service key pair: only the public half, as signed.
+
+    The private half lives on operator devices and travels between them in grants
+    (docs/envelope.md, "Police service key"); the server never sees it.
+    """
+
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="service_keys")
+    service = models.CharField(max_length=20, default="police")
+    number = models.PositiveIntegerField()
+    public_key = models.CharField(max_length=64, help_text="X25519, base64url")
+    body = models.TextField(help_text="Canonical JSON, as signed")
+    signature = models.CharField(max_length=128)
+    signer_device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+")
+    signer_certificate = models.ForeignKey(
+        DeviceCertificate,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The signing device's certificate when it published the key",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commune", "service", "number"], name="service_key_unique_number"
+            )
+        ]
+        ordering = ["-number"]
+
+
+class ServiceKeyGrant(models.Model):
+    """A service private key wrapped (HPKE) for one operator device, signed by a holder."""
+
+    service_key = models.ForeignKey(ServiceKey, on_delete=models.CASCADE, related_name="grants")
+    recipient_device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="service_key_grants"
+    )
+    granter_device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+")
+    granter_certificate = models.ForeignKey(
+        DeviceCertificate,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The granting device's certificate when it signed the grant",
+    )
+    body = models.TextField(help_text="Canonical JSON, as signed")
+    signature = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_key", "recipient_device"], name="service_key_grant_unique"
+            )
+        ]

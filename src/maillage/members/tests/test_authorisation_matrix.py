@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from django.db import transaction
 from django.test import Client
 
 from maillage.api import api
+from maillage.incidents.tests import matrix_builders as incident_requests
 from maillage.members.actions import IssuedInvitation, create_invitation
 from maillage.members.models import Membership, MembershipStatus, Passkey, Role
 from maillage.members.tests import factory
@@ -37,6 +39,13 @@ from maillage.trust import chain
 from maillage.trust.models import Device, DeviceStatus
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Any) -> None:
+    """Sealed attachments the matrix stores land in a throw-away folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
 
 ROLES = (
     Role.MERCHANT,
@@ -54,6 +63,8 @@ COLUMNS = ("anon", "pending", "suspended", *(str(role) for role in ROLES))
 EVERYONE_BUT_SUSPENDED = "200 200 401 200 200 200 200 200 200 200"
 COORDINATOR_ONLY = "401 403 401 403 200 403 403 403 403 403"
 OTHER_COMMUNE_ABSENT = "401 403 401 404 404 404 404 404 404 404"
+OPERATOR_ONLY = "401 403 401 403 403 200 403 403 403 403"
+OPERATOR_ONLY_CREATED = "401 403 401 403 403 201 403 403 403 403"
 
 MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     # --- demo (404 everywhere outside demo mode) -----------------------------------
@@ -105,6 +116,16 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         "401 403 401 200 200 200 200 200 403 200",
     ),
     ("GET", "/api/v1/trust/revocations/draft"): (COORDINATOR_ONLY, OTHER_COMMUNE_ABSENT),
+    # Directory for a message in an incident of another shop than the merchant's own.
+    ("GET", "/api/v1/trust/recipients"): (
+        "401 403 401 403 403 200 200 403 403 403",
+        "401 403 401 404 403 404 404 403 403 403",
+    ),
+    ("GET", "/api/v1/trust/service-key"): ("401 403 401 200 403 200 200 403 403 403", None),
+    ("POST", "/api/v1/trust/service-keys"): (OPERATOR_ONLY_CREATED, None),
+    ("GET", "/api/v1/trust/service-key/grant"): (OPERATOR_ONLY, None),
+    ("GET", "/api/v1/trust/service-key/pending"): (OPERATOR_ONLY, None),
+    ("POST", "/api/v1/trust/service-key/grants"): (OPERATOR_ONLY_CREATED, None),
     # --- territory -----------------------------------------------------------------
     ("GET", "/api/v1/territory/sectors"): (
         "401 403 401 200 200 200 200 200 403 200",
@@ -121,6 +142,34 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     ),
     ("POST", "/api/v1/territory/shops"): ("401 403 401 403 201 403 403 403 403 403", None),
     ("POST", "/api/v1/territory/import"): ("401 403 401 403 201 403 403 403 403 403", None),
+    # --- incidents (sealed content) ------------------------------------------------
+    # Merchants report for their own shop; the target incident is another shop's.
+    ("POST", "/api/v1/incidents"): ("401 403 401 201 403 403 403 403 403 403", None),
+    ("GET", "/api/v1/incidents"): (
+        "401 403 401 200 403 200 200 403 403 403",
+        "401 403 401 200 403 200 200 403 403 403",
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/messages"): (
+        "401 403 401 403 403 201 201 403 403 403",
+        OTHER_COMMUNE_ABSENT,
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/messages"): (
+        "401 403 401 403 403 200 200 403 403 403",
+        OTHER_COMMUNE_ABSENT,
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/messages/{message_id}/attachments/{index}"): (
+        "401 403 401 403 403 200 200 403 403 403",
+        OTHER_COMMUNE_ABSENT,
+    ),
+    # --- privacy (the DPO reads who read, never content) ---------------------------
+    ("GET", "/api/v1/privacy/access-log"): (
+        "401 403 401 403 403 403 403 403 403 200",
+        "401 403 401 403 403 403 403 403 403 200",
+    ),
+    ("GET", "/api/v1/privacy/access-log/verify"): (
+        "401 403 401 403 403 403 403 403 403 200",
+        "401 403 401 403 403 403 403 403 403 200",
+    ),
 }
 
 
@@ -307,6 +356,61 @@ def _device(persona: factory.Persona) -> Device:
     return persona.device
 
 
+def _incident_recipients(ctx: Ctx) -> Request:
+    from maillage.incidents.models import Incident
+
+    incident = Incident.objects.create(
+        public_id=uuid.uuid4(),
+        commune=ctx.targets.commune,
+        shop=ctx.targets.shop,
+        reported_by=ctx.targets.member.membership,
+    )
+    return f"/api/v1/trust/recipients?incident={incident.public_id}", {}
+
+
+def _operator_device(persona: factory.Persona | None) -> tuple[Device, ...]:
+    if persona is None or persona.membership.role != Role.OPERATOR:
+        return ()
+    return (persona.device,) if persona.device.status == DeviceStatus.ACTIVE else ()
+
+
+def _service_key(ctx: Ctx) -> Any:
+    """Generation 1, published by another operator, granted to the persona if operator."""
+    from maillage.trust.tests import service_key_factory
+
+    holder = factory.make_member(Role.OPERATOR, ctx.home)
+    return service_key_factory.publish(holder, 1, others=_operator_device(ctx.persona))
+
+
+def _with_service_key(url: str) -> Callable[[Ctx], Request]:
+    def build(ctx: Ctx) -> Request:
+        _service_key(ctx)
+        return url, {}
+
+    return build
+
+
+def _publish_service_key(ctx: Ctx) -> Request:
+    from maillage.trust.tests import service_key_factory
+
+    signer = ctx.persona
+    if signer is None or signer.maybe_sign_key is None:
+        signer = factory.make_member(Role.OPERATOR, ctx.home)
+    generation = service_key_factory.new_generation(signer, 1)
+    grant = service_key_factory.grant(signer, generation, signer.device)
+    return "/api/v1/trust/service-keys", service_key_factory.publish_payload(generation, [grant])
+
+
+def _grant_service_key(ctx: Ctx) -> Request:
+    from maillage.trust.tests import service_key_factory
+
+    generation = _service_key(ctx)
+    newcomer = factory.make_member(Role.OPERATOR, ctx.home)
+    granter = ctx.persona if ctx.persona is not None and ctx.persona.maybe_sign_key else newcomer
+    grant = service_key_factory.grant(granter, generation, newcomer.device)
+    return "/api/v1/trust/service-key/grants", _json({"grants": [grant.to_wire()]})
+
+
 BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("GET", "/api/v1/meta"): lambda c: ("/api/v1/meta", {}),
     ("GET", "/api/v1/demo/members"): lambda c: ("/api/v1/demo/members", {}),
@@ -380,6 +484,16 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
         f"/api/v1/trust/revocations/draft?device={_device(c.targets.member).public_id}",
         {},
     ),
+    ("GET", "/api/v1/trust/recipients"): _incident_recipients,
+    ("GET", "/api/v1/trust/service-key"): _with_service_key("/api/v1/trust/service-key"),
+    ("POST", "/api/v1/trust/service-keys"): _publish_service_key,
+    ("GET", "/api/v1/trust/service-key/grant"): _with_service_key(
+        "/api/v1/trust/service-key/grant"
+    ),
+    ("GET", "/api/v1/trust/service-key/pending"): _with_service_key(
+        "/api/v1/trust/service-key/pending"
+    ),
+    ("POST", "/api/v1/trust/service-key/grants"): _grant_service_key,
     ("GET", "/api/v1/territory/sectors"): lambda c: ("/api/v1/territory/sectors", {}),
     ("GET", "/api/v1/territory/shops"): lambda c: ("/api/v1/territory/shops", {}),
     ("GET", "/api/v1/territory/shops/{public_id}"): lambda c: (
@@ -388,6 +502,15 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ),
     ("POST", "/api/v1/territory/shops"): _new_shop,
     ("POST", "/api/v1/territory/import"): _import,
+    ("POST", "/api/v1/incidents"): incident_requests.report,
+    ("GET", "/api/v1/incidents"): incident_requests.list_incidents,
+    ("POST", "/api/v1/incidents/{incident_id}/messages"): incident_requests.post_message,
+    ("GET", "/api/v1/incidents/{incident_id}/messages"): incident_requests.list_messages,
+    ("GET", "/api/v1/incidents/{incident_id}/messages/{message_id}/attachments/{index}"): (
+        incident_requests.attachment
+    ),
+    ("GET", "/api/v1/privacy/access-log"): incident_requests.access_log,
+    ("GET", "/api/v1/privacy/access-log/verify"): incident_requests.verify_access_log,
 }
 
 # Routes that act on "this browser": the session is not bound to a device yet.

@@ -1,0 +1,796 @@
+/**
+ * Sealed envelopes, format v1 (docs/envelope.md): content readable only by the recipient
+ * devices it was wrapped for, signed by the sender's device.
+ *
+ * Twin of src/maillage/client/envelope.py: same checks in the same order, same codes;
+ * tests/vectors/envelope-v1.json (sealed by Python) and envelope-v1-ts.json (sealed here)
+ * hold the two together. Any change here is a wire-format change.
+ */
+
+import { b64urlDecode, b64urlEncode } from "../trust/b64";
+import { canonicalBytes, parseCanonical } from "../trust/canonical";
+import {
+  MAX_CHAIN_LENGTH,
+  signDocument,
+  TRUST_MESSAGES,
+  TrustError,
+  verifyChain,
+  type CertificateBody,
+  type RevocationList,
+  type SignedDocument,
+  type TrustErrorCode,
+  signatureValid,
+} from "../trust/chain";
+import { hpkeOpen, hpkeSeal, HpkeFailure } from "./hpke";
+
+export const ENVELOPE_TYPE = "maillage.envelope";
+export const CONTENT_TYPE = "maillage.content";
+export const PART_TYPE = "maillage.envelope.part";
+export const KEY_TYPE = "maillage.envelope.key";
+export const VERSION = 1;
+export const MAX_RECIPIENTS = 500;
+export const MAX_ATTACHMENTS = 4;
+export const MAX_CONTENT_BYTES = 65536;
+export const MAX_ATTACHMENT_BYTES = 3 * 1024 * 1024;
+export const MAX_TEXT_CHARS = 4000;
+export const HPKE_INFO = new TextEncoder().encode("maillage.envelope.v1");
+const KEY_BYTES = 32;
+const WRAPPED_BYTES = KEY_BYTES + 16;
+
+export type EnvelopeOnlyCode =
+  | "unsupported_version"
+  | "wrong_context"
+  | "wrong_sender"
+  | "tampered"
+  | "not_a_recipient"
+  | "undecryptable"
+  | "too_large"
+  | "stale_service_key"
+  | "wrong_service_key"
+  | "not_allowed_recipient"
+  | "no_police_recipient";
+export type EnvelopeErrorCode = TrustErrorCode | EnvelopeOnlyCode;
+
+/** Every code an envelope operation can end with, and its French sentence. */
+export const ENVELOPE_MESSAGES: Readonly<Record<EnvelopeErrorCode, string>> = {
+  ...TRUST_MESSAGES,
+  unsupported_version: "Version d'enveloppe inconnue : mettez l'application à jour.",
+  wrong_context: "Cette enveloppe appartient à un autre signalement ou message.",
+  wrong_sender: "L'expéditeur annoncé ne correspond pas au certificat joint.",
+  tampered: "Le contenu chiffré a été modifié ou est incomplet.",
+  not_a_recipient: "Ce message n'a pas été chiffré pour cet appareil.",
+  undecryptable: "Impossible de déchiffrer ce message avec la clé de cet appareil.",
+  too_large: "Contenu chiffré trop volumineux.",
+  stale_service_key: "La clé de service reçue est plus ancienne que la dernière vérifiée.",
+  wrong_service_key: "La clé de service transmise ne correspond pas à la clé publiée.",
+  not_allowed_recipient: "Cet appareil n'a pas le rôle requis pour recevoir ce contenu.",
+  no_police_recipient:
+    "Aucun destinataire de la police n'a pu être vérifié : appelez le 17.",
+};
+
+/** An envelope could not be sealed or opened: `code` is stable, `message` is French. */
+export class EnvelopeError extends Error {
+  readonly code: EnvelopeErrorCode;
+
+  constructor(code: EnvelopeErrorCode, message?: string) {
+    super(message ?? ENVELOPE_MESSAGES[code]);
+    this.name = "EnvelopeError";
+    this.code = code;
+  }
+}
+
+/** Trust failures surface as envelope errors with the same code and message. */
+export function asEnvelopeError(error: unknown): EnvelopeError {
+  if (error instanceof EnvelopeError) return error;
+  if (error instanceof TrustError) return new EnvelopeError(error.code, error.message);
+  throw error;
+}
+
+/** Run `work`, turning trust failures into envelope errors. */
+export async function envelopeErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw asEnvelopeError(error);
+  }
+}
+
+// --- types ----------------------------------------------------------------------------
+
+/** Where the sender filed the message, and where the opener found it. */
+export interface Binding {
+  commune: string;
+  incident: string;
+  message: string;
+}
+
+export type RecipientKind = "device" | "service";
+
+/** A verified recipient: a certified device's X25519 key or the police service key. */
+export interface Recipient {
+  kind: RecipientKind;
+  id: string;
+  key: string;
+}
+
+export interface Sender {
+  signPrivate: CryptoKey;
+  device: string;
+  serial: string;
+  chain: SignedDocument[];
+}
+
+/** The opening key: a device key (may be non-extractable) or a service key. */
+export interface Opener {
+  kind: RecipientKind;
+  id: string;
+  privateKey: CryptoKey;
+  publicKey: string;
+}
+
+/** What the opener trusts: the pinned root and a revocation list it verified itself. */
+export interface TrustContext {
+  rootPublicKey: string;
+  pinnedFingerprint: string;
+  commune: string;
+  revocations: RevocationList;
+}
+
+/** A photo after re-encoding (or once opened): bytes plus what the content says of them. */
+export interface Attachment {
+  data: Uint8Array;
+  media: string;
+  width: number;
+  height: number;
+}
+
+export interface WireEnvelope {
+  body: string;
+  signature: string;
+  sender_chain: SignedDocument[];
+  content: string;
+}
+
+export interface HeaderRecipient extends Recipient {
+  enc: string;
+  wrapped: string;
+}
+
+export interface PartDigest {
+  size: number;
+  sha256: string;
+}
+
+/** The signed header, checked for shape only. */
+export interface Header {
+  commune: string;
+  incident: string;
+  message: string;
+  senderDevice: string;
+  senderSerial: string;
+  sentAt: number;
+  recipients: HeaderRecipient[];
+  content: PartDigest;
+  attachments: PartDigest[];
+}
+
+export interface ContentInput {
+  text: string | null;
+  fields: Record<string, unknown>;
+  attachments: Attachment[];
+}
+
+export interface Sealed {
+  wire: WireEnvelope;
+  attachments: Uint8Array[];
+}
+
+export interface Opened {
+  header: Header;
+  text: string | null;
+  fields: Record<string, unknown>;
+  attachments: Attachment[];
+  sender: CertificateBody;
+}
+
+/** What `parseWire` found: the header, the sealed content, and what step 4–5 need. */
+export interface ParsedWire {
+  header: Header;
+  content: Uint8Array;
+  doc: SignedDocument;
+  signature: Uint8Array;
+  senderChain: SignedDocument[];
+}
+
+// --- shape checks -----------------------------------------------------------------------
+
+const IDENTIFIER = /^[A-Za-z0-9._:-]{1,64}$/;
+const HEADER_KEYS = [
+  "type",
+  "v",
+  "commune",
+  "incident",
+  "message",
+  "sender",
+  "sent_at",
+  "recipients",
+  "content",
+  "attachments",
+];
+const WIRE_KEYS = ["body", "signature", "sender_chain", "content"];
+const RECIPIENT_KEYS = ["kind", "id", "key", "enc", "wrapped"];
+const PART_KEYS = ["size", "sha256"];
+const CONTENT_KEYS = ["type", "v", "text", "attachments", "fields"];
+const CONTENT_ATTACHMENT_KEYS = ["media", "width", "height"];
+/**
+ * Re-encoding always yields JPEG; PNG and WebP leave room for later clients. A closed
+ * list because a reader turns `media` into a Blob type: `text/html` must never get there.
+ */
+export const MEDIA_TYPES: readonly string[] = ["image/jpeg", "image/png", "image/webp"];
+
+function malformed(detail?: string): EnvelopeError {
+  return new EnvelopeError("malformed", detail);
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+export function requireKeys(obj: Record<string, unknown>, expected: readonly string[]): void {
+  const keys = Object.keys(obj);
+  if (keys.length !== expected.length || !expected.every((key) => Object.hasOwn(obj, key))) {
+    throw malformed("Champs inattendus ou manquants.");
+  }
+}
+
+export function requireIdentifier(obj: Record<string, unknown>, name: string): string {
+  const value = obj[name];
+  if (typeof value !== "string" || !IDENTIFIER.test(value)) {
+    throw malformed(`Champ « ${name} » invalide.`);
+  }
+  return value;
+}
+
+export function requireCount(obj: Record<string, unknown>, name: string): number {
+  const value = obj[name];
+  if (!isCount(value)) throw malformed(`Champ « ${name} » invalide.`);
+  return value;
+}
+
+/** A base64url field of exactly `length` bytes; returns the text as it was. */
+export function requireBytes(obj: Record<string, unknown>, name: string, length: number): string {
+  const value = obj[name];
+  let bytes: Uint8Array;
+  try {
+    if (typeof value !== "string") throw malformed();
+    bytes = b64urlDecode(value);
+  } catch {
+    throw malformed(`Champ « ${name} » invalide.`);
+  }
+  if (bytes.length !== length) throw malformed(`Champ « ${name} » invalide.`);
+  return value as string;
+}
+
+function partDigest(raw: unknown): PartDigest {
+  if (!isRecord(raw)) throw malformed("Champs inattendus ou manquants.");
+  requireKeys(raw, PART_KEYS);
+  return { size: requireCount(raw, "size"), sha256: requireBytes(raw, "sha256", 32) };
+}
+
+function compareRecipients(a: Recipient, b: Recipient): number {
+  if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  return 0;
+}
+
+/**
+ * Steps 1–2 on the parsed body, in the twin's order: `type` and `v` are read before the
+ * other fields, so a later version (whose fields may differ) is `unsupported_version`.
+ */
+function headerFromJson(obj: Record<string, unknown>): Header {
+  if (obj.type !== ENVELOPE_TYPE) throw malformed("Ce document n'est pas une enveloppe scellée.");
+  if (typeof obj.v !== "number" || !Number.isSafeInteger(obj.v)) throw malformed();
+  if (obj.v !== VERSION) throw new EnvelopeError("unsupported_version");
+  requireKeys(obj, HEADER_KEYS);
+  const sender = obj.sender;
+  if (!isRecord(sender)) throw malformed();
+  requireKeys(sender, ["device", "serial"]);
+  if (
+    !Array.isArray(obj.recipients) ||
+    obj.recipients.length < 1 ||
+    obj.recipients.length > MAX_RECIPIENTS
+  ) {
+    throw malformed("Entre 1 et 500 destinataires sont attendus.");
+  }
+  const recipients = obj.recipients.map((raw: unknown): HeaderRecipient => {
+    if (!isRecord(raw)) throw malformed();
+    requireKeys(raw, RECIPIENT_KEYS);
+    if (raw.kind !== "device" && raw.kind !== "service") throw malformed();
+    return {
+      kind: raw.kind,
+      id: requireIdentifier(raw, "id"),
+      key: requireBytes(raw, "key", 32),
+      enc: requireBytes(raw, "enc", 32),
+      wrapped: requireBytes(raw, "wrapped", WRAPPED_BYTES),
+    };
+  });
+  for (let i = 1; i < recipients.length; i++) {
+    if (compareRecipients(recipients[i - 1], recipients[i]) >= 0) {
+      throw malformed("Destinataires non triés ou en double.");
+    }
+  }
+  if (!isRecord(obj.content)) throw malformed();
+  requireKeys(obj.content, PART_KEYS);
+  if (!Array.isArray(obj.attachments) || obj.attachments.length > MAX_ATTACHMENTS) {
+    throw malformed("Au plus 4 pièces jointes.");
+  }
+  const attachments = obj.attachments.map(partDigest);
+  const header: Header = {
+    commune: requireIdentifier(obj, "commune"),
+    incident: requireIdentifier(obj, "incident"),
+    message: requireIdentifier(obj, "message"),
+    senderDevice: requireIdentifier(sender, "device"),
+    senderSerial: requireIdentifier(sender, "serial"),
+    sentAt: requireCount(obj, "sent_at"),
+    recipients,
+    content: {
+      size: requireCount(obj.content, "size"),
+      sha256: requireBytes(obj.content, "sha256", 32),
+    },
+    attachments,
+  };
+  if (header.content.size > MAX_CONTENT_BYTES) throw new EnvelopeError("too_large");
+  if (header.attachments.some((a) => a.size > MAX_ATTACHMENT_BYTES)) {
+    throw new EnvelopeError("too_large");
+  }
+  return header;
+}
+
+/** The wire object of a header: what gets canonicalised and signed. */
+export function headerToJson(header: Header): Record<string, unknown> {
+  return {
+    type: ENVELOPE_TYPE,
+    v: VERSION,
+    commune: header.commune,
+    incident: header.incident,
+    message: header.message,
+    sender: { device: header.senderDevice, serial: header.senderSerial },
+    sent_at: header.sentAt,
+    recipients: header.recipients.map((r) => ({
+      kind: r.kind,
+      id: r.id,
+      key: r.key,
+      enc: r.enc,
+      wrapped: r.wrapped,
+    })),
+    content: { size: header.content.size, sha256: header.content.sha256 },
+    attachments: header.attachments.map((a) => ({ size: a.size, sha256: a.sha256 })),
+  };
+}
+
+/** base64url text longer than this cannot decode to at most MAX_CONTENT_BYTES. */
+const MAX_CONTENT_TEXT = Math.floor((MAX_CONTENT_BYTES * 4 + 2) / 3);
+
+/**
+ * Steps 1–2 in the twin's fixed order: wire keys, header (canonical, type, version,
+ * fields, declared sizes), signature, sender chain, then the content text.
+ */
+export function parseWireFull(wire: unknown): ParsedWire {
+  try {
+    if (!isRecord(wire)) throw malformed();
+    requireKeys(wire, WIRE_KEYS);
+    if (typeof wire.body !== "string") throw malformed();
+    const header = headerFromJson(parseCanonical(wire.body));
+    const signature = b64urlDecode(requireBytes(wire, "signature", 64));
+    const rawChain = wire.sender_chain;
+    if (!Array.isArray(rawChain) || rawChain.length < 1 || rawChain.length > MAX_CHAIN_LENGTH) {
+      throw malformed("Chaîne de certificats vide ou trop longue.");
+    }
+    const senderChain = rawChain.map((item: unknown): SignedDocument => {
+      if (!isRecord(item)) throw malformed();
+      requireKeys(item, ["body", "signature"]);
+      if (typeof item.body !== "string" || typeof item.signature !== "string") throw malformed();
+      return { body: item.body, signature: item.signature };
+    });
+    if (typeof wire.content !== "string") throw malformed();
+    if (wire.content.length > MAX_CONTENT_TEXT) throw new EnvelopeError("too_large");
+    const content = b64urlDecode(wire.content);
+    if (content.length > MAX_CONTENT_BYTES) throw new EnvelopeError("too_large");
+    return {
+      header,
+      content,
+      doc: { body: wire.body, signature: wire.signature as string },
+      signature,
+      senderChain,
+    };
+  } catch (error) {
+    throw asEnvelopeError(error);
+  }
+}
+
+/**
+ * Shape checks without any key (steps 1–2 and size limits): the header (not yet
+ * authenticated: only an opener checks the signature, against its pinned root) and the
+ * sealed content bytes.
+ */
+export function parseWire(wire: unknown): [Header, Uint8Array] {
+  const parsed = parseWireFull(wire);
+  return [parsed.header, parsed.content];
+}
+
+// --- parts ------------------------------------------------------------------------------
+
+export async function sha256B64(data: Uint8Array): Promise<string> {
+  return b64urlEncode(new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(data))));
+}
+
+/**
+ * Opening step 6: count first (`tampered`), then each part in order, content first:
+ * over the limit (`too_large`), then size or SHA-256 unlike the header (`tampered`).
+ */
+export async function checkParts(
+  header: Header,
+  content: Uint8Array,
+  attachments: readonly Uint8Array[],
+): Promise<void> {
+  if (attachments.length !== header.attachments.length) throw new EnvelopeError("tampered");
+  const parts: [PartDigest, Uint8Array, number][] = [
+    [header.content, content, MAX_CONTENT_BYTES],
+    ...header.attachments.map((digest, i): [PartDigest, Uint8Array, number] => [
+      digest,
+      attachments[i],
+      MAX_ATTACHMENT_BYTES,
+    ]),
+  ];
+  for (const [digest, data, limit] of parts) {
+    if (!(data instanceof Uint8Array)) throw new EnvelopeError("tampered");
+    if (data.length > limit) throw new EnvelopeError("too_large");
+    if (data.length !== digest.size || (await sha256B64(data)) !== digest.sha256) {
+      throw new EnvelopeError("tampered");
+    }
+  }
+}
+
+function partNonce(index: number): Uint8Array<ArrayBuffer> {
+  const nonce = new Uint8Array(12);
+  new DataView(nonce.buffer).setUint32(8, index);
+  return nonce;
+}
+
+function partAad(binding: Binding, index: number): Uint8Array<ArrayBuffer> {
+  return canonicalBytes({
+    type: PART_TYPE,
+    v: VERSION,
+    commune: binding.commune,
+    incident: binding.incident,
+    message: binding.message,
+    part: index,
+  });
+}
+
+/** The associated data of one wrapped key: binding plus who it is wrapped for. */
+export function keyAad(binding: Binding, kind: RecipientKind, id: string): Uint8Array {
+  return canonicalBytes({
+    type: KEY_TYPE,
+    v: VERSION,
+    commune: binding.commune,
+    incident: binding.incident,
+    message: binding.message,
+    kind,
+    id,
+  });
+}
+
+async function contentKey(raw: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", new Uint8Array(raw), { name: "AES-GCM" }, false, [usage]);
+}
+
+async function sealPartWith(
+  key: CryptoKey,
+  binding: Binding,
+  index: number,
+  plaintext: Uint8Array,
+): Promise<Uint8Array> {
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv: partNonce(index), additionalData: partAad(binding, index) },
+    key,
+    new Uint8Array(plaintext),
+  );
+  return new Uint8Array(sealed);
+}
+
+/** AES-256-GCM of part `index` (0 = content), nonce = index, bound to the binding. */
+export async function sealPart(
+  rawKey: Uint8Array,
+  binding: Binding,
+  index: number,
+  plaintext: Uint8Array,
+): Promise<Uint8Array> {
+  return sealPartWith(await contentKey(rawKey, "encrypt"), binding, index, plaintext);
+}
+
+/** HPKE-seal the content key to one recipient: `enc` and `wrapped` as base64url. */
+export async function wrapKey(
+  rawKey: Uint8Array,
+  binding: Binding,
+  recipient: Recipient,
+): Promise<{ enc: string; wrapped: string }> {
+  let publicRaw: Uint8Array;
+  try {
+    publicRaw = b64urlDecode(recipient.key);
+  } catch {
+    throw malformed("Clé de destinataire inutilisable.");
+  }
+  if (publicRaw.length !== 32) throw malformed("Clé de destinataire inutilisable.");
+  try {
+    const { enc, ct } = await hpkeSeal(
+      publicRaw,
+      rawKey,
+      HPKE_INFO,
+      keyAad(binding, recipient.kind, recipient.id),
+    );
+    return { enc: b64urlEncode(enc), wrapped: b64urlEncode(ct) };
+  } catch {
+    throw malformed("Clé de destinataire inutilisable.");
+  }
+}
+
+async function openPart(
+  key: CryptoKey,
+  binding: Binding,
+  index: number,
+  sealed: Uint8Array,
+): Promise<Uint8Array> {
+  try {
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: partNonce(index), additionalData: partAad(binding, index) },
+      key,
+      new Uint8Array(sealed),
+    );
+    return new Uint8Array(plain);
+  } catch {
+    throw new EnvelopeError("undecryptable");
+  }
+}
+
+// --- content object ---------------------------------------------------------------------
+
+/** Code points, as Python's len() counts them. */
+function textLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+interface ContentObject {
+  text: string | null;
+  fields: Record<string, unknown>;
+  attachments: { media: string; width: number; height: number }[];
+}
+
+function contentFromJson(obj: Record<string, unknown>): ContentObject {
+  requireKeys(obj, CONTENT_KEYS);
+  if (obj.type !== CONTENT_TYPE || obj.v !== VERSION) throw malformed();
+  const text = obj.text;
+  if (text !== null && (typeof text !== "string" || textLength(text) > MAX_TEXT_CHARS)) {
+    throw malformed("Texte invalide ou trop long.");
+  }
+  if (!isRecord(obj.fields)) throw malformed("Champ « fields » invalide.");
+  if (!Array.isArray(obj.attachments)) throw malformed();
+  const attachments = obj.attachments.map((raw: unknown) => {
+    if (!isRecord(raw)) throw malformed();
+    requireKeys(raw, CONTENT_ATTACHMENT_KEYS);
+    if (typeof raw.media !== "string" || !MEDIA_TYPES.includes(raw.media)) {
+      throw malformed("Type de pièce jointe inconnu.");
+    }
+    return {
+      media: raw.media,
+      width: requireCount(raw, "width"),
+      height: requireCount(raw, "height"),
+    };
+  });
+  return { text, fields: obj.fields, attachments };
+}
+
+function contentToJson(input: ContentInput): Record<string, unknown> {
+  return {
+    type: CONTENT_TYPE,
+    v: VERSION,
+    text: input.text,
+    attachments: input.attachments.map((a) => ({
+      media: a.media,
+      width: a.width,
+      height: a.height,
+    })),
+    fields: input.fields,
+  };
+}
+
+function parseContent(plain: Uint8Array): ContentObject {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(plain);
+  } catch {
+    throw malformed("Contenu illisible.");
+  }
+  try {
+    return contentFromJson(parseCanonical(text));
+  } catch (error) {
+    if (error instanceof EnvelopeError) throw error;
+    throw malformed("Contenu illisible.");
+  }
+}
+
+// --- sealing ----------------------------------------------------------------------------
+
+function checkRecipients(recipients: readonly Recipient[]): Recipient[] {
+  if (recipients.length < 1 || recipients.length > MAX_RECIPIENTS) {
+    throw malformed("Liste de destinataires vide ou trop longue.");
+  }
+  const sorted = [...recipients].sort(compareRecipients);
+  for (let i = 1; i < sorted.length; i++) {
+    if (compareRecipients(sorted[i - 1], sorted[i]) === 0) {
+      throw malformed("Destinataire en double.");
+    }
+  }
+  return sorted;
+}
+
+/**
+ * Seal a message for verified recipients (spec "Sealing"). The finished header goes
+ * through the openers' shape checks before it is signed, so nothing unopenable is sent.
+ */
+export async function sealEnvelope(
+  binding: Binding,
+  sender: Sender,
+  input: ContentInput,
+  recipients: readonly Recipient[],
+  sentAt: number,
+): Promise<Sealed> {
+  return envelopeErrors(async () => {
+    for (const name of ["commune", "incident", "message"] as const) {
+      requireIdentifier(binding as unknown as Record<string, unknown>, name);
+    }
+    if (!isCount(sentAt)) throw malformed("Champ « sent_at » invalide.");
+    if (input.attachments.length > MAX_ATTACHMENTS) throw malformed("Au plus 4 pièces jointes.");
+    const contentJson = contentToJson(input);
+    contentFromJson(contentJson);
+    const sorted = checkRecipients(recipients);
+
+    const rawKey = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
+    try {
+      const key = await contentKey(rawKey, "encrypt");
+      const content = await sealPartWith(key, binding, 0, canonicalBytes(contentJson));
+      const attachments: Uint8Array[] = [];
+      for (let i = 0; i < input.attachments.length; i++) {
+        attachments.push(await sealPartWith(key, binding, i + 1, input.attachments[i].data));
+      }
+      if (
+        content.length > MAX_CONTENT_BYTES ||
+        attachments.some((a) => a.length > MAX_ATTACHMENT_BYTES)
+      ) {
+        throw new EnvelopeError("too_large");
+      }
+      const entries: HeaderRecipient[] = [];
+      for (const r of sorted) {
+        const wrapped = await wrapKey(rawKey, binding, r);
+        entries.push({ kind: r.kind, id: r.id, key: r.key, ...wrapped });
+      }
+      const header: Header = {
+        commune: binding.commune,
+        incident: binding.incident,
+        message: binding.message,
+        senderDevice: sender.device,
+        senderSerial: sender.serial,
+        sentAt,
+        recipients: entries,
+        content: { size: content.length, sha256: await sha256B64(content) },
+        attachments: await Promise.all(
+          attachments.map(async (a) => ({ size: a.length, sha256: await sha256B64(a) })),
+        ),
+      };
+      const doc = await signDocument(headerToJson(header), sender.signPrivate);
+      const wire: WireEnvelope = {
+        body: doc.body,
+        signature: doc.signature,
+        sender_chain: sender.chain.map((c) => ({ body: c.body, signature: c.signature })),
+        content: b64urlEncode(content),
+      };
+      parseWireFull(wire);
+      return { wire, attachments };
+    } finally {
+      rawKey.fill(0);
+    }
+  });
+}
+
+// --- opening ----------------------------------------------------------------------------
+
+/** Revocations as they stood at `at`: a message sent before a revocation stays readable. */
+function revocationsAsOf(list: RevocationList, at: number): RevocationList {
+  return { ...list, entries: list.entries.filter((entry) => entry.at <= at) };
+}
+
+async function verifyHeaderSignature(parsed: ParsedWire, signKey: string): Promise<void> {
+  const signature = new Uint8Array(parsed.signature);
+  if (!(await signatureValid(b64urlDecode(signKey), parsed.doc.body, signature))) {
+    throw new EnvelopeError("bad_signature");
+  }
+}
+
+/** Open an envelope: the checks of spec "Opening", in its order. */
+export async function openEnvelope(
+  wire: unknown,
+  attachments: readonly Uint8Array[],
+  expected: Binding,
+  opener: Opener,
+  trust: TrustContext,
+): Promise<Opened> {
+  return envelopeErrors(async () => {
+    const parsed = parseWireFull(wire);
+    const { header } = parsed;
+    if (
+      header.commune !== expected.commune ||
+      header.incident !== expected.incident ||
+      header.message !== expected.message
+    ) {
+      throw new EnvelopeError("wrong_context");
+    }
+    const sender = await verifyChain(
+      parsed.senderChain,
+      trust.rootPublicKey,
+      trust.pinnedFingerprint,
+      trust.commune,
+      revocationsAsOf(trust.revocations, header.sentAt),
+      header.sentAt,
+    );
+    if (sender.device !== header.senderDevice || sender.serial !== header.senderSerial) {
+      throw new EnvelopeError("wrong_sender");
+    }
+    await verifyHeaderSignature(parsed, sender.sign_key);
+    await checkParts(header, parsed.content, attachments);
+
+    const entry = header.recipients.find((r) => r.kind === opener.kind && r.id === opener.id);
+    if (entry === undefined || entry.key !== opener.publicKey) {
+      throw new EnvelopeError("not_a_recipient");
+    }
+    let rawKey: Uint8Array;
+    try {
+      rawKey = await hpkeOpen(
+        opener.privateKey,
+        b64urlDecode(opener.publicKey),
+        b64urlDecode(entry.enc),
+        b64urlDecode(entry.wrapped),
+        HPKE_INFO,
+        keyAad(header, entry.kind, entry.id),
+      );
+    } catch (error) {
+      if (error instanceof HpkeFailure) throw new EnvelopeError("undecryptable");
+      throw error;
+    }
+    if (rawKey.length !== KEY_BYTES) throw new EnvelopeError("undecryptable");
+    const key = await contentKey(rawKey, "decrypt");
+    rawKey.fill(0);
+    const plain = await openPart(key, header, 0, parsed.content);
+    const files: Uint8Array[] = [];
+    for (let i = 0; i < attachments.length; i++) {
+      files.push(await openPart(key, header, i + 1, attachments[i]));
+    }
+
+    const content = parseContent(plain);
+    if (content.attachments.length !== files.length) {
+      throw malformed("Pièces jointes annoncées et reçues différentes.");
+    }
+    return {
+      header,
+      text: content.text,
+      fields: content.fields,
+      attachments: content.attachments.map((meta, i) => ({ ...meta, data: files[i] })),
+      sender,
+    };
+  });
+}

@@ -1,0 +1,403 @@
+/**
+ * The commune's police service key: documents, verification, grants (docs/envelope.md,
+ * "Police service key"). Police content is always also wrapped to the current
+ * generation, so an operator device approved later reads the history once another
+ * operator device grants it the private half. Every check runs on the device; the server
+ * only stores what operator devices signed. Twin of src/maillage/client/service_key.py.
+ *
+ * Unlike device keys, service private keys are EXTRACTABLE: a holder re-wraps them for
+ * other operator devices.
+ */
+
+import { b64urlDecode, b64urlEncode } from "../trust/b64";
+import { canonicalBytes, parseCanonical } from "../trust/canonical";
+import {
+  fingerprint,
+  parseChain,
+  parseSignedDocument,
+  signDocument,
+  verifyChain,
+  type CertificateBody,
+  type SignedDocument,
+  signatureValid,
+} from "../trust/chain";
+import {
+  EnvelopeError,
+  asEnvelopeError,
+  envelopeErrors,
+  isRecord,
+  requireBytes,
+  requireCount,
+  requireIdentifier,
+  requireKeys,
+  type Recipient,
+  type TrustContext,
+} from "./envelope";
+import {
+  exportX25519Private,
+  hpkeOpen,
+  hpkeSeal,
+  importX25519Private,
+  x25519PublicOf,
+} from "./hpke";
+
+export const SERVICE = "police";
+export const SERVICE_KEY_TYPE = "maillage.service-key";
+export const GRANT_TYPE = "maillage.service-key-grant";
+const GRANT_INFO = new TextEncoder().encode("maillage.service-key.v1");
+/** Only operator devices hold the police key: they sign documents and grants. */
+const HOLDER_ROLE = "operateur";
+
+const DOCUMENT_KEYS = ["type", "v", "commune", "service", "number", "key", "issued_at", "issuer"];
+const GRANT_KEYS = [
+  "type",
+  "v",
+  "commune",
+  "service",
+  "number",
+  "recipient",
+  "recipient_key",
+  "enc",
+  "wrapped",
+  "issued_at",
+  "issuer",
+];
+
+export interface ServiceKeyDocument {
+  commune: string;
+  service: string;
+  number: number;
+  key: string;
+  issued_at: number;
+  issuer: string;
+}
+
+export interface GrantBody {
+  commune: string;
+  service: string;
+  number: number;
+  recipient: string;
+  recipient_key: string;
+  enc: string;
+  wrapped: string;
+  issued_at: number;
+  issuer: string;
+}
+
+// --- shape ----------------------------------------------------------------------------
+
+/** Parse a signed body as trust.md does, then its exact fields, type, service, number ≥ 1. */
+function fields(
+  doc: SignedDocument,
+  type: string,
+  keys: readonly string[],
+): Record<string, unknown> {
+  try {
+    const obj = parseCanonical(parseSignedDocument(doc).body);
+    requireKeys(obj, keys);
+    if (obj.type !== type || obj.v !== 1) {
+      throw new EnvelopeError("malformed", "Type ou version de document inconnu.");
+    }
+    if (obj.service !== SERVICE) throw new EnvelopeError("malformed", "Service inconnu.");
+    if (requireCount(obj, "number") < 1) {
+      throw new EnvelopeError("malformed", "Les générations commencent à 1.");
+    }
+    return obj;
+  } catch (error) {
+    throw asEnvelopeError(error);
+  }
+}
+
+/** Shape only, no signature check: for display and for the server's own checks. */
+export function parseServiceKeyDocument(doc: SignedDocument): ServiceKeyDocument {
+  const obj = fields(doc, SERVICE_KEY_TYPE, DOCUMENT_KEYS);
+  return {
+    commune: requireIdentifier(obj, "commune"),
+    service: SERVICE,
+    number: requireCount(obj, "number"),
+    key: requireBytes(obj, "key", 32),
+    issued_at: requireCount(obj, "issued_at"),
+    issuer: requireBytes(obj, "issuer", 32),
+  };
+}
+
+/** Shape only, no signature check (the server stores grants it cannot open). */
+export function parseGrant(doc: SignedDocument): GrantBody {
+  const obj = fields(doc, GRANT_TYPE, GRANT_KEYS);
+  const wrapped = requireBytes(obj, "wrapped", 48);
+  return {
+    commune: requireIdentifier(obj, "commune"),
+    service: SERVICE,
+    number: requireCount(obj, "number"),
+    recipient: requireIdentifier(obj, "recipient"),
+    recipient_key: requireBytes(obj, "recipient_key", 32),
+    enc: requireBytes(obj, "enc", 32),
+    wrapped,
+    issued_at: requireCount(obj, "issued_at"),
+    issuer: requireBytes(obj, "issuer", 32),
+  };
+}
+
+// --- issuing --------------------------------------------------------------------------
+
+/** A fresh generation's key pair; the private half is extractable (it gets re-wrapped). */
+export async function generateServiceKey(): Promise<CryptoKeyPair> {
+  return (await crypto.subtle.generateKey({ name: "X25519" }, true, [
+    "deriveBits",
+  ])) as CryptoKeyPair;
+}
+
+/** `issuer` is the signing device's Ed25519 public key (b64url); bodies carry its fingerprint. */
+interface Signer {
+  issuer: string;
+}
+
+/**
+ * Sign with a (possibly non-extractable) device key and make sure the signature verifies
+ * under the announced public key: a caller that passed another key, or a fingerprint,
+ * gets an error now rather than a document every verifier refuses.
+ */
+async function signAs(
+  body: Record<string, unknown>,
+  signPrivate: CryptoKey,
+  signer: Signer,
+): Promise<SignedDocument> {
+  const doc = await signDocument(body, signPrivate);
+  let valid = false;
+  try {
+    const key = await crypto.subtle.importKey(
+      "raw",
+      b64urlDecode(signer.issuer),
+      { name: "Ed25519" },
+      false,
+      ["verify"],
+    );
+    valid = await crypto.subtle.verify(
+      { name: "Ed25519" },
+      key,
+      b64urlDecode(doc.signature),
+      new TextEncoder().encode(doc.body),
+    );
+  } catch {
+    valid = false;
+  }
+  if (!valid) {
+    throw new EnvelopeError(
+      "malformed",
+      "La clé de signature ne correspond pas à l'émetteur annoncé.",
+    );
+  }
+  return doc;
+}
+
+async function issuerFingerprint(signer: Signer): Promise<string> {
+  try {
+    return await fingerprint(b64urlDecode(signer.issuer));
+  } catch (error) {
+    throw asEnvelopeError(error);
+  }
+}
+
+/** Sign generation `number` with the operator device's key; checked like a verifier. */
+export async function issueServiceKey(
+  signPrivate: CryptoKey,
+  fields: { commune: string; number: number; publicKey: string; issuedAt: number } & Signer,
+): Promise<SignedDocument> {
+  return envelopeErrors(async () => {
+    const body = {
+      type: SERVICE_KEY_TYPE,
+      v: 1,
+      commune: fields.commune,
+      service: SERVICE,
+      number: fields.number,
+      key: fields.publicKey,
+      issued_at: fields.issuedAt,
+      issuer: await issuerFingerprint(fields),
+    };
+    const doc = await signAs(body, signPrivate, fields);
+    parseServiceKeyDocument(doc);
+    return doc;
+  });
+}
+
+function grantAad(commune: string, number: number, recipient: string): Uint8Array {
+  return canonicalBytes({
+    type: GRANT_TYPE,
+    v: 1,
+    commune,
+    service: SERVICE,
+    number,
+    recipient,
+  });
+}
+
+/**
+ * Wrap the service private key for one operator device (whose chain the caller
+ * verified) and sign the grant.
+ */
+export async function sealGrant(
+  signPrivate: CryptoKey,
+  fields: {
+    commune: string;
+    number: number;
+    recipientDevice: string;
+    recipientKey: string;
+    servicePrivateKey: CryptoKey;
+    issuedAt: number;
+  } & Signer,
+): Promise<SignedDocument> {
+  return envelopeErrors(async () => {
+    let sealed: { enc: Uint8Array; ct: Uint8Array };
+    let raw: Uint8Array;
+    try {
+      raw = await exportX25519Private(fields.servicePrivateKey);
+    } catch {
+      throw new EnvelopeError("malformed", "Clé de service non exportable sur cet appareil.");
+    }
+    try {
+      const recipientRaw = b64urlDecode(fields.recipientKey);
+      if (recipientRaw.length !== 32) throw new Error("not 32 bytes");
+      sealed = await hpkeSeal(
+        recipientRaw,
+        raw,
+        GRANT_INFO,
+        grantAad(fields.commune, fields.number, fields.recipientDevice),
+      );
+    } catch {
+      throw new EnvelopeError("malformed", "Clé de destinataire inutilisable.");
+    } finally {
+      raw.fill(0);
+    }
+    const body = {
+      type: GRANT_TYPE,
+      v: 1,
+      commune: fields.commune,
+      service: SERVICE,
+      number: fields.number,
+      recipient: fields.recipientDevice,
+      recipient_key: fields.recipientKey,
+      enc: b64urlEncode(sealed.enc),
+      wrapped: b64urlEncode(sealed.ct),
+      issued_at: fields.issuedAt,
+      issuer: await issuerFingerprint(fields),
+    };
+    const doc = await signAs(body, signPrivate, fields);
+    parseGrant(doc);
+    return doc;
+  });
+}
+
+// --- verifying ------------------------------------------------------------------------
+
+/**
+ * Chain with the current revocations, an operator leaf, `issuer` its fingerprint, then
+ * the signature: the order both implementations follow.
+ */
+async function verifySigner(
+  doc: SignedDocument,
+  signerChain: SignedDocument[],
+  issuer: string,
+  trust: TrustContext,
+  now: number,
+): Promise<CertificateBody> {
+  const signature = b64urlDecode(doc.signature);
+  if (signature.length !== 64) throw new EnvelopeError("malformed");
+  const leaf = await verifyChain(
+    signerChain,
+    trust.rootPublicKey,
+    trust.pinnedFingerprint,
+    trust.commune,
+    trust.revocations,
+    now,
+  );
+  if (leaf.role !== HOLDER_ROLE) throw new EnvelopeError("not_allowed_recipient");
+  const signKey = b64urlDecode(leaf.sign_key);
+  if (issuer !== (await fingerprint(signKey))) throw new EnvelopeError("broken_chain");
+  if (!(await signatureValid(signKey, doc.body, signature))) {
+    throw new EnvelopeError("bad_signature");
+  }
+  return leaf;
+}
+
+/**
+ * Accept a published generation (`{body, signature, chain}`): signed by a certified,
+ * unrevoked operator device of this commune, and not older than the newest generation
+ * this device verified (`lastSeen`).
+ */
+export async function verifyServiceKey(
+  wire: unknown,
+  trust: TrustContext,
+  now: number,
+  lastSeen = 0,
+): Promise<ServiceKeyDocument> {
+  return envelopeErrors(async () => {
+    if (!isRecord(wire)) throw new EnvelopeError("malformed");
+    const doc = parseSignedDocument(wire);
+    const signerChain = parseChain(wire.chain);
+    const body = parseServiceKeyDocument(doc);
+    await verifySigner(doc, signerChain, body.issuer, trust, now);
+    if (body.commune !== trust.commune) throw new EnvelopeError("wrong_commune");
+    if (body.number < lastSeen) throw new EnvelopeError("stale_service_key");
+    return body;
+  });
+}
+
+/** This device, as a grant recipient: its id and X25519 key pair (private non-extractable). */
+export interface GrantOpener {
+  privateKey: CryptoKey;
+  publicKey: string;
+}
+
+/**
+ * Unwrap the service private key granted to this device, and prove it is the private
+ * half of the verified published key (`wrong_service_key` otherwise). The result is
+ * extractable: this device will wrap it for the next operator devices.
+ */
+export async function openGrant(
+  doc: SignedDocument,
+  granterChain: SignedDocument[],
+  myDevice: string,
+  me: GrantOpener,
+  serviceKey: ServiceKeyDocument,
+  trust: TrustContext,
+  now: number,
+): Promise<CryptoKey> {
+  return envelopeErrors(async () => {
+    const grant = parseGrant(doc);
+    await verifySigner(doc, granterChain, grant.issuer, trust, now);
+    if (grant.commune !== trust.commune) throw new EnvelopeError("wrong_commune");
+    if (grant.number !== serviceKey.number || grant.commune !== serviceKey.commune) {
+      throw new EnvelopeError("wrong_service_key");
+    }
+    if (grant.recipient !== myDevice || grant.recipient_key !== me.publicKey) {
+      throw new EnvelopeError("not_a_recipient");
+    }
+    let privateKey: CryptoKey;
+    try {
+      const raw = await hpkeOpen(
+        me.privateKey,
+        b64urlDecode(me.publicKey),
+        b64urlDecode(grant.enc),
+        b64urlDecode(grant.wrapped),
+        GRANT_INFO,
+        grantAad(grant.commune, grant.number, grant.recipient),
+      );
+      try {
+        privateKey = await importX25519Private(raw, true);
+      } finally {
+        raw.fill(0);
+      }
+    } catch {
+      throw new EnvelopeError("undecryptable");
+    }
+    if ((await x25519PublicOf(privateKey)) !== serviceKey.key) {
+      throw new EnvelopeError("wrong_service_key");
+    }
+    return privateKey;
+  });
+}
+
+/** The recipient entry for a verified generation: `police:<number>`. */
+export function serviceRecipient(doc: ServiceKeyDocument): Recipient {
+  return { kind: "service", id: `${doc.service}:${doc.number}`, key: doc.key };
+}

@@ -1,0 +1,167 @@
+/**
+ * This device as a sender or reader of sealed envelopes: its keys, its own certificate
+ * chain, the commune root checked against the pinned fingerprint, and the revocation list
+ * verified against what this browser already saw. Nothing here trusts the server's word:
+ * the root must match the pin, the list must verify and must not go backwards.
+ */
+
+import { api, ApiError, describeError } from "../api";
+import { getPinnedRoot, getPublicId, loadDeviceKeys, type DeviceKeys } from "../device/keystore";
+import { loadTrustState, saveTrustState, type TrustState } from "../device/trustState";
+import { getLang, hasMessage, t, type MessageKey } from "../i18n";
+import {
+  fingerprint,
+  parseCertificate,
+  parseChain,
+  parseRevocationDocument,
+  TrustError,
+  verifyRevocationList,
+  type CertificateBody,
+  type RevocationList,
+  type SignedDocument,
+} from "../trust/chain";
+import { b64urlDecode } from "../trust/b64";
+
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** A failure the person must read: stable code, sentence in their language. */
+export class FlowError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "FlowError";
+    this.code = code;
+  }
+}
+
+/**
+ * Any error as a FlowError. Envelope and trust errors carry French sentences; in English
+ * the catalogue's `incident.error.<code>` or `trust.<code>` replaces them when known.
+ */
+export function asFlowError(error: unknown): FlowError {
+  if (error instanceof FlowError) return error;
+  const code =
+    error instanceof ApiError || error instanceof TrustError
+      ? error.code
+      : typeof (error as { code?: unknown } | null)?.code === "string"
+        ? (error as { code: string }).code
+        : "error";
+  let message =
+    error instanceof ApiError
+      ? describeError(error)
+      : error instanceof Error && error.message
+        ? error.message
+        : t("error.generic");
+  if (getLang() !== "fr") {
+    for (const key of [`incident.error.${code}`, `trust.${code}`]) {
+      if (hasMessage(key)) {
+        message = t(key as MessageKey);
+        break;
+      }
+    }
+  }
+  return new FlowError(code, message);
+}
+
+/** The sentence for a bare code (a refused recipient's reason), in the reader's language. */
+export function messageForCode(code: string): string {
+  for (const key of [`incident.error.${code}`, `trust.${code}`]) {
+    if (hasMessage(key)) return t(key as MessageKey);
+  }
+  return t("error.generic");
+}
+
+export interface DeviceContext {
+  keys: DeviceKeys;
+  deviceId: string;
+  commune: string;
+  rootPublicKey: string;
+  pinnedFingerprint: string;
+  /** Own chain, leaf first, as the server holds it; the leaf must carry our own keys. */
+  chain: SignedDocument[];
+  certificate: CertificateBody;
+}
+
+function chainOf(raw: unknown): SignedDocument[] {
+  const wrapped = Array.isArray(raw) ? raw : (raw as { chain?: unknown } | null)?.chain;
+  return parseChain(wrapped ?? []);
+}
+
+/** Loads this device's keys, its chain and the pinned root; refuses a root that differs. */
+export async function loadDeviceContext(commune: string): Promise<DeviceContext> {
+  const keys = await loadDeviceKeys();
+  const deviceId = await getPublicId();
+  if (!keys || !deviceId) throw new FlowError("no_device", t("incident.error.no_device"));
+  const pinned = await getPinnedRoot();
+  if (!pinned) throw new FlowError("no_root", t("certify.noRoot"));
+  const root = await api.get<{ public_key: string; fingerprint: string }>("/trust/root");
+  let rootFingerprint: string;
+  try {
+    rootFingerprint = await fingerprint(b64urlDecode(root.public_key));
+  } catch (error) {
+    throw asFlowError(error);
+  }
+  if (rootFingerprint !== pinned.fingerprint) {
+    throw asFlowError(new TrustError("root_mismatch"));
+  }
+  let chain: SignedDocument[];
+  try {
+    chain = chainOf(await api.get(`/trust/devices/${encodeURIComponent(deviceId)}/chain`));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      throw new FlowError("not_certified", t("incident.error.not_certified"));
+    }
+    throw asFlowError(error);
+  }
+  if (chain.length === 0) throw new FlowError("not_certified", t("incident.error.not_certified"));
+  const certificate = parseCertificate(chain[0]);
+  if (
+    certificate.device !== deviceId ||
+    certificate.sign_key !== keys.signKey ||
+    certificate.enc_key !== keys.encKey
+  ) {
+    throw new FlowError("not_ours", t("certify.notOurs"));
+  }
+  return {
+    keys,
+    deviceId,
+    commune,
+    rootPublicKey: root.public_key,
+    pinnedFingerprint: pinned.fingerprint,
+    chain,
+    certificate,
+  };
+}
+
+export async function trustStateFor(ctx: DeviceContext): Promise<TrustState> {
+  return loadTrustState(ctx.commune, ctx.rootPublicKey, ctx.pinnedFingerprint);
+}
+
+/**
+ * The latest revocation list, verified against the pin and against what this browser saw
+ * before (a lower number or a forgotten serial is `stale_revocations`); remembered.
+ */
+export async function verifiedRevocations(ctx: DeviceContext): Promise<RevocationList> {
+  const state = await trustStateFor(ctx);
+  try {
+    const { doc, chain } = parseRevocationDocument(await api.get("/trust/revocations"));
+    const list = await verifyRevocationList(
+      doc,
+      chain,
+      ctx.rootPublicKey,
+      ctx.pinnedFingerprint,
+      ctx.commune,
+      state.lastRevocationNumber,
+      nowSeconds(),
+      state.knownRevokedSerials,
+    );
+    await saveTrustState({
+      ...state,
+      lastRevocationNumber: list.number,
+      knownRevokedSerials: list.entries.map((e) => e.serial),
+    });
+    return list;
+  } catch (error) {
+    throw asFlowError(error);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Reading an incident's sealed messages on this device. Each message is opened with this
+ * device's own key when the sender wrapped it for us, otherwise with a police service key
+ * generation this device holds (`police:<n>`); a message that fails to open shows its own
+ * French error (tampered, not for this device…) without hiding the others.
+ */
+
+import { openEnvelope, parseWire, type Opener, type TrustContext } from "../envelope/envelope";
+import { heldServiceKeys } from "../device/trustState";
+import type { CertificateBody } from "../trust/chain";
+import { t } from "../i18n";
+import { fetchAttachment, listMessages, type StoredMessage } from "./api";
+import { asFlowError, FlowError, verifiedRevocations, type DeviceContext } from "./context";
+
+export interface OpenedPhoto {
+  data: Uint8Array;
+  media: string;
+  width: number;
+  height: number;
+}
+
+export interface MessageView {
+  id: string;
+  sentAt: number;
+  senderDevice: string;
+  receivedAt: string;
+  /** Set when the message opened. */
+  opened: {
+    text: string | null;
+    fields: Record<string, unknown>;
+    photos: OpenedPhoto[];
+    sender: CertificateBody;
+    via: "device" | "service";
+  } | null;
+  error: FlowError | null;
+}
+
+interface RecipientEntry {
+  kind: string;
+  id: string;
+  key: string;
+}
+
+/** This device's possible openers for one header: its own key first, then service keys. */
+export async function chooseOpener(
+  recipients: readonly RecipientEntry[],
+  ctx: DeviceContext,
+): Promise<Opener> {
+  const mine = recipients.find((r) => r.kind === "device" && r.id === ctx.deviceId);
+  if (mine) {
+    return {
+      kind: "device",
+      id: ctx.deviceId,
+      privateKey: ctx.keys.encPrivate,
+      publicKey: ctx.keys.encKey,
+    };
+  }
+  const held = await heldServiceKeys(ctx.deviceId, ctx.commune);
+  for (const key of held) {
+    const id = `police:${key.number}`;
+    if (recipients.some((r) => r.kind === "service" && r.id === id)) {
+      return { kind: "service", id, privateKey: key.privateKey, publicKey: key.publicKey };
+    }
+  }
+  throw new FlowError("not_a_recipient", t("incident.error.not_a_recipient"));
+}
+
+async function openOne(
+  incident: string,
+  stored: StoredMessage,
+  ctx: DeviceContext,
+  trust: TrustContext,
+): Promise<MessageView> {
+  const view: MessageView = {
+    id: stored.id,
+    sentAt: stored.sentAt,
+    senderDevice: stored.senderDevice,
+    receivedAt: stored.receivedAt,
+    opened: null,
+    error: null,
+  };
+  try {
+    const [header] = parseWire(stored.envelope);
+    const opener = await chooseOpener(header.recipients, ctx);
+    const attachments: Uint8Array[] = [];
+    for (const part of stored.attachments) {
+      attachments.push(await fetchAttachment(incident, stored.id, part.index));
+    }
+    const opened = await openEnvelope(
+      stored.envelope,
+      attachments,
+      { commune: ctx.commune, incident, message: stored.id },
+      opener,
+      trust,
+    );
+    view.opened = {
+      text: opened.text,
+      fields: opened.fields,
+      photos: opened.attachments.map((a) => ({
+        data: a.data,
+        media: a.media,
+        width: a.width,
+        height: a.height,
+      })),
+      sender: opened.sender,
+      via: opener.kind,
+    };
+  } catch (error) {
+    view.error = asFlowError(error);
+  }
+  return view;
+}
+
+/** Every message of the incident, opened where this device can, in the order served. */
+export async function readIncident(incident: string, ctx: DeviceContext): Promise<MessageView[]> {
+  let messages: StoredMessage[];
+  let trust: TrustContext;
+  try {
+    messages = await listMessages(incident);
+    trust = {
+      rootPublicKey: ctx.rootPublicKey,
+      pinnedFingerprint: ctx.pinnedFingerprint,
+      commune: ctx.commune,
+      revocations: await verifiedRevocations(ctx),
+    };
+  } catch (error) {
+    throw asFlowError(error);
+  }
+  const views: MessageView[] = [];
+  for (const message of messages) views.push(await openOne(incident, message, ctx, trust));
+  return views;
+}

@@ -1,0 +1,140 @@
+/**
+ * A shopkeeper's report, sealed on this device (docs/envelope.md):
+ * 1. this device's keys, own certificate chain and the root checked against the pin;
+ * 2. the key directory from the server, every entry checked by `resolveRecipients`
+ *    (bad entries are refused and reported, the others still receive the report; an
+ *    outdated revocation list or no verifiable police recipient stops the send);
+ * 3. photos re-encoded here (no EXIF, no GPS), the content sealed, the key wrapped for
+ *    each verified recipient, the header signed;
+ * 4. the sealed bytes posted. The sealed report is kept by the caller so that a retry
+ *    after a network failure sends the very same bytes (the server accepts it once).
+ */
+
+import { api } from "../api";
+import { sealEnvelope, type Attachment, type WireEnvelope } from "../envelope/envelope";
+import { reencodePhoto } from "../envelope/photo";
+import { resolveRecipients } from "../envelope/recipients";
+import { saveTrustState } from "../device/trustState";
+import { getLang, t } from "../i18n";
+import { postReport } from "./api";
+import {
+  asFlowError,
+  FlowError,
+  loadDeviceContext,
+  nowSeconds,
+  trustStateFor,
+  type DeviceContext,
+} from "./context";
+
+export const MAX_TEXT_CHARS = 4000;
+export const MAX_PHOTOS = 4;
+
+export type SendStep = "checking" | "recipients" | "photos" | "sealing" | "sending";
+
+export interface RefusedDevice {
+  device: string;
+  code: string;
+}
+
+export interface SealedReport {
+  incident: string;
+  message: string;
+  sentAt: number;
+  wire: WireEnvelope;
+  attachments: Uint8Array[];
+  /** Verified recipients the content key was wrapped for (devices and service key). */
+  recipients: number;
+  refused: RefusedDevice[];
+}
+
+export interface SentReport extends SealedReport {
+  receivedAt: string;
+}
+
+/** Characters as people (and Python's len) count them, not UTF-16 units. */
+export function countChars(text: string): number {
+  return [...text].length;
+}
+
+/** 4000 → « 4 000 » in French, "4,000" in English. */
+export function formatCount(value: number): string {
+  return new Intl.NumberFormat(getLang() === "fr" ? "fr-FR" : "en-GB").format(value);
+}
+
+/** Form-level checks before any key is touched; French errors with stable codes. */
+export function checkDraft(text: string, photos: readonly Blob[]): void {
+  if (countChars(text) > MAX_TEXT_CHARS) {
+    throw new FlowError(
+      "text_too_long",
+      t("report.textTooLong", { max: formatCount(MAX_TEXT_CHARS) }),
+    );
+  }
+  if (photos.length > MAX_PHOTOS) {
+    throw new FlowError("too_many_photos", t("report.tooManyPhotos", { max: MAX_PHOTOS }));
+  }
+}
+
+/** Runs steps 1–3; throws FlowError (e.g. `stale_revocations`, `no_police_recipient`). */
+export async function sealReport(
+  commune: string,
+  text: string,
+  photos: readonly Blob[],
+  onStep: (step: SendStep) => void = () => undefined,
+): Promise<SealedReport> {
+  checkDraft(text, photos);
+  try {
+    onStep("checking");
+    const ctx: DeviceContext = await loadDeviceContext(commune);
+
+    onStep("recipients");
+    const directory = await api.get<unknown>("/trust/recipients");
+    const now = nowSeconds();
+    const resolution = await resolveRecipients(directory, await trustStateFor(ctx), now);
+    await saveTrustState(resolution.state);
+
+    onStep("photos");
+    const attachments: Attachment[] = [];
+    for (const photo of photos) attachments.push(await reencodePhoto(photo));
+
+    onStep("sealing");
+    const incident = crypto.randomUUID();
+    const message = crypto.randomUUID();
+    const sealed = await sealEnvelope(
+      { commune, incident, message },
+      {
+        signPrivate: ctx.keys.signPrivate,
+        device: ctx.deviceId,
+        serial: ctx.certificate.serial,
+        chain: ctx.chain,
+      },
+      { text: text.trim() ? text : null, fields: {}, attachments },
+      resolution.recipients,
+      now,
+    );
+    return {
+      incident,
+      message,
+      sentAt: now,
+      wire: sealed.wire,
+      attachments: sealed.attachments,
+      recipients: resolution.recipients.length,
+      refused: resolution.refused.map(([device, code]) => ({ device, code })),
+    };
+  } catch (error) {
+    throw asFlowError(error);
+  }
+}
+
+/** Step 4; safe to repeat with the same SealedReport after a network failure. */
+export async function deliverReport(
+  sealed: SealedReport,
+  onStep: (step: SendStep) => void = () => undefined,
+): Promise<SentReport> {
+  onStep("sending");
+  try {
+    const stored = await postReport(sealed.incident, sealed.wire, sealed.attachments);
+    return { ...sealed, receivedAt: stored.message.receivedAt };
+  } catch (error) {
+    throw asFlowError(error);
+  }
+}

@@ -1,0 +1,315 @@
+"""A member's device in Python: its own keys, its certified identity, its trust state.
+
+The same steps as the browser (`frontend/src/incidents/send.ts`, `read.ts`,
+`frontend/src/police/serviceKeyFlow.ts`): verify the own chain and the commune root, ask
+the key directory who should receive, check every certificate before wrapping, seal,
+upload; and on the police side, hold the service key and hand it to new operator devices.
+The simulator, benchmarks and end-to-end tests drive a real server through this class.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from maillage.client import envelope, service_key
+from maillage.client.envelope import Attachment, Binding, Opened, Opener, Sealed, TrustContext
+from maillage.client.http import MaillageClient
+from maillage.client.recipients import (
+    Resolution,
+    TrustState,
+    resolve_recipients,
+    verify_revocations,
+)
+from maillage.trust import chain
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _x25519_public(key: X25519PrivateKey) -> str:
+    return chain.b64url_encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+@dataclass
+class Report:
+    """What a sent report left behind: ids, the server's answer, who was refused."""
+
+    incident: str
+    message: str
+    response: dict[str, Any]
+    resolution: Resolution
+
+
+class MemberDevice:
+    """One device of one member. Private keys stay in this object, never on the wire."""
+
+    def __init__(self, client: MaillageClient, *, label: str = "Client Python") -> None:
+        self.client = client
+        self.label = label
+        self.sign_key = Ed25519PrivateKey.generate()
+        self.enc_key = X25519PrivateKey.generate()
+        self.device = ""
+        self.serial = ""
+        self.commune = ""
+        self.chain: list[chain.SignedDocument] = []
+        self.state: TrustState | None = None
+        self.service_keys: dict[int, X25519PrivateKey] = {}
+
+    @property
+    def enc_public(self) -> str:
+        return _x25519_public(self.enc_key)
+
+    @property
+    def sign_public(self) -> str:
+        return chain.public_key_b64(self.sign_key)
+
+    # --- identity ---------------------------------------------------------------------
+
+    def sign_in_demo(self, member: str) -> dict[str, Any]:
+        """Demo sign-in: the demo root certifies this object's keys; the root is pinned
+        from the session (trust on first use, acceptable only because it is the demo)."""
+        session = self.client.demo_login(
+            member, enc_key=self.enc_public, sign_key=self.sign_public, label=self.label
+        )
+        self.load_identity(session, pinned_fingerprint=session["root"]["fingerprint"])
+        return session
+
+    def load_identity(self, session: dict[str, Any], *, pinned_fingerprint: str) -> None:
+        """Fetch and verify this device's own chain against the pinned root."""
+        root = session["root"]
+        self.commune = str(root["commune"])
+        self.device = str(session["device"]["id"])
+        self.state = TrustState(
+            root_public_key=root["public_key"],
+            pinned_fingerprint=pinned_fingerprint,
+            commune=self.commune,
+        )
+        self.chain = chain.parse_chain(self.client.device_chain(self.device))
+        leaf = chain.verify_chain(
+            self.chain, root["public_key"], pinned_fingerprint, self.commune, None, _now()
+        )
+        if leaf.device != self.device or leaf.enc_key != self.enc_public:
+            raise chain.TrustError("broken_chain", "Le certificat reçu n'est pas le mien.")
+        self.serial = leaf.serial
+
+    def _state(self) -> TrustState:
+        if self.state is None:
+            raise RuntimeError("Device not signed in.")
+        return self.state
+
+    def trust_context(self) -> TrustContext:
+        """The latest revocation list, verified (no rollback), as opening needs it."""
+        state = self._state()
+        revocations, self.state = verify_revocations(self.client.revocations(), state, _now())
+        return TrustContext(
+            root_public_key=state.root_public_key,
+            pinned_fingerprint=state.pinned_fingerprint,
+            commune=state.commune,
+            revocations=revocations,
+        )
+
+    def sender(self) -> envelope.Sender:
+        return envelope.Sender(
+            sign_key=self.sign_key, device=self.device, serial=self.serial, chain=self.chain
+        )
+
+    # --- sending ----------------------------------------------------------------------
+
+    def seal(
+        self,
+        binding: Binding,
+        directory: dict[str, Any],
+        *,
+        text: str | None,
+        attachments: list[Attachment],
+        fields: dict[str, Any] | None = None,
+    ) -> tuple[Sealed, Resolution]:
+        resolution = resolve_recipients(directory, self._state(), _now())
+        self.state = resolution.state
+        sealed = envelope.seal(
+            binding,
+            self.sender(),
+            text=text,
+            fields=fields or {},
+            attachments=attachments,
+            recipients=resolution.recipients,
+            sent_at=_now(),
+        )
+        return sealed, resolution
+
+    def send_report(
+        self,
+        text: str | None,
+        attachments: list[Attachment] = (),  # type: ignore[assignment]
+        *,
+        fields: dict[str, Any] | None = None,
+    ) -> Report:
+        """A new incident with its first message, as the merchant's « Signaler » button."""
+        incident, message = str(uuid.uuid4()), str(uuid.uuid4())
+        binding = Binding(commune=self.commune, incident=incident, message=message)
+        sealed, resolution = self.seal(
+            binding,
+            self.client.recipients(),
+            text=text,
+            attachments=list(attachments),
+            fields=fields,
+        )
+        response = self.client.report(incident, sealed)
+        return Report(incident, message, response, resolution)
+
+    def send_message(self, incident: str, text: str | None) -> Report:
+        message = str(uuid.uuid4())
+        binding = Binding(commune=self.commune, incident=incident, message=message)
+        sealed, resolution = self.seal(
+            binding, self.client.recipients(incident=incident), text=text, attachments=[]
+        )
+        response = self.client.post_message(incident, sealed)
+        return Report(incident, message, response, resolution)
+
+    # --- reading ----------------------------------------------------------------------
+
+    def openers(self) -> list[Opener]:
+        """This device's own key first, then every police service key generation it holds."""
+        own = Opener(kind="device", id=self.device, private_key=self.enc_key)
+        held = [
+            Opener(kind="service", id=f"{service_key.SERVICE}:{number}", private_key=key)
+            for number, key in sorted(self.service_keys.items(), reverse=True)
+        ]
+        return [own, *held]
+
+    def read_incident(self, incident: str) -> list[Opened]:
+        """Fetch every sealed message of an incident (each fetch is logged) and open it."""
+        trust = self.trust_context()
+        opened = []
+        for item in self.client.messages(incident):
+            attachments = [
+                self.client.attachment(incident, item["id"], part["index"])
+                for part in item["attachments"]
+            ]
+            expected = Binding(commune=self.commune, incident=incident, message=str(item["id"]))
+            opened.append(self._open(item["envelope"], attachments, expected, trust))
+        return opened
+
+    def _open(
+        self,
+        wire: dict[str, Any],
+        attachments: list[bytes],
+        expected: Binding,
+        trust: TrustContext,
+    ) -> Opened:
+        header, _ = envelope.parse_wire(wire)
+        addressed = {(r.kind, r.id) for r in header.recipients}
+        for opener in self.openers():
+            if (opener.kind, opener.id) in addressed:
+                return envelope.open_envelope(wire, attachments, expected, opener, trust)
+        return envelope.open_envelope(wire, attachments, expected, self.openers()[0], trust)
+
+    # --- police service key (operator devices) ----------------------------------------
+
+    def ensure_service_key(self) -> int:
+        """Hold the current generation: create generation 1, fetch this device's grant,
+        rotate when the server flags it, and grant it to operator devices still without."""
+        published = self.client.service_key()
+        if published is None or published.get("rotation_needed"):
+            number = 1 if published is None else int(published["number"]) + 1
+            self._publish_generation(number)
+            return number
+        trust = self.trust_context()
+        state = self._state()
+        document = service_key.verify_service_key(
+            published, trust, _now(), state.last_service_key_number
+        )
+        self.state = replace(state, last_service_key_number=document.number)
+        if document.number not in self.service_keys:
+            grant = self.client.my_grant()
+            if grant is None:
+                raise envelope.EnvelopeError(
+                    "not_a_recipient",
+                    "Aucun opérateur n'a encore transmis la clé de service à cet appareil.",
+                )
+            self.service_keys[document.number] = service_key.open_grant(
+                chain.SignedDocument.from_wire(grant["grant"]),
+                chain.parse_chain(grant["granter_chain"]),
+                self.device,
+                self.enc_key,
+                document,
+                trust,
+                _now(),
+            )
+        self.grant_pending(document.number, trust)
+        return document.number
+
+    def _publish_generation(self, number: int) -> None:
+        trust = self.trust_context()
+        private = service_key.generate_service_key()
+        document = service_key.issue_service_key(
+            self.sign_key,
+            commune=self.commune,
+            number=number,
+            public_key=_x25519_public(private),
+            issued_at=_now(),
+        )
+        targets = [(self.device, self.enc_public)]
+        if number > 1:
+            targets += self._verified_operators(self.client.pending_grants()["devices"], trust)
+        grants = [self._grant(number, private, device, key) for device, key in targets]
+        self.client.publish_service_key(document.to_wire(), grants)
+        self.service_keys[number] = private
+        state = self._state()
+        self.state = replace(state, last_service_key_number=number)
+
+    def grant_pending(self, number: int, trust: TrustContext) -> int:
+        """Wrap the service key for operator devices the server lists as waiting, after
+        checking each one's certificate chain: the server only proposes."""
+        pending = self.client.pending_grants()
+        if int(pending["number"]) != number or not pending["devices"]:
+            return 0
+        targets = self._verified_operators(pending["devices"], trust)
+        private = self.service_keys[number]
+        grants = [self._grant(number, private, device, key) for device, key in targets]
+        if grants:
+            self.client.add_grants(grants)
+        return len(grants)
+
+    def _verified_operators(
+        self, entries: list[dict[str, Any]], trust: TrustContext
+    ) -> list[tuple[str, str]]:
+        verified = []
+        for entry in entries:
+            if str(entry["device"]) == self.device:
+                continue
+            try:
+                leaf = chain.verify_chain(
+                    chain.parse_chain(entry["chain"]),
+                    trust.root_public_key,
+                    trust.pinned_fingerprint,
+                    trust.commune,
+                    trust.revocations,
+                    _now(),
+                )
+            except chain.TrustError:
+                continue
+            if leaf.role == "operateur" and leaf.device == str(entry["device"]):
+                verified.append((leaf.device, leaf.enc_key))
+        return verified
+
+    def _grant(
+        self, number: int, private: X25519PrivateKey, device: str, key: str
+    ) -> dict[str, str]:
+        return service_key.seal_grant(
+            self.sign_key,
+            commune=self.commune,
+            number=number,
+            recipient_device=device,
+            recipient_key=key,
+            service_private_key=private,
+            issued_at=_now(),
+        ).to_wire()

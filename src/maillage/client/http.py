@@ -1,0 +1,177 @@
+"""The HTTP half of the reference client: one member's device talking to `/api/v1`.
+
+It only moves bytes: the session cookie, the CSRF header on unsafe calls, multipart
+uploads of sealed messages, and refusals turned into `ClientApiError` with the server's
+`code`, French `message` and `field`. Everything cryptographic lives in `envelope`,
+`recipients` and `service_key`, so the simulator, the benchmarks and the tests all seal
+and open exactly what the browser does.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+
+from maillage.client.envelope import Sealed
+
+CSRF_COOKIE = "maillage_csrf"
+CSRF_HEADER = "X-CSRFToken"
+
+
+class ClientApiError(Exception):
+    """A refusal from the server, as structured by the API (`code`, `message`, `field`)."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        super().__init__(f"{status} {code}: {message}")
+
+
+class MaillageClient:
+    """A cookie-holding session against one server; not thread-safe, like a browser tab."""
+
+    def __init__(self, base_url: str, *, timeout: float = 15.0) -> None:
+        self.http = httpx.Client(base_url=base_url.rstrip("/") + "/api/v1", timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> MaillageClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if method.upper() not in ("GET", "HEAD", "OPTIONS"):
+            token = self.http.cookies.get(CSRF_COOKIE)
+            if token is None:
+                self.http.get("/session")
+                token = self.http.cookies.get(CSRF_COOKIE)
+            headers = dict(kwargs.pop("headers", {}) or {})
+            headers[CSRF_HEADER] = token or ""
+            kwargs["headers"] = headers
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise _error_of(response)
+        return response
+
+    def get(self, path: str, **params: Any) -> Any:
+        clean = {key: str(value) for key, value in params.items() if value is not None}
+        return self.request("GET", path, params=clean).json()
+
+    def post(self, path: str, payload: Any) -> Any:
+        response = self.request("POST", path, json=payload)
+        return response.json() if response.content else None
+
+    # --- session and trust ------------------------------------------------------------
+
+    def session(self) -> dict[str, Any]:
+        return self.get("/session")
+
+    def demo_members(self) -> list[dict[str, Any]]:
+        return self.get("/demo/members")
+
+    def demo_login(
+        self, member: str, *, enc_key: str, sign_key: str, label: str = "Client Python (démo)"
+    ) -> dict[str, Any]:
+        """Sign in as a demo member; the demo root certifies these public keys."""
+        return self.post(
+            "/demo/login",
+            {
+                "member": member,
+                "device": {"label": label, "enc_key": enc_key, "sign_key": sign_key},
+            },
+        )
+
+    def root(self) -> dict[str, Any]:
+        return self.get("/trust/root")
+
+    def device_chain(self, device: str) -> list[dict[str, str]]:
+        return self.get(f"/trust/devices/{device}/chain")["chain"]
+
+    def revocations(self) -> dict[str, Any]:
+        return self.get("/trust/revocations")
+
+    def recipients(self, *, incident: str | None = None, sector: str | None = None) -> Any:
+        return self.get("/trust/recipients", incident=incident, sector=sector)
+
+    # --- police service key -----------------------------------------------------------
+
+    def service_key(self) -> dict[str, Any] | None:
+        try:
+            return self.get("/trust/service-key")
+        except ClientApiError as error:
+            if error.code == "no_service_key":
+                return None
+            raise
+
+    def publish_service_key(
+        self, document: dict[str, str], grants: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        return self.post("/trust/service-keys", {"document": document, "grants": grants})
+
+    def my_grant(self) -> dict[str, Any] | None:
+        try:
+            return self.get("/trust/service-key/grant")
+        except ClientApiError as error:
+            if error.code == "no_grant":
+                return None
+            raise
+
+    def pending_grants(self) -> dict[str, Any]:
+        return self.get("/trust/service-key/pending")
+
+    def add_grants(self, grants: list[dict[str, str]]) -> dict[str, Any]:
+        return self.post("/trust/service-key/grants", {"grants": grants})
+
+    # --- incidents and sealed messages ------------------------------------------------
+
+    def report(self, incident: uuid.UUID | str, sealed: Sealed) -> dict[str, Any]:
+        """Create an incident with its first sealed message (one atomic request)."""
+        data = {"incident": str(incident), "envelope": json.dumps(sealed.wire)}
+        response = self.request("POST", "/incidents", data=data, files=_files(sealed))
+        return response.json()
+
+    def post_message(self, incident: uuid.UUID | str, sealed: Sealed) -> dict[str, Any]:
+        data = {"envelope": json.dumps(sealed.wire)}
+        response = self.request(
+            "POST", f"/incidents/{incident}/messages", data=data, files=_files(sealed)
+        )
+        return response.json()
+
+    def incidents(self) -> list[dict[str, Any]]:
+        return self.get("/incidents")
+
+    def messages(self, incident: uuid.UUID | str) -> list[dict[str, Any]]:
+        return self.get(f"/incidents/{incident}/messages")
+
+    def attachment(self, incident: uuid.UUID | str, message: str, index: int) -> bytes:
+        path = f"/incidents/{incident}/messages/{message}/attachments/{index}"
+        return self.request("GET", path).content
+
+
+def _files(sealed: Sealed) -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [
+        ("attachments", (f"part-{index}.bin", data, "application/octet-stream"))
+        for index, data in enumerate(sealed.attachments, start=1)
+    ]
+
+
+def _error_of(response: httpx.Response) -> ClientApiError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("code"), str):
+        return ClientApiError(
+            response.status_code, body["code"], str(body.get("message", "")), body.get("field")
+        )
+    return ClientApiError(response.status_code, "http_error", response.text[:200])

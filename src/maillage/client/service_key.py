@@ -1,0 +1,365 @@
+"""The commune's police service key: documents, verification, grants (docs/envelope.md).
+
+Police content is always also wrapped to the current generation of this key, so an
+operator device approved later reads the history once another operator device grants it
+the private half. Every check runs on the device: the server only stores and hands out
+what operator devices signed. Twin of `frontend/src/envelope/serviceKey.ts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+from maillage.client import _hpke
+from maillage.client.envelope import (
+    EnvelopeError,
+    Recipient,
+    TrustContext,
+    x25519_public_b64,
+)
+from maillage.trust import chain
+
+__all__ = [
+    "GRANT_TYPE",
+    "SERVICE",
+    "SERVICE_KEY_TYPE",
+    "GrantBody",
+    "ServiceKeyDocument",
+    "generate_service_key",
+    "issue_service_key",
+    "open_grant",
+    "parse_grant",
+    "parse_service_key_document",
+    "seal_grant",
+    "service_recipient",
+    "verify_service_key",
+]
+
+SERVICE: Final = "police"
+SERVICE_KEY_TYPE: Final = "maillage.service-key"
+GRANT_TYPE: Final = "maillage.service-key-grant"
+GRANT_INFO: Final = b"maillage.service-key.v1"
+# Only operator devices hold the police key: they sign documents and grants.
+HOLDER_ROLE: Final = "operateur"
+
+_DOCUMENT_KEYS: Final = frozenset(
+    {"type", "v", "commune", "service", "number", "key", "issued_at", "issuer"}
+)
+_GRANT_KEYS: Final = frozenset(
+    {
+        "type",
+        "v",
+        "commune",
+        "service",
+        "number",
+        "recipient",
+        "recipient_key",
+        "enc",
+        "wrapped",
+        "issued_at",
+        "issuer",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceKeyDocument:
+    commune: str
+    service: str
+    number: int
+    key: str
+    issued_at: int
+    issuer: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": SERVICE_KEY_TYPE,
+            "v": 1,
+            "commune": self.commune,
+            "service": self.service,
+            "number": self.number,
+            "key": self.key,
+            "issued_at": self.issued_at,
+            "issuer": self.issuer,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GrantBody:
+    commune: str
+    service: str
+    number: int
+    recipient: str
+    recipient_key: str
+    enc: str
+    wrapped: str
+    issued_at: int
+    issuer: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": GRANT_TYPE,
+            "v": 1,
+            "commune": self.commune,
+            "service": self.service,
+            "number": self.number,
+            "recipient": self.recipient,
+            "recipient_key": self.recipient_key,
+            "enc": self.enc,
+            "wrapped": self.wrapped,
+            "issued_at": self.issued_at,
+            "issuer": self.issuer,
+        }
+
+
+# --- shape ----------------------------------------------------------------------------
+
+
+def _fields(doc: chain.SignedDocument, doc_type: str, keys: frozenset[str]) -> dict[str, Any]:
+    """Parse a signed body as trust.md does and check its exact field set and type."""
+    if not isinstance(doc, chain.SignedDocument):
+        raise EnvelopeError("malformed")
+    try:
+        obj = chain._parse_canonical(doc.body)
+        if set(obj) != keys:
+            raise chain.TrustError("malformed", "Champs inattendus ou manquants.")
+        chain._require_header(obj, doc_type)
+        if obj["service"] != SERVICE:
+            raise chain.TrustError("malformed", "Service inconnu.")
+        if chain._require_int(obj, "number") < 1:
+            raise chain.TrustError("malformed", "Les générations commencent à 1.")
+    except chain.TrustError as exc:
+        raise EnvelopeError.from_trust(exc) from exc
+    return obj
+
+
+def _sign(body: dict[str, Any], sign_key: Ed25519PrivateKey) -> chain.SignedDocument:
+    try:
+        return chain.sign_document(body, sign_key)
+    except chain.TrustError as exc:
+        raise EnvelopeError.from_trust(exc) from exc
+
+
+def parse_service_key_document(doc: chain.SignedDocument) -> ServiceKeyDocument:
+    """Shape only, no signature check: for display and for the server's own checks."""
+    obj = _fields(doc, SERVICE_KEY_TYPE, _DOCUMENT_KEYS)
+    try:
+        return ServiceKeyDocument(
+            commune=chain._require_text(obj, "commune"),
+            service=SERVICE,
+            number=chain._require_int(obj, "number"),
+            key=chain._require_key(obj, "key"),
+            issued_at=chain._require_int(obj, "issued_at"),
+            issuer=chain._require_key(obj, "issuer"),
+        )
+    except chain.TrustError as exc:
+        raise EnvelopeError.from_trust(exc) from exc
+
+
+def parse_grant(doc: chain.SignedDocument) -> GrantBody:
+    """Shape only, no signature check (the server stores grants it cannot open)."""
+    obj = _fields(doc, GRANT_TYPE, _GRANT_KEYS)
+    try:
+        wrapped = obj["wrapped"]
+        if not isinstance(wrapped, str) or len(chain.b64url_decode(wrapped)) != 48:
+            raise chain.TrustError("malformed", "Champ « wrapped » invalide.")
+        return GrantBody(
+            commune=chain._require_text(obj, "commune"),
+            service=SERVICE,
+            number=chain._require_int(obj, "number"),
+            recipient=chain._require_text(obj, "recipient"),
+            recipient_key=chain._require_key(obj, "recipient_key"),
+            enc=chain._require_key(obj, "enc"),
+            wrapped=wrapped,
+            issued_at=chain._require_int(obj, "issued_at"),
+            issuer=chain._require_key(obj, "issuer"),
+        )
+    except chain.TrustError as exc:
+        raise EnvelopeError.from_trust(exc) from exc
+
+
+# --- issuing --------------------------------------------------------------------------
+
+
+def generate_service_key() -> X25519PrivateKey:
+    return X25519PrivateKey.generate()
+
+
+def _fingerprint_of(sign_key: Ed25519PrivateKey) -> str:
+    return chain.fingerprint(chain.b64url_decode(chain.public_key_b64(sign_key)))
+
+
+def issue_service_key(
+    sign_key: Ed25519PrivateKey, *, commune: str, number: int, public_key: str, issued_at: int
+) -> chain.SignedDocument:
+    """Sign generation `number` with the operator device's key; checked like a verifier."""
+    body = ServiceKeyDocument(
+        commune=commune,
+        service=SERVICE,
+        number=number,
+        key=public_key,
+        issued_at=issued_at,
+        issuer=_fingerprint_of(sign_key),
+    )
+    doc = _sign(body.to_json(), sign_key)
+    parse_service_key_document(doc)
+    return doc
+
+
+def _grant_aad(commune: str, number: int, recipient: str) -> bytes:
+    return chain.canonical_json(
+        {
+            "type": GRANT_TYPE,
+            "v": 1,
+            "commune": commune,
+            "service": SERVICE,
+            "number": number,
+            "recipient": recipient,
+        }
+    )
+
+
+def seal_grant(
+    sign_key: Ed25519PrivateKey,
+    *,
+    commune: str,
+    number: int,
+    recipient_device: str,
+    recipient_key: str,
+    service_private_key: X25519PrivateKey,
+    issued_at: int,
+) -> chain.SignedDocument:
+    """Wrap the service private key for one operator device (whose chain the caller
+    verified) and sign the grant."""
+    try:
+        enc, wrapped = _hpke.seal(
+            chain.b64url_decode(recipient_key),
+            service_private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
+            info=GRANT_INFO,
+            aad=_grant_aad(commune, number, recipient_device),
+        )
+    except (chain.TrustError, _hpke.HpkeFailure) as exc:
+        raise EnvelopeError("malformed", "Clé de destinataire inutilisable.") from exc
+    body = GrantBody(
+        commune=commune,
+        service=SERVICE,
+        number=number,
+        recipient=recipient_device,
+        recipient_key=recipient_key,
+        enc=chain.b64url_encode(enc),
+        wrapped=chain.b64url_encode(wrapped),
+        issued_at=issued_at,
+        issuer=_fingerprint_of(sign_key),
+    )
+    doc = _sign(body.to_json(), sign_key)
+    parse_grant(doc)
+    return doc
+
+
+# --- verifying ------------------------------------------------------------------------
+
+
+def _verify_signer(
+    doc: chain.SignedDocument,
+    signer_chain: list[chain.SignedDocument],
+    issuer: str,
+    trust: TrustContext,
+    now: int,
+) -> chain.CertificateBody:
+    """Chain with the current revocations, an operator leaf, `issuer` its fingerprint,
+    then the signature: the order both implementations follow."""
+    try:
+        signature = chain.b64url_decode(doc.signature)
+        if len(signature) != 64:
+            raise chain.TrustError("malformed")
+        leaf = chain.verify_chain(
+            signer_chain,
+            trust.root_public_key,
+            trust.pinned_fingerprint,
+            trust.commune,
+            trust.revocations,
+            now,
+        )
+    except chain.TrustError as exc:
+        raise EnvelopeError.from_trust(exc, "chain") from exc
+    if leaf.role != HOLDER_ROLE:
+        raise EnvelopeError("not_allowed_recipient", field="chain")
+    if issuer != chain.fingerprint(leaf.sign_key_raw):
+        raise EnvelopeError("broken_chain", field="issuer")
+    try:
+        Ed25519PublicKey.from_public_bytes(leaf.sign_key_raw).verify(
+            signature, doc.body.encode("utf-8")
+        )
+    except (InvalidSignature, ValueError) as exc:
+        raise EnvelopeError("bad_signature", field="signature") from exc
+    return leaf
+
+
+def verify_service_key(
+    wire: object, trust: TrustContext, now: int, last_seen_number: int = 0
+) -> ServiceKeyDocument:
+    """Accept a published generation: signed by a certified, unrevoked operator device of
+    this commune, and not older than the newest generation this device verified."""
+    if not isinstance(wire, dict):
+        raise EnvelopeError("malformed")
+    try:
+        doc = chain.SignedDocument.from_wire(wire)
+        signer_chain = chain.parse_chain(wire.get("chain"))
+    except chain.TrustError as exc:
+        raise EnvelopeError.from_trust(exc) from exc
+    body = parse_service_key_document(doc)
+    _verify_signer(doc, signer_chain, body.issuer, trust, now)
+    if body.commune != trust.commune:
+        raise EnvelopeError("wrong_commune", field="commune")
+    if body.number < last_seen_number:
+        raise EnvelopeError("stale_service_key", field="number")
+    return body
+
+
+def open_grant(
+    doc: chain.SignedDocument,
+    granter_chain: list[chain.SignedDocument],
+    my_device: str,
+    my_private_key: X25519PrivateKey,
+    service_key: ServiceKeyDocument,
+    trust: TrustContext,
+    now: int,
+) -> X25519PrivateKey:
+    """Unwrap the service private key granted to this device, and prove it is the
+    private half of the verified published key (`wrong_service_key` otherwise)."""
+    grant = parse_grant(doc)
+    _verify_signer(doc, granter_chain, grant.issuer, trust, now)
+    if grant.commune != trust.commune:
+        raise EnvelopeError("wrong_commune", field="commune")
+    if grant.number != service_key.number or grant.commune != service_key.commune:
+        raise EnvelopeError("wrong_service_key", field="number")
+    if grant.recipient != my_device or grant.recipient_key != x25519_public_b64(my_private_key):
+        raise EnvelopeError("not_a_recipient", field="recipient")
+    try:
+        raw = _hpke.open_(
+            my_private_key,
+            chain.b64url_decode(grant.enc),
+            chain.b64url_decode(grant.wrapped),
+            info=GRANT_INFO,
+            aad=_grant_aad(grant.commune, grant.number, grant.recipient),
+        )
+        private = X25519PrivateKey.from_private_bytes(raw)
+    except (_hpke.HpkeFailure, ValueError) as exc:
+        raise EnvelopeError("undecryptable") from exc
+    if x25519_public_b64(private) != service_key.key:
+        raise EnvelopeError("wrong_service_key")
+    return private
+
+
+def service_recipient(doc: ServiceKeyDocument) -> Recipient:
+    """The recipient entry for a verified generation: `police:<number>`."""
+    return Recipient(kind="service", id=f"{doc.service}:{doc.number}", key=doc.key)

@@ -1,0 +1,350 @@
+"""Receiving sealed messages: every check the server can make without reading content.
+
+The server cannot open an envelope (docs/envelope.md) and does not have to trust one:
+recipients verify the signature chain themselves. What it checks here keeps its own
+records honest: the envelope is well formed and filed under the incident and commune it
+names, it comes from the session's own certified device, its parts are exactly those the
+signed header lists, and nothing that looks like a photo in clear is stored. A request
+either stores everything (incident, message, attachment files) or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from maillage.client import envelope
+from maillage.errors import ApiError, Conflict, NotFound
+from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
+from maillage.members.models import Membership
+from maillage.members.policy import Action, require
+from maillage.trust import directory
+from maillage.trust.models import Device
+
+PHOTO_NOT_SEALED_MESSAGE = (
+    "Cette pièce jointe ressemble à une photo en clair : l'application doit la chiffrer "
+    "avant l'envoi. Rien n'a été enregistré."
+)
+
+
+class UploadRefused(ApiError):
+    """A refused upload: nothing was stored."""
+
+    def __init__(self, code: str, message: str, field: str = "envelope", status: int = 400):
+        super().__init__(code, message, field=field, status=status)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A multipart upload as received: the envelope's JSON text and the sealed parts."""
+
+    envelope_text: str | None
+    attachments: list[bytes]
+
+
+@dataclass(frozen=True)
+class Received:
+    """The stored message; `created` is False for an identical retry."""
+
+    incident: Incident
+    message: SealedMessage
+    created: bool
+
+
+@dataclass(frozen=True)
+class _Checked:
+    header: envelope.Header
+    wire: dict[str, Any]
+    content: bytes
+    attachments: list[bytes]
+    digest: str
+
+
+def looks_like_plain_image(data: bytes) -> bool:
+    """JPEG, PNG, GIF, WebP or HEIF/AVIF signatures: what a camera or gallery hands over."""
+    return (
+        data.startswith(b"\xff\xd8\xff")
+        or data.startswith(b"\x89PNG")
+        or data.startswith(b"GIF8")
+        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+        or data[4:8] == b"ftyp"
+    )
+
+
+def multipart_required() -> UploadRefused:
+    return UploadRefused(
+        "multipart_required",
+        "Envoi invalide : un formulaire multipart avec le champ « envelope » est attendu.",
+    )
+
+
+def _refuse_envelope(error: envelope.EnvelopeError, default: str = "envelope") -> UploadRefused:
+    status = 413 if error.code == "too_large" else 400
+    if error.field in (None, "envelope"):
+        field = default
+    elif error.field == "attachments":
+        field = "attachments"
+    else:
+        field = f"envelope.{error.field}"
+    return UploadRefused(error.code, error.message, field, status)
+
+
+def _canonical_uuid(value: str, field: str) -> uuid.UUID:
+    """The id as the server will write it back, so the opener's expected binding matches."""
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or str(parsed) != value:
+        raise UploadRefused(
+            "invalid_id",
+            "Identifiant invalide : un UUID en minuscules est attendu.",
+            field,
+        )
+    return parsed
+
+
+def _digest(wire: dict[str, Any], attachments: list[bytes]) -> str:
+    """What makes a retry identical: the whole wire envelope and every attachment byte."""
+    summary = {
+        "wire": wire,
+        "attachments": [hashlib.sha256(part).hexdigest() for part in attachments],
+    }
+    return hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()
+
+
+def _check_upload(upload: Upload, commune_id: str, incident_id: uuid.UUID) -> _Checked:
+    """Shape, binding, sizes and hashes; no key is needed and none is used."""
+    if upload.envelope_text is None:
+        raise multipart_required()
+    try:
+        wire = json.loads(upload.envelope_text)
+    except ValueError as error:
+        raise UploadRefused(
+            "malformed", "Le champ « envelope » n'est pas un JSON valide."
+        ) from error
+    try:
+        header, content = envelope.parse_wire(wire)
+    except envelope.EnvelopeError as error:
+        raise _refuse_envelope(error) from error
+    if header.commune != commune_id or header.incident != str(incident_id):
+        raise UploadRefused("wrong_context", envelope.ENVELOPE_MESSAGES["wrong_context"])
+    _canonical_uuid(header.message, "envelope")
+    if len(upload.attachments) > envelope.MAX_ATTACHMENTS:
+        raise UploadRefused(
+            "too_many_attachments",
+            f"Au plus {envelope.MAX_ATTACHMENTS} pièces jointes par message.",
+            "attachments",
+        )
+    for part in upload.attachments:
+        if len(part) > envelope.MAX_ATTACHMENT_BYTES:
+            raise UploadRefused(
+                "too_large", envelope.ENVELOPE_MESSAGES["too_large"], "attachments", 413
+            )
+        if looks_like_plain_image(part):
+            raise UploadRefused("photo_not_sealed", PHOTO_NOT_SEALED_MESSAGE, "attachments")
+    try:
+        envelope.check_parts(header, content, upload.attachments)
+    except envelope.EnvelopeError as error:
+        raise _refuse_envelope(error, "attachments") from error
+    return _Checked(header, wire, content, upload.attachments, _digest(wire, upload.attachments))
+
+
+# Openers check the sender's chain as of the header's `sent_at`, which the sender
+# chooses: the server keeps it near its own clock so that a key revoked (or a device
+# withdrawn) cannot sign messages dated from before. Phones that queued a report
+# offline get an hour; clocks ahead get the certificates' skew.
+SENT_AT_MAX_AGE = 3600
+SENT_AT_MAX_AHEAD = 300
+
+
+def _check_sent_at(header: envelope.Header) -> None:
+    now = int(time.time())
+    if not now - SENT_AT_MAX_AGE <= header.sent_at <= now + SENT_AT_MAX_AHEAD:
+        raise UploadRefused(
+            "clock_skew",
+            "L'heure indiquée par l'appareil est trop éloignée de celle du serveur : "
+            "vérifiez la date et l'heure du téléphone, puis renvoyez le message.",
+        )
+
+
+def _check_sender(header: envelope.Header, device: Device | None) -> None:
+    """The header names the session's own device and its current certificate."""
+    _check_sent_at(header)
+    if device is None or header.sender_device != str(device.public_id):
+        raise UploadRefused(
+            "wrong_sender",
+            "L'enveloppe doit être signée par l'appareil de cette session.",
+        )
+    certificate = directory.current_certificate(device)
+    if certificate is None or certificate.serial != header.sender_serial:
+        raise UploadRefused(
+            "stale_certificate",
+            "Le certificat annoncé n'est pas le certificat en cours de cet appareil : "
+            "rechargez l'application puis renvoyez.",
+        )
+
+
+def _same_message(message: SealedMessage, incident: Incident, checked: _Checked) -> bool:
+    return message.incident_id == incident.pk and message.wire_sha256 == checked.digest
+
+
+def _message_conflict() -> Conflict:
+    return Conflict(
+        "message_conflict",
+        "Un autre message porte déjà cet identifiant.",
+        field="envelope",
+    )
+
+
+def _store(
+    incident: Incident,
+    actor: Membership,
+    device: Device,
+    checked: _Checked,
+    written: list[str],
+) -> SealedMessage:
+    """Rows and files, inside the caller's transaction; every file name goes to `written`
+    so that a failed transaction can remove it."""
+    header, wire = checked.header, checked.wire
+    message = SealedMessage.objects.create(
+        public_id=uuid.UUID(header.message),
+        incident=incident,
+        sender_device=device,
+        sender_membership=actor,
+        sent_at=header.sent_at,
+        header=wire["body"],
+        signature=wire["signature"],
+        sender_chain=json.dumps(wire["sender_chain"], separators=(",", ":")),
+        content=wire["content"],
+        content_size=len(checked.content),
+        wire_sha256=checked.digest,
+    )
+    for index, (data, (size, sha256)) in enumerate(
+        zip(checked.attachments, header.attachments, strict=True), start=1
+    ):
+        attachment = SealedAttachment(message=message, index=index, size=size, sha256=sha256)
+        attachment.file.save("sealed.bin", ContentFile(data), save=False)
+        written.append(attachment.file.name)
+        attachment.save()
+    return message
+
+
+def _atomic_with_files(work: Callable[[list[str]], Received]) -> Received:
+    """Run `work` in one transaction; if it fails, delete every file it wrote."""
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            return work(written)
+    except BaseException:
+        for name in written:
+            default_storage.delete(name)
+        raise
+
+
+def report_incident(
+    actor: Membership, device: Device | None, incident_id: str | None, upload: Upload
+) -> Received:
+    """A merchant's new report: the incident and its first sealed message, atomically."""
+    require(actor, Action.REPORT_INCIDENT)
+    shop_id = actor.shop_id
+    if shop_id is None:
+        raise NotFound("Commerce introuvable.")
+    if not incident_id:
+        raise UploadRefused(
+            "invalid_id", "L'identifiant du signalement (champ « incident ») manque.", "incident"
+        )
+    public_id = _canonical_uuid(incident_id, "incident")
+    checked = _check_upload(upload, str(actor.commune.public_id), public_id)
+    _check_sender(checked.header, device)
+    assert device is not None
+
+    existing = Incident.objects.filter(public_id=public_id).first()
+    if existing is not None:
+        return _retry_of_report(existing, actor, checked)
+
+    def work(written: list[str]) -> Received:
+        incident = Incident.objects.create(
+            public_id=public_id, commune=actor.commune, shop_id=shop_id, reported_by=actor
+        )
+        if SealedMessage.objects.filter(public_id=checked.header.message).exists():
+            raise _message_conflict()
+        message = _store(incident, actor, device, checked, written)
+        return Received(incident, message, created=True)
+
+    try:
+        return _atomic_with_files(work)
+    except IntegrityError:
+        # A concurrent request took one of the ids first: answer as for a retry.
+        existing = Incident.objects.filter(public_id=public_id).first()
+        if existing is None:
+            raise _message_conflict() from None
+        return _retry_of_report(existing, actor, checked)
+
+
+def _retry_of_report(incident: Incident, actor: Membership, checked: _Checked) -> Received:
+    first = incident.messages.order_by("pk").first()
+    if (
+        incident.reported_by_id != actor.pk
+        or first is None
+        or str(first.public_id) != checked.header.message
+        or not _same_message(first, incident, checked)
+    ):
+        raise Conflict(
+            "incident_conflict",
+            "Un autre signalement porte déjà cet identifiant.",
+            field="incident",
+        )
+    return Received(incident, first, created=False)
+
+
+def visible_incident(actor: Membership, incident_id: uuid.UUID, action: Action) -> Incident:
+    """The incident if the actor may act on it; another commune's looks absent."""
+    incident = (
+        Incident.objects.select_related("commune", "shop", "reported_by")
+        .filter(public_id=incident_id)
+        .first()
+    )
+    if incident is None:
+        raise NotFound("Signalement introuvable.")
+    require(actor, action, incident)
+    return incident
+
+
+def post_message(
+    actor: Membership, device: Device | None, incident_id: uuid.UUID, upload: Upload
+) -> Received:
+    """A further sealed message in an existing incident."""
+    incident = visible_incident(actor, incident_id, Action.POST_MESSAGE)
+    checked = _check_upload(upload, str(actor.commune.public_id), incident.public_id)
+    _check_sender(checked.header, device)
+    assert device is not None
+
+    def retry() -> Received:
+        existing = SealedMessage.objects.filter(public_id=checked.header.message).first()
+        if existing is None:
+            raise _message_conflict()
+        if not _same_message(existing, incident, checked) or existing.sender_device_id != device.pk:
+            raise _message_conflict()
+        return Received(incident, existing, created=False)
+
+    if SealedMessage.objects.filter(public_id=checked.header.message).exists():
+        return retry()
+
+    def work(written: list[str]) -> Received:
+        message = _store(incident, actor, device, checked, written)
+        return Received(incident, message, created=True)
+
+    try:
+        return _atomic_with_files(work)
+    except IntegrityError:
+        return retry()

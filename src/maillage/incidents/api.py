@@ -1,0 +1,207 @@
+"""JSON API of incidents (/api/v1/incidents): sealed reports and messages, their metadata.
+
+Uploads are multipart (the envelope as JSON text in the `envelope` field, the sealed
+attachments as `attachments` files, in part order). Every response that carries sealed
+bytes is logged in the content access log, in the same transaction as the read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Status
+
+from maillage.errors import NotFound, Unauthenticated
+from maillage.incidents import actions
+from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
+from maillage.incidents.schemas import (
+    IncidentOut,
+    MessageEnvelopeOut,
+    PostedOut,
+    ReportOut,
+    incident_out,
+    message_out,
+    wire_of,
+)
+from maillage.members.auth import member_auth, session_device
+from maillage.members.models import Membership, Role
+from maillage.members.policy import Action, require
+from maillage.members.schemas import errors
+from maillage.privacy.access_log import record_content_access
+from maillage.privacy.models import ContentAccess
+
+router = Router(tags=["incidents"], auth=member_auth)
+
+
+def _actor(request: HttpRequest) -> Membership:
+    actor = getattr(request, "auth", None)
+    if not isinstance(actor, Membership):
+        raise Unauthenticated()
+    return actor
+
+
+def _multipart(with_incident: bool) -> dict[str, Any]:
+    """The request body for the OpenAPI schema (the view reads the form itself, so that
+    a missing or broken field gets our own error rather than a generic 422)."""
+    properties: dict[str, Any] = {
+        "envelope": {"type": "string", "description": "Enveloppe scellée (JSON, docs/envelope.md)"},
+        "attachments": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "maxItems": 4,
+            "description": "Pièces jointes scellées, dans l'ordre des parties (1 à 4)",
+        },
+    }
+    required = ["envelope"]
+    if with_incident:
+        properties["incident"] = {"type": "string", "format": "uuid"}
+        required.insert(0, "incident")
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": schema}},
+        }
+    }
+
+
+def _upload(request: HttpRequest) -> tuple[dict[str, str | None], actions.Upload]:
+    """The form fields and files, or a structured refusal (size limits included)."""
+    if request.content_type != "multipart/form-data":
+        raise actions.multipart_required()
+    form, files = request.POST, request.FILES  # parsed by middleware.SealedUploadLimit
+    parts = [upload.read() for upload in files.getlist("attachments")]
+    fields = {"incident": form.get("incident"), "envelope": form.get("envelope")}
+    return fields, actions.Upload(envelope_text=fields["envelope"], attachments=parts)
+
+
+def _reload(message: SealedMessage) -> SealedMessage:
+    return SealedMessage.objects.select_related("incident", "sender_device").get(pk=message.pk)
+
+
+@router.post(
+    "",
+    response={200: ReportOut, 201: ReportOut, **errors(400, 403, 404, 409, 413)},
+    summary="Signaler un incident : le signalement et son premier message scellé",
+    openapi_extra=_multipart(with_incident=True),
+)
+def report(request: HttpRequest) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    require(actor, Action.REPORT_INCIDENT)
+    fields, upload = _upload(request)
+    received = actions.report_incident(actor, session_device(request), fields["incident"], upload)
+    incident = Incident.objects.select_related("commune", "shop", "reported_by").get(
+        pk=received.incident.pk
+    )
+    body = {"incident": incident_out(incident), "message": message_out(_reload(received.message))}
+    return Status(201 if received.created else 200, body)
+
+
+@router.post(
+    "/{incident_id}/messages",
+    response={200: PostedOut, 201: PostedOut, **errors(400, 403, 404, 409, 413)},
+    summary="Ajouter un message scellé à un signalement",
+    openapi_extra=_multipart(with_incident=False),
+)
+def post_message(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    actions.visible_incident(actor, incident_id, Action.POST_MESSAGE)
+    _, upload = _upload(request)
+    received = actions.post_message(actor, session_device(request), incident_id, upload)
+    return Status(
+        201 if received.created else 200, {"message": message_out(_reload(received.message))}
+    )
+
+
+@router.get(
+    "",
+    response={200: list[IncidentOut], **errors(403)},
+    summary="Signalements visibles (toute la commune ; un commerçant : son commerce)",
+)
+def list_incidents(request: HttpRequest) -> list[dict[str, Any]]:
+    actor = _actor(request)
+    require(actor, Action.VIEW_INCIDENTS)
+    incidents = (
+        Incident.objects.filter(commune=actor.commune)
+        .select_related("commune", "shop", "reported_by")
+        .annotate(message_count=Count("messages"))
+    )
+    if actor.role == Role.MERCHANT:
+        incidents = incidents.filter(shop=actor.shop)
+    return [incident_out(item, item.message_count) for item in incidents]
+
+
+@router.get(
+    "/{incident_id}/messages",
+    response={200: list[MessageEnvelopeOut], **errors(403, 404)},
+    summary="Messages scellés d'un signalement (chaque lecture est journalisée)",
+)
+def list_messages(request: HttpRequest, incident_id: uuid.UUID) -> list[dict[str, Any]]:
+    actor = _actor(request)
+    incident = actions.visible_incident(actor, incident_id, Action.READ_CONTENT)
+    device = session_device(request)
+    messages = (
+        SealedMessage.objects.filter(incident=incident)
+        .select_related("incident", "sender_device")
+        .prefetch_related(Prefetch("attachments", SealedAttachment.objects.order_by("index")))
+    )
+    result = []
+    with transaction.atomic():
+        for message in messages:
+            record_content_access(
+                membership=actor,
+                device=device,
+                incident_public_id=str(incident.public_id),
+                message_public_id=str(message.public_id),
+                what=ContentAccess.What.ENVELOPE,
+            )
+            result.append({**message_out(message), "envelope": wire_of(message)})
+    return result
+
+
+@router.get(
+    "/{incident_id}/messages/{message_id}/attachments/{index}",
+    response={200: None, **errors(403, 404)},
+    summary="Une pièce jointe scellée (octets opaques ; la lecture est journalisée)",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "Octets scellés",
+                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def get_attachment(
+    request: HttpRequest, incident_id: uuid.UUID, message_id: uuid.UUID, index: int
+) -> HttpResponse:
+    actor = _actor(request)
+    incident = actions.visible_incident(actor, incident_id, Action.READ_CONTENT)
+    attachment = (
+        SealedAttachment.objects.filter(
+            message__incident=incident, message__public_id=message_id, index=index
+        )
+        .select_related("message")
+        .first()
+    )
+    if attachment is None:
+        raise NotFound("Pièce jointe introuvable.")
+    with transaction.atomic():
+        record_content_access(
+            membership=actor,
+            device=session_device(request),
+            incident_public_id=str(incident.public_id),
+            message_public_id=str(attachment.message.public_id),
+            what=ContentAccess.What.ATTACHMENT,
+            part=index,
+        )
+        with attachment.file.open("rb") as handle:
+            data = handle.read()
+    response = HttpResponse(data, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="part-{index}.bin"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,79 @@
+"""Incidents and their sealed messages: the server keeps metadata, never a content key.
+
+Everything a member wrote (text, photos, notes) lives only inside sealed envelopes
+(docs/envelope.md); the rows here hold what routing and the workflow need: who, which
+shop, when, how large.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from maillage.members.models import Membership
+from maillage.territory.models import Commune, Shop
+from maillage.trust.models import Device
+
+
+class Incident(models.Model):
+    """A report by a shop. Minimal on purpose: the workflow issue adds states and events.
+
+    `public_id` is chosen by the reporting device (a uuid4), because the envelope's
+    associated data binds the sealed content to it before the server has seen anything.
+    """
+
+    public_id = models.UUIDField(unique=True, editable=False)
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="incidents")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="incidents")
+    reported_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+
+class SealedMessage(models.Model):
+    """One envelope exactly as the sender signed it; the server cannot open it."""
+
+    public_id = models.UUIDField(unique=True, editable=False)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="messages")
+    sender_device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+")
+    sender_membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.BigIntegerField(help_text="From the signed header (Unix seconds)")
+    received_at = models.DateTimeField(auto_now_add=True)
+    header = models.TextField(help_text="Canonical JSON, as signed")
+    signature = models.CharField(max_length=128)
+    sender_chain = models.TextField(help_text="JSON list of {body, signature}")
+    content = models.TextField(help_text="Sealed content part, base64url")
+    content_size = models.PositiveIntegerField()
+    wire_sha256 = models.CharField(
+        max_length=64, help_text="Hex SHA-256 of the envelope and its parts, for idempotent retries"
+    )
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+
+
+def _sealed_name(instance: SealedAttachment, filename: str) -> str:
+    """A random name: nothing about the incident or its content leaks into the file system."""
+    return f"sealed/{uuid.uuid4().hex}.bin"
+
+
+class SealedAttachment(models.Model):
+    """A sealed attachment part, stored as an opaque file in MEDIA_ROOT."""
+
+    message = models.ForeignKey(SealedMessage, on_delete=models.CASCADE, related_name="attachments")
+    index = models.PositiveSmallIntegerField(help_text="Part number, 1-based as in the spec")
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64, help_text="b64url SHA-256 of the sealed bytes")
+    file = models.FileField(upload_to=_sealed_name, max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "index"], name="attachment_unique_index")
+        ]
+        ordering = ["index"]

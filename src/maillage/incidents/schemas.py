@@ -1,0 +1,100 @@
+"""Response shapes of the incidents API: metadata only, content stays sealed."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+
+from maillage.incidents.models import Incident, SealedMessage
+
+
+class ShopRefOut(Schema):
+    id: uuid.UUID
+    enseigne: str
+
+
+class IncidentOut(Schema):
+    id: uuid.UUID
+    commune: uuid.UUID
+    shop: ShopRefOut
+    reported_by: uuid.UUID
+    created_at: datetime
+    messages: int
+
+
+class AttachmentRefOut(Schema):
+    index: int
+    size: int
+
+
+class MessageOut(Schema):
+    id: uuid.UUID
+    incident: uuid.UUID
+    sender_device: uuid.UUID
+    sent_at: int
+    received_at: datetime
+    attachments: list[AttachmentRefOut]
+
+
+class SignedOut(Schema):
+    body: str
+    signature: str
+
+
+class WireEnvelopeOut(Schema):
+    body: str
+    signature: str
+    sender_chain: list[SignedOut]
+    content: str
+
+
+class MessageEnvelopeOut(MessageOut):
+    envelope: WireEnvelopeOut
+
+
+class ReportOut(Schema):
+    incident: IncidentOut
+    message: MessageOut
+
+
+class PostedOut(Schema):
+    message: MessageOut
+
+
+def incident_out(incident: Incident, messages: int | None = None) -> dict[str, Any]:
+    count = messages if messages is not None else incident.messages.count()
+    return {
+        "id": incident.public_id,
+        "commune": incident.commune.public_id,
+        "shop": {"id": incident.shop.public_id, "enseigne": incident.shop.enseigne},
+        "reported_by": incident.reported_by.public_id,
+        "created_at": incident.created_at,
+        "messages": count,
+    }
+
+
+def message_out(message: SealedMessage) -> dict[str, Any]:
+    return {
+        "id": message.public_id,
+        "incident": message.incident.public_id,
+        "sender_device": message.sender_device.public_id,
+        "sent_at": message.sent_at,
+        "received_at": message.received_at,
+        "attachments": [
+            {"index": part.index, "size": part.size} for part in message.attachments.all()
+        ],
+    }
+
+
+def wire_of(message: SealedMessage) -> dict[str, Any]:
+    """The envelope exactly as the sender uploaded it."""
+    return {
+        "body": message.header,
+        "signature": message.signature,
+        "sender_chain": json.loads(message.sender_chain),
+        "content": message.content,
+    }

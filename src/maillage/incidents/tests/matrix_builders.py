@@ -1,0 +1,109 @@
+"""Requests of the incidents and privacy routes for the authorisation matrix.
+
+`members/tests/test_authorisation_matrix.py` calls these with its `Ctx` (client, persona,
+home commune, targets of the commune under test). Allowed calls are real: envelopes are
+sealed by the persona's own certified device, targets hold real sealed messages.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from maillage.client.envelope import Sealed
+from maillage.incidents import actions
+from maillage.incidents.models import Incident
+from maillage.incidents.tests.helpers import Draft, multipart
+from maillage.members.tests import factory
+from maillage.privacy.access_log import record_content_access
+from maillage.trust import directory
+
+Request = tuple[str, dict[str, Any]]
+
+
+def _can_seal(persona: factory.Persona | None) -> bool:
+    return (
+        persona is not None
+        and persona.maybe_device is not None
+        and directory.current_certificate(persona.device) is not None
+    )
+
+
+def _sealed(ctx: Any, incident: str) -> Sealed | None:
+    """The persona's own envelope, or None when it has no device to seal with."""
+    if not _can_seal(ctx.persona):
+        return None
+    draft = Draft(ctx.persona, incident=incident, attachments=[b"matrice" * 30])
+    return draft.seal()
+
+
+def target_incident(ctx: Any) -> tuple[Incident, str]:
+    """An incident of the target shop with one sealed message (sent by the target agent)."""
+    targets = ctx.targets
+    incident = Incident.objects.create(
+        public_id=uuid.uuid4(),
+        commune=targets.commune,
+        shop=targets.shop,
+        reported_by=targets.member.membership,
+    )
+    draft = Draft(targets.member, incident=str(incident.public_id), attachments=[b"cible" * 30])
+    sealed = draft.seal()
+    actions.post_message(
+        targets.member.membership,
+        targets.member.device,
+        incident.public_id,
+        actions.Upload(json.dumps(sealed.wire), sealed.attachments),
+    )
+    targets.ids.add(str(incident.public_id))
+    return incident, draft.message
+
+
+def report(ctx: Any) -> Request:
+    incident = str(uuid.uuid4())
+    sealed = _sealed(ctx, incident)
+    data = multipart(sealed, incident=incident) if sealed else {"incident": incident}
+    return "/api/v1/incidents", {"data": data}
+
+
+def post_message(ctx: Any) -> Request:
+    incident, _ = target_incident(ctx)
+    sealed = _sealed(ctx, str(incident.public_id))
+    data = multipart(sealed) if sealed else {}
+    return f"/api/v1/incidents/{incident.public_id}/messages", {"data": data}
+
+
+def list_incidents(ctx: Any) -> Request:
+    target_incident(ctx)
+    return "/api/v1/incidents", {}
+
+
+def list_messages(ctx: Any) -> Request:
+    incident, _ = target_incident(ctx)
+    return f"/api/v1/incidents/{incident.public_id}/messages", {}
+
+
+def attachment(ctx: Any) -> Request:
+    incident, message = target_incident(ctx)
+    return f"/api/v1/incidents/{incident.public_id}/messages/{message}/attachments/1", {}
+
+
+def _logged_read(ctx: Any) -> None:
+    incident, message = target_incident(ctx)
+    record_content_access(
+        membership=ctx.targets.member.membership,
+        device=ctx.targets.member.device,
+        incident_public_id=str(incident.public_id),
+        message_public_id=message,
+        what="envelope",
+    )
+
+
+def access_log(ctx: Any) -> Request:
+    _logged_read(ctx)
+    return "/api/v1/privacy/access-log", {}
+
+
+def verify_access_log(ctx: Any) -> Request:
+    _logged_read(ctx)
+    return "/api/v1/privacy/access-log/verify", {}

@@ -1,0 +1,118 @@
+"""The content access log: one hash-chained entry per fetch of sealed content.
+
+Entry n of a commune stores `entry_hash = SHA-256(prev_hash || canonical_json(fields))`
+with `prev_hash` the hash of entry n − 1 (64 zeros for the first). Changing, removing or
+reordering a row breaks the chain at that row, and the per-commune head row (the last
+number and hash) also reveals entries cut off at the end. Appends lock the head row, so
+two concurrent reads never fork the chain; they run in the transaction of the read
+itself, so a fetch that is not logged does not happen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from maillage.members.models import Membership
+from maillage.privacy.models import AccessLogHead, ContentAccess
+from maillage.territory.models import Commune
+from maillage.trust import chain
+from maillage.trust.models import Device
+
+GENESIS = "0" * 64
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _microseconds(at: datetime) -> int:
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+def entry_hash(entry: ContentAccess, commune: Commune) -> str:
+    """The hash an entry must carry, recomputed from its stored fields."""
+    fields = {
+        "commune": str(commune.public_id),
+        "number": entry.number,
+        "at": _microseconds(entry.at),
+        "membership": str(entry.membership.public_id),
+        "device": str(entry.device.public_id) if entry.device is not None else None,
+        "incident": str(entry.incident_public_id),
+        "message": str(entry.message_public_id),
+        "what": entry.what,
+        "part": entry.part,
+        "reason": entry.reason,
+    }
+    return hashlib.sha256(entry.prev_hash.encode() + chain.canonical_json(fields)).hexdigest()
+
+
+def record_content_access(
+    *,
+    membership: Membership,
+    device: Device | None,
+    incident_public_id: str,
+    message_public_id: str,
+    what: str,
+    part: int | None = None,
+    reason: str = "",
+) -> ContentAccess:
+    """Append one entry to the membership's commune chain (the only way entries are made)."""
+    commune = membership.commune
+    with transaction.atomic():
+        head, _ = AccessLogHead.objects.select_for_update().get_or_create(commune=commune)
+        entry = ContentAccess(
+            commune=commune,
+            number=head.number + 1,
+            at=timezone.now(),
+            membership=membership,
+            device=device,
+            incident_public_id=incident_public_id,
+            message_public_id=message_public_id,
+            what=what,
+            part=part,
+            reason=reason,
+            prev_hash=head.entry_hash or GENESIS,
+        )
+        entry.entry_hash = entry_hash(entry, commune)
+        entry.save()
+        head.number = entry.number
+        head.entry_hash = entry.entry_hash
+        head.save(update_fields=["number", "entry_hash"])
+    return entry
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    entries: int
+    first_broken: int | None
+
+
+def verify_chain(commune: Commune) -> Verification:
+    """Recompute the commune's whole chain; `first_broken` is the first bad entry number."""
+    expected_prev = GENESIS
+    expected_number = 1
+    entries = (
+        ContentAccess.objects.filter(commune=commune)
+        .select_related("membership", "device")
+        .order_by("number")
+    )
+    count = 0
+    for entry in entries.iterator(chunk_size=500):
+        count += 1
+        if (
+            entry.number != expected_number
+            or entry.prev_hash != expected_prev
+            or entry.entry_hash != entry_hash(entry, commune)
+        ):
+            return Verification(False, count, expected_number)
+        expected_prev = entry.entry_hash
+        expected_number += 1
+    head = AccessLogHead.objects.filter(commune=commune).first()
+    head_number = head.number if head is not None else 0
+    head_hash = (head.entry_hash or GENESIS) if head is not None else GENESIS
+    if head_number != count or head_hash != expected_prev:
+        return Verification(False, count, expected_number)
+    return Verification(True, count, None)

@@ -1,0 +1,222 @@
+"""Who should receive: a sealed message (the key directory) or the police service key.
+
+The server proposes, the sender's device disposes (docs/envelope.md, "Key directory"):
+every device entry travels with its certificate chain exactly as signed, and the client's
+`resolve_recipients` verifies each one against the pinned root before wrapping a key to it.
+So this module only has to be complete and cheap, never trusted.
+
+Agents are not listed yet: the spec sends incident content to agents *dispatched* to the
+incident, and dispatch arrives with the workflow issue. Until then an incident's
+directory is its shop's merchants, the commune's operators (no duty roster yet: every
+active operator) and the police service key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from maillage.errors import ApiError, NotFound
+from maillage.incidents.models import Incident
+from maillage.members.models import Membership, MembershipStatus, Role
+from maillage.members.policy import Action, require
+from maillage.territory.models import Commune, Sector, Shop
+from maillage.trust import chain, directory
+from maillage.trust.models import DeviceCertificate, DeviceStatus, ServiceKey
+
+Purpose = Literal["incident", "report", "sector"]
+# The only service so far; envelopes name its key `police:<number>`.
+SERVICE = "police"
+
+
+def recipients_directory(
+    actor: Membership, *, incident: uuid.UUID | None = None, sector: int | None = None
+) -> dict[str, Any]:
+    """The directory for one send, after checking the caller may send it.
+
+    `incident`: a message in an existing incident (operator, agent, merchant of its
+    shop); `sector`: a neighbour alert (operators, merchants of that sector); neither: a
+    new report by the caller's own shop (merchants).
+    """
+    require(actor, Action.VIEW_RECIPIENTS, actor.commune)
+    if incident is not None and sector is not None:
+        raise ApiError(
+            "invalid",
+            "Indiquez soit un signalement, soit un secteur, pas les deux.",
+            field="sector",
+            status=422,
+        )
+    commune = actor.commune
+    purpose: Purpose
+    if sector is not None:
+        target_sector = Sector.objects.filter(pk=sector, commune=commune).first()
+        if target_sector is None:
+            raise NotFound("Secteur introuvable.")
+        require(actor, Action.ALERT_SECTOR, target_sector)
+        purpose, shop = "sector", None
+        certificates = current_certificates(
+            commune,
+            Q(
+                device__membership__role=Role.MERCHANT,
+                device__membership__shop__sector=target_sector,
+                device__membership__shop__is_active=True,
+            ),
+        )
+    else:
+        if incident is not None:
+            found = Incident.objects.select_related("shop").filter(public_id=incident).first()
+            if found is None or found.commune_id != commune.pk:
+                raise NotFound("Signalement introuvable.")
+            require(actor, Action.POST_MESSAGE, found)
+            purpose, shop = "incident", found.shop
+        else:
+            require(actor, Action.REPORT_INCIDENT, actor.shop)
+            assert actor.shop is not None
+            purpose, shop = "report", actor.shop
+        certificates = current_certificates(commune, _police_and_shop(shop))
+
+    latest = directory.latest_revocation_list(commune)
+    service_key = None if purpose == "sector" else latest_service_key(commune)
+    return {
+        "purpose": purpose,
+        "shop": shop.public_id if shop is not None else None,
+        "revocations": {"number": latest.number, **directory.revocation_document(latest)},
+        "devices": [
+            {"device": certificate.device.public_id, "chain": documents}
+            for certificate, documents in with_chains(certificates)
+        ],
+        "service_key": service_key_document(service_key) if service_key else None,
+    }
+
+
+def _police_and_shop(shop: Shop) -> Q:
+    return Q(device__membership__role=Role.OPERATOR) | Q(
+        device__membership__role=Role.MERCHANT, device__membership__shop=shop
+    )
+
+
+def current_certificates(commune: Commune, who: Q) -> list[DeviceCertificate]:
+    """Each matching active device's newest valid certificate, in one query.
+
+    Mirrors `directory.current_certificate` (active device, certificate neither revoked
+    nor expired) for many devices at once; the member must be active too.
+    """
+    rows: QuerySet[DeviceCertificate] = (
+        DeviceCertificate.objects.filter(
+            who,
+            device__status=DeviceStatus.ACTIVE,
+            device__membership__status=MembershipStatus.ACTIVE,
+            device__membership__commune=commune,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("device")
+        .order_by("device_id", "-issued_at", "-pk")
+    )
+    newest: dict[int, DeviceCertificate] = {}
+    for certificate in rows:
+        newest.setdefault(certificate.device_id, certificate)
+    return sorted(newest.values(), key=lambda c: str(c.device.public_id))
+
+
+def with_chains(
+    certificates: Iterable[DeviceCertificate],
+) -> list[tuple[DeviceCertificate, list[dict[str, str]]]]:
+    """Attach each certificate's chain (leaf first), fetching issuers one level per query.
+
+    A sector can hold a few hundred devices, but they share a handful of issuing
+    coordinator certificates: this costs one query per chain level, not one per device.
+    """
+    leaves = list(certificates)
+    known: dict[int, DeviceCertificate] = {c.pk: c for c in leaves}
+    for _ in range(chain.MAX_CHAIN_LENGTH):
+        missing = {
+            c.issuer_certificate_id
+            for c in known.values()
+            if c.issuer_certificate_id is not None and c.issuer_certificate_id not in known
+        }
+        if not missing:
+            break
+        known.update((c.pk, c) for c in DeviceCertificate.objects.filter(pk__in=missing))
+    result = []
+    for leaf in leaves:
+        documents = [leaf]
+        while (
+            documents[-1].issuer_certificate_id in known and len(documents) < chain.MAX_CHAIN_LENGTH
+        ):
+            issuer_id = documents[-1].issuer_certificate_id
+            assert issuer_id is not None
+            documents.append(known[issuer_id])
+        result.append((leaf, [directory.signed(c).to_wire() for c in documents]))
+    return result
+
+
+def operator_certificates(commune: Commune) -> list[DeviceCertificate]:
+    """Who may hold the police service key: active operator devices, newest certificate."""
+    return current_certificates(commune, Q(device__membership__role=Role.OPERATOR))
+
+
+def pending_devices(actor: Membership, number: int | None = None) -> dict[str, Any]:
+    """Active operator devices without a grant for generation `number` (the latest by
+    default), with chains, so a holder can verify each one before wrapping the key for it.
+
+    Older generations matter too: content sealed before a rotation stays wrapped to the
+    generation of its day, so a new operator device needs those to read the history.
+    """
+    require(actor, Action.MANAGE_SERVICE_KEY, actor.commune)
+    keys = ServiceKey.objects.filter(commune=actor.commune, service=SERVICE)
+    if number is not None:
+        keys = keys.filter(number=number)
+    latest = keys.order_by("-number").first()
+    if latest is None:
+        raise NoServiceKey
+    granted = set(latest.grants.values_list("recipient_device_id", flat=True))
+    waiting = [c for c in operator_certificates(actor.commune) if c.device_id not in granted]
+    return {
+        "number": latest.number,
+        "devices": [
+            {"device": certificate.device.public_id, "chain": documents}
+            for certificate, documents in with_chains(waiting)
+        ],
+    }
+
+
+# --- the police service key as it travels ---------------------------------------------
+
+
+class NoServiceKey(ApiError):
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no_service_key",
+            "La police de cette commune n'a pas encore de clé de service : le premier "
+            "appareil d'opérateur connecté la crée.",
+        )
+
+
+def latest_service_key(commune: Commune) -> ServiceKey | None:
+    return (
+        ServiceKey.objects.select_related("signer_certificate", "signer_device", "commune")
+        .filter(commune=commune, service=SERVICE)
+        .order_by("-number")
+        .first()
+    )
+
+
+def signed_chain(certificate: DeviceCertificate) -> list[dict[str, str]]:
+    return [directory.signed(c).to_wire() for c in directory.certificate_chain(certificate)]
+
+
+def service_key_document(service_key: ServiceKey) -> dict[str, Any]:
+    """The key as it travels: `{body, signature, chain}`, the chain as it stood when the
+    key was published (clients re-check it against today's revocation list)."""
+    return {
+        "body": service_key.body,
+        "signature": service_key.signature,
+        "chain": signed_chain(service_key.signer_certificate),
+    }

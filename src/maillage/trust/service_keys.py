@@ -1,0 +1,404 @@
+"""The commune's police service key: generations and grants, checked and stored as signed.
+
+Operator devices generate the key pair, sign the public half and wrap the private half
+for each other (docs/envelope.md, "Police service key"). The server never holds the
+private key: it checks that what it stores names the right commune, generation, signer
+and recipients, so that a confused or malicious browser cannot publish garbage, and it
+tells operators when a generation must be rotated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from maillage.client import service_key as client_service_key
+from maillage.client.envelope import EnvelopeError, TrustContext
+from maillage.errors import ApiError, Conflict, Forbidden, NotFound
+from maillage.members.models import Membership
+from maillage.members.policy import Action, require
+from maillage.territory.models import Commune
+from maillage.trust import chain, directory, recipients
+from maillage.trust.models import (
+    CommuneRoot,
+    Device,
+    DeviceCertificate,
+    DeviceStatus,
+    ServiceKey,
+    ServiceKeyGrant,
+)
+from maillage.trust.recipients import (
+    NoServiceKey,
+    latest_service_key,
+    service_key_document,
+    signed_chain,
+)
+
+SERVICE = recipients.SERVICE
+
+
+class Invalid(ApiError):
+    status = 422
+
+
+class NoGrant(ApiError):
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no_grant",
+            "Cet appareil n'a pas encore reçu la clé de service : un autre appareil "
+            "d'opérateur doit la lui transmettre.",
+        )
+
+
+def _refused(error: EnvelopeError | chain.TrustError, field: str) -> ApiError:
+    return Invalid(error.code, error.message, field=field)
+
+
+def _epoch() -> int:
+    return int(timezone.now().timestamp())
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def rotation_needed(service_key: ServiceKey) -> bool:
+    """True when a generation must be replaced: a device that held it is no longer
+    active, or its signer's certificate stopped verifying (revoked or expired), which
+    makes every sender refuse it."""
+    signer = service_key.signer_certificate
+    if signer.revoked_at is not None or signer.expires_at <= timezone.now():
+        return True
+    return (
+        service_key.grants.exclude(recipient_device__status=DeviceStatus.ACTIVE).exists()
+        or service_key.signer_device.status != DeviceStatus.ACTIVE
+    )
+
+
+def current_service_key(actor: Membership) -> dict[str, Any]:
+    require(actor, Action.VIEW_RECIPIENTS, actor.commune)
+    latest = latest_service_key(actor.commune)
+    if latest is None:
+        raise NoServiceKey
+    return {
+        "number": latest.number,
+        **service_key_document(latest),
+        "rotation_needed": rotation_needed(latest),
+    }
+
+
+def grant_for(
+    actor: Membership, device: Device | None, number: int | None = None
+) -> dict[str, Any]:
+    """This device's grant for generation `number` (the latest by default)."""
+    require(actor, Action.MANAGE_SERVICE_KEY, actor.commune)
+    keys = ServiceKey.objects.filter(commune=actor.commune, service=SERVICE)
+    if number is not None:
+        keys = keys.filter(number=number)
+    service_key = keys.order_by("-number").first()
+    if service_key is None:
+        raise NoServiceKey
+    if device is None:
+        raise NoGrant
+    grant = (
+        ServiceKeyGrant.objects.select_related("granter_certificate")
+        .filter(service_key=service_key, recipient_device=device)
+        .first()
+    )
+    if grant is None:
+        raise NoGrant
+    return {
+        "number": service_key.number,
+        "grant": {"body": grant.body, "signature": grant.signature},
+        "granter_chain": signed_chain(grant.granter_certificate),
+    }
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Holder:
+    """The caller's session device as the signer of a key or of grants."""
+
+    device: Device
+    certificate: DeviceCertificate
+
+
+def _holder(actor: Membership, device: Device | None) -> _Holder:
+    require(actor, Action.MANAGE_SERVICE_KEY, actor.commune)
+    certificate = directory.current_certificate(device) if device is not None else None
+    if device is None or device.membership_id != actor.pk or certificate is None:
+        raise Forbidden("Cet appareil n'a pas de certificat valide pour gérer la clé de service.")
+    return _Holder(device=device, certificate=certificate)
+
+
+def _trust_context(commune: Commune) -> TrustContext:
+    root = directory.root_of(commune)
+    _, revocations = directory.parsed_revocations(commune)
+    return TrustContext(
+        root_public_key=root.public_key,
+        pinned_fingerprint=root.fingerprint,
+        commune=str(commune.public_id),
+        revocations=revocations,
+    )
+
+
+def _check_time(issued_at: int, field: str) -> None:
+    if abs(issued_at - _epoch()) > chain.CLOCK_SKEW:
+        raise Invalid(
+            "service_key_time",
+            "La date d'émission est éloignée de l'heure du serveur : vérifiez l'horloge "
+            "de votre appareil.",
+            field=field,
+        )
+
+
+def _number_conflict(expected: int) -> Conflict:
+    return Conflict(
+        "service_key_conflict",
+        f"La clé de service doit porter la génération {expected} : une autre génération a "
+        "été publiée entre-temps, recommencez.",
+        field="document",
+    )
+
+
+def _verify_signature(holder: _Holder, document: chain.SignedDocument, field: str) -> None:
+    try:
+        Ed25519PublicKey.from_public_bytes(
+            chain.b64url_decode(holder.device.sign_public_key)
+        ).verify(chain.b64url_decode(document.signature), document.body.encode("utf-8"))
+    except (InvalidSignature, ValueError, chain.TrustError) as exc:
+        raise Invalid("bad_signature", chain.TRUST_MESSAGES["bad_signature"], field=field) from exc
+
+
+@dataclass(frozen=True)
+class _CheckedGrant:
+    document: chain.SignedDocument
+    recipient: Device
+
+
+def _check_grants(
+    holder: _Holder, service_key: ServiceKey, documents: Sequence[chain.SignedDocument]
+) -> list[_CheckedGrant]:
+    """Each grant names this generation, comes from the caller's device and targets an
+    active operator device of the commune with its own encryption key, once."""
+    if not documents:
+        raise Invalid("grants_required", "Aucune attribution de clé transmise.", field="grants")
+    operators = {
+        str(certificate.device.public_id): certificate.device
+        for certificate in recipients.operator_certificates(service_key.commune)
+    }
+    checked: list[_CheckedGrant] = []
+    seen: set[str] = set()
+    for index, document in enumerate(documents):
+        field = f"grants.{index}"
+        try:
+            grant = client_service_key.parse_grant(document)
+        except (EnvelopeError, chain.TrustError) as exc:
+            raise _refused(exc, field) from exc
+        if (
+            grant.commune != str(service_key.commune.public_id)
+            or grant.service != service_key.service
+            or grant.number != service_key.number
+        ):
+            raise Invalid(
+                "grant_mismatch",
+                f"Cette attribution ne vise pas la génération {service_key.number} de la clé "
+                "de service de la commune.",
+                field=field,
+            )
+        if grant.issuer != holder.device.sign_key_fingerprint:
+            raise Invalid(
+                "grant_mismatch",
+                "L'attribution doit être signée par l'appareil avec lequel vous êtes connecté.",
+                field=field,
+            )
+        _check_time(grant.issued_at, field)
+        _verify_signature(holder, document, field)
+        recipient = operators.get(grant.recipient)
+        if recipient is None:
+            raise Invalid(
+                "not_allowed_recipient",
+                "La clé de service ne peut être transmise qu'à un appareil certifié d'un "
+                "opérateur actif de la commune.",
+                field=field,
+            )
+        if grant.recipient_key != recipient.enc_public_key:
+            raise Invalid(
+                "grant_mismatch",
+                "La clé de chiffrement visée n'est pas celle de l'appareil destinataire.",
+                field=field,
+            )
+        if grant.recipient in seen:
+            raise Invalid("grant_mismatch", "Deux attributions pour le même appareil.", field=field)
+        seen.add(grant.recipient)
+        checked.append(_CheckedGrant(document=document, recipient=recipient))
+    return checked
+
+
+def _store_grants(holder: _Holder, service_key: ServiceKey, grants: list[_CheckedGrant]) -> int:
+    """Insert new grants; an identical one already stored is a harmless retry, a
+    different one for the same device is a conflict. Returns how many were new."""
+    existing = {
+        grant.recipient_device_id: grant
+        for grant in ServiceKeyGrant.objects.filter(
+            service_key=service_key, recipient_device__in=[g.recipient for g in grants]
+        )
+    }
+    created = 0
+    for grant in grants:
+        stored = existing.get(grant.recipient.pk)
+        if stored is not None:
+            if (stored.body, stored.signature) != (grant.document.body, grant.document.signature):
+                raise Conflict(
+                    "grant_exists",
+                    "Cet appareil a déjà reçu cette génération de la clé de service.",
+                    field="grants",
+                )
+            continue
+        try:
+            with transaction.atomic():
+                ServiceKeyGrant.objects.create(
+                    service_key=service_key,
+                    recipient_device=grant.recipient,
+                    granter_device=holder.device,
+                    granter_certificate=holder.certificate,
+                    body=grant.document.body,
+                    signature=grant.document.signature,
+                )
+        except IntegrityError as exc:
+            raise Conflict(
+                "grant_exists",
+                "Cet appareil a déjà reçu cette génération de la clé de service.",
+                field="grants",
+            ) from exc
+        created += 1
+    return created
+
+
+def _refuse_outdated(document: chain.SignedDocument, expected: int) -> None:
+    """A generation prepared before someone else published one: "start again" (409), not
+    "invalid". Only picks the error; every check still runs afterwards."""
+    try:
+        number = json.loads(document.body).get("number")
+    except (ValueError, AttributeError):
+        return
+    if isinstance(number, int) and not isinstance(number, bool) and number != expected:
+        raise _number_conflict(expected)
+
+
+@transaction.atomic
+def publish(
+    actor: Membership,
+    device: Device | None,
+    document: chain.SignedDocument,
+    grants: Sequence[chain.SignedDocument],
+) -> tuple[ServiceKey, int]:
+    """Store generation latest + 1 and its first grants, all or nothing.
+
+    The document is verified as a client would (chain to the root with today's
+    revocation list, operator leaf, issuer, signature) and must come from the caller's
+    session device; one grant must go to that device, or nobody could use the key.
+    """
+    holder = _holder(actor, device)
+    commune = actor.commune
+    CommuneRoot.objects.select_for_update().get(commune=commune)
+    latest = latest_service_key(commune)
+    expected = (latest.number if latest else 0) + 1
+    _refuse_outdated(document, expected)
+    wire = {**document.to_wire(), "chain": signed_chain(holder.certificate)}
+    now = _epoch()
+    try:
+        body = client_service_key.verify_service_key(
+            wire, _trust_context(commune), now, latest.number if latest else 0
+        )
+    except (EnvelopeError, chain.TrustError) as exc:
+        raise _refused(exc, "document") from exc
+    if body.issuer != holder.device.sign_key_fingerprint:
+        raise Invalid(
+            "service_key_mismatch",
+            "La clé de service doit être signée par l'appareil avec lequel vous êtes connecté.",
+            field="document",
+        )
+    if body.commune != str(commune.public_id) or body.service != SERVICE:
+        raise Invalid(
+            "service_key_mismatch",
+            "Cette clé de service ne vise pas la police de votre commune.",
+            field="document",
+        )
+    if body.number != expected:
+        raise _number_conflict(expected)
+    _check_time(body.issued_at, "document")
+    if ServiceKey.objects.filter(commune=commune, public_key=body.key).exists():
+        raise Invalid(
+            "service_key_reused",
+            "Cette clé publique a déjà servi : une nouvelle génération exige une nouvelle clé.",
+            field="document",
+        )
+    try:
+        with transaction.atomic():
+            service_key = ServiceKey.objects.create(
+                commune=commune,
+                service=SERVICE,
+                number=body.number,
+                public_key=body.key,
+                body=document.body,
+                signature=document.signature,
+                signer_device=holder.device,
+                signer_certificate=holder.certificate,
+            )
+    except IntegrityError as exc:
+        raise _number_conflict(expected) from exc
+    checked = _check_grants(holder, service_key, grants)
+    if not any(grant.recipient.pk == holder.device.pk for grant in checked):
+        raise Invalid(
+            "grant_required",
+            "Joignez l'attribution de la clé à votre propre appareil.",
+            field="grants",
+        )
+    return service_key, _store_grants(holder, service_key, checked)
+
+
+@transaction.atomic
+def add_grants(
+    actor: Membership, device: Device | None, grants: Sequence[chain.SignedDocument]
+) -> tuple[ServiceKey, int]:
+    """Store grants signed by a device that itself holds the generation they name."""
+    holder = _holder(actor, device)
+    if not grants:
+        raise Invalid("grants_required", "Aucune attribution de clé transmise.", field="grants")
+    numbers = set()
+    for index, document in enumerate(grants):
+        try:
+            numbers.add(client_service_key.parse_grant(document).number)
+        except (EnvelopeError, chain.TrustError) as exc:
+            raise _refused(exc, f"grants.{index}") from exc
+    if len(numbers) != 1:
+        raise Invalid(
+            "grant_mismatch",
+            "Toutes les attributions d'un envoi doivent viser la même génération.",
+            field="grants",
+        )
+    service_key = (
+        ServiceKey.objects.select_related("commune")
+        .filter(commune=actor.commune, service=SERVICE, number=numbers.pop())
+        .first()
+    )
+    if service_key is None:
+        raise NotFound("Génération de clé de service introuvable.")
+    if not service_key.grants.filter(recipient_device=holder.device).exists():
+        raise Forbidden(
+            "Cet appareil ne détient pas cette génération de la clé de service : il ne peut "
+            "pas la transmettre."
+        )
+    created = _store_grants(holder, service_key, _check_grants(holder, service_key, grants))
+    return service_key, created
