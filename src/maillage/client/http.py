@@ -136,14 +136,14 @@ class MaillageClient:
 
     def report(self, incident: uuid.UUID | str, sealed: Sealed) -> dict[str, Any]:
         """Create an incident with its first sealed message (one atomic request)."""
-        data = {"incident": str(incident), "envelope": json.dumps(sealed.wire)}
-        response = self.request("POST", "/incidents", data=data, files=_files(sealed))
+        fields = {"incident": str(incident), "envelope": json.dumps(sealed.wire)}
+        response = self.request("POST", "/incidents", files=_multipart(fields, sealed))
         return response.json()
 
     def post_message(self, incident: uuid.UUID | str, sealed: Sealed) -> dict[str, Any]:
-        data = {"envelope": json.dumps(sealed.wire)}
+        fields = {"envelope": json.dumps(sealed.wire)}
         response = self.request(
-            "POST", f"/incidents/{incident}/messages", data=data, files=_files(sealed)
+            "POST", f"/incidents/{incident}/messages", files=_multipart(fields, sealed)
         )
         return response.json()
 
@@ -158,11 +158,15 @@ class MaillageClient:
         return self.request("GET", path).content
 
 
-def _files(sealed: Sealed) -> list[tuple[str, tuple[str, bytes, str]]]:
-    return [
+def _multipart(fields: dict[str, str], sealed: Sealed) -> list[tuple[str, Any]]:
+    """Always multipart, even without attachments (a filename-less part is a form field),
+    so the server sees one shape whatever the message carries."""
+    parts: list[tuple[str, Any]] = [(name, (None, value)) for name, value in fields.items()]
+    parts += [
         ("attachments", (f"part-{index}.bin", data, "application/octet-stream"))
         for index, data in enumerate(sealed.attachments, start=1)
     ]
+    return parts
 
 
 def _error_of(response: httpx.Response) -> ClientApiError:
