@@ -77,8 +77,8 @@ function grantTo(to: Device, by: Device = holder, privateKey = service.privateKe
   });
 }
 
-async function listRevoking(device: Device): Promise<RevocationList> {
-  const doc = await world.revocations(1, [entry(device, NOW - 1)]);
+async function listRevoking(device: Device, at = NOW - 1): Promise<RevocationList> {
+  const doc = await world.revocations(1, [entry(device, at)]);
   return verifyRevocationList(doc, [], world.rootKey, world.rootPrint, COMMUNE, 0, NOW);
 }
 
@@ -219,5 +219,100 @@ describe("a grant", () => {
     const byMerchant = await grantTo(newcomer, merchant);
     await expectCode(openGrant(byMerchant, merchant.chain, newcomer.id, me(newcomer), doc, world.trust(), NOW), "not_allowed_recipient");
     await expectCode(openGrant(grant, newcomer.chain, newcomer.id, me(newcomer), doc, world.trust(), NOW), "broken_chain");
+  });
+
+  it("still opens when its granter was revoked after granting (the key check is what counts)", async () => {
+    const grant = await grantTo(newcomer);
+    const revokedLater = world.trust(await listRevoking(holder, NOW + 10));
+    const key = await openGrant(grant, holder.chain, newcomer.id, me(newcomer), doc, revokedLater, NOW + 20);
+    expect(await x25519PublicOf(key)).toBe(servicePublic);
+  });
+});
+
+describe("an older generation, judged as of its issue", () => {
+  const issuedAt = NOW - 1_000;
+  let older: SignedDocument;
+
+  beforeAll(async () => {
+    older = await issueServiceKey(holder.sign.privateKey, {
+      commune: COMMUNE,
+      number: 1,
+      publicKey: servicePublic,
+      issuedAt,
+      issuer: holder.signKey,
+    });
+  });
+
+  it("still verifies when its signer was revoked after issuing it, but not as the current one", async () => {
+    const trust = world.trust(await listRevoking(holder, issuedAt + 10));
+    const wire = { ...older, chain: holder.chain };
+    const doc = await verifyServiceKey(wire, trust, NOW, 0, { asOfIssue: true });
+    expect(doc).toMatchObject({ number: 1, key: servicePublic, issued_at: issuedAt });
+    await expectCode(verifyServiceKey(wire, trust, NOW), "revoked");
+  });
+
+  it("is refused when its signer was revoked before issuing it", async () => {
+    const trust = world.trust(await listRevoking(holder, issuedAt - 10));
+    await expectCode(
+      verifyServiceKey({ ...older, chain: holder.chain }, trust, NOW, 0, { asOfIssue: true }),
+      "revoked",
+    );
+  });
+
+  it("is not stale when newer generations were verified since", async () => {
+    const wire = { ...older, chain: holder.chain };
+    await expectCode(verifyServiceKey(wire, world.trust(), NOW, 2), "stale_service_key");
+    const doc = await verifyServiceKey(wire, world.trust(), NOW, 2, { asOfIssue: true });
+    expect(doc.number).toBe(1);
+  });
+
+  it("is refused when dated before its signer was certified", async () => {
+    const backdated = await issueServiceKey(holder.sign.privateKey, {
+      commune: COMMUNE,
+      number: 1,
+      publicKey: servicePublic,
+      issuedAt: holder.cert.issued_at - 10_000,
+      issuer: holder.signKey,
+    });
+    const wire = { ...backdated, chain: holder.chain };
+    await expect(verifyServiceKey(wire, world.trust(), NOW)).resolves.toBeDefined();
+    await expectCode(verifyServiceKey(wire, world.trust(), NOW, 0, { asOfIssue: true }), "expired");
+  });
+
+  it("keeps every other check: operator signer, signature, commune", async () => {
+    const byMerchant = await issueServiceKey(merchant.sign.privateKey, {
+      commune: COMMUNE,
+      number: 1,
+      publicKey: servicePublic,
+      issuedAt,
+      issuer: merchant.signKey,
+    });
+    await expectCode(
+      verifyServiceKey({ ...byMerchant, chain: merchant.chain }, world.trust(), NOW, 0, { asOfIssue: true }),
+      "not_allowed_recipient",
+    );
+    const body = JSON.parse(older.body) as Record<string, unknown>;
+    const altered = await signDocument({ ...body, number: 2 }, newcomer.sign.privateKey);
+    await expectCode(
+      verifyServiceKey(
+        { body: altered.body, signature: older.signature, chain: holder.chain },
+        world.trust(),
+        NOW,
+        0,
+        { asOfIssue: true },
+      ),
+      "bad_signature",
+    );
+    const elsewhere = await issueServiceKey(holder.sign.privateKey, {
+      commune: "commune-2",
+      number: 1,
+      publicKey: servicePublic,
+      issuedAt,
+      issuer: holder.signKey,
+    });
+    await expectCode(
+      verifyServiceKey({ ...elsewhere, chain: holder.chain }, world.trust(), NOW, 0, { asOfIssue: true }),
+      "wrong_commune",
+    );
   });
 });

@@ -711,7 +711,7 @@ export async function sealEnvelope(
 // --- opening ----------------------------------------------------------------------------
 
 /** Revocations as they stood at `at`: a message sent before a revocation stays readable. */
-function revocationsAsOf(list: RevocationList, at: number): RevocationList {
+export function revocationsAsOf(list: RevocationList, at: number): RevocationList {
   return { ...list, entries: list.entries.filter((entry) => entry.at <= at) };
 }
 

@@ -30,6 +30,7 @@ import {
   requireCount,
   requireIdentifier,
   requireKeys,
+  revocationsAsOf,
   type Recipient,
   type TrustContext,
 } from "./envelope";
@@ -319,25 +320,41 @@ async function verifySigner(
   return leaf;
 }
 
+/** How to judge a published generation; see `verifyServiceKey`. */
+export interface VerifyServiceKeyOptions {
+  /**
+   * Check the signer as of the document's `issued_at` (revocations dated after it
+   * ignored), as envelopes are checked as of `sent_at`, and skip the stale-generation
+   * check: for OLDER generations, which still open content sealed before a rotation
+   * even though their signer may have been revoked since.
+   */
+  asOfIssue?: boolean;
+}
+
 /**
  * Accept a published generation (`{body, signature, chain}`): signed by a certified,
  * unrevoked operator device of this commune, and not older than the newest generation
- * this device verified (`lastSeen`).
+ * this device verified (`lastSeen`). With `asOfIssue`, see `VerifyServiceKeyOptions`.
  */
 export async function verifyServiceKey(
   wire: unknown,
   trust: TrustContext,
   now: number,
   lastSeen = 0,
+  options: VerifyServiceKeyOptions = {},
 ): Promise<ServiceKeyDocument> {
   return envelopeErrors(async () => {
     if (!isRecord(wire)) throw new EnvelopeError("malformed");
     const doc = parseSignedDocument(wire);
     const signerChain = parseChain(wire.chain);
     const body = parseServiceKeyDocument(doc);
-    await verifySigner(doc, signerChain, body.issuer, trust, now);
+    const asOfIssue = options.asOfIssue === true;
+    const judgedBy = asOfIssue
+      ? { ...trust, revocations: revocationsAsOf(trust.revocations, body.issued_at) }
+      : trust;
+    await verifySigner(doc, signerChain, body.issuer, judgedBy, asOfIssue ? body.issued_at : now);
     if (body.commune !== trust.commune) throw new EnvelopeError("wrong_commune");
-    if (body.number < lastSeen) throw new EnvelopeError("stale_service_key");
+    if (!asOfIssue && body.number < lastSeen) throw new EnvelopeError("stale_service_key");
     return body;
   });
 }
@@ -360,11 +377,15 @@ export async function openGrant(
   me: GrantOpener,
   serviceKey: ServiceKeyDocument,
   trust: TrustContext,
-  now: number,
+  _now: number,
 ): Promise<CryptoKey> {
   return envelopeErrors(async () => {
     const grant = parseGrant(doc);
-    await verifySigner(doc, granterChain, grant.issuer, trust, now);
+    // The granter as of the grant (the server keeps issued_at near its clock): a holder
+    // revoked since must not strand the devices it served; the key check below is what
+    // makes the grant trustworthy.
+    const then = { ...trust, revocations: revocationsAsOf(trust.revocations, grant.issued_at) };
+    await verifySigner(doc, granterChain, grant.issuer, then, grant.issued_at);
     if (grant.commune !== trust.commune) throw new EnvelopeError("wrong_commune");
     if (grant.number !== serviceKey.number || grant.commune !== serviceKey.commune) {
       throw new EnvelopeError("wrong_service_key");

@@ -8,10 +8,15 @@
  * 2. otherwise the published document is verified (pinned root, operator signer, not
  *    older than what this browser verified); a device without the private key fetches its
  *    grant and opens it (the key must match the verified document);
- * 3. a device holding the key wraps it for every pending operator device whose chain
- *    verifies here (role `operateur`, certificate for that very device);
- * 4. when the server flags `rotation_needed` (a holder was revoked or suspended) or the
- *    document's signer no longer verifies, this device publishes generation n + 1.
+ * 3. when the server flags `rotation_needed` (a holder was revoked or suspended) or the
+ *    document's signer no longer verifies, this device publishes generation n + 1;
+ * 4. holding the latest generation, the device also fetches its grants for OLDER
+ *    generations it lacks (content sealed before a rotation stays wrapped to them): each
+ *    document is verified as of its issue (its signer may be revoked since, often the
+ *    very reason for the rotation), each grant opened against it;
+ * 5. for every generation it holds, the device wraps the key for each pending operator
+ *    device whose chain verifies here (role `operateur`, certificate for that very
+ *    device), so a device approved after a rotation reads the whole history.
  *
  * The private key never leaves the browser unwrapped; it is kept by trustState.ts.
  */
@@ -25,9 +30,10 @@ import {
   verifyServiceKey,
   type ServiceKeyDocument,
 } from "../envelope/serviceKey";
-import type { TrustContext } from "../envelope/envelope";
+import { EnvelopeError, type TrustContext } from "../envelope/envelope";
 import {
   heldServiceKey,
+  heldServiceKeys,
   saveTrustState,
   storeServiceKey,
   forgetServiceKeysOfOtherDevices,
@@ -52,16 +58,33 @@ import {
   type DeviceContext,
 } from "../incidents/context";
 
+/**
+ * `granted` counts the pending devices that received at least one generation, `refused`
+ * those refused (once per device); `history` lists the older generations this device
+ * holds, `historyRefused` those whose grant or document failed verification here.
+ */
 export type ServiceKeyOutcome =
   /** This device just published generation `number` (first one, or a rotation). */
-  | { state: "created"; number: number; granted: number; refused: RefusedGrant[] }
-  /** This device holds generation `number` and granted it to `granted` pending devices. */
-  | { state: "held"; number: number; granted: number; refused: RefusedGrant[] }
+  | ({ state: "created"; number: number } & Shared)
+  /** This device holds generation `number`. */
+  | ({ state: "held"; number: number } & Shared)
   /** Generation `number` exists but no operator device granted it to this one yet. */
   | { state: "waiting"; number: number };
 
+interface Shared {
+  granted: number;
+  refused: RefusedGrant[];
+  history: number[];
+  historyRefused: RefusedGeneration[];
+}
+
 export interface RefusedGrant {
   device: string;
+  code: string;
+}
+
+export interface RefusedGeneration {
+  number: number;
   code: string;
 }
 
@@ -82,9 +105,12 @@ function trustOf(ctx: DeviceContext, revocations: TrustContext["revocations"]): 
   };
 }
 
-async function fetchPublished(): Promise<PublishedKey | null> {
+/** The latest generation, or generation `number`; null when there is none. */
+async function fetchPublished(number?: number): Promise<PublishedKey | null> {
   try {
-    const raw = await api.get<Record<string, unknown>>("/trust/service-key");
+    const raw = await api.get<Record<string, unknown>>(
+      number === undefined ? "/trust/service-key" : `/trust/service-key?number=${number}`,
+    );
     const doc = parseSignedDocument(raw);
     return {
       number: Number(raw.number),
@@ -130,20 +156,26 @@ async function publishGeneration(ctx: DeviceContext, number: number): Promise<vo
   });
 }
 
+/** This device's grant for generation `number` as the server keeps it; null if none. */
+async function fetchMyGrant(number: number): Promise<Record<string, unknown> | null> {
+  let raw: Record<string, unknown>;
+  try {
+    raw = await api.get<Record<string, unknown>>(`/trust/service-key/grant?number=${number}`);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "no_grant") return null;
+    throw error;
+  }
+  return Number(raw.number) === number ? raw : null;
+}
+
 /** Fetches and opens this device's grant for `doc`; null when none was made yet. */
 async function fetchGrant(
   ctx: DeviceContext,
   doc: ServiceKeyDocument,
   trust: TrustContext,
 ): Promise<HeldServiceKey | null> {
-  let raw: Record<string, unknown>;
-  try {
-    raw = await api.get<Record<string, unknown>>("/trust/service-key/grant");
-  } catch (error) {
-    if (error instanceof ApiError && error.code === "no_grant") return null;
-    throw error;
-  }
-  if (Number(raw.number) !== doc.number) return null;
+  const raw = await fetchMyGrant(doc.number);
+  if (raw === null) return null;
   const privateKey = await openGrant(
     parseSignedDocument(raw.grant),
     parseChain(raw.granter_chain),
@@ -164,19 +196,71 @@ async function fetchGrant(
   return { ...held, storedAt: Date.now() };
 }
 
+/**
+ * Older generations this device lacks: its grant first (most devices have none to
+ * receive), then the document, verified as of its issue, then the grant opened against
+ * it. A generation that fails verification is reported and skipped, so a bad old grant
+ * cannot keep an operator from the current key; server failures still propagate.
+ */
+async function receiveHistory(
+  ctx: DeviceContext,
+  latest: number,
+  trust: TrustContext,
+): Promise<RefusedGeneration[]> {
+  const refused: RefusedGeneration[] = [];
+  for (let number = latest - 1; number >= 1; number--) {
+    if (await heldServiceKey(ctx.deviceId, ctx.commune, number)) continue;
+    const grant = await fetchMyGrant(number);
+    if (grant === null) continue;
+    const published = await fetchPublished(number);
+    if (published === null) continue;
+    try {
+      const doc = await verifyServiceKey(
+        { body: published.body, signature: published.signature, chain: published.chain },
+        trust,
+        nowSeconds(),
+        0,
+        { asOfIssue: true },
+      );
+      if (doc.number !== number) throw new EnvelopeError("wrong_service_key");
+      const privateKey = await openGrant(
+        parseSignedDocument(grant.grant),
+        parseChain(grant.granter_chain),
+        ctx.deviceId,
+        { privateKey: ctx.keys.encPrivate, publicKey: ctx.keys.encKey },
+        doc,
+        trust,
+        nowSeconds(),
+      );
+      await storeServiceKey({
+        device: ctx.deviceId,
+        commune: ctx.commune,
+        number,
+        publicKey: doc.key,
+        privateKey,
+      });
+    } catch (error) {
+      if (!(error instanceof EnvelopeError || error instanceof TrustError)) throw error;
+      refused.push({ number, code: error.code });
+    }
+  }
+  return refused;
+}
+
 /** Wraps the held key for each pending operator device whose chain verifies here. */
 async function grantPending(
   ctx: DeviceContext,
   held: HeldServiceKey,
   trust: TrustContext,
-): Promise<{ granted: number; refused: RefusedGrant[] }> {
+): Promise<{ granted: string[]; refused: RefusedGrant[] }> {
   const raw = await api.get<{ number: number; devices: { device: string; chain: unknown }[] }>(
-    "/trust/service-key/pending",
+    `/trust/service-key/pending?number=${held.number}`,
   );
   if (raw.number !== held.number || !Array.isArray(raw.devices) || raw.devices.length === 0) {
-    return { granted: 0, refused: [] };
+    return { granted: [], refused: [] };
   }
   const grants: SignedDocument[] = [];
+  const granted: string[] = [];
   const refused: RefusedGrant[] = [];
   const now = nowSeconds();
   for (const entry of raw.devices) {
@@ -202,6 +286,7 @@ async function grantPending(
           issuer: ctx.certificate.sign_key,
         }),
       );
+      granted.push(leaf.device);
     } catch (error) {
       const code =
         error instanceof TrustError || error instanceof FlowError ? error.code : "malformed";
@@ -209,7 +294,35 @@ async function grantPending(
     }
   }
   if (grants.length > 0) await api.post("/trust/service-key/grants", { grants });
-  return { granted: grants.length, refused };
+  return { granted, refused };
+}
+
+/**
+ * Once the latest generation is held: receive the older ones, then pass every held
+ * generation (newest first) to the pending operator devices.
+ */
+async function shareHistory(
+  ctx: DeviceContext,
+  latest: number,
+  trust: TrustContext,
+): Promise<Shared> {
+  const historyRefused = await receiveHistory(ctx, latest, trust);
+  const held = (await heldServiceKeys(ctx.deviceId, ctx.commune)).filter(
+    (key) => key.number <= latest,
+  );
+  const granted = new Set<string>();
+  const refused = new Map<string, string>();
+  for (const key of held) {
+    const outcome = await grantPending(ctx, key, trust);
+    outcome.granted.forEach((device) => granted.add(device));
+    for (const r of outcome.refused) if (!refused.has(r.device)) refused.set(r.device, r.code);
+  }
+  return {
+    granted: granted.size,
+    refused: [...refused].map(([device, code]) => ({ device, code })),
+    history: held.map((key) => key.number).filter((number) => number < latest),
+    historyRefused,
+  };
 }
 
 async function runOnce(ctx: DeviceContext): Promise<ServiceKeyOutcome> {
@@ -218,7 +331,7 @@ async function runOnce(ctx: DeviceContext): Promise<ServiceKeyOutcome> {
   if (published === null) {
     await publishGeneration(ctx, 1);
     await saveTrustState({ ...(await trustStateFor(ctx)), lastServiceKeyNumber: 1 });
-    return { state: "created", number: 1, granted: 0, refused: [] };
+    return { state: "created", number: 1, ...(await shareHistory(ctx, 1, trust)) };
   }
 
   const state = await trustStateFor(ctx);
@@ -238,9 +351,7 @@ async function runOnce(ctx: DeviceContext): Promise<ServiceKeyOutcome> {
     const next = Math.max(published.number, doc?.number ?? 0) + 1;
     await publishGeneration(ctx, next);
     await saveTrustState({ ...state, lastServiceKeyNumber: next });
-    const held = await heldServiceKey(ctx.deviceId, ctx.commune, next);
-    const granted = held ? await grantPending(ctx, held, trust) : { granted: 0, refused: [] };
-    return { state: "created", number: next, ...granted };
+    return { state: "created", number: next, ...(await shareHistory(ctx, next, trust)) };
   }
   await saveTrustState({ ...state, lastServiceKeyNumber: doc.number });
 
@@ -248,7 +359,7 @@ async function runOnce(ctx: DeviceContext): Promise<ServiceKeyOutcome> {
   if (held && held.publicKey !== doc.key) held = null;
   held ??= await fetchGrant(ctx, doc, trust);
   if (!held) return { state: "waiting", number: doc.number };
-  return { state: "held", number: doc.number, ...(await grantPending(ctx, held, trust)) };
+  return { state: "held", number: doc.number, ...(await shareHistory(ctx, doc.number, trust)) };
 }
 
 /** Runs the lifecycle for this operator device; FlowError in French on failure. */

@@ -215,37 +215,63 @@ class MemberDevice:
     # --- police service key (operator devices) ----------------------------------------
 
     def ensure_service_key(self) -> int:
-        """Hold the current generation: create generation 1, fetch this device's grant,
-        rotate when the server flags it, and grant it to operator devices still without."""
+        """Hold the current generation and the older ones (for history): create
+        generation 1, fetch this device's grants, rotate when the server flags it, and
+        pass every held generation to operator devices still without it."""
         published = self.client.service_key()
         if published is None or published.get("rotation_needed"):
             number = 1 if published is None else int(published["number"]) + 1
             self._publish_generation(number)
-            return number
-        trust = self.trust_context()
-        state = self._state()
-        document = service_key.verify_service_key(
-            published, trust, _now(), state.last_service_key_number
-        )
-        self.state = replace(state, last_service_key_number=document.number)
-        if document.number not in self.service_keys:
-            grant = self.client.my_grant()
-            if grant is None:
+        else:
+            trust = self.trust_context()
+            state = self._state()
+            document = service_key.verify_service_key(
+                published, trust, _now(), state.last_service_key_number
+            )
+            self.state = replace(state, last_service_key_number=document.number)
+            number = document.number
+            if number not in self.service_keys and not self._receive(document, trust):
                 raise envelope.EnvelopeError(
                     "not_a_recipient",
                     "Aucun opérateur n'a encore transmis la clé de service à cet appareil.",
                 )
-            self.service_keys[document.number] = service_key.open_grant(
-                chain.SignedDocument.from_wire(grant["grant"]),
-                chain.parse_chain(grant["granter_chain"]),
-                self.device,
-                self.enc_key,
-                document,
-                trust,
-                _now(),
-            )
-        self.grant_pending(document.number, trust)
-        return document.number
+        trust = self.trust_context()
+        for older in range(number - 1, 0, -1):
+            if older not in self.service_keys:
+                self._receive_older(older, trust)
+        for held in sorted(self.service_keys):
+            self.grant_pending(held, trust)
+        return number
+
+    def _receive(self, document: service_key.ServiceKeyDocument, trust: TrustContext) -> bool:
+        """Open this device's grant for the verified generation `document`, if any."""
+        grant = self.client.my_grant(document.number)
+        if grant is None:
+            return False
+        self.service_keys[document.number] = service_key.open_grant(
+            chain.SignedDocument.from_wire(grant["grant"]),
+            chain.parse_chain(grant["granter_chain"]),
+            self.device,
+            self.enc_key,
+            document,
+            trust,
+            _now(),
+        )
+        return True
+
+    def _receive_older(self, number: int, trust: TrustContext) -> None:
+        """An older generation, checked as of its issue (its signer may be revoked since)."""
+        published = self.client.service_key(number)
+        if published is None:
+            return
+        try:
+            document = service_key.verify_service_key(published, trust, _now(), as_of_issue=True)
+            if document.number == number:
+                self._receive(document, trust)
+        except envelope.EnvelopeError:
+            # A bad old generation must not cost the current one: that history stays
+            # unreadable here, as the browser reports it, and the rest goes on.
+            return
 
     def _publish_generation(self, number: int) -> None:
         trust = self.trust_context()
@@ -269,7 +295,7 @@ class MemberDevice:
     def grant_pending(self, number: int, trust: TrustContext) -> int:
         """Wrap the service key for operator devices the server lists as waiting, after
         checking each one's certificate chain: the server only proposes."""
-        pending = self.client.pending_grants()
+        pending = self.client.pending_grants(number)
         if int(pending["number"]) != number or not pending["devices"]:
             return 0
         targets = self._verified_operators(pending["devices"], trust)

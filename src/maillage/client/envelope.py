@@ -650,7 +650,7 @@ def _parse_content(
     return text, fields, metas
 
 
-def _restricted(revocations: chain.RevocationList, sent_at: int) -> chain.RevocationList:
+def revocations_as_of(revocations: chain.RevocationList, sent_at: int) -> chain.RevocationList:
     """The list as it stood at `sent_at`: later revocations do not unsay earlier messages."""
     return chain.RevocationList(
         commune=revocations.commune,
@@ -679,7 +679,7 @@ def open_envelope(
             trust.root_public_key,
             trust.pinned_fingerprint,
             trust.commune,
-            _restricted(trust.revocations, header.sent_at),
+            revocations_as_of(trust.revocations, header.sent_at),
             header.sent_at,
         )
     except chain.TrustError as exc:

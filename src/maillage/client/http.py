@@ -105,9 +105,9 @@ class MaillageClient:
 
     # --- police service key -----------------------------------------------------------
 
-    def service_key(self) -> dict[str, Any] | None:
+    def service_key(self, number: int | None = None) -> dict[str, Any] | None:
         try:
-            return self.get("/trust/service-key")
+            return self.get("/trust/service-key", number=number)
         except ClientApiError as error:
             if error.code == "no_service_key":
                 return None
@@ -118,16 +118,16 @@ class MaillageClient:
     ) -> dict[str, Any]:
         return self.post("/trust/service-keys", {"document": document, "grants": grants})
 
-    def my_grant(self) -> dict[str, Any] | None:
+    def my_grant(self, number: int | None = None) -> dict[str, Any] | None:
         try:
-            return self.get("/trust/service-key/grant")
+            return self.get("/trust/service-key/grant", number=number)
         except ClientApiError as error:
             if error.code == "no_grant":
                 return None
             raise
 
-    def pending_grants(self) -> dict[str, Any]:
-        return self.get("/trust/service-key/pending")
+    def pending_grants(self, number: int | None = None) -> dict[str, Any]:
+        return self.get("/trust/service-key/pending", number=number)
 
     def add_grants(self, grants: list[dict[str, str]]) -> dict[str, Any]:
         return self.post("/trust/service-key/grants", {"grants": grants})

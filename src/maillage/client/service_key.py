@@ -8,7 +8,7 @@ what operator devices signed. Twin of `frontend/src/envelope/serviceKey.ts`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
@@ -24,6 +24,7 @@ from maillage.client.envelope import (
     EnvelopeError,
     Recipient,
     TrustContext,
+    revocations_as_of,
     x25519_public_b64,
 )
 from maillage.trust import chain
@@ -305,10 +306,21 @@ def _verify_signer(
 
 
 def verify_service_key(
-    wire: object, trust: TrustContext, now: int, last_seen_number: int = 0
+    wire: object,
+    trust: TrustContext,
+    now: int,
+    last_seen_number: int = 0,
+    *,
+    as_of_issue: bool = False,
 ) -> ServiceKeyDocument:
     """Accept a published generation: signed by a certified, unrevoked operator device of
-    this commune, and not older than the newest generation this device verified."""
+    this commune, and not older than the newest generation this device verified.
+
+    `as_of_issue` is for an older generation received to read history: its signer may
+    have been revoked since (often the very reason for the rotation), so the chain is
+    checked as it stood at `issued_at`, as envelopes are as of `sent_at`, and an older
+    number is expected. Senders never use it: they only wrap to the latest generation.
+    """
     if not isinstance(wire, dict):
         raise EnvelopeError("malformed")
     try:
@@ -317,10 +329,14 @@ def verify_service_key(
     except chain.TrustError as exc:
         raise EnvelopeError.from_trust(exc) from exc
     body = parse_service_key_document(doc)
-    _verify_signer(doc, signer_chain, body.issuer, trust, now)
+    if as_of_issue:
+        then = replace(trust, revocations=revocations_as_of(trust.revocations, body.issued_at))
+        _verify_signer(doc, signer_chain, body.issuer, then, body.issued_at)
+    else:
+        _verify_signer(doc, signer_chain, body.issuer, trust, now)
     if body.commune != trust.commune:
         raise EnvelopeError("wrong_commune", field="commune")
-    if body.number < last_seen_number:
+    if not as_of_issue and body.number < last_seen_number:
         raise EnvelopeError("stale_service_key", field="number")
     return body
 
@@ -335,9 +351,15 @@ def open_grant(
     now: int,
 ) -> X25519PrivateKey:
     """Unwrap the service private key granted to this device, and prove it is the
-    private half of the verified published key (`wrong_service_key` otherwise)."""
+    private half of the verified published key (`wrong_service_key` otherwise).
+
+    The granter is checked as of the grant's `issued_at` (which the server keeps near its
+    clock): a holder revoked after granting must not strand the devices it served, and the
+    key check above is what makes a grant trustworthy, whoever handed it over.
+    """
     grant = parse_grant(doc)
-    _verify_signer(doc, granter_chain, grant.issuer, trust, now)
+    then = replace(trust, revocations=revocations_as_of(trust.revocations, grant.issued_at))
+    _verify_signer(doc, granter_chain, grant.issuer, then, grant.issued_at)
     if grant.commune != trust.commune:
         raise EnvelopeError("wrong_commune", field="commune")
     if grant.number != service_key.number or grant.commune != service_key.commune:

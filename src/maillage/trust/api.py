@@ -164,8 +164,9 @@ def recipients_directory(
     response={200: ServiceKeyOut, **errors(403, 404)},
     summary="Génération en cours de la clé de service de la police",
 )
-def service_key(request: HttpRequest) -> dict[str, Any]:
-    return service_keys.current_service_key(_actor(request))
+def service_key(request: HttpRequest, number: int | None = None) -> dict[str, Any]:
+    """The latest generation unless `number` asks for an older one (to check its grant)."""
+    return service_keys.current_service_key(_actor(request), number)
 
 
 @router.post(

@@ -83,15 +83,27 @@ def rotation_needed(service_key: ServiceKey) -> bool:
     )
 
 
-def current_service_key(actor: Membership) -> dict[str, Any]:
+def current_service_key(actor: Membership, number: int | None = None) -> dict[str, Any]:
+    """The latest generation, or generation `number`: an operator device that receives an
+    older generation checks its grant against that generation's document."""
     require(actor, Action.VIEW_RECIPIENTS, actor.commune)
     latest = latest_service_key(actor.commune)
     if latest is None:
         raise NoServiceKey
+    wanted = latest
+    if number is not None and number != latest.number:
+        older = (
+            ServiceKey.objects.select_related("signer_certificate", "signer_device", "commune")
+            .filter(commune=actor.commune, service=SERVICE, number=number)
+            .first()
+        )
+        if older is None:
+            raise NoServiceKey
+        wanted = older
     return {
-        "number": latest.number,
-        **service_key_document(latest),
-        "rotation_needed": rotation_needed(latest),
+        "number": wanted.number,
+        **service_key_document(wanted),
+        "rotation_needed": wanted is latest and rotation_needed(latest),
     }
 
 

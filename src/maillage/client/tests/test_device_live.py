@@ -93,3 +93,12 @@ def test_service_key_reaches_new_operator_devices_and_rotates_away_from_revoked_
     with pytest.raises(ClientApiError) as revoked:
         tablet.client.messages(after.incident)
     assert revoked.value.status == 401
+
+    # A replacement tablet, approved after the rotation, still reads the first report:
+    # the console hands it generation 1 as well as 2.
+    replacement = signed_in(demo, clients(), Role.OPERATOR, "Tablette de remplacement")
+    assert console.ensure_service_key() == 2
+    assert replacement.ensure_service_key() == 2
+    assert sorted(replacement.service_keys) == [1, 2]
+    history = replacement.read_incident(before.incident)
+    assert history[0].text == "Individu agressif devant la vitrine."

@@ -96,6 +96,31 @@ def test_signer_revoked_stops_the_key_verifying(commune: Commune, holder: Device
     assert _code(lambda: service_key.verify_service_key(wire, commune.trust(), NOW)) == "revoked"
 
 
+def test_older_generation_for_history_is_checked_as_of_its_issue(
+    commune: Commune, holder: Device
+) -> None:
+    """Issued at NOW - 60, signer revoked at NOW - 1 (the rotation's cause): refused for
+    sending, accepted to read history, even below the last generation seen."""
+    _, wire = _publish(commune, holder, number=1)
+    commune.revoke(holder, at=NOW - 1)
+    assert _code(lambda: service_key.verify_service_key(wire, commune.trust(), NOW)) == "revoked"
+    document = service_key.verify_service_key(
+        wire, commune.trust(), NOW, last_seen_number=2, as_of_issue=True
+    )
+    assert document.number == 1
+
+
+def test_older_generation_signed_after_its_signer_was_revoked_is_refused(
+    commune: Commune, holder: Device
+) -> None:
+    _, wire = _publish(commune, holder, number=1)
+    commune.revoke(holder, at=NOW - 120)
+    code = _code(
+        lambda: service_key.verify_service_key(wire, commune.trust(), NOW, as_of_issue=True)
+    )
+    assert code == "revoked"
+
+
 def test_swapped_key_in_the_document_breaks_the_signature(commune: Commune, holder: Device) -> None:
     _, wire = _publish(commune, holder)
     body = json.loads(wire["body"])
@@ -186,17 +211,32 @@ def test_grant_for_another_generation(commune: Commune, holder: Device, newcomer
     assert code == "wrong_service_key"
 
 
-def test_granter_revoked(commune: Commune, holder: Device, newcomer: Device) -> None:
+def test_granter_revoked_before_granting(
+    commune: Commune, holder: Device, newcomer: Device
+) -> None:
     private, wire = _publish(commune, holder)
     document = service_key.verify_service_key(wire, commune.trust(), NOW)
-    grant = _grant(commune, holder, newcomer, private)
-    commune.revoke(holder, at=NOW - 1)
+    grant = _grant(commune, holder, newcomer, private)  # issued at NOW - 30
+    commune.revoke(holder, at=NOW - 45)
     code = _code(
         lambda: service_key.open_grant(
             grant, holder.chain, newcomer.id, newcomer.enc, document, commune.trust(), NOW
         )
     )
     assert code == "revoked"
+
+
+def test_granter_revoked_after_granting_does_not_strand_the_grantee(
+    commune: Commune, holder: Device, newcomer: Device
+) -> None:
+    private, wire = _publish(commune, holder)
+    document = service_key.verify_service_key(wire, commune.trust(), NOW)
+    grant = _grant(commune, holder, newcomer, private)  # issued at NOW - 30
+    commune.revoke(holder, at=NOW - 1)
+    opened = service_key.open_grant(
+        grant, holder.chain, newcomer.id, newcomer.enc, document, commune.trust(), NOW
+    )
+    assert envelope.x25519_public_b64(opened) == document.key
 
 
 def test_granter_not_an_operator(commune: Commune, holder: Device, newcomer: Device) -> None:

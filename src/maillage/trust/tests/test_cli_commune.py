@@ -24,6 +24,8 @@ pytestmark = pytest.mark.django_db
 PASSPHRASE = "correct cheval agrafe batterie"
 LINK = re.compile(r"(http://\S+/rejoindre#jeton=([A-Za-z0-9_-]+)&racine=([A-Za-z0-9_-]{43}))")
 
+PKCS7_DATA_OID = bytes.fromhex("06092a864886f70d010701")
+
 
 @pytest.fixture
 def passphrase_file(tmp_path: Path) -> Path:
@@ -33,7 +35,7 @@ def passphrase_file(tmp_path: Path) -> Path:
 
 
 def create(tmp_path: Path, passphrase_file: Path, *extra: str) -> tuple[str, Path]:
-    backup = tmp_path / "racine-mantes.pem"
+    backup = tmp_path / "racine-mantes.p12"
     out = io.StringIO()
     call_command(
         "commune",
@@ -74,8 +76,7 @@ def test_commune_create_prints_a_link_pinning_the_root_and_writes_an_encrypted_b
 
     # The backup is encrypted, private to its owner, and holds the root whose public half
     # (only) the server stored.
-    pem = backup.read_bytes()
-    assert b"ENCRYPTED PRIVATE KEY" in pem
+    assert PKCS7_DATA_OID in backup.read_bytes()[:64]  # a PKCS#12 container
     assert backup.stat().st_mode & 0o077 == 0
     key = rootkey.load_encrypted_backup(backup, PASSPHRASE.encode())
     assert chain.public_key_b64(key) == root.public_key
@@ -111,7 +112,7 @@ def test_commune_create_refuses_short_passphrase_and_existing_backup(
     with pytest.raises(CommandError, match="12 caractères"):
         create(tmp_path, short)
     assert not Commune.objects.exists()
-    (tmp_path / "racine-mantes.pem").write_text("déjà là")
+    (tmp_path / "racine-mantes.p12").write_text("déjà là")
     with pytest.raises(CommandError, match="existe déjà"):
         create(tmp_path, passphrase_file)
     assert not Commune.objects.exists()
@@ -122,7 +123,7 @@ def test_failed_creation_leaves_no_backup_and_no_commune(
 ) -> None:
     with pytest.raises(CommandError, match="INSEE"):
         create(tmp_path, passphrase_file, "--insee", "123")
-    assert not (tmp_path / "racine-mantes.pem").exists()
+    assert not (tmp_path / "racine-mantes.p12").exists()
     assert not Commune.objects.exists()
 
 

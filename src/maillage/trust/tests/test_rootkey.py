@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
     Encoding,
     NoEncryption,
     PrivateFormat,
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import (
 from maillage.trust.chain import b64url_decode, fingerprint
 from maillage.trust.chain import public_key_b64 as chain_public_key
 from maillage.trust.rootkey import (
+    KDF_ROUNDS,
     RootKeyError,
     generate_root,
     load_encrypted_backup,
@@ -46,19 +48,44 @@ def test_backup_is_private_to_its_owner(tmp_path: Path) -> None:
 
 def test_backup_holds_no_raw_key_bytes(tmp_path: Path) -> None:
     key = generate_root()
-    path = tmp_path / "racine.pem"
+    path = tmp_path / "racine.p12"
     write_encrypted_backup(key, path, PASSPHRASE)
-    pem = path.read_bytes()
-    assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    der = base64.b64decode(b"".join(pem.splitlines()[1:-1]))
+    sealed = path.read_bytes()
     seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     plain_pkcs8 = key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
-    for blob in (pem, der):
-        assert seed not in blob
-        assert plain_pkcs8 not in blob
-        assert base64.b64encode(seed)[:40] not in blob
-        assert base64.urlsafe_b64encode(seed)[:40] not in blob
-    assert PASSPHRASE not in pem
+    assert seed not in sealed
+    assert plain_pkcs8 not in sealed
+    assert base64.b64encode(seed)[:40] not in sealed
+    assert PASSPHRASE not in sealed
+
+
+# DER of the parameters the backup must carry: PBES2, PBKDF2 with KDF_ROUNDS, AES-256-CBC.
+PBES2_OID = bytes.fromhex("06092a864886f70d01050d")
+PBKDF2_OID = bytes.fromhex("06092a864886f70d01050c")
+AES256_CBC_OID = bytes.fromhex("060960864801650304012a")
+
+
+def test_backup_uses_a_slow_modern_kdf(tmp_path: Path) -> None:
+    path = tmp_path / "racine.p12"
+    write_encrypted_backup(generate_root(), path, PASSPHRASE)
+    sealed = path.read_bytes()
+    assert bytes.fromhex("06092a864886f70d010701") in sealed[:64]  # PKCS#12 (pkcs7-data)
+    assert KDF_ROUNDS >= 600_000
+    rounds = KDF_ROUNDS.to_bytes((KDF_ROUNDS.bit_length() + 8) // 8, "big")
+    assert bytes([0x02, len(rounds)]) + rounds in sealed
+    for oid in (PBES2_OID, PBKDF2_OID, AES256_CBC_OID):
+        assert oid in sealed
+
+
+def test_first_version_pkcs8_backups_still_load(tmp_path: Path) -> None:
+    key = generate_root()
+    path = tmp_path / "ancienne.pem"
+    path.write_bytes(
+        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(PASSPHRASE))
+    )
+    assert public_key_b64(load_encrypted_backup(path, PASSPHRASE)) == public_key_b64(key)
+    with pytest.raises(RootKeyError, match="Phrase de passe incorrecte"):
+        load_encrypted_backup(path, b"pas la bonne phrase")
 
 
 def test_wrong_passphrase_is_explained_in_french(tmp_path: Path) -> None:
@@ -102,7 +129,6 @@ def test_unencrypted_or_foreign_files_are_refused(tmp_path: Path) -> None:
 
 def test_non_ed25519_backup_is_refused(tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
-    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption
 
     path = tmp_path / "ec.pem"
     path.write_bytes(

@@ -331,6 +331,11 @@ def test_revoked_holder_flags_rotation_and_is_left_out_of_the_next_generation(
     assert x25519_public_b64(open_my_grant(operator)) == third.public_key
     # Older messages stay readable: generation 1 is still served on request.
     assert x25519_public_b64(open_my_grant(operator, number=1)) != third.public_key
+    older = operator.client().get(f"{CURRENT}?number=1").json()
+    assert (older["number"], older["rotation_needed"]) == (1, False)
+    assert older["body"] != data["body"]
+    missing = operator.client().get(f"{CURRENT}?number=9")
+    assert (missing.status_code, missing.json()["code"]) == (404, "no_service_key")
 
 
 def test_revoked_signer_flags_rotation(
