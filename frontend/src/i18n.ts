@@ -373,6 +373,9 @@ export const fr = {
     "Cet appareil attend la clé de service (génération {number}) : un autre appareil d'opérateur doit la lui transmettre en ouvrant la console.",
   "console.keyGranted": "Clé transmise à {count} nouvel(s) appareil(s) d'opérateur.",
   "console.keyRefused": "{count} appareil(s) en attente refusé(s) : chaîne de certificats invalide.",
+  "console.keyHistory": "Générations précédentes détenues (historique lisible) : {numbers}.",
+  "console.keyHistoryRefused":
+    "Générations précédentes refusées (historique illisible sur cet appareil) : {numbers}.",
   "console.notOperator": "Cet appareil n'est pas certifié pour un opérateur de police.",
   "console.incidentsTitle": "Signalements",
   "console.noIncidents": "Aucun signalement pour l'instant.",
@@ -764,6 +767,9 @@ export const en: Record<MessageKey, string> = {
     "This device is waiting for the service key (generation {number}): another operator device must pass it on by opening the console.",
   "console.keyGranted": "Key passed on to {count} new operator device(s).",
   "console.keyRefused": "{count} pending device(s) refused: invalid certificate chain.",
+  "console.keyHistory": "Earlier generations held (history readable): {numbers}.",
+  "console.keyHistoryRefused":
+    "Earlier generations refused (history unreadable on this device): {numbers}.",
   "console.notOperator": "This device is not certified for a police operator.",
   "console.incidentsTitle": "Reports",
   "console.noIncidents": "No reports yet.",

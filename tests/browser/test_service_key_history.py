@@ -94,6 +94,7 @@ def test_an_operator_device_approved_after_a_rotation_reads_older_reports(
 
     c.reload()
     shows(c, "Cet appareil détient la clé de service (génération 2).")
+    shows(c, "Générations précédentes détenues (historique lisible) : 1.")
     c.get_by_role("button", name=open_report).click()
     expect(c.get_by_text(text)).to_be_visible()
     expect(c.get_by_text("Ouvert avec la clé de service de la police.")).to_be_visible()

@@ -24,6 +24,12 @@ function keySentences(outcome: ServiceKeyOutcome): string[] {
   if (outcome.granted > 0) lines.push(t("console.keyGranted", { count: outcome.granted }));
   if (outcome.refused.length > 0)
     lines.push(t("console.keyRefused", { count: outcome.refused.length }));
+  if (outcome.history.length > 0)
+    lines.push(t("console.keyHistory", { numbers: outcome.history.join(", ") }));
+  if (outcome.historyRefused.length > 0) {
+    const numbers = outcome.historyRefused.map((refused) => refused.number).join(", ");
+    lines.push(t("console.keyHistoryRefused", { numbers }));
+  }
   return lines;
 }
 
