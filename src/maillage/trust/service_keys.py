@@ -17,6 +17,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from maillage.client import service_key as client_service_key
@@ -77,8 +78,14 @@ def rotation_needed(service_key: ServiceKey) -> bool:
     signer = service_key.signer_certificate
     if signer.revoked_at is not None or signer.expires_at <= timezone.now():
         return True
+    # A holder withdrawn since its grant keeps the key even if reinstated later (with a
+    # new certificate): only a new generation shuts it out.
+    withdrawn_since_grant = service_key.grants.filter(
+        recipient_device__certificates__revoked_at__gt=F("created_at")
+    )
     return (
         service_key.grants.exclude(recipient_device__status=DeviceStatus.ACTIVE).exists()
+        or withdrawn_since_grant.exists()
         or service_key.signer_device.status != DeviceStatus.ACTIVE
     )
 

@@ -18,7 +18,7 @@ from maillage.members.tests import factory
 from maillage.territory.models import Commune
 from maillage.trust import actions as trust_actions
 from maillage.trust import chain, directory
-from maillage.trust.models import ServiceKey, ServiceKeyGrant
+from maillage.trust.models import Device, DeviceStatus, ServiceKey, ServiceKeyGrant
 from maillage.trust.tests import service_key_factory as keys
 
 pytestmark = pytest.mark.django_db
@@ -336,6 +336,24 @@ def test_revoked_holder_flags_rotation_and_is_left_out_of_the_next_generation(
     assert older["body"] != data["body"]
     missing = operator.client().get(f"{CURRENT}?number=9")
     assert (missing.status_code, missing.json()["code"]) == (404, "no_service_key")
+
+
+def test_holder_suspended_then_reinstated_still_flags_rotation(
+    commune: Commune, operator: factory.Persona, colleague: factory.Persona
+) -> None:
+    """Reinstatement gives a new certificate, not a clean slate: the device kept the key."""
+    keys.publish(operator, 1, others=(colleague.device,))
+    device = colleague.device
+    trust_actions.revoke_with_root(
+        commune, factory.root_key(commune), trust_actions.withdrawals([device], "suspended")
+    )
+    Device.objects.filter(pk=device.pk).update(status=DeviceStatus.PENDING)
+    trust_actions.certify_with_root(Device.objects.get(pk=device.pk), factory.root_key(commune))
+    assert Device.objects.get(pk=device.pk).status == DeviceStatus.ACTIVE
+    assert fetch_key(operator)[0]["rotation_needed"] is True
+
+    keys.publish(operator, 2, others=(device,))
+    assert fetch_key(operator)[0]["rotation_needed"] is False
 
 
 def test_revoked_signer_flags_rotation(
