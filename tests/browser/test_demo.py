@@ -4,6 +4,7 @@ holds the demo root key. Outside demo mode the page says it does not exist."""
 from __future__ import annotations
 
 import importlib
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,11 @@ import pytest
 from playwright.sync_api import expect
 
 from maillage.members.models import Role
+from maillage.trust.models import ServiceKey
 
 from .a11y import audit
 from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot
+from .test_envelopes import demo_sign_in, open_console, report, shows
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -83,3 +86,36 @@ def test_demo_sign_in_as_a_merchant_then_a_coordinator(
     # The demo device pinned the root from the server, and the page says so.
     expect(page.get_by_text("n'a pas reçu l'empreinte de la clé racine")).to_be_visible()
     expect(banner).to_be_visible()
+
+
+def session_device(page: Any) -> str:
+    return str(
+        page.evaluate("async () => (await (await fetch('/api/v1/session')).json()).device.id")
+    )
+
+
+def test_one_browser_plays_the_shop_then_the_police_and_reads_the_report(
+    open_browser: PersonFactory, demo: Any
+) -> None:
+    """A newcomer with one browser: the operator's device comes back with its police key
+    after the shopkeeper's turn, so the console opens what the shop just sent."""
+    operator = next(m for m in demo.members if m.role == Role.OPERATOR)
+    merchant = next(m for m in demo.members if m.role == Role.MERCHANT)
+    page = open_browser("demo", passkeys=False).page
+
+    demo_sign_in(page, operator)
+    open_console(page)
+    shows(page, "Clé de service créée sur cet appareil (génération 1).")
+    holder = ServiceKey.objects.get().signer_device
+
+    demo_sign_in(page, merchant)
+    text = f"Rayon parfumerie vidé, deux individus. {uuid.uuid4().hex}"
+    report(page, text)
+    expect(page.get_by_role("heading", name="Signalement envoyé à")).to_be_visible()
+
+    demo_sign_in(page, operator)
+    assert session_device(page) == str(holder.public_id)
+    open_console(page)
+    shows(page, "Cet appareil détient la clé de service (génération 1).")
+    page.get_by_role("button", name=f"Ouvrir le signalement de {merchant.shop.enseigne}").click()
+    expect(page.get_by_text(text)).to_be_visible()

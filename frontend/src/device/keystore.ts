@@ -162,6 +162,49 @@ export async function pinRoot(root: PinnedRoot): Promise<void> {
   localStorage.setItem(ROOT_MIRROR, JSON.stringify(root));
 }
 
+const DEMO_MEMBER = "demo_member";
+
+interface StashedDevice {
+  keys: DeviceKeys;
+  publicId: string | null;
+  root: PinnedRoot | null;
+}
+
+/**
+ * Demo only: one browser plays several members in turn. The device of the member signed
+ * in so far is put aside (keys stay non-extractable CryptoKeys in IndexedDB), and the
+ * device `member` used before, if any, comes back, so the operator's device still holds
+ * its police service key after the shopkeeper has sent a report. Returns the keys now in
+ * place, or null when this member needs new ones.
+ */
+export async function switchDemoDevice(member: string): Promise<DeviceKeys | null> {
+  const current = await read<string>(DEMO_MEMBER);
+  if (current === member) return loadDeviceKeys();
+  const keys = await loadDeviceKeys();
+  if (current && keys) {
+    const stash: StashedDevice = {
+      keys,
+      publicId: await getPublicId(),
+      root: await getPinnedRoot(),
+    };
+    await write(`demo:${current}`, stash);
+  }
+  await forgetDevice();
+  await write(DEMO_MEMBER, member);
+  const stashed = await read<StashedDevice>(`demo:${member}`);
+  if (!stashed) return null;
+  await write("keys", stashed.keys);
+  if (stashed.publicId) await write("public_id", stashed.publicId);
+  if (stashed.root) await pinRoot(stashed.root);
+  return stashed.keys;
+}
+
+/** Demo only: the device put aside for `member` cannot come back (revoked, reset demo). */
+export async function dropDemoDevice(member: string): Promise<void> {
+  await remove(`demo:${member}`);
+  await forgetDevice();
+}
+
 /** Forgets everything about this device (demo sign-in as someone else, tests). */
 export async function forgetDevice(): Promise<void> {
   await remove("keys");

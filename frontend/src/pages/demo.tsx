@@ -1,9 +1,15 @@
 /** /demo: "Se connecter en tant que…" — only when the server runs in demo mode. */
 
 import { useEffect, useState } from "preact/hooks";
-import { api, describeError } from "../api";
+import { api, ApiError, describeError } from "../api";
 import { ErrorMessage, LiveStatus, Loading, usePageTitle } from "../components/ui";
-import { forgetDevice, generateDeviceKeys, publicKeys } from "../device/keystore";
+import {
+  dropDemoDevice,
+  generateDeviceKeys,
+  publicKeys,
+  switchDemoDevice,
+  type DeviceKeys,
+} from "../device/keystore";
 import { roleLabel, t } from "../i18n";
 import { useMeta } from "../meta";
 import { navigate } from "../router";
@@ -49,17 +55,23 @@ export function DemoPage() {
     setError(null);
     try {
       setStatus(t("demo.signingIn", { name: member.displayName }));
-      // A demo sign-in is a new device each time: this browser becomes that member's device.
-      await forgetDevice();
-      const keys = await generateDeviceKeys();
-      const raw = await api.post<Record<string, unknown>>(
-        "/demo/login",
-        {
-          member: member.id,
-          device: { label: t("demo.deviceLabel"), ...publicKeys(keys) },
-        },
-        { quiet401: true },
-      );
+      // This browser becomes that member's device: the one it already was for them if
+      // any (so an operator keeps its police key between turns), else a new one.
+      const login = (keys: DeviceKeys) =>
+        api.post<Record<string, unknown>>(
+          "/demo/login",
+          { member: member.id, device: { label: t("demo.deviceLabel"), ...publicKeys(keys) } },
+          { quiet401: true },
+        );
+      const returning = await switchDemoDevice(member.id);
+      let raw: Record<string, unknown>;
+      try {
+        raw = await login(returning ?? (await generateDeviceKeys()));
+      } catch (err) {
+        if (!returning || !(err instanceof ApiError) || err.code !== "device_key_in_use") throw err;
+        await dropDemoDevice(member.id);
+        raw = await login(await generateDeviceKeys());
+      }
       await adoptSession(raw.session ?? raw);
       setStatus(null);
       navigate("/");

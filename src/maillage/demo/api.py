@@ -10,12 +10,13 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from maillage.errors import NotFound
+from maillage.errors import Conflict, NotFound
 from maillage.members.api import session_payload
 from maillage.members.auth import anonymous_csrf
 from maillage.members.models import Membership, MembershipStatus
 from maillage.members.sessions import start_session
 from maillage.trust import actions as trust_actions
+from maillage.trust import directory as trust_directory
 from maillage.trust.models import Device
 
 router = Router(tags=["demo"])
@@ -66,10 +67,19 @@ def demo_members(request: HttpRequest) -> list[DemoMemberOut]:
 
 @router.post("/login", auth=anonymous_csrf)
 def demo_login(request: HttpRequest, payload: DemoLoginIn) -> dict[str, Any]:
-    """Sign in as a demo member; this browser's keys get certified by the demo root."""
+    """Sign in as a demo member; this browser's keys get certified by the demo root.
+
+    Keys this member already signed in with are taken back as the same device: one
+    browser can then play the shopkeeper and the operator in turn and keep what each
+    device holds (the police service key, history readable by the operator's device).
+    """
     membership = _demo_members().filter(public_id=payload.member).first()
     if membership is None:
         raise NotFound("Compte de démonstration introuvable.")
+    known = _returning_device(membership, payload.device.sign_key, payload.device.enc_key)
+    if known is not None:
+        start_session(request, membership, known)
+        return session_payload(request)
     with transaction.atomic():
         device = trust_actions.create_device(
             membership,
@@ -81,3 +91,21 @@ def demo_login(request: HttpRequest, payload: DemoLoginIn) -> dict[str, Any]:
         device = Device.objects.get(pk=device.pk)
     start_session(request, membership, device)
     return session_payload(request)
+
+
+def _returning_device(membership: Membership, sign_key: str, enc_key: str) -> Device | None:
+    """This member's still-certified device with exactly these keys, if any."""
+    device = Device.objects.filter(sign_public_key=sign_key).first()
+    if device is None:
+        return None
+    if (
+        device.membership_id != membership.pk
+        or device.enc_public_key != enc_key
+        or trust_directory.current_certificate(device) is None
+    ):
+        raise Conflict(
+            "device_key_in_use",
+            "Ces clés d'appareil servent déjà à un autre compte ou ne sont plus certifiées.",
+            field="device.sign_key",
+        )
+    return device
