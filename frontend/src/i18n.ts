@@ -224,6 +224,8 @@ export const fr = {
   "coord.approved": "Appareil de {name} approuvé et certifié.",
   "coord.rootOnly":
     "Appareil de coordinateur : seule la clé racine de la mairie peut le certifier (« maillage root certify »).",
+  "coord.recertify":
+    "À recertifier : approuvé par un appareil de coordinateur révoqué",
   "coord.membersTitle": "Membres",
   "coord.noMembers": "Aucun membre.",
   "coord.deviceCount": "appareils : {count}",
@@ -624,6 +626,7 @@ export const en: Record<MessageKey, string> = {
   "coord.approved": "{name}'s device approved and certified.",
   "coord.rootOnly":
     "Coordinator device: only the town hall's root key can certify it (“maillage root certify”).",
+  "coord.recertify": "To re-certify: approved by a revoked coordinator device",
   "coord.membersTitle": "Members",
   "coord.noMembers": "No members.",
   "coord.deviceCount": "devices: {count}",

@@ -58,6 +58,8 @@ interface DeviceRow {
   shop: Shop | null;
   /** A coordinator's device: only the root key (CLI) may certify it. */
   rootOnly: boolean;
+  /** "issuer_revoked": active, but approved by a coordinator device revoked since. */
+  reason: "new" | "issuer_revoked";
 }
 
 interface MemberRow {
@@ -99,6 +101,7 @@ function toDevice(r: Raw): DeviceRow {
     roleLabel: str(r.role_label ?? m.role_label),
     shop: normaliseShop(r.shop ?? m.shop),
     rootOnly: r.root_only === true,
+    reason: r.reason === "issuer_revoked" ? "issuer_revoked" : "new",
   };
 }
 
@@ -423,6 +426,9 @@ function PendingDevices(props: {
                   {roleLabel(row.role, row.roleLabel)}
                   {row.shop?.enseigne ? ` · ${row.shop.enseigne}` : ""} · {row.label}
                 </p>
+                {row.reason === "issuer_revoked" ? (
+                  <p class="row-detail">{t("coord.recertify")}</p>
+                ) : null}
                 {prints[row.id] ? (
                   <p class="row-detail">
                     {t("coord.deviceFingerprint")}{" "}

@@ -450,7 +450,7 @@ def register_device(request: HttpRequest, payload: DeviceKeysIn) -> Status[dict[
     "/devices/pending",
     auth=member_auth,
     response={200: list[PendingDeviceOut], **errors(403)},
-    summary="Appareils en attente de certificat, avec leurs clés publiques (coordinateur)",
+    summary="Appareils à certifier (nouveaux ou à recertifier), avec leurs clés (coordinateur)",
 )
 def pending_devices(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
@@ -467,8 +467,10 @@ def pending_devices(request: HttpRequest) -> list[dict[str, Any]]:
         .select_related("membership__shop__sector")
         .order_by("created_at")
     )
+    listed = [(device, "new") for device in devices]
+    listed += [(device, "issuer_revoked") for device in directory.orphaned_devices(actor.commune)]
     result = []
-    for device in devices:
+    for device, reason in listed:
         membership = device.membership
         result.append(
             {
@@ -487,6 +489,7 @@ def pending_devices(request: HttpRequest) -> list[dict[str, Any]]:
                     "shop": shop_out(membership.shop),
                 },
                 "root_only": membership.role == "coordinateur",
+                "reason": reason,
                 "certificate": {
                     "commune": membership.commune.public_id,
                     "device": device.public_id,

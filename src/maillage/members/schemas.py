@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -236,6 +236,10 @@ class PendingDeviceOut(Schema):
     member: PendingMemberOut
     root_only: bool = Field(
         description="Appareil de coordinateur : seule la clé racine (CLI) le certifie"
+    )
+    reason: Literal["new", "issuer_revoked"] = Field(
+        description="new : appareil jamais certifié ; issuer_revoked : appareil actif dont "
+        "l'appareil de coordinateur qui l'a approuvé a été révoqué, à recertifier"
     )
     certificate: CertificateTemplateOut
 

@@ -191,7 +191,10 @@ def check_root_key(commune: Commune, root_key: Ed25519PrivateKey) -> CommuneRoot
 
 
 def _certifiable(device: Device) -> None:
-    if device.status != DeviceStatus.PENDING:
+    """A pending device, or an active one whose issuer was revoked since (re-certified with
+    the same keys: revocation "as of issuance" would trust a date the lost key signed)."""
+    orphaned = device.status == DeviceStatus.ACTIVE and directory.issuer_revoked(device)
+    if device.status != DeviceStatus.PENDING and not orphaned:
         raise Conflict("device_not_pending", "Cet appareil n'attend pas de certificat.")
     if device.membership.status not in {MembershipStatus.PENDING, MembershipStatus.ACTIVE}:
         raise Conflict(

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from maillage.errors import ApiError, NotFound
+from maillage.members.models import MembershipStatus
 from maillage.territory.models import Commune
 from maillage.trust import chain
 from maillage.trust.models import (
@@ -134,3 +135,51 @@ def device_in_commune(commune: Commune, public_id: uuid.UUID | str) -> Device:
     if device is None:
         raise NotFound("Appareil introuvable.")
     return device
+
+
+def _issuer_revoked(certificate: DeviceCertificate) -> bool:
+    return any(issuer.revoked_at is not None for issuer in certificate_chain(certificate)[1:])
+
+
+def issuer_revoked(device: Device, now: datetime | None = None) -> bool:
+    """Whether the device's current chain is broken above its own certificate.
+
+    Such a device (approved by a coordinator device since revoked) is refused by every
+    client although nothing is wrong with it: another coordinator re-certifies it.
+    """
+    certificate = current_certificate(device, now)
+    return certificate is not None and _issuer_revoked(certificate)
+
+
+_ISSUER_PATHS = tuple(
+    "__".join(["issuer_certificate"] * depth) for depth in range(1, chain.MAX_CHAIN_LENGTH)
+)
+
+
+def orphaned_devices(commune: Commune, now: datetime | None = None) -> list[Device]:
+    """Active devices of the commune whose current chain names a revoked issuer.
+
+    One query: the live certificates with their issuers (up to the longest chain a client
+    accepts) and the device, member and shop the pending list shows.
+    """
+    certificates = (
+        DeviceCertificate.objects.filter(
+            device__membership__commune=commune,
+            device__membership__status__in=[MembershipStatus.PENDING, MembershipStatus.ACTIVE],
+            device__status=DeviceStatus.ACTIVE,
+            revoked_at__isnull=True,
+            expires_at__gt=now or timezone.now(),
+        )
+        .select_related(
+            "device__membership__person",
+            "device__membership__commune",
+            "device__membership__shop__sector",
+            *_ISSUER_PATHS,
+        )
+        .order_by("device_id", "-issued_at", "-pk")
+    )
+    current: dict[int, DeviceCertificate] = {}
+    for certificate in certificates:
+        current.setdefault(certificate.device_id, certificate)
+    orphans = [c.device for c in current.values() if _issuer_revoked(c)]
+    return sorted(orphans, key=lambda device: device.created_at)

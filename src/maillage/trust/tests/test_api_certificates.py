@@ -7,12 +7,16 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from maillage.errors import Forbidden
 from maillage.members.models import Membership, MembershipStatus, Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
-from maillage.trust import chain
+from maillage.trust import actions as trust_actions
+from maillage.trust import chain, directory
 from maillage.trust.models import Device, DeviceCertificate, DeviceStatus
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +230,177 @@ def test_root_endpoint_serves_the_pinned_fingerprint(commune, coordinator) -> No
     assert body["fingerprint"] == chain.fingerprint(chain.b64url_decode(body["public_key"]))
     assert body["fingerprint"] == commune.root.fingerprint
     assert body["demo"] is False
+
+
+# --- re-certifying the devices of a revoked coordinator device --------------------------
+
+
+def verify_now(commune: Commune, documents: list[chain.SignedDocument]) -> chain.CertificateBody:
+    """The check every client makes: the chain, against the latest verified revocation list."""
+    _, revocations = directory.parsed_revocations(commune)
+    root = commune.root
+    return chain.verify_chain(
+        documents,
+        root.public_key,
+        root.fingerprint,
+        str(commune.public_id),
+        revocations,
+        int(timezone.now().timestamp()),
+    )
+
+
+def orphan_of(commune: Commune, coordinator: factory.Persona) -> factory.Persona:
+    """A merchant `coordinator` approved, whose approving device the root then revoked."""
+    merchant = factory.make_member(Role.MERCHANT, commune, approved=False)
+    document = factory.coordinator_certificate(coordinator, merchant.device)
+    assert post_certificate(coordinator, merchant.device, document).status_code == 201
+    trust_actions.revoke_devices_with_root(commune, factory.root_key(commune), [coordinator.device])
+    return merchant.refresh()
+
+
+def recipient_chain(merchant: factory.Persona) -> list[chain.SignedDocument]:
+    """The merchant's own entry in the key directory for a new report by their shop."""
+    response = merchant.client().get("/api/v1/trust/recipients")
+    assert response.status_code == 200, response.json()
+    (entry,) = [
+        e for e in response.json()["devices"] if e["device"] == str(merchant.device.public_id)
+    ]
+    return chain.parse_chain(entry["chain"])
+
+
+def test_devices_of_a_revoked_coordinator_device_are_recertified(commune, coordinator) -> None:
+    merchant = orphan_of(commune, coordinator)
+    assert merchant.device.status == DeviceStatus.ACTIVE
+    with pytest.raises(chain.TrustError) as refused:
+        verify_now(commune, directory.device_chain(merchant.device))
+    assert refused.value.code == "revoked"
+    with pytest.raises(chain.TrustError):
+        verify_now(commune, recipient_chain(merchant))
+    assert directory.issuer_revoked(merchant.device)
+    assert directory.orphaned_devices(commune) == [merchant.device]
+
+    second = factory.make_member(Role.COORDINATOR, commune)
+    listed = second.client().get("/api/v1/devices/pending").json()
+    (item,) = [d for d in listed if d["id"] == str(merchant.device.public_id)]
+    assert item["reason"] == "issuer_revoked"
+    assert item["root_only"] is False
+    assert item["certificate"]["sign_key"] == merchant.device.sign_public_key
+    assert item["certificate"]["shop"] == str(merchant.shop.public_id)
+
+    before = merchant.device.certified_at
+    document = factory.coordinator_certificate(second, merchant.device)
+    response = post_certificate(second, merchant.device, document)
+    assert response.status_code == 201, response.json()
+    assert response.json()["chain"][0]["body"] == document.body
+
+    merchant.refresh()
+    assert merchant.device.status == DeviceStatus.ACTIVE
+    assert before is not None and merchant.device.certified_at is not None
+    assert merchant.device.certified_at >= before
+    assert merchant.membership.approved_by == coordinator.membership  # first approval kept
+    leaf = verify_now(commune, directory.device_chain(merchant.device))
+    assert leaf.sign_key == merchant.device.sign_public_key
+    assert leaf.issuer == second.device.sign_key_fingerprint
+    assert verify_now(commune, recipient_chain(merchant)).serial == leaf.serial
+    assert not directory.issuer_revoked(merchant.device)
+    assert directory.orphaned_devices(commune) == []
+    listed = second.client().get("/api/v1/devices/pending").json()
+    assert str(merchant.device.public_id) not in {d["id"] for d in listed}
+
+
+def test_new_devices_are_listed_with_reason_new(commune, coordinator) -> None:
+    merchant = factory.make_member(Role.MERCHANT, commune, approved=False)
+    listed = coordinator.client().get("/api/v1/devices/pending").json()
+    assert [d["reason"] for d in listed if d["id"] == str(merchant.device.public_id)] == ["new"]
+
+
+def test_recertified_device_cannot_be_certified_again(commune, coordinator) -> None:
+    merchant = orphan_of(commune, coordinator)
+    second = factory.make_member(Role.COORDINATOR, commune)
+    first = post_certificate(
+        second, merchant.device, factory.coordinator_certificate(second, merchant.device)
+    )
+    assert first.status_code == 201
+    again = post_certificate(
+        second, merchant.device, factory.coordinator_certificate(second, merchant.device)
+    )
+    assert again.status_code == 409
+    assert again.json()["code"] == "device_not_pending"
+    assert DeviceCertificate.objects.filter(device=merchant.device).count() == 2
+
+
+def test_healthy_active_device_is_still_refused(commune, coordinator) -> None:
+    merchant = factory.make_member(Role.MERCHANT, commune, approved=False)
+    document = factory.coordinator_certificate(coordinator, merchant.device)
+    assert post_certificate(coordinator, merchant.device, document).status_code == 201
+    second = factory.make_member(Role.COORDINATOR, commune)
+    listed = second.client().get("/api/v1/devices/pending").json()
+    assert str(merchant.device.public_id) not in {d["id"] for d in listed}
+    response = post_certificate(
+        second, merchant.device, factory.coordinator_certificate(second, merchant.device)
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "device_not_pending"
+    assert DeviceCertificate.objects.filter(device=merchant.device).count() == 1
+
+
+def test_revoked_device_cannot_recertify_but_its_owner_s_other_device_can(
+    commune, coordinator
+) -> None:
+    """The lost phone cannot bring back what it approved; its owner's computer can."""
+    merchant = orphan_of(commune, coordinator)
+    document = factory.coordinator_certificate(coordinator, merchant.device)
+    coordinator.refresh()
+    with pytest.raises(Forbidden):
+        trust_actions.accept_certificate(
+            coordinator.membership, coordinator.device, merchant.device, document
+        )
+    assert post_certificate(coordinator, merchant.device, document).status_code == 401
+    assert DeviceCertificate.objects.filter(device=merchant.device).count() == 1
+
+    computer = factory.add_device(coordinator.membership, label="Ordinateur")
+    trust_actions.certify_with_root(computer, factory.root_key(commune))
+    sign_key, enc_key = factory.device_keys(computer)
+    same_member = factory.Persona(coordinator.membership, computer, sign_key, enc_key)
+    response = post_certificate(
+        same_member, merchant.device, factory.coordinator_certificate(same_member, merchant.device)
+    )
+    assert response.status_code == 201, response.json()
+    assert verify_now(commune, directory.device_chain(merchant.device)).issuer == (
+        computer.sign_key_fingerprint
+    )
+
+
+def test_coordinator_devices_stay_root_only(commune, coordinator) -> None:
+    """A coordinator device never has an issuer certificate, so it is never orphaned."""
+    newcomer = factory.make_member(Role.COORDINATOR, commune, approved=False)
+    trust_actions.revoke_devices_with_root(commune, factory.root_key(commune), [coordinator.device])
+    second = factory.make_member(Role.COORDINATOR, commune)
+    listed = second.client().get("/api/v1/devices/pending").json()
+    (item,) = [d for d in listed if d["id"] == str(newcomer.device.public_id)]
+    assert item["root_only"] is True and item["reason"] == "new"
+    assert str(second.device.public_id) not in {d["id"] for d in listed}
+    response = post_certificate(
+        second, newcomer.device, factory.coordinator_certificate(second, newcomer.device)
+    )
+    assert response.status_code == 403
+    assert "racine" in response.json()["message"]
+
+
+def test_orphans_are_found_in_one_query(commune, coordinator) -> None:
+    merchants = [factory.make_member(Role.MERCHANT, commune, approved=False) for _ in range(3)]
+    for merchant in merchants:
+        document = factory.coordinator_certificate(coordinator, merchant.device)
+        assert post_certificate(coordinator, merchant.device, document).status_code == 201
+    second = factory.make_member(Role.COORDINATOR, commune)
+    healthy = factory.make_member(Role.AGENT, commune, approved=False)
+    document = factory.coordinator_certificate(second, healthy.device)
+    assert post_certificate(second, healthy.device, document).status_code == 201
+    trust_actions.revoke_devices_with_root(commune, factory.root_key(commune), [coordinator.device])
+    with CaptureQueriesContext(connection) as queries:
+        orphans = directory.orphaned_devices(commune)
+        shown = [(d.membership.person.display_name, d.membership.shop) for d in orphans]
+    assert len(queries) == 1
+    assert [d.pk for d in orphans] == [m.device.pk for m in merchants]
+    assert healthy.device.pk not in {d.pk for d in orphans}
+    assert len(shown) == 3
