@@ -401,6 +401,8 @@ export const fr = {
   "incident.error.not_certified":
     "Cet appareil n'est pas encore certifié par la mairie : il ne peut ni envoyer ni lire de signalement.",
   "incident.error.not_a_recipient": "Ce message n'a pas été chiffré pour cet appareil.",
+  "incident.error.own_device_untrusted":
+    "La validation de cet appareil a été retirée : la police ne pourrait pas lire ce signalement. Demandez à la mairie de valider à nouveau cet appareil.",
   "incident.error.unsupported_version": "Version d'enveloppe inconnue : mettez l'application à jour.",
   "incident.error.wrong_context": "Cette enveloppe appartient à un autre signalement ou message.",
   "incident.error.wrong_sender": "L'expéditeur annoncé ne correspond pas au certificat joint.",
@@ -796,6 +798,8 @@ export const en: Record<MessageKey, string> = {
   "incident.error.not_certified":
     "This device is not certified by the town hall yet: it can neither send nor read reports.",
   "incident.error.not_a_recipient": "This message was not encrypted for this device.",
+  "incident.error.own_device_untrusted":
+    "This device's approval was withdrawn: the police could not read this report. Ask the town hall to approve this device again.",
   "incident.error.unsupported_version": "Unknown envelope version: update the app.",
   "incident.error.wrong_context": "This envelope belongs to another report or message.",
   "incident.error.wrong_sender": "The announced sender does not match the attached certificate.",

@@ -393,3 +393,52 @@ def test_a_new_operator_device_reads_history_once_granted_the_service_key(
     expect(second.get_by_text(text)).to_be_visible()
     expect(second.get_by_text("Ouvert avec la clé de service de la police.")).to_be_visible()
     save_screenshot(second, "console-historique", tmp_path)
+
+
+def test_a_device_whose_approval_was_withdrawn_is_told_before_sending(
+    open_browser: PersonFactory, demo: Any
+) -> None:
+    """Openers would refuse its signature: the shop hears it now, with the 17, instead of
+    « envoyé » and a report nobody can read."""
+    commune = demo.commune
+    operator = open_browser("operateur", viewport=DESKTOP, passkeys=False).page
+    demo_sign_in(operator, member(demo, Role.OPERATOR))
+    open_console(operator)
+    shows(operator, "Clé de service créée sur cet appareil (génération 1).")
+
+    merchant = member(demo, Role.MERCHANT)
+    shop = open_browser("commercant", viewport=PHONE, passkeys=False).page
+    demo_sign_in(shop, merchant)
+    own = merchant.devices.order_by("-created_at").first()
+    assert own is not None
+    certificate = directory.current_certificate(own)
+    assert certificate is not None
+
+    # A newer list, really signed by the (demo) root, withdraws this very device.
+    latest = directory.latest_revocation_list(commune)
+    previous = chain.RevocationList.from_json(json.loads(latest.body))
+    now = int(time.time())
+    withdrawing = chain.issue_revocation_list(
+        trust_actions.demo_root_key(commune),
+        commune=str(commune.public_id),
+        number=latest.number + 1,
+        issued_at=now,
+        entries=[
+            *previous.entries,
+            chain.RevocationEntry(
+                serial=certificate.serial, device=str(own.public_id), reason="revoked", at=now
+            ),
+        ],
+    )
+
+    def serve_withdrawing(data: dict[str, Any]) -> None:
+        data["revocations"] = {"number": latest.number + 1, **withdrawing.to_wire(), "chain": []}
+
+    rewrite_directory(shop, serve_withdrawing)
+    before = SealedMessage.objects.count()
+    report(shop, "Vol en cours au rayon boissons")
+    expect(shop.get_by_role("alert").first).to_contain_text(
+        "La validation de cet appareil a été retirée"
+    )
+    expect(shop.get_by_text("Le signalement n'est pas parti. Appelez le 17.")).to_be_visible()
+    assert SealedMessage.objects.count() == before

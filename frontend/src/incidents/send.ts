@@ -14,6 +14,7 @@ import { api } from "../api";
 import { sealEnvelope, type Attachment, type WireEnvelope } from "../envelope/envelope";
 import { reencodePhoto } from "../envelope/photo";
 import { resolveRecipients } from "../envelope/recipients";
+import { TrustError, verifyChain, type RevocationList } from "../trust/chain";
 import { saveTrustState } from "../device/trustState";
 import { getLang, t } from "../i18n";
 import { postReport } from "./api";
@@ -91,6 +92,7 @@ export async function sealReport(
     const now = nowSeconds();
     const resolution = await resolveRecipients(directory, await trustStateFor(ctx), now);
     await saveTrustState(resolution.state);
+    await checkOwnChain(ctx, resolution.revocations, now);
 
     onStep("photos");
     const attachments: Attachment[] = [];
@@ -122,6 +124,29 @@ export async function sealReport(
     };
   } catch (error) {
     throw asFlowError(error);
+  }
+}
+
+/**
+ * Openers check the sender's chain too: a report from a device whose approval was
+ * withdrawn (its own, or its approving coordinator's) would arrive and stay unreadable.
+ * Say so now, with the 17, rather than show « envoyé ».
+ */
+async function checkOwnChain(ctx: DeviceContext, revocations: RevocationList, now: number) {
+  try {
+    await verifyChain(
+      ctx.chain,
+      ctx.rootPublicKey,
+      ctx.pinnedFingerprint,
+      ctx.commune,
+      revocations,
+      now,
+    );
+  } catch (error) {
+    if (error instanceof TrustError) {
+      throw new FlowError("own_device_untrusted", t("incident.error.own_device_untrusted"));
+    }
+    throw error;
   }
 }
 

@@ -35,7 +35,7 @@ const STEP_KEYS: Record<SendStep, MessageKey> = {
 const RETRYABLE = new Set(["network", "server_error", "bad_response", "rate_limited"]);
 
 /** These stop the whole send: the reporter must call 17 rather than wait. */
-const CALL_17_CODES = new Set(["no_police_recipient", "stale_revocations"]);
+const CALL_17_CODES = new Set(["no_police_recipient", "stale_revocations", "own_device_untrusted"]);
 
 function Call17({ text }: { text: string }) {
   return (

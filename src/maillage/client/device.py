@@ -38,6 +38,15 @@ def _x25519_public(key: X25519PrivateKey) -> str:
     return chain.b64url_encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
 
 
+class SendRefused(Exception):
+    """This device must not send (the format's own refusals are `EnvelopeError`s)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(f"{code}: {message}")
+
+
 @dataclass
 class Report:
     """What a sent report left behind: ids, the server's answer, who was refused."""
@@ -132,8 +141,10 @@ class MemberDevice:
         attachments: list[Attachment],
         fields: dict[str, Any] | None = None,
     ) -> tuple[Sealed, Resolution]:
-        resolution = resolve_recipients(directory, self._state(), _now())
+        now = _now()
+        resolution = resolve_recipients(directory, self._state(), now)
         self.state = resolution.state
+        self._check_own_chain(resolution.revocations, now)
         sealed = envelope.seal(
             binding,
             self.sender(),
@@ -173,6 +184,27 @@ class MemberDevice:
         )
         response = self.client.post_message(incident, sealed)
         return Report(incident, message, response, resolution)
+
+    def _check_own_chain(self, revocations: chain.RevocationList, now: int) -> None:
+        """Openers verify the sender too: refuse to send what nobody could read (this
+        device, or the coordinator device that approved it, withdrawn)."""
+        state = self._state()
+        try:
+            chain.verify_chain(
+                self.chain,
+                state.root_public_key,
+                state.pinned_fingerprint,
+                state.commune,
+                revocations,
+                now,
+            )
+        except chain.TrustError as exc:
+            raise SendRefused(
+                "own_device_untrusted",
+                "La validation de cet appareil a été retirée : la police ne pourrait pas lire "
+                "ce message. Appelez le 17 et demandez à la mairie de valider à nouveau "
+                "cet appareil.",
+            ) from exc
 
     # --- reading ----------------------------------------------------------------------
 
