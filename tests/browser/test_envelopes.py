@@ -189,6 +189,24 @@ def test_report_with_photo_is_sealed_and_opened_by_the_police_console(
 # --- the sender's checks against a lying directory ---------------------------------------
 
 
+def next_list_with(commune: Any, serial: str, device: str) -> dict[str, Any]:
+    """Revocation list n + 1, really signed by the demo root, adding one entry; as served."""
+    latest = directory.latest_revocation_list(commune)
+    previous = chain.RevocationList.from_json(json.loads(latest.body))
+    now = int(time.time())
+    newer = chain.issue_revocation_list(
+        trust_actions.demo_root_key(commune),
+        commune=str(commune.public_id),
+        number=latest.number + 1,
+        issued_at=now,
+        entries=[
+            *previous.entries,
+            chain.RevocationEntry(serial=serial, device=device, reason="revoked", at=now),
+        ],
+    )
+    return {"number": latest.number + 1, **newer.to_wire(), "chain": []}
+
+
 def rewrite_directory(page: Page, change: Callable[[dict[str, Any]], None]) -> None:
     """Serve the real directory, changed by `change`, for the next requests."""
 
@@ -313,24 +331,10 @@ def test_sender_refuses_what_a_lying_directory_serves(
 
     # (3) A rolled-back revocation list: the browser first verifies list n + 1 (signed by
     # the demo root), then the server serves list n again.
-    latest = directory.latest_revocation_list(commune)
-    current = directory.revocation_document(latest)
-    previous = chain.RevocationList.from_json(json.loads(current["body"]))
-    newer = chain.issue_revocation_list(
-        trust_actions.demo_root_key(commune),
-        commune=str(commune.public_id),
-        number=latest.number + 1,
-        issued_at=now,
-        entries=[
-            *previous.entries,
-            chain.RevocationEntry(
-                serial=str(uuid.uuid4()), device=str(uuid.uuid4()), reason="revoked", at=now
-            ),
-        ],
-    )
+    newer = next_list_with(commune, str(uuid.uuid4()), str(uuid.uuid4()))
 
     def serve_newer(data: dict[str, Any]) -> None:
-        data["revocations"] = {"number": latest.number + 1, **newer.to_wire(), "chain": []}
+        data["revocations"] = newer
 
     shop.get_by_role("button", name="Faire un autre signalement").click()
     rewrite_directory(shop, serve_newer)
@@ -415,24 +419,10 @@ def test_a_device_whose_approval_was_withdrawn_is_told_before_sending(
     assert certificate is not None
 
     # A newer list, really signed by the (demo) root, withdraws this very device.
-    latest = directory.latest_revocation_list(commune)
-    previous = chain.RevocationList.from_json(json.loads(latest.body))
-    now = int(time.time())
-    withdrawing = chain.issue_revocation_list(
-        trust_actions.demo_root_key(commune),
-        commune=str(commune.public_id),
-        number=latest.number + 1,
-        issued_at=now,
-        entries=[
-            *previous.entries,
-            chain.RevocationEntry(
-                serial=certificate.serial, device=str(own.public_id), reason="revoked", at=now
-            ),
-        ],
-    )
+    withdrawing = next_list_with(commune, certificate.serial, str(own.public_id))
 
     def serve_withdrawing(data: dict[str, Any]) -> None:
-        data["revocations"] = {"number": latest.number + 1, **withdrawing.to_wire(), "chain": []}
+        data["revocations"] = withdrawing
 
     rewrite_directory(shop, serve_withdrawing)
     before = SealedMessage.objects.count()
