@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -159,7 +160,7 @@ class MemberDevice:
     def send_report(
         self,
         text: str | None,
-        attachments: list[Attachment] = (),  # type: ignore[assignment]
+        attachments: Sequence[Attachment] = (),
         *,
         fields: dict[str, Any] | None = None,
     ) -> Report:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
@@ -31,7 +30,7 @@ from maillage.members.auth import member_auth, session_device
 from maillage.members.models import Membership, Role
 from maillage.members.policy import Action, require
 from maillage.members.schemas import errors
-from maillage.privacy.access_log import record_content_access
+from maillage.privacy.access_log import Access, record_content_access, record_content_accesses
 from maillage.privacy.models import ContentAccess
 
 router = Router(tags=["incidents"], auth=member_auth)
@@ -149,17 +148,16 @@ def list_messages(request: HttpRequest, incident_id: uuid.UUID) -> list[dict[str
         .select_related("incident", "sender_device")
         .prefetch_related(Prefetch("attachments", SealedAttachment.objects.order_by("index")))
     )
-    result = []
-    with transaction.atomic():
-        for message in messages:
-            record_content_access(
-                membership=actor,
-                device=device,
-                incident_public_id=str(incident.public_id),
-                message_public_id=str(message.public_id),
-                what=ContentAccess.What.ENVELOPE,
-            )
-            result.append({**message_out(message), "envelope": wire_of(message)})
+    result = [{**message_out(message), "envelope": wire_of(message)} for message in messages]
+    if result:
+        record_content_accesses(
+            membership=actor,
+            device=device,
+            incident_public_id=str(incident.public_id),
+            accesses=[
+                Access(str(message.public_id), ContentAccess.What.ENVELOPE) for message in messages
+            ],
+        )
     return result
 
 
@@ -190,17 +188,18 @@ def get_attachment(
     )
     if attachment is None:
         raise NotFound("Pièce jointe introuvable.")
-    with transaction.atomic():
-        record_content_access(
-            membership=actor,
-            device=session_device(request),
-            incident_public_id=str(incident.public_id),
-            message_public_id=str(attachment.message.public_id),
-            what=ContentAccess.What.ATTACHMENT,
-            part=index,
-        )
-        with attachment.file.open("rb") as handle:
-            data = handle.read()
+    # Read first, then log: the commune's log lock is not held during file I/O, and the
+    # bytes leave only once the read is recorded.
+    with attachment.file.open("rb") as handle:
+        data = handle.read()
+    record_content_access(
+        membership=actor,
+        device=session_device(request),
+        incident_public_id=str(incident.public_id),
+        message_public_id=str(attachment.message.public_id),
+        what=ContentAccess.What.ATTACHMENT,
+        part=index,
+    )
     response = HttpResponse(data, content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="part-{index}.bin"'
     response["Cache-Control"] = "no-store"

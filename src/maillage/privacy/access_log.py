@@ -4,8 +4,8 @@ Entry n of a commune stores `entry_hash = SHA-256(prev_hash || canonical_json(fi
 with `prev_hash` the hash of entry n − 1 (64 zeros for the first). Changing, removing or
 reordering a row breaks the chain at that row, and the per-commune head row (the last
 number and hash) also reveals entries cut off at the end. Appends lock the head row, so
-two concurrent reads never fork the chain; they run in the transaction of the read
-itself, so a fetch that is not logged does not happen.
+two concurrent reads never fork the chain; they are written before the content is
+answered, so a fetch that is not logged never leaves the server.
 """
 
 from __future__ import annotations
@@ -48,6 +48,15 @@ def entry_hash(entry: ContentAccess, commune: Commune) -> str:
     return hashlib.sha256(entry.prev_hash.encode() + chain.canonical_json(fields)).hexdigest()
 
 
+@dataclass(frozen=True)
+class Access:
+    """One read to log: which message, and which part for an attachment."""
+
+    message_public_id: str
+    what: str
+    part: int | None = None
+
+
 def record_content_access(
     *,
     membership: Membership,
@@ -58,29 +67,56 @@ def record_content_access(
     part: int | None = None,
     reason: str = "",
 ) -> ContentAccess:
-    """Append one entry to the membership's commune chain (the only way entries are made)."""
+    """Append one entry to the membership's commune chain."""
+    return record_content_accesses(
+        membership=membership,
+        device=device,
+        incident_public_id=incident_public_id,
+        accesses=[Access(message_public_id, what, part)],
+        reason=reason,
+    )[0]
+
+
+def record_content_accesses(
+    *,
+    membership: Membership,
+    device: Device | None,
+    incident_public_id: str,
+    accesses: list[Access],
+    reason: str = "",
+) -> list[ContentAccess]:
+    """Append entries to the membership's commune chain (the only way entries are made).
+
+    One lock of the head row and one write per batch: a console reading an incident's
+    twenty messages must not queue twenty times behind every other reader of the commune.
+    """
     commune = membership.commune
     with transaction.atomic():
         head, _ = AccessLogHead.objects.select_for_update().get_or_create(commune=commune)
-        entry = ContentAccess(
-            commune=commune,
-            number=head.number + 1,
-            at=timezone.now(),
-            membership=membership,
-            device=device,
-            incident_public_id=incident_public_id,
-            message_public_id=message_public_id,
-            what=what,
-            part=part,
-            reason=reason,
-            prev_hash=head.entry_hash or GENESIS,
-        )
-        entry.entry_hash = entry_hash(entry, commune)
-        entry.save()
-        head.number = entry.number
-        head.entry_hash = entry.entry_hash
+        number, prev_hash = head.number, head.entry_hash or GENESIS
+        at = timezone.now()
+        entries = []
+        for access in accesses:
+            number += 1
+            entry = ContentAccess(
+                commune=commune,
+                number=number,
+                at=at,
+                membership=membership,
+                device=device,
+                incident_public_id=incident_public_id,
+                message_public_id=access.message_public_id,
+                what=access.what,
+                part=access.part,
+                reason=reason,
+                prev_hash=prev_hash,
+            )
+            entry.entry_hash = prev_hash = entry_hash(entry, commune)
+            entries.append(entry)
+        ContentAccess.objects.bulk_create(entries)
+        head.number, head.entry_hash = number, prev_hash
         head.save(update_fields=["number", "entry_hash"])
-    return entry
+    return entries
 
 
 @dataclass(frozen=True)
