@@ -1,6 +1,11 @@
 # Maillage — two commands for a newcomer: `make demo` and `make test`.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+# The newest supported Python found: 3.13 (Debian 13), 3.12 (Ubuntu 24.04), 3.11 (Debian 12).
+# A name is taken only if it runs (a pyenv shim for a version not selected does not).
+SUPPORTED_PYTHONS := python3.13 python3.12 python3.11
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach p,$(SUPPORTED_PYTHONS),$(shell $(p) -c 'import sys; print("$(p)") if (3, 11) <= sys.version_info[:2] <= (3, 13) else None' 2>/dev/null)))
+endif
 VENV := .venv
 UV := $(VENV)/bin/uv
 PY := $(VENV)/bin/python
@@ -14,8 +19,9 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/maillage_test
 install: python-deps frontend
 
 $(UV):
-	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 introuvable (python3.11). Installez-le puis relancez." >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@[ -n "$(PYTHON)" ] || { echo "Python 3.11, 3.12 ou 3.13 introuvable (python3.13, python3.12, python3.11). Installez-en un (apt-get install python3 python3-venv) puis relancez." >&2; exit 1; }
+	@echo "Python choisi : $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV) || { echo "Impossible de créer l'environnement $(VENV) avec $(PYTHON) : installez le paquet venv de cette version (apt-get install python3-venv)." >&2; rm -rf $(VENV); exit 1; }
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
 
 python-deps: $(UV)
