@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 
 from maillage.members.models import Role
-from maillage.members.policy import Action
 from maillage.members.tests import factory
 from maillage.stream import log
 from maillage.stream.action import CLI, ActionError, Actor, action
@@ -51,11 +50,13 @@ def test_numbers_are_per_commune() -> None:
 
 def test_a_rolled_back_action_leaves_no_event_and_no_gap() -> None:
     commune = make_commune()
-    with pytest.raises(RuntimeError, match="après coup"):
-        with action(CLI, None, kind=Kind.SECTOR_CREATED) as act:
-            sector = Sector.objects.create(commune=commune, name="Fantôme", slug="fantome")
-            act.record(sector, {"name": "Fantôme", "slug": "fantome"})
-            raise RuntimeError("échec après coup")
+    with (
+        pytest.raises(RuntimeError, match="après coup"),
+        action(CLI, None, kind=Kind.SECTOR_CREATED) as act,
+    ):
+        sector = Sector.objects.create(commune=commune, name="Fantôme", slug="fantome")
+        act.record(sector, {"name": "Fantôme", "slug": "fantome"})
+        raise RuntimeError("échec après coup")
     assert not Sector.objects.filter(slug="fantome").exists()
     sector_action(commune, "Réel")
     assert [(event.seq, event.payload.get("slug")) for event in events(commune)] == [
@@ -67,19 +68,23 @@ def test_a_rolled_back_action_leaves_no_event_and_no_gap() -> None:
 
 def test_an_action_without_an_event_is_refused_and_rolled_back() -> None:
     commune = make_commune()
-    with pytest.raises(ActionError, match="aucun événement"):
-        with action(CLI, None, kind=Kind.SECTOR_CREATED):
-            Sector.objects.create(commune=commune, name="Muet", slug="muet")
+    with (
+        pytest.raises(ActionError, match="aucun événement"),
+        action(CLI, None, kind=Kind.SECTOR_CREATED),
+    ):
+        Sector.objects.create(commune=commune, name="Muet", slug="muet")
     assert not Sector.objects.filter(slug="muet").exists()
 
 
 def test_an_action_with_two_events_is_refused_and_rolled_back() -> None:
     commune = make_commune()
-    with pytest.raises(ActionError, match="un seul"):
-        with action(CLI, None, kind=Kind.SECTOR_CREATED) as act:
-            sector = Sector.objects.create(commune=commune, name="Bavard", slug="bavard")
-            act.record(sector, {"name": "Bavard", "slug": "bavard"})
-            act.record(sector, {"name": "Bavard", "slug": "bavard"})
+    with (
+        pytest.raises(ActionError, match="un seul"),
+        action(CLI, None, kind=Kind.SECTOR_CREATED) as act,
+    ):
+        sector = Sector.objects.create(commune=commune, name="Bavard", slug="bavard")
+        act.record(sector, {"name": "Bavard", "slug": "bavard"})
+        act.record(sector, {"name": "Bavard", "slug": "bavard"})
     assert not Sector.objects.filter(slug="bavard").exists()
     assert [event.seq for event in events(commune)] == [1]
 
@@ -93,9 +98,11 @@ def test_an_unchanged_action_leaves_no_event() -> None:
 
 def test_the_target_must_be_the_kind_s() -> None:
     commune = make_commune()
-    with pytest.raises(ActionError, match="sector"):
-        with action(CLI, None, kind=Kind.SECTOR_CREATED) as act:
-            act.record(commune, {"name": "x", "slug": "x"})
+    with (
+        pytest.raises(ActionError, match="sector"),
+        action(CLI, None, kind=Kind.SECTOR_CREATED) as act,
+    ):
+        act.record(commune, {"name": "x", "slug": "x"})
 
 
 def test_the_helper_asks_the_policy_for_a_member() -> None:
@@ -221,10 +228,9 @@ def test_the_validator_refuses_what_is_not_small_flat_metadata(
 
 def test_a_refused_payload_stores_nothing() -> None:
     commune = make_commune()
-    with pytest.raises(log.PayloadError):
-        with action(CLI, None, kind=Kind.SECTOR_CREATED) as act:
-            sector = Sector.objects.create(commune=commune, name="Note", slug="note")
-            act.record(sector, {"name": "Note", "slug": "note", "text": "confidentiel"})
+    with pytest.raises(log.PayloadError), action(CLI, None, kind=Kind.SECTOR_CREATED) as act:
+        sector = Sector.objects.create(commune=commune, name="Note", slug="note")
+        act.record(sector, {"name": "Note", "slug": "note", "text": "confidentiel"})
     assert not Sector.objects.filter(slug="note").exists()
     assert [event.seq for event in events(commune)] == [1]
 
@@ -237,10 +243,10 @@ def test_no_kind_declares_a_content_like_field() -> None:
 
 def test_every_kind_is_documented() -> None:
     page = (Path(__file__).parents[4] / "docs" / "events.md").read_text(encoding="utf-8")
-    missing = [kind.value for kind in Kind if f"`{kind.value}`" not in page]
+    missing = [kind.value for kind in Kind if f"\n### `{kind.value}`\n" not in page]
     assert missing == []
     for kind, spec in SPECS.items():
-        section = page.split(f"`{kind.value}`", 1)[1].split("\n### ", 1)[0]
+        section = page.split(f"\n### `{kind.value}`\n", 1)[1].split("\n### ", 1)[0]
         assert [f for f in sorted(spec.fields) if f"`{f}`" not in section] == [], kind
 
 
@@ -260,11 +266,10 @@ def test_listeners_hear_of_an_event_only_once_committed(
     try:
         with django_capture_on_commit_callbacks(execute=True):
             sector_action(commune, "Entendu")
-            with pytest.raises(RuntimeError):
-                with action(CLI, None, kind=Kind.SECTOR_CREATED) as act:
-                    sector = Sector.objects.create(commune=commune, name="Tu", slug="tu")
-                    act.record(sector, {"name": "Tu", "slug": "tu"})
-                    raise RuntimeError
+            with pytest.raises(RuntimeError), action(CLI, None, kind=Kind.SECTOR_CREATED) as act:
+                sector = Sector.objects.create(commune=commune, name="Tu", slug="tu")
+                act.record(sector, {"name": "Tu", "slug": "tu"})
+                raise RuntimeError
     finally:
         event_committed.disconnect(listener)
     assert heard == [2]
@@ -308,15 +313,17 @@ def test_concurrent_actions_get_gapless_numbers_in_commit_order() -> None:
             start.wait()
             for number in range(per_thread):
                 if number % 4 == 3:
-                    with pytest.raises(RuntimeError):
-                        with action(CLI, None, kind=Kind.SECTOR_CREATED) as act:
-                            slug = f"annule-{index}-{number}"
-                            sector = Sector.objects.create(commune=commune, name=slug, slug=slug)
-                            act.record(sector, {"name": slug, "slug": slug})
-                            raise RuntimeError("rollback after the append")
+                    with (
+                        pytest.raises(RuntimeError),
+                        action(CLI, None, kind=Kind.SECTOR_CREATED) as act,
+                    ):
+                        slug = f"annule-{index}-{number}"
+                        sector = Sector.objects.create(commune=commune, name=slug, slug=slug)
+                        act.record(sector, {"name": slug, "slug": slug})
+                        raise RuntimeError("rollback after the append")
                 else:
                     sector_action(commune, f"Secteur {index}-{number}")
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+        except BaseException as error:
             failures.append(error)
         finally:
             connection.close()
