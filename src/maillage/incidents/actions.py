@@ -251,7 +251,7 @@ def _action_with_files(
     work: Callable[[list[str]], Received],
 ) -> Received:
     """Run `work` as one action; if it fails (its commit included), delete every file it
-    wrote. The stored message is the event's payload: ids and a count, never content."""
+    wrote. The event names the stored message and counts its parts, never content."""
     written: list[str] = []
     try:
         with action(actor, permission, target, kind=kind) as act:

@@ -89,6 +89,9 @@ class Act:
         if target._meta.model_name != spec.target:
             raise ActionError(f"{self.kind}: la cible doit être un(e) {spec.target}.")
         commune = _commune_of(target)
+        membership = self.actor.membership
+        if membership is not None and membership.commune_id != commune.pk:
+            raise ActionError(f"{self.kind}: un membre n'agit que dans sa commune.")
         if member is None:
             member = target if isinstance(target, Membership) else _related(target, "membership")
         if shop is None:

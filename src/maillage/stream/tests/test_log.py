@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 
 from maillage.members.models import Role
+from maillage.members.policy import Action
 from maillage.members.tests import factory
 from maillage.stream import log
 from maillage.stream.action import CLI, ActionError, Actor, action
@@ -133,6 +134,24 @@ def test_a_member_may_not_take_an_action_reserved_to_the_mairie_s_machine() -> N
         )
     assert getattr(refused.value, "status", None) == 403
     assert not Commune.objects.filter(slug="usurpee").exists()
+
+
+def test_a_member_s_event_never_lands_in_another_commune_s_log() -> None:
+    commune, other = factory.make_commune(), factory.make_commune()
+    coordinator = factory.certifier_of(commune)
+    foreign = make_sector(other)
+    with (
+        pytest.raises(ActionError, match="sa commune"),
+        action(
+            Actor.member(coordinator.membership),
+            Action.MANAGE_TERRITORY,
+            commune,
+            kind=Kind.SECTOR_CREATED,
+        ) as act,
+    ):
+        act.record(foreign, {"name": foreign.name, "slug": foreign.slug})
+    assert [event.kind for event in events(other)][-1] == "sector.created"
+    assert len(events(other)) == 2
 
 
 def test_an_actor_device_must_be_the_actor_s() -> None:
