@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "maillage.demo",
     "maillage.incidents",
     "maillage.privacy",
+    "maillage.stream",
 ]
 
 MIDDLEWARE = [

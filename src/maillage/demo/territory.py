@@ -22,6 +22,7 @@ from typing import Any
 from django.db import transaction
 
 from maillage.errors import Conflict
+from maillage.stream.action import DEMO
 from maillage.territory import actions
 from maillage.territory.geo import bounding_box, contains
 from maillage.territory.models import Commune
@@ -324,6 +325,7 @@ def seed_demo_territory() -> Commune:
 
 def _create() -> Commune:
     commune = actions.create_commune(
+        DEMO,
         departement_code="78",
         departement_name="Yvelines",
         name=DEMO_NAME,
@@ -335,12 +337,13 @@ def _create() -> Commune:
     )
     sectors = {
         plan.slug: actions.create_sector(
-            commune, name=plan.name, slug=plan.slug, geojson=plan.geojson
+            DEMO, commune, name=plan.name, slug=plan.slug, geojson=plan.geojson
         )
         for plan in SECTORS
     }
     for shop in demo_territory_plan():
         actions.create_shop(
+            DEMO,
             commune,
             sector=sectors[shop.sector_slug],
             enseigne=shop.enseigne,

@@ -5,7 +5,8 @@ recipients verify the signature chain themselves. What it checks here keeps its 
 records honest: the envelope is well formed and filed under the incident and commune it
 names, it comes from the session's own certified device, its parts are exactly those the
 signed header lists, and nothing that looks like a photo in clear is stored. A request
-either stores everything (incident, message, attachment files) or nothing.
+either stores everything (incident, message, attachment files, its one event) or nothing;
+an identical retry stores nothing and leaves no event.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from maillage.client import envelope
 from maillage.errors import ApiError, Conflict, NotFound
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.members.models import Membership
 from maillage.members.policy import Action, require
+from maillage.stream.action import Actor, action
+from maillage.stream.kinds import Kind
 from maillage.trust import directory
 from maillage.trust.models import Device
 
@@ -239,12 +242,26 @@ def _store(
     return message
 
 
-def _atomic_with_files(work: Callable[[list[str]], Received]) -> Received:
-    """Run `work` in one transaction; if it fails, delete every file it wrote."""
+def _action_with_files(
+    actor: Actor,
+    permission: Action,
+    target: Incident | None,
+    kind: Kind,
+    checked: _Checked,
+    work: Callable[[list[str]], Received],
+) -> Received:
+    """Run `work` as one action; if it fails (its commit included), delete every file it
+    wrote. The event names the stored message and counts its parts, never content."""
     written: list[str] = []
     try:
-        with transaction.atomic():
-            return work(written)
+        with action(actor, permission, target, kind=kind) as act:
+            received = work(written)
+            payload = {
+                "message": str(received.message.public_id),
+                "attachments": len(checked.attachments),
+            }
+            act.record(received.incident, payload)
+            return received
     except BaseException:
         for name in written:
             default_storage.delete(name)
@@ -255,6 +272,7 @@ def report_incident(
     actor: Membership, device: Device | None, incident_id: str | None, upload: Upload
 ) -> Received:
     """A merchant's new report: the incident and its first sealed message, atomically."""
+    # Refused before the body is read; the action asks the policy again in its transaction.
     require(actor, Action.REPORT_INCIDENT)
     shop_id = actor.shop_id
     if shop_id is None:
@@ -282,7 +300,14 @@ def report_incident(
         return Received(incident, message, created=True)
 
     try:
-        return _atomic_with_files(work)
+        return _action_with_files(
+            Actor.member(actor, device),
+            Action.REPORT_INCIDENT,
+            None,
+            Kind.INCIDENT_REPORTED,
+            checked,
+            work,
+        )
     except IntegrityError:
         # A concurrent request took one of the ids first: answer as for a retry.
         existing = Incident.objects.filter(public_id=public_id).first()
@@ -345,6 +370,13 @@ def post_message(
         return Received(incident, message, created=True)
 
     try:
-        return _atomic_with_files(work)
+        return _action_with_files(
+            Actor.member(actor, device),
+            Action.POST_MESSAGE,
+            incident,
+            Kind.MESSAGE_POSTED,
+            checked,
+            work,
+        )
     except IntegrityError:
         return retry()

@@ -10,25 +10,16 @@ answered, so a fetch that is not logged never leaves the server.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from maillage.hashchain import GENESIS, Link, Verification, link_hash, microseconds, verify_links
 from maillage.members.models import Membership
 from maillage.privacy.models import AccessLogHead, ContentAccess
 from maillage.territory.models import Commune
-from maillage.trust import chain
 from maillage.trust.models import Device
-
-GENESIS = "0" * 64
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _microseconds(at: datetime) -> int:
-    return (at - _EPOCH) // timedelta(microseconds=1)
 
 
 def entry_hash(entry: ContentAccess, commune: Commune) -> str:
@@ -36,7 +27,7 @@ def entry_hash(entry: ContentAccess, commune: Commune) -> str:
     fields = {
         "commune": str(commune.public_id),
         "number": entry.number,
-        "at": _microseconds(entry.at),
+        "at": microseconds(entry.at),
         "membership": str(entry.membership.public_id),
         "device": str(entry.device.public_id) if entry.device is not None else None,
         "incident": str(entry.incident_public_id),
@@ -45,7 +36,7 @@ def entry_hash(entry: ContentAccess, commune: Commune) -> str:
         "part": entry.part,
         "reason": entry.reason,
     }
-    return hashlib.sha256(entry.prev_hash.encode() + chain.canonical_json(fields)).hexdigest()
+    return link_hash(entry.prev_hash, fields)
 
 
 @dataclass(frozen=True)
@@ -119,36 +110,18 @@ def record_content_accesses(
     return entries
 
 
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    entries: int
-    first_broken: int | None
-
-
 def verify_chain(commune: Commune) -> Verification:
     """Recompute the commune's whole chain; `first_broken` is the first bad entry number."""
-    expected_prev = GENESIS
-    expected_number = 1
     entries = (
         ContentAccess.objects.filter(commune=commune)
         .select_related("membership", "device")
         .order_by("number")
     )
-    count = 0
-    for entry in entries.iterator(chunk_size=500):
-        count += 1
-        if (
-            entry.number != expected_number
-            or entry.prev_hash != expected_prev
-            or entry.entry_hash != entry_hash(entry, commune)
-        ):
-            return Verification(False, count, expected_number)
-        expected_prev = entry.entry_hash
-        expected_number += 1
+    links = (
+        Link(entry.number, entry.prev_hash, entry.entry_hash, entry_hash(entry, commune))
+        for entry in entries.iterator(chunk_size=500)
+    )
     head = AccessLogHead.objects.filter(commune=commune).first()
-    head_number = head.number if head is not None else 0
-    head_hash = (head.entry_hash or GENESIS) if head is not None else GENESIS
-    if head_number != count or head_hash != expected_prev:
-        return Verification(False, count, expected_number)
-    return Verification(True, count, None)
+    if head is None:
+        return verify_links(links, 0, GENESIS)
+    return verify_links(links, head.number, head.entry_hash)

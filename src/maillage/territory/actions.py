@@ -1,7 +1,8 @@
 """State changes of the territory: the only code that writes communes, sectors and shops.
 
 Views, the CLI and the demo seed call these functions and never `.save()` a territory
-model themselves, so every write is validated the same way and runs in one transaction.
+model themselves, so every write is validated the same way, runs in one transaction and
+leaves one event in the commune's log (maillage.stream.action, docs/events.md).
 Refusals are ApiError instances (French message, offending field) that the API returns
 as they are and the CLI prints.
 """
@@ -12,10 +13,13 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.text import slugify
 
 from maillage.errors import ApiError, Conflict
+from maillage.members.policy import Action
+from maillage.stream.action import Actor, action
+from maillage.stream.kinds import Kind
 from maillage.territory.csv_import import ImportResult, RowError, validate_shops_csv
 from maillage.territory.fields import FieldProblem, clean_position, clean_siret, clean_text
 from maillage.territory.geo import is_polygon_geojson
@@ -32,8 +36,8 @@ def _from_problem(problem: FieldProblem) -> ApiError:
     return invalid(problem.field, problem.sentence, problem.code)
 
 
-@transaction.atomic
 def create_commune(
+    actor: Actor,
     *,
     departement_code: str,
     departement_name: str,
@@ -44,6 +48,7 @@ def create_commune(
     longitude: Decimal | None = None,
     is_demo: bool = False,
 ) -> Commune:
+    """A new commune, from the mairie's machine only (no member may create one)."""
     name = " ".join(name.split())
     if not name:
         raise invalid("name", "Nom de commune manquant.")
@@ -57,23 +62,33 @@ def create_commune(
         raise Conflict(
             "commune_exists", f"Le code INSEE {insee_code} est déjà utilisé.", field="insee_code"
         )
-    departement, _ = Departement.objects.get_or_create(
-        code=departement_code, defaults={"name": departement_name}
-    )
-    return Commune.objects.create(
-        departement=departement,
-        name=name,
-        slug=slug,
-        insee_code=insee_code,
-        latitude=latitude,
-        longitude=longitude,
-        is_demo=is_demo,
-    )
+    with action(actor, None, kind=Kind.COMMUNE_CREATED) as act:
+        departement, _ = Departement.objects.get_or_create(
+            code=departement_code, defaults={"name": departement_name}
+        )
+        commune = Commune.objects.create(
+            departement=departement,
+            name=name,
+            slug=slug,
+            insee_code=insee_code,
+            latitude=latitude,
+            longitude=longitude,
+            is_demo=is_demo,
+        )
+        act.record(
+            commune,
+            {"name": name, "slug": slug, "insee_code": insee_code, "is_demo": is_demo},
+        )
+    return commune
 
 
-@transaction.atomic
 def create_sector(
-    commune: Commune, *, name: str, slug: str = "", geojson: dict[str, Any] | None = None
+    actor: Actor,
+    commune: Commune,
+    *,
+    name: str,
+    slug: str = "",
+    geojson: dict[str, Any] | None = None,
 ) -> Sector:
     name = " ".join(name.split())
     if not name:
@@ -85,20 +100,21 @@ def create_sector(
         raise invalid("slug", "Identifiant invalide : minuscules, chiffres et tirets seulement.")
     if geojson is not None and not is_polygon_geojson(geojson):
         raise invalid("geojson", "Le contour doit être un polygone GeoJSON (Polygon).")
-    sectors = Sector.objects.filter(commune=commune)
-    if sectors.filter(name__iexact=name).exists() or sectors.filter(slug=slug).exists():
-        raise Conflict("sector_exists", f"Le secteur « {name} » existe déjà.", field="name")
+    exists = Conflict("sector_exists", f"Le secteur « {name} » existe déjà.", field="name")
     try:
-        with transaction.atomic():
-            return Sector.objects.create(commune=commune, name=name, slug=slug, geojson=geojson)
+        with action(actor, Action.MANAGE_TERRITORY, commune, kind=Kind.SECTOR_CREATED) as act:
+            sectors = Sector.objects.filter(commune=commune)
+            if sectors.filter(name__iexact=name).exists() or sectors.filter(slug=slug).exists():
+                raise exists
+            sector = Sector.objects.create(commune=commune, name=name, slug=slug, geojson=geojson)
+            act.record(sector, {"name": name, "slug": slug})
     except IntegrityError as error:
-        raise Conflict(
-            "sector_exists", f"Le secteur « {name} » existe déjà.", field="name"
-        ) from error
+        raise exists from error
+    return sector
 
 
-@transaction.atomic
 def create_shop(
+    actor: Actor,
     commune: Commune,
     *,
     sector: Sector,
@@ -125,23 +141,34 @@ def create_shop(
     except FieldProblem as problem:
         raise _from_problem(problem) from problem
     taken = Conflict("siret_taken", "Ce SIRET est déjà enregistré.", field="siret")
-    if Shop.objects.filter(siret=fields["siret"]).exists():
-        raise taken
     try:
-        with transaction.atomic():
-            return Shop.objects.create(
+        with action(actor, Action.MANAGE_TERRITORY, commune, kind=Kind.SHOP_CREATED) as act:
+            if Shop.objects.filter(siret=fields["siret"]).exists():
+                raise taken
+            shop = Shop.objects.create(
                 commune=commune, sector=sector, latitude=lat, longitude=lon, **fields
             )
+            payload = {
+                "enseigne": shop.enseigne,
+                "sector": sector.slug,
+                "activity": shop.activity,
+            }
+            act.record(shop, payload)
     except IntegrityError as error:
         raise taken from error
+    return shop
 
 
-def import_shops(commune: Commune, data: bytes | str) -> ImportResult:
-    """All-or-nothing import of the mairie's CSV: every row stored, or none."""
+def import_shops(actor: Actor, commune: Commune, data: bytes | str) -> ImportResult:
+    """All-or-nothing import of the mairie's CSV: every row stored, or none.
+
+    One import is one action: one event with the counts, not one per shop.
+    """
     try:
-        with transaction.atomic():
+        with action(actor, Action.MANAGE_TERRITORY, commune, kind=Kind.SHOPS_IMPORTED) as act:
             rows, errors = validate_shops_csv(commune, data)
             if errors:
+                act.unchanged()
                 return ImportResult(created=0, errors=errors)
             Shop.objects.bulk_create(
                 Shop(
@@ -157,6 +184,8 @@ def import_shops(commune: Commune, data: bytes | str) -> ImportResult:
                 )
                 for row in rows
             )
+            sectors = len({row.sector.pk for row in rows})
+            act.record(commune, {"created": len(rows), "sectors": sectors})
             return ImportResult(created=len(rows))
     except IntegrityError:
         # Another import stored some of these SIRETs between our check and our write.

@@ -16,9 +16,10 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from maillage.errors import NotFound, Unauthenticated
-from maillage.members.auth import member_auth
+from maillage.members.auth import member_auth, session_device
 from maillage.members.models import Membership, Role
 from maillage.members.policy import Action, require
+from maillage.stream.action import Actor
 from maillage.territory import actions
 from maillage.territory.models import Sector, Shop
 
@@ -193,6 +194,7 @@ def create_shop(request: HttpRequest, payload: ShopIn) -> Status[dict[str, Any]]
     if sector is None:
         raise actions.invalid("sector", "Secteur inconnu dans cette commune.", "unknown")
     shop = actions.create_shop(
+        Actor.member(actor, session_device(request)),
         actor.commune,
         sector=sector,
         enseigne=payload.enseigne,
@@ -216,7 +218,9 @@ def import_csv(request: HttpRequest, file: UploadedFile = File(...)) -> Status[d
     require(actor, Action.MANAGE_TERRITORY)
     if file.size is not None and file.size > MAX_IMPORT_BYTES:
         raise actions.invalid("file", "Le fichier dépasse 2 Mo.", "file_too_large")
-    result = actions.import_shops(actor.commune, file.read())
+    result = actions.import_shops(
+        Actor.member(actor, session_device(request)), actor.commune, file.read()
+    )
     if not result.ok:
         return Status(
             422,

@@ -645,9 +645,11 @@ def create_commune(
 
     from maillage.members import actions as member_actions
     from maillage.members.charter import default_charter
+    from maillage.stream.action import CLI
     from maillage.territory import actions as territory_actions
 
     commune = territory_actions.create_commune(
+        CLI,
         departement_code=departement_code,
         departement_name=departement_name,
         name=name,

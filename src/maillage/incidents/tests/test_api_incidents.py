@@ -28,7 +28,10 @@ from maillage.incidents.tests.helpers import (
     sender_of,
 )
 from maillage.members.models import Role
+from maillage.members.policy import Action
 from maillage.members.tests import factory
+from maillage.stream.action import Actor
+from maillage.stream.kinds import Kind
 from maillage.territory.models import Commune
 from maillage.trust import directory
 from maillage.trust.models import DeviceCertificate
@@ -383,7 +386,14 @@ def test_files_written_before_a_failure_are_removed(media, merchant) -> None:
         raise AssertionError("unreachable")
 
     with pytest.raises(IntegrityError):
-        actions._atomic_with_files(work)
+        actions._action_with_files(
+            Actor.member(merchant.membership, merchant.device),
+            Action.POST_MESSAGE,
+            incident,
+            Kind.MESSAGE_POSTED,
+            checked,
+            work,
+        )
     assert stored_files(media) == before
     assert SealedMessage.objects.filter(public_id=draft.message).count() == 0
 

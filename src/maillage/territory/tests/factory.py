@@ -10,6 +10,7 @@ from typing import Any
 from django.test import Client
 
 from maillage.members.models import Membership, MembershipStatus, Person, Role
+from maillage.stream.action import CLI
 from maillage.territory import actions
 from maillage.territory.models import Commune, Sector, Shop
 from maillage.territory.siret import luhn_check_digit
@@ -38,6 +39,7 @@ def square(lon: float, lat: float, half: float = 0.005) -> dict[str, Any]:
 def make_commune(slug: str | None = None, name: str | None = None) -> Commune:
     number = next(_communes)
     return actions.create_commune(
+        CLI,
         departement_code="78",
         departement_name="Yvelines",
         name=name or f"Commune {number}",
@@ -51,6 +53,7 @@ def make_commune(slug: str | None = None, name: str | None = None) -> Commune:
 def make_sector(commune: Commune | None = None, name: str | None = None, slug: str = "") -> Sector:
     commune = commune or make_commune()
     return actions.create_sector(
+        CLI,
         commune,
         name=name or f"Secteur {next(_counter)}",
         slug=slug,
@@ -72,7 +75,7 @@ def make_shop(commune: Commune | None = None, sector: Sector | None = None, **fi
         "activity": "boulangerie",
     }
     values.update(fields)
-    return actions.create_shop(commune, sector=sector, **values)
+    return actions.create_shop(CLI, commune, sector=sector, **values)
 
 
 def make_member(

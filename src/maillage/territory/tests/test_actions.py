@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from maillage.errors import ApiError
+from maillage.stream.action import CLI
 from maillage.territory import actions
 from maillage.territory.models import Shop
 from maillage.territory.tests.factory import make_commune, make_sector, make_shop, square
@@ -50,16 +51,18 @@ def test_it_refuses_missing_coordinates() -> None:
 
 def test_it_refuses_a_second_sector_with_the_same_name() -> None:
     commune = make_commune()
-    actions.create_sector(commune, name="Centre-ville")
-    error = refusal(actions.create_sector, commune=commune, name="centre-ville")
+    actions.create_sector(CLI, commune, name="Centre-ville")
+    error = refusal(actions.create_sector, actor=CLI, commune=commune, name="centre-ville")
     assert (error.status, error.code) == (409, "sector_exists")
 
 
 def test_it_derives_the_sector_slug_and_checks_its_outline() -> None:
     commune = make_commune()
-    sector = actions.create_sector(commune, name="Val Fourré", geojson=square(1.69, 48.98))
+    sector = actions.create_sector(CLI, commune, name="Val Fourré", geojson=square(1.69, 48.98))
     assert sector.slug == "val-fourre"
-    error = refusal(actions.create_sector, commune=commune, name="Gare", geojson={"type": "Point"})
+    error = refusal(
+        actions.create_sector, actor=CLI, commune=commune, name="Gare", geojson={"type": "Point"}
+    )
     assert (error.status, error.field) == (422, "geojson")
 
 
@@ -67,6 +70,7 @@ def test_it_refuses_a_commune_slug_or_insee_code_twice() -> None:
     commune = make_commune()
     error = refusal(
         actions.create_commune,
+        actor=CLI,
         departement_code="78",
         departement_name="Yvelines",
         name="Autre",

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from maillage.stream.action import CLI
 from maillage.territory.actions import import_shops
 from maillage.territory.csv_import import validate_shops_csv
 from maillage.territory.models import Commune, Shop
@@ -43,7 +44,7 @@ def commune() -> Commune:
 
 
 def messages(commune: Commune, data: bytes | str) -> list[str]:
-    result = import_shops(commune, data)
+    result = import_shops(CLI, commune, data)
     assert result.created == 0
     return result.report_lines()
 
@@ -51,7 +52,7 @@ def messages(commune: Commune, data: bytes | str) -> list[str]:
 def test_it_imports_every_row_of_a_valid_file(commune: Commune) -> None:
     data = "\ufeff".encode() + csv_of(row("Boulangerie du Marché"), row(secteur="gare"))
 
-    result = import_shops(commune, data)
+    result = import_shops(CLI, commune, data)
 
     assert result.ok
     assert result.created == 2
@@ -66,7 +67,7 @@ def test_it_stores_nothing_when_one_row_among_valid_ones_is_bad(commune: Commune
     before = Shop.objects.count()
     data = csv_of(row(), row(), row(siret="123"), row(), row())
 
-    result = import_shops(commune, data)
+    result = import_shops(CLI, commune, data)
 
     assert not result.ok
     assert result.created == 0
@@ -81,7 +82,7 @@ def test_it_reports_an_unknown_sector(commune: Commune) -> None:
 
 
 def test_it_matches_sectors_by_name_in_any_case_or_by_slug(commune: Commune) -> None:
-    result = import_shops(commune, csv_of(row(secteur="CENTRE-VILLE"), row(secteur=" gare ")))
+    result = import_shops(CLI, commune, csv_of(row(secteur="CENTRE-VILLE"), row(secteur=" gare ")))
     assert result.created == 2
 
 
@@ -135,7 +136,7 @@ def test_it_reports_a_missing_enseigne(commune: Commune) -> None:
 
 
 def test_it_puts_every_problem_of_a_row_on_one_line(commune: Commune) -> None:
-    result = import_shops(commune, csv_of(row("", siret="123", secteur="Nulle part")))
+    result = import_shops(CLI, commune, csv_of(row("", siret="123", secteur="Nulle part")))
     assert result.report_lines() == [
         "Ligne 2 : enseigne manquante ; SIRET 123 invalide (14 chiffres attendus) ; "
         "secteur « Nulle part » inconnu"
@@ -157,7 +158,7 @@ def test_it_reads_commas_french_headers_and_decimal_commas(commune: Commune) -> 
         f'"Café de la Gare, chez Momo",SARL MOMO,{valid_siret()},"1 place de l\'Europe",'
         '"48,9891","1,7050",Gare,café-bar\r\n'
     )
-    result = import_shops(commune, text.encode())
+    result = import_shops(CLI, commune, text.encode())
     assert result.created == 1
     shop = Shop.objects.get(enseigne="Café de la Gare, chez Momo")
     assert (str(shop.latitude), shop.activity) == ("48.989100", "café-bar")
@@ -186,7 +187,7 @@ def test_it_refuses_an_empty_file_or_a_header_alone(commune: Commune) -> None:
 
 
 def test_it_summarises_a_rejection(commune: Commune) -> None:
-    result = import_shops(commune, csv_of(row(siret="1"), row(), row(siret="2")))
+    result = import_shops(CLI, commune, csv_of(row(siret="1"), row(), row(siret="2")))
     assert result.summary == "Import refusé : 2 lignes en erreur, aucun commerce enregistré."
 
 
@@ -266,7 +267,7 @@ def test_it_stores_nothing_when_a_concurrent_write_takes_a_siret(
     monkeypatch.setattr(actions, "validate_shops_csv", validate_then_race)
     before = Shop.objects.count()
 
-    result = import_shops(commune, csv_of(row(), row(siret=siret)))
+    result = import_shops(CLI, commune, csv_of(row(), row(siret=siret)))
 
     # The simulated writer ran inside the import's transaction, so it was rolled back too.
     assert result.report_lines() == ["Conflit avec un enregistrement simultané, réessayez"]

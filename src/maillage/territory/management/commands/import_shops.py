@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from maillage.stream.action import CLI
 from maillage.territory.actions import import_shops
 from maillage.territory.models import Commune
 
@@ -36,7 +37,7 @@ class Command(BaseCommand):
                 data = path.read_bytes()
             except OSError as error:
                 raise CommandError(f"Lecture impossible de {path} : {error.strerror}.") from error
-        result = import_shops(commune, data)
+        result = import_shops(CLI, commune, data)
         if not result.ok:
             for line in result.report_lines():
                 self.stderr.write(line)

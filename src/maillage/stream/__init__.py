@@ -1,0 +1,1 @@
+"""The commune's event log (audit trail and live feed), and the action helper that writes it."""

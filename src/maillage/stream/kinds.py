@@ -1,0 +1,111 @@
+"""Every kind of event, its target, its payload fields and who may see it (docs/events.md).
+
+The registry is the schema: `record` refuses a payload whose keys differ from the kind's
+fields, so the feed a device reads and the audit trail the DPO reads have one shape.
+Payloads hold identifiers, counts and enumerations; never content, never personal data
+(the log is append-only, so it must hold nothing an erasure would have to remove).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from maillage.members.policy import Action
+
+
+class Kind(enum.StrEnum):
+    COMMUNE_CREATED = "commune.created"
+    SECTOR_CREATED = "sector.created"
+    SHOP_CREATED = "shop.created"
+    SHOPS_IMPORTED = "shops.imported"
+    INVITATION_CREATED = "invitation.created"
+    INVITATION_CANCELLED = "invitation.cancelled"
+    MEMBER_ENROLLED = "member.enrolled"
+    MEMBER_SUSPENDED = "member.suspended"
+    MEMBER_REINSTATED = "member.reinstated"
+    MEMBER_REVOKED = "member.revoked"
+    CHARTER_PUBLISHED = "charter.published"
+    ROOT_INSTALLED = "root.installed"
+    DEVICE_REGISTERED = "device.registered"
+    DEVICE_CERTIFIED = "device.certified"
+    DEVICE_REVOKED = "device.revoked"
+    REVOCATION_LIST_PUBLISHED = "revocation_list.published"
+    SERVICE_KEY_PUBLISHED = "service_key.published"
+    SERVICE_KEY_GRANTS_ADDED = "service_key.grants_added"
+    INCIDENT_REPORTED = "incident.reported"
+    MESSAGE_POSTED = "message.posted"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """`target` is the model name of the target row; `view` is the policy action a member
+    needs to see the event (asked with the event as target, so commune and shop bounds
+    apply); `subject_sees` lets the member an event is about see it too."""
+
+    target: str
+    view: Action
+    fields: frozenset[str]
+    subject_sees: bool = False
+
+
+def _spec(target: str, view: Action, *fields: str, subject_sees: bool = False) -> KindSpec:
+    return KindSpec(target, view, frozenset(fields), subject_sees)
+
+
+SPECS: dict[Kind, KindSpec] = {
+    Kind.COMMUNE_CREATED: _spec(
+        "commune", Action.VIEW_TERRITORY, "name", "slug", "insee_code", "is_demo"
+    ),
+    Kind.SECTOR_CREATED: _spec("sector", Action.VIEW_TERRITORY, "name", "slug"),
+    Kind.SHOP_CREATED: _spec("shop", Action.VIEW_SHOP, "enseigne", "sector", "activity"),
+    Kind.SHOPS_IMPORTED: _spec("commune", Action.VIEW_SHOP, "created", "sectors"),
+    Kind.INVITATION_CREATED: _spec(
+        "invitation", Action.INVITE_MEMBER, "role", "shop", "expires_at"
+    ),
+    Kind.INVITATION_CANCELLED: _spec("invitation", Action.INVITE_MEMBER),
+    Kind.MEMBER_ENROLLED: _spec(
+        "membership",
+        Action.VIEW_MEMBERS,
+        "role",
+        "shop",
+        "invitation",
+        "charter_version",
+        "device",
+        subject_sees=True,
+    ),
+    Kind.MEMBER_SUSPENDED: _spec(
+        "membership", Action.VIEW_MEMBERS, "revocation_list", "devices", subject_sees=True
+    ),
+    Kind.MEMBER_REINSTATED: _spec("membership", Action.VIEW_MEMBERS, "status", subject_sees=True),
+    Kind.MEMBER_REVOKED: _spec(
+        "membership", Action.VIEW_MEMBERS, "revocation_list", "devices", subject_sees=True
+    ),
+    Kind.CHARTER_PUBLISHED: _spec("charterversion", Action.VIEW_CHARTER, "version"),
+    Kind.ROOT_INSTALLED: _spec("communeroot", Action.VIEW_ROOT, "fingerprint", "demo"),
+    Kind.DEVICE_REGISTERED: _spec(
+        "device", Action.CERTIFY_DEVICE, "fingerprint", "role", subject_sees=True
+    ),
+    Kind.DEVICE_CERTIFIED: _spec(
+        "device",
+        Action.VIEW_DIRECTORY,
+        "serial",
+        "issuer",
+        "role",
+        "may_certify",
+        "member_activated",
+        subject_sees=True,
+    ),
+    Kind.DEVICE_REVOKED: _spec(
+        "device", Action.VIEW_DIRECTORY, "revocation_list", "serials", subject_sees=True
+    ),
+    Kind.REVOCATION_LIST_PUBLISHED: _spec(
+        "revocationlist", Action.VIEW_DIRECTORY, "number", "withdrawn"
+    ),
+    Kind.SERVICE_KEY_PUBLISHED: _spec("servicekey", Action.VIEW_RECIPIENTS, "number", "grants"),
+    Kind.SERVICE_KEY_GRANTS_ADDED: _spec(
+        "servicekey", Action.MANAGE_SERVICE_KEY, "number", "devices"
+    ),
+    Kind.INCIDENT_REPORTED: _spec("incident", Action.VIEW_INCIDENTS, "message", "attachments"),
+    Kind.MESSAGE_POSTED: _spec("incident", Action.VIEW_INCIDENTS, "message", "attachments"),
+}

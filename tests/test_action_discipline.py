@@ -1,0 +1,165 @@
+"""Only actions write domain rows: no `.save()`, `.create()`, `.update()`, `.delete()` or
+`bulk_*` on models outside actions modules, migrations and tests.
+
+The scan reads the syntax tree, so it cannot know types: it flags `.create`-like calls
+anywhere, `.update`/`.delete` on a queryset chain (`X.objects…`, `.filter(…)…`), and
+`.save()`/`.delete()` without positional arguments (a model's; a file's or a storage's
+take a name). Files that still write outside actions are listed below: the list may only
+shrink, and a file that no longer needs its entry makes the test fail until it is removed.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = SRC / "maillage"
+
+CREATES = frozenset(
+    {
+        "create",
+        "get_or_create",
+        "update_or_create",
+        "bulk_create",
+        "bulk_update",
+        "create_person",
+        "create_user",
+    }
+)
+QUERYSET_STEPS = frozenset(
+    {
+        "objects",
+        "filter",
+        "exclude",
+        "all",
+        "select_for_update",
+        "select_related",
+        "prefetch_related",
+        "order_by",
+        "only",
+        "defer",
+        "distinct",
+    }
+)
+
+# The two append-only logs are the action layer's own storage: their writers are the
+# helper every action calls, not state changes of their own. Permanent.
+LOG_WRITERS = frozenset(
+    {
+        "maillage/stream/log.py",
+        "maillage/privacy/access_log.py",
+    }
+)
+
+# Writers outside an actions module today. Shrink only (the lead, after the members/trust
+# reorganisation of issue 7 A1): move each write into an action, then delete its line.
+CURRENT_VIOLATORS = frozenset(
+    {
+        # Demo people made with the ORM, not through enrolment actions.
+        "maillage/demo/seed.py",
+        # Session bookkeeping rows (MemberSession) written by the sign-in machinery.
+        "maillage/members/middleware.py",
+        "maillage/members/sessions.py",
+        # PersonManager.create_person saves the person it builds.
+        "maillage/members/models.py",
+        # Service-key publication and grants: actions in all but name (trust/actions.py).
+        "maillage/trust/service_keys.py",
+    }
+)
+
+
+def _on_queryset(node: ast.expr) -> bool:
+    while True:
+        if isinstance(node, ast.Attribute):
+            if node.attr in QUERYSET_STEPS:
+                return True
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        else:
+            return False
+
+
+def _is_django_session(node: ast.expr) -> bool:
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+    return name == "session"
+
+
+def writes(source: str) -> Iterator[tuple[int, str]]:
+    """(line, call) for every call that looks like a write to a model."""
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        method, receiver = node.func.attr, node.func.value
+        if method in CREATES:
+            hit = True
+        elif method == "update":
+            hit = _on_queryset(receiver)
+        elif method == "delete":
+            hit = _on_queryset(receiver) or not node.args
+        elif method == "save":
+            hit = not node.args and not _is_django_session(receiver)
+        else:
+            hit = False
+        if hit:
+            yield node.lineno, ast.unparse(node)[:100]
+
+
+def _exempt(path: Path) -> bool:
+    parts = path.relative_to(PACKAGE).parts
+    return (
+        "migrations" in parts
+        or "tests" in parts
+        or path.name.startswith("test_")
+        or path.name == "actions.py"
+        or "actions" in parts[:-1]
+    )
+
+
+def scan() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if _exempt(path):
+            continue
+        calls = [f"{line}: {call}" for line, call in writes(path.read_text(encoding="utf-8"))]
+        if calls:
+            found[path.relative_to(SRC).as_posix()] = calls
+    return found
+
+
+def test_no_domain_write_outside_actions() -> None:
+    found = scan()
+    allowed = LOG_WRITERS | CURRENT_VIOLATORS
+    assert {path: calls for path, calls in found.items() if path not in allowed} == {}
+
+
+def test_the_allow_list_only_shrinks() -> None:
+    """An entry whose file writes nothing any more must go: it would hide a new write.
+    The ceiling comes down with the list; raising it needs a reason in review."""
+    found = scan()
+    assert sorted((LOG_WRITERS | CURRENT_VIOLATORS) - set(found)) == []
+    assert len(CURRENT_VIOLATORS) <= 5
+
+
+def test_the_scan_sees_model_writes_and_not_look_alikes() -> None:
+    flagged = """
+Shop.objects.create(name="x")
+Shop.objects.bulk_create([])
+Shop.objects.filter(pk=1).update(name="y")
+membership.devices.filter(status="a").update(status="b")
+Shop.objects.filter(pk=1).delete()
+shop.save(update_fields=["name"])
+shop.delete()
+Person.objects.create_person(display_name="x")
+"""
+    ignored = """
+fields.update(other)
+default_storage.delete(name)
+attachment.file.save("sealed.bin", content, save=False)
+request.session.save()
+session.save()
+"""
+    assert [line for line, _ in writes(flagged)] == list(range(2, 10))
+    assert list(writes(ignored)) == []
