@@ -6,10 +6,10 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from maillage.members import actions
 from maillage.members.models import MemberSession, MembershipStatus, Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
+from maillage.trust import memberships as trust_memberships
 from maillage.trust.models import Device, DeviceStatus
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_suspend_action_deletes_the_members_sessions_and_says_why(commune: Commu
     client = member.client()
     key = client.cookies["maillage_session"].value
     assert Session.objects.filter(session_key=key).exists()
-    actions.suspend_member(
+    trust_memberships.suspend_member(
         coordinator.membership,
         member.membership,
         actor_device=coordinator.device,
