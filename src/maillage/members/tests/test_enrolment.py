@@ -413,3 +413,44 @@ def test_concurrent_completions_create_exactly_one_member() -> None:
         thread.join()
     assert sorted(outcomes) == ["invitation_used", "ok"]
     assert Membership.objects.filter(person__display_name="Course").count() == 1
+
+
+def test_a_coordinator_invites_a_coordinator_whom_only_the_root_certifies(
+    commune, coordinator
+) -> None:
+    """A documented right (docs/decisions.md): the mairie's root holder still confirms."""
+    assert (
+        "members.invite_coordinator"
+        in coordinator.client().get("/api/v1/session").json()["permissions"]
+    )
+    created = invite(coordinator, Role.COORDINATOR)
+    response, _ = enrol(Client(), token_of(created["url"]))
+    assert response.status_code == 201, response.json()
+    newcomer = response.json()["device"]["id"]
+
+    pending = coordinator.client().get("/api/v1/devices/pending").json()
+    assert [(d["id"], d["root_only"]) for d in pending] == [(newcomer, True)]
+    device = Device.objects.get(public_id=newcomer)
+    refused = coordinator.client().post(
+        f"/api/v1/devices/{newcomer}/certificate",
+        factory.coordinator_certificate(coordinator, device).to_wire(),
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+    assert Device.objects.get(public_id=newcomer).status == DeviceStatus.PENDING
+
+
+@pytest.mark.parametrize("role", [Role.OPERATOR, Role.REFERENT, Role.DPO])
+def test_no_other_role_invites_a_coordinator(commune, role: str) -> None:
+    persona = factory.make_member(role, commune)
+    assert (
+        "members.invite_coordinator"
+        not in persona.client().get("/api/v1/session").json()["permissions"]
+    )
+    refused = persona.client().post(
+        "/api/v1/invitations",
+        {"role": Role.COORDINATOR, "display_name": "Second coordinateur"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+    assert not Invitation.objects.filter(role=Role.COORDINATOR, created_by__isnull=False).exists()
