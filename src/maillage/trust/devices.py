@@ -63,14 +63,8 @@ def check_device_keys(enc_key: str, sign_key: str) -> str:
 @transaction.atomic
 def create_device(membership: Membership, *, label: str, enc_key: str, sign_key: str) -> Device:
     """A browser's public keys, waiting for a certificate (status pending)."""
-    key_fingerprint = check_device_keys(enc_key, sign_key)
+    key_fingerprint = check_new_device_keys(DeviceKeys(label, enc_key, sign_key))
     label = (label or "").strip()[:100] or "Appareil"
-    if Device.objects.filter(sign_public_key=sign_key).exists():
-        raise Conflict(
-            "device_key_in_use",
-            "Cette clé d'appareil est déjà enregistrée.",
-            field="device.sign_key",
-        )
     try:
         with transaction.atomic():
             return Device.objects.create(
