@@ -53,6 +53,7 @@ serve: install
 lint: python-deps
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/lint-imports
 
 typecheck: python-deps frontend-deps
 	$(VENV)/bin/mypy

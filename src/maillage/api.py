@@ -70,11 +70,13 @@ def _register_routers() -> None:
     from maillage.members.api import router as members_router
     from maillage.privacy.api import router as privacy_router
     from maillage.territory.api import router as territory_router
+    from maillage.trust.api import devices_router
     from maillage.trust.api import router as trust_router
     from maillage.web.api import router as web_router
 
     api.add_router("/", web_router)
     api.add_router("/", members_router)
+    api.add_router("/", devices_router)
     api.add_router("/territory", territory_router)
     api.add_router("/trust", trust_router)
     api.add_router("/demo", demo_router)

@@ -29,8 +29,8 @@ from playwright.sync_api import FilePayload, Page, Route, expect
 
 from maillage.incidents.models import SealedMessage
 from maillage.members.models import Membership, Role
-from maillage.trust import actions as trust_actions
 from maillage.trust import chain, directory
+from maillage.trust import roots as trust_roots
 
 from .a11y import audit
 from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot
@@ -195,7 +195,7 @@ def next_list_with(commune: Any, serial: str, device: str) -> dict[str, Any]:
     previous = chain.RevocationList.from_json(json.loads(latest.body))
     now = int(time.time())
     newer = chain.issue_revocation_list(
-        trust_actions.demo_root_key(commune),
+        trust_roots.demo_root_key(commune),
         commune=str(commune.public_id),
         number=latest.number + 1,
         issued_at=now,

@@ -15,8 +15,9 @@ from playwright.sync_api import expect
 
 from maillage.members.models import Role
 from maillage.members.tests import factory
-from maillage.trust import actions as trust_actions
+from maillage.trust import certificates as trust_certificates
 from maillage.trust import chain, directory
+from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device
 from maillage.trust.rootkey import load_encrypted_backup
 
@@ -57,18 +58,18 @@ def test_coordinator_recertifies_the_shop_of_a_revoked_coordinator_device(
 
     # Another coordinator's phone approved a shopkeeper, then was lost and revoked.
     lost = factory.make_member(Role.COORDINATOR, mairie.commune, approved=False)
-    trust_actions.certify_with_root(lost.device, root_key)
+    trust_certificates.certify_with_root(lost.device, root_key)
     lost.refresh()
     samir = factory.make_member(
         Role.MERCHANT, mairie.commune, mairie.shop, approved=False, name=MERCHANT
     )
-    trust_actions.accept_certificate(
+    trust_certificates.accept_certificate(
         lost.membership,
         lost.device,
         samir.device,
         factory.coordinator_certificate(lost, samir.device),
     )
-    trust_actions.revoke_devices_with_root(mairie.commune, root_key, [lost.device])
+    trust_revocations.revoke_devices_with_root(mairie.commune, root_key, [lost.device])
     with pytest.raises(chain.TrustError) as refused:
         verify_now(samir.refresh().device)
     assert refused.value.code == "revoked"

@@ -16,7 +16,8 @@ from playwright.sync_api import Page, expect
 
 from maillage.incidents.models import SealedMessage
 from maillage.members.models import Membership, Role
-from maillage.trust import actions as trust_actions
+from maillage.trust import revocations as trust_revocations
+from maillage.trust import roots as trust_roots
 from maillage.trust.models import Device, ServiceKey, ServiceKeyGrant
 
 from .conftest import DESKTOP, PHONE, PersonFactory
@@ -73,8 +74,8 @@ def test_an_operator_device_approved_after_a_rotation_reads_older_reports(
     a.reload()
     shows(a, re.compile(r"Clé transmise à 1 nouvel\(s\) appareil"))
     assert generations_held_by(device_b) == [1]
-    trust_actions.revoke_devices_with_root(
-        demo.commune, trust_actions.demo_root_key(demo.commune), [device_b]
+    trust_revocations.revoke_devices_with_root(
+        demo.commune, trust_roots.demo_root_key(demo.commune), [device_b]
     )
     a.reload()
     shows(a, "Clé de service créée sur cet appareil (génération 2).")

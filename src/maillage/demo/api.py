@@ -15,9 +15,11 @@ from maillage.members.api import session_payload
 from maillage.members.auth import anonymous_csrf
 from maillage.members.models import Membership, MembershipStatus
 from maillage.members.sessions import start_session
-from maillage.trust import actions as trust_actions
 from maillage.trust import directory as trust_directory
+from maillage.trust.certificates import certify_with_root
+from maillage.trust.devices import create_device
 from maillage.trust.models import Device
+from maillage.trust.roots import demo_root_key
 
 router = Router(tags=["demo"])
 
@@ -81,13 +83,13 @@ def demo_login(request: HttpRequest, payload: DemoLoginIn) -> dict[str, Any]:
         start_session(request, membership, known)
         return session_payload(request)
     with transaction.atomic():
-        device = trust_actions.create_device(
+        device = create_device(
             membership,
             label=payload.device.label,
             enc_key=payload.device.enc_key,
             sign_key=payload.device.sign_key,
         )
-        trust_actions.certify_with_root(device, trust_actions.demo_root_key(membership.commune))
+        certify_with_root(device, demo_root_key(membership.commune))
         device = Device.objects.get(pk=device.pk)
     start_session(request, membership, device)
     return session_payload(request)

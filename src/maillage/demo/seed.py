@@ -15,14 +15,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from maillage.demo.territory import seed_demo_territory
-from maillage.members.actions import current_charter, publish_charter
-from maillage.members.charter import default_charter
 from maillage.members.models import Membership, MembershipStatus, Person, Role
+from maillage.setup.commune import prepare_commune
 from maillage.territory.models import Commune, Shop
-from maillage.trust import actions as trust_actions
 from maillage.trust import chain
+from maillage.trust.certificates import certify_with_root
+from maillage.trust.devices import create_device
 from maillage.trust.models import CommuneRoot
 from maillage.trust.rootkey import generate_root
+from maillage.trust.roots import demo_root_key
 
 # (display name, role, index of the shop for a merchant)
 DEMO_PEOPLE: tuple[tuple[str, Role, int | None], ...] = (
@@ -48,10 +49,8 @@ def seed_demo() -> DemoSeed:
     with transaction.atomic():
         commune = seed_demo_territory()
         if not CommuneRoot.objects.filter(commune=commune).exists():
-            trust_actions.install_root(commune, generate_root(), keep_private_key=True)
-        if current_charter(commune) is None:
-            publish_charter(None, commune, default_charter(commune.name))
-        root_key = trust_actions.demo_root_key(commune)
+            prepare_commune(commune, generate_root(), keep_private_key=True)
+        root_key = demo_root_key(commune)
         shops = list(commune.shops.order_by("enseigne"))
         members = [
             _demo_member(commune, root_key, name, role, shops[index] if index is not None else None)
@@ -97,9 +96,7 @@ def _demo_member(
 def certify_new_device(
     membership: Membership, root_key: Ed25519PrivateKey, *, label: str, enc_key: str, sign_key: str
 ) -> object:
-    device = trust_actions.create_device(
-        membership, label=label, enc_key=enc_key, sign_key=sign_key
-    )
-    trust_actions.certify_with_root(device, root_key)
+    device = create_device(membership, label=label, enc_key=enc_key, sign_key=sign_key)
+    certify_with_root(device, root_key)
     device.refresh_from_db()
     return device

@@ -27,8 +27,8 @@ from maillage.incidents.schemas import (
     wire_of,
 )
 from maillage.members.auth import member_auth, session_device
-from maillage.members.models import Membership, Role
-from maillage.members.policy import Action, require
+from maillage.members.models import Membership
+from maillage.members.policy import Action, require, visible
 from maillage.members.schemas import errors
 from maillage.privacy.access_log import Access, record_content_access, record_content_accesses
 from maillage.privacy.models import ContentAccess
@@ -124,13 +124,13 @@ def post_message(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[st
 def list_incidents(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
     require(actor, Action.VIEW_INCIDENTS)
+    # Newest first, explicitly: Meta.ordering does not apply to a GROUP BY query.
     incidents = (
-        Incident.objects.filter(commune=actor.commune)
+        visible(actor, Incident)
         .select_related("commune", "shop", "reported_by")
         .annotate(message_count=Count("messages"))
+        .order_by("-created_at", "-pk")
     )
-    if actor.role == Role.MERCHANT:
-        incidents = incidents.filter(shop=actor.shop)
     return [incident_out(item, item.message_count) for item in incidents]
 
 
@@ -144,7 +144,8 @@ def list_messages(request: HttpRequest, incident_id: uuid.UUID) -> list[dict[str
     incident = actions.visible_incident(actor, incident_id, Action.READ_CONTENT)
     device = session_device(request)
     messages = (
-        SealedMessage.objects.filter(incident=incident)
+        visible(actor, SealedMessage)
+        .filter(incident=incident)
         .select_related("incident", "sender_device")
         .prefetch_related(Prefetch("attachments", SealedAttachment.objects.order_by("index")))
     )

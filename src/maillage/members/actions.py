@@ -12,9 +12,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import segno
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -30,12 +32,11 @@ from maillage.members.models import (
     Role,
 )
 from maillage.members.passkeys import NewPasskey
-from maillage.members.policy import Action, require
-from maillage.members.sessions import end_sessions
+from maillage.members.policy import Action, invitation_action, needs_shop, require
 from maillage.territory.models import Commune, Shop
-from maillage.trust import actions as trust_actions
-from maillage.trust import chain, directory
-from maillage.trust.models import Device, DeviceStatus
+
+if TYPE_CHECKING:
+    from maillage.trust.models import Device
 
 TOKEN_MAX_LENGTH = 128
 
@@ -87,7 +88,7 @@ def qr_code_svg(url: str) -> str:
 def _check_role_and_shop(commune: Commune, role: str, shop: Shop | None) -> None:
     if role not in Role.values:
         raise Invalid("invalid_role", "Rôle inconnu.", field="role")
-    if role == Role.MERCHANT:
+    if needs_shop(role):
         if shop is None:
             raise Invalid(
                 "shop_required", "Un commerçant doit être rattaché à un commerce.", field="shop"
@@ -100,6 +101,17 @@ def _check_role_and_shop(commune: Commune, role: str, shop: Shop | None) -> None
         raise Invalid(
             "shop_not_allowed", "Seul un commerçant est rattaché à un commerce.", field="shop"
         )
+
+
+def _root_fingerprint(commune: Commune) -> str:
+    """The root the link pins, read through the commune (trust/ installs it, members only
+    reads it: this layer imports nothing of trust)."""
+    try:
+        return commune.root.fingerprint
+    except ObjectDoesNotExist as exc:
+        raise Conflict(
+            "no_root", "La clé racine de la commune n'est pas encore installée."
+        ) from exc
 
 
 @transaction.atomic
@@ -115,14 +127,14 @@ def create_invitation(
 ) -> IssuedInvitation:
     """A single-use link valid INVITATION_TTL_SECONDS (72 h); only its SHA-256 is kept."""
     if actor is not None:
-        require(actor, Action.INVITE_MEMBER, commune)
+        require(actor, invitation_action(role), commune)
     _check_role_and_shop(commune, role, shop)
     display_name = (display_name or "").strip()
     if not display_name or len(display_name) > 150:
         raise Invalid(
             "invalid_name", "Indiquez le nom de la personne invitée.", field="display_name"
         )
-    root = directory.root_of(commune)
+    root_fingerprint = _root_fingerprint(commune)
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         commune=commune,
@@ -134,7 +146,7 @@ def create_invitation(
         created_by=actor,
         expires_at=_now(now) + timedelta(seconds=settings.INVITATION_TTL_SECONDS),
     )
-    url = invitation_url(token, root.fingerprint)
+    url = invitation_url(token, root_fingerprint)
     return IssuedInvitation(invitation=invitation, token=token, url=url, qr_svg=qr_code_svg(url))
 
 
@@ -209,33 +221,20 @@ def current_charter(commune: Commune) -> CharterVersion | None:
 # --- enrolment ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DeviceKeys:
-    label: str
-    enc_key: str
-    sign_key: str
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    membership: Membership
-    device: Device
-
-
 @transaction.atomic
-def complete_enrolment(
+def enrol_member(
     token: str,
     *,
     charter_version: int,
     passkey: NewPasskey,
-    device: DeviceKeys,
     now: datetime | None = None,
-) -> Enrolment:
-    """Consume the invitation and create the pending member with passkey and device.
+) -> Membership:
+    """Consume the invitation and create the pending member with their passkey.
 
-    Single use is decided by a conditional UPDATE on a locked row: of two concurrent
-    completions exactly one sees `used_at` still empty; the other gets `invitation_used`
-    and, the transaction being atomic, leaves no half-created person behind.
+    The members half of enrolment; trust/enrolment.py adds the device in the same
+    transaction. Single use is decided by a conditional UPDATE on a locked row: of two
+    concurrent completions exactly one sees `used_at` still empty; the other gets
+    `invitation_used` and, the transaction being atomic, leaves no half-created person.
     """
     moment = _now(now)
     invitation = _usable(
@@ -255,16 +254,9 @@ def complete_enrolment(
             "version avant de l'accepter.",
             field="charter_version",
         )
-    key_fingerprint = trust_actions.check_device_keys(device.enc_key, device.sign_key)
     if Passkey.objects.filter(credential_id=passkey.credential_id).exists():
         raise Conflict(
             "passkey_in_use", "Cette clé d'accès est déjà enregistrée.", field="credential"
-        )
-    if Device.objects.filter(sign_public_key=device.sign_key).exists():
-        raise Conflict(
-            "device_key_in_use",
-            "Cette clé d'appareil est déjà enregistrée.",
-            field="device.sign_key",
         )
     claimed = Invitation.objects.filter(
         pk=invitation.pk, used_at__isnull=True, cancelled_at__isnull=True, expires_at__gt=moment
@@ -303,20 +295,13 @@ def complete_enrolment(
                 transports=passkey.transports,
                 last_used_at=moment,
             )
-            new_device = Device.objects.create(
-                membership=membership,
-                label=(device.label or "").strip()[:100] or "Appareil",
-                enc_public_key=device.enc_key,
-                sign_public_key=device.sign_key,
-                sign_key_fingerprint=key_fingerprint,
-            )
     except IntegrityError as exc:
         raise Conflict(
             "enrolment_conflict",
             "Cette inscription entre en conflit avec une autre (clé déjà enregistrée) : "
             "recommencez.",
         ) from exc
-    return Enrolment(membership=membership, device=new_device)
+    return membership
 
 
 @transaction.atomic
@@ -343,58 +328,11 @@ def membership_for_sign_in(person: Person, device: Device | None) -> Membership:
     )
 
 
-# --- devices --------------------------------------------------------------------------
-
-
-@transaction.atomic
-def register_device(membership: Membership, keys: DeviceKeys) -> Device:
-    """A signed-in member on a new browser: its keys wait for a coordinator's approval."""
-    require(membership, Action.REGISTER_DEVICE, membership)
-    return trust_actions.create_device(
-        membership, label=keys.label, enc_key=keys.enc_key, sign_key=keys.sign_key
-    )
-
-
-@transaction.atomic
-def revoke_device(
-    actor: Membership,
-    device: Device,
-    *,
-    actor_device: Device,
-    revocation_list: chain.SignedDocument | None,
-) -> Device:
-    """Withdraw one device (lost phone): signed revocation list, sessions end at once."""
-    device = (
-        Device.objects.select_for_update(of=("self",))
-        .select_related("membership")
-        .get(pk=device.pk)
-    )
-    require(actor, Action.MANAGE_DEVICE, device.membership)
-    if device.pk == actor_device.pk:
-        raise Conflict(
-            "self_revocation",
-            "Vous ne pouvez pas révoquer l'appareil avec lequel vous êtes connecté.",
-        )
-    if device.status == DeviceStatus.REVOKED:
-        raise Conflict("already_revoked", "Cet appareil est déjà révoqué.")
-    trust_actions.record_signed_revocation_list(
-        actor,
-        actor_device,
-        device.membership.commune,
-        revocation_list,
-        trust_actions.withdrawals([device], "revoked"),
-    )
-    device.status = DeviceStatus.REVOKED
-    device.revoked_at = timezone.now()
-    device.save(update_fields=["status", "revoked_at"])
-    end_sessions(device=device)
-    return device
-
-
 # --- member status --------------------------------------------------------------------
 
 
-def _lock_target(actor: Membership, membership: Membership) -> Membership:
+def lock_for_status_change(actor: Membership, membership: Membership) -> Membership:
+    """The member about to be suspended, reinstated or revoked, locked; never oneself."""
     require(actor, Action.MANAGE_MEMBER, membership)
     target = Membership.objects.select_for_update().get(pk=membership.pk)
     if target.pk == actor.pk:
@@ -405,81 +343,11 @@ def _lock_target(actor: Membership, membership: Membership) -> Membership:
     return target
 
 
-def _set_status(membership: Membership, status: str) -> None:
+def set_status(membership: Membership, status: str) -> None:
+    """Only the membership row; trust/memberships.py withdraws the devices with it."""
     membership.status = status
     membership.status_changed_at = timezone.now()
     membership.save(update_fields=["status", "status_changed_at"])
-
-
-@transaction.atomic
-def suspend_member(
-    actor: Membership,
-    membership: Membership,
-    *,
-    actor_device: Device,
-    revocation_list: chain.SignedDocument | None,
-) -> Membership:
-    """Suspend: certificates go on the signed list (reason "suspended"), sessions end now."""
-    target = _lock_target(actor, membership)
-    if target.status not in {MembershipStatus.ACTIVE, MembershipStatus.PENDING}:
-        raise Conflict("invalid_status", "Ce membre est déjà suspendu ou révoqué.")
-    devices = list(target.devices.exclude(status=DeviceStatus.REVOKED))
-    trust_actions.record_signed_revocation_list(
-        actor,
-        actor_device,
-        target.commune,
-        revocation_list,
-        trust_actions.withdrawals(devices, "suspended"),
-    )
-    target.devices.filter(status__in=[DeviceStatus.ACTIVE, DeviceStatus.PENDING]).update(
-        status=DeviceStatus.SUSPENDED
-    )
-    _set_status(target, MembershipStatus.SUSPENDED)
-    end_sessions(membership=target)
-    return target
-
-
-@transaction.atomic
-def reinstate_member(actor: Membership, membership: Membership) -> Membership:
-    """Lift a suspension. Suspended certificates stay on the list (lists only grow), so the
-    member's devices go back to "pending" and need a fresh certificate from a coordinator."""
-    target = _lock_target(actor, membership)
-    if target.status != MembershipStatus.SUSPENDED:
-        raise Conflict("invalid_status", "Seul un membre suspendu peut être rétabli.")
-    target.devices.filter(status=DeviceStatus.SUSPENDED).update(status=DeviceStatus.PENDING)
-    _set_status(
-        target,
-        MembershipStatus.ACTIVE if target.approved_at is not None else MembershipStatus.PENDING,
-    )
-    return target
-
-
-@transaction.atomic
-def revoke_member(
-    actor: Membership,
-    membership: Membership,
-    *,
-    actor_device: Device,
-    revocation_list: chain.SignedDocument | None,
-) -> Membership:
-    """Revoke for good: every live certificate on the signed list, devices revoked, sessions end."""
-    target = _lock_target(actor, membership)
-    if target.status == MembershipStatus.REVOKED:
-        raise Conflict("invalid_status", "Ce membre est déjà révoqué.")
-    devices = list(target.devices.exclude(status=DeviceStatus.REVOKED))
-    trust_actions.record_signed_revocation_list(
-        actor,
-        actor_device,
-        target.commune,
-        revocation_list,
-        trust_actions.withdrawals(devices, "revoked"),
-    )
-    target.devices.exclude(status=DeviceStatus.REVOKED).update(
-        status=DeviceStatus.REVOKED, revoked_at=timezone.now()
-    )
-    _set_status(target, MembershipStatus.REVOKED)
-    end_sessions(membership=target)
-    return target
 
 
 # --- charter --------------------------------------------------------------------------

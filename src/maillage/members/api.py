@@ -1,5 +1,6 @@
 """JSON API of the members domain: session, passkey sign-in, invitations, enrolment,
-members, devices and the charter. Views read and shape; every change is an action.
+members and the charter. Views read and shape; every change is an action (devices and
+their routes are trust/'s: trust/api.py).
 
 Objects are always looked up inside the caller's commune, so another commune's object is
 a 404, then the policy decides (403 for a role that may not act).
@@ -20,38 +21,31 @@ from maillage.errors import ApiError, NotFound, Unauthenticated
 from maillage.members import actions, passkeys
 from maillage.members.auth import anonymous_csrf, member_auth, pending_auth, session_device
 from maillage.members.models import CharterVersion, Invitation, Membership, Person
-from maillage.members.policy import Action, permissions, require
+from maillage.members.policy import Action, permissions, require, visible
 from maillage.members.schemas import (
-    CertificateOut,
     CharterIn,
     CharterOut,
-    DeviceKeysIn,
-    DeviceOut,
     EnrolmentIn,
     EnrolmentOut,
     InvitationCreatedOut,
     InvitationIn,
     InvitationOut,
     MemberOut,
-    PendingDeviceOut,
-    RevocationIn,
     SessionOut,
-    SignedIn,
     SignInIn,
     TokenIn,
     commune_out,
-    device_out,
     errors,
     membership_out,
     person_out,
-    root_out,
-    shop_out,
 )
 from maillage.members.sessions import current_access, end_session, start_session
 from maillage.territory.models import Shop
-from maillage.trust import actions as trust_actions
-from maillage.trust import chain, directory
+from maillage.territory.schemas import shop_out
+from maillage.trust import directory, enrolment, memberships
+from maillage.trust.devices import DeviceKeys
 from maillage.trust.models import CommuneRoot, Device, DeviceCertificate, DeviceStatus
+from maillage.trust.schemas import RevocationIn, device_out, revocation_document, root_out
 
 router = Router(tags=["members"])
 
@@ -68,14 +62,6 @@ def _actor_device(request: HttpRequest) -> Device:
     if device is None:
         raise Unauthenticated()
     return device
-
-
-def _signed(payload: RevocationIn | None) -> chain.SignedDocument | None:
-    if payload is None or payload.revocation_list is None:
-        return None
-    return chain.SignedDocument(
-        body=payload.revocation_list.body, signature=payload.revocation_list.signature
-    )
 
 
 # --- session and sign-in --------------------------------------------------------------
@@ -212,8 +198,8 @@ def list_invitations(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
     require(actor, Action.INVITE_MEMBER, actor.commune)
     invitations = (
-        Invitation.objects.filter(
-            commune_id=actor.commune_id,
+        visible(actor, Invitation)
+        .filter(
             used_at__isnull=True,
             cancelled_at__isnull=True,
             expires_at__gt=timezone.now(),
@@ -299,30 +285,26 @@ def enrolment_complete(request: HttpRequest, payload: EnrolmentIn) -> Status[dic
         payload.credential,
         purpose="enrol:" + actions.hash_token(payload.token),
     )
-    enrolment = actions.complete_enrolment(
+    enrolled = enrolment.complete_enrolment(
         payload.token,
         charter_version=payload.charter_version,
         passkey=new_passkey,
-        device=actions.DeviceKeys(
+        device=DeviceKeys(
             label=payload.device.label,
             enc_key=payload.device.enc_key,
             sign_key=payload.device.sign_key,
         ),
     )
-    start_session(request, enrolment.membership, enrolment.device)
+    start_session(request, enrolled.membership, enrolled.device)
     return Status(201, session_payload(request))
 
 
 # --- members --------------------------------------------------------------------------
 
 
-def _members_queryset(commune_id: int) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(commune_id=commune_id)
-        .select_related("person", "commune", "shop", "shop__sector")
-        .prefetch_related(
-            Prefetch("devices", queryset=Device.objects.order_by("created_at")),
-        )
+def _with_devices(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
+    return memberships.select_related("person", "commune", "shop", "shop__sector").prefetch_related(
+        Prefetch("devices", queryset=Device.objects.order_by("created_at")),
     )
 
 
@@ -352,7 +334,11 @@ def _member_out(membership: Membership) -> dict[str, Any]:
 
 
 def _member_in_commune(actor: Membership, member_id: uuid.UUID) -> Membership:
-    membership = _members_queryset(actor.commune_id).filter(public_id=member_id).first()
+    membership = (
+        _with_devices(Membership.objects.filter(commune_id=actor.commune_id))
+        .filter(public_id=member_id)
+        .first()
+    )
     if membership is None:
         raise NotFound("Membre introuvable.")
     return membership
@@ -367,7 +353,7 @@ def _member_in_commune(actor: Membership, member_id: uuid.UUID) -> Membership:
 def list_members(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
     require(actor, Action.VIEW_MEMBERS, actor.commune)
-    members = _members_queryset(actor.commune_id).order_by("person__display_name", "pk")
+    members = _with_devices(visible(actor, Membership)).order_by("person__display_name", "pk")
     return [_member_out(membership) for membership in members]
 
 
@@ -382,8 +368,11 @@ def suspend_member(
 ) -> dict[str, Any]:
     actor = _actor(request)
     target = _member_in_commune(actor, member_id)
-    actions.suspend_member(
-        actor, target, actor_device=_actor_device(request), revocation_list=_signed(payload)
+    memberships.suspend_member(
+        actor,
+        target,
+        actor_device=_actor_device(request),
+        revocation_list=revocation_document(payload),
     )
     return _member_out(_member_in_commune(actor, member_id))
 
@@ -397,7 +386,7 @@ def suspend_member(
 def reinstate_member(request: HttpRequest, member_id: uuid.UUID) -> dict[str, Any]:
     actor = _actor(request)
     target = _member_in_commune(actor, member_id)
-    actions.reinstate_member(actor, target)
+    memberships.reinstate_member(actor, target)
     return _member_out(_member_in_commune(actor, member_id))
 
 
@@ -412,141 +401,13 @@ def revoke_member(
 ) -> dict[str, Any]:
     actor = _actor(request)
     target = _member_in_commune(actor, member_id)
-    actions.revoke_member(
-        actor, target, actor_device=_actor_device(request), revocation_list=_signed(payload)
+    memberships.revoke_member(
+        actor,
+        target,
+        actor_device=_actor_device(request),
+        revocation_list=revocation_document(payload),
     )
     return _member_out(_member_in_commune(actor, member_id))
-
-
-# --- devices --------------------------------------------------------------------------
-
-
-@router.post(
-    "/devices",
-    auth=pending_auth,
-    response={201: DeviceOut, **errors(403, 409, 422)},
-    summary="Enregistrer ce navigateur comme nouvel appareil (en attente d'approbation)",
-)
-def register_device(request: HttpRequest, payload: DeviceKeysIn) -> Status[dict[str, Any]]:
-    actor = _actor(request)
-    if session_device(request) is not None:
-        raise ApiError(
-            "device_already_registered",
-            "Ce navigateur est déjà enregistré comme appareil ; déconnectez-vous pour en "
-            "enregistrer un autre.",
-            status=409,
-        )
-    device = actions.register_device(
-        actor,
-        actions.DeviceKeys(label=payload.label, enc_key=payload.enc_key, sign_key=payload.sign_key),
-    )
-    from maillage.members.sessions import bind_device
-
-    bind_device(request, device)
-    return Status(201, device_out(device))
-
-
-@router.get(
-    "/devices/pending",
-    auth=member_auth,
-    response={200: list[PendingDeviceOut], **errors(403)},
-    summary="Appareils à certifier (nouveaux ou à recertifier), avec leurs clés (coordinateur)",
-)
-def pending_devices(request: HttpRequest) -> list[dict[str, Any]]:
-    actor = _actor(request)
-    require(actor, Action.CERTIFY_DEVICE, actor.commune)
-    devices = (
-        Device.objects.filter(
-            membership__commune_id=actor.commune_id,
-            status=DeviceStatus.PENDING,
-            membership__status__in=["pending", "active"],
-        )
-        .select_related(
-            "membership", "membership__person", "membership__commune", "membership__shop"
-        )
-        .select_related("membership__shop__sector")
-        .order_by("created_at")
-    )
-    listed = [(device, "new") for device in devices]
-    listed += [(device, "issuer_revoked") for device in directory.orphaned_devices(actor.commune)]
-    result = []
-    for device, reason in listed:
-        membership = device.membership
-        result.append(
-            {
-                "id": device.public_id,
-                "label": device.label,
-                "created_at": device.created_at,
-                "fingerprint": device.sign_key_fingerprint,
-                "enc_key": device.enc_public_key,
-                "sign_key": device.sign_public_key,
-                "member": {
-                    "id": membership.public_id,
-                    "display_name": membership.person.display_name,
-                    "role": membership.role,
-                    "role_label": membership.get_role_display(),
-                    "status": membership.status,
-                    "shop": shop_out(membership.shop),
-                },
-                "root_only": membership.role == "coordinateur",
-                "reason": reason,
-                "certificate": {
-                    "commune": membership.commune.public_id,
-                    "device": device.public_id,
-                    "member": membership.public_id,
-                    "role": membership.role,
-                    "shop": membership.shop.public_id if membership.shop else None,
-                    "enc_key": device.enc_public_key,
-                    "sign_key": device.sign_public_key,
-                },
-            }
-        )
-    return result
-
-
-@router.post(
-    "/devices/{device_id}/certificate",
-    auth=member_auth,
-    response={201: CertificateOut, **errors(403, 404, 409, 422)},
-    summary="Approuver un appareil : certificat signé par votre appareil de coordinateur",
-)
-def certify_device(
-    request: HttpRequest, device_id: uuid.UUID, payload: SignedIn
-) -> Status[dict[str, Any]]:
-    actor = _actor(request)
-    device = directory.device_in_commune(actor.commune, device_id)
-    certificate = trust_actions.accept_certificate(
-        actor,
-        _actor_device(request),
-        device,
-        chain.SignedDocument(body=payload.body, signature=payload.signature),
-    )
-    device.refresh_from_db()
-    return Status(
-        201,
-        {
-            "device": device_out(device),
-            "serial": certificate.serial,
-            "chain": [doc.to_wire() for doc in directory.device_chain(device)],
-        },
-    )
-
-
-@router.post(
-    "/devices/{device_id}/revoke",
-    auth=member_auth,
-    response={200: DeviceOut, **errors(403, 404, 409, 422)},
-    summary="Révoquer un appareil (liste de révocation signée par votre appareil)",
-)
-def revoke_device(
-    request: HttpRequest, device_id: uuid.UUID, payload: RevocationIn | None = None
-) -> dict[str, Any]:
-    actor = _actor(request)
-    device = directory.device_in_commune(actor.commune, device_id)
-    device = actions.revoke_device(
-        actor, device, actor_device=_actor_device(request), revocation_list=_signed(payload)
-    )
-    return device_out(device)
 
 
 # --- charter --------------------------------------------------------------------------

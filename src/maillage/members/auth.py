@@ -89,9 +89,7 @@ class _MembershipAuth(SessionAuth):
             raise PendingApproval
         if membership.status != MembershipStatus.ACTIVE:
             return None
-        from maillage.trust.models import DeviceStatus
-
-        if device is None or device.status != DeviceStatus.ACTIVE:
+        if device is None or not device.is_certified:
             raise DeviceNotCertified
         return membership
 

@@ -1,18 +1,29 @@
-"""The access policy: the one place that answers "may this member do this to that object".
+"""The access policy: the one place that answers "may this member do this to that object"
+and "which objects of this kind may this member see".
 
-Every view, API endpoint and CLI action asks `require(actor, action, target)`. Rules are
-role-based and always bounded by the actor's commune; merchants are further bounded by
-their own shop. The authorisation-matrix test walks every endpoint × role × commune.
+Every action and API endpoint asks `require(actor, action, target)`; every list endpoint
+starts from `visible(actor, Model)`. Rules are role-based and always bounded by the
+actor's commune; merchants are further bounded by their own shop. No other module
+compares roles: what depends on a role is a function or a role set here. The
+authorisation-matrix test walks every endpoint × role × commune.
+
+Kinds are named by model label (`"incidents.incident"`), so this module, low in the
+layering, imports no model of the layers above it (docs/decisions.md, "Layers").
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from django.db.models import Model, QuerySet
 
 from maillage.errors import Forbidden, NotFound
 from maillage.members.models import Membership, MembershipStatus, Role
 from maillage.territory.models import Commune, Shop
+
+M = TypeVar("M", bound=Model)
 
 
 class Action(enum.StrEnum):
@@ -37,6 +48,7 @@ class Action(enum.StrEnum):
     VIEW_RECIPIENTS = "trust.view_recipients"
     ALERT_SECTOR = "trust.alert_sector"
     MANAGE_SERVICE_KEY = "trust.manage_service_key"
+    INVITE_COORDINATOR = "members.invite_coordinator"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -74,7 +86,23 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_RECIPIENTS: frozenset({Role.OPERATOR, Role.AGENT, Role.MERCHANT}),
     Action.ALERT_SECTOR: frozenset({Role.OPERATOR, Role.MERCHANT}),
     Action.MANAGE_SERVICE_KEY: frozenset({Role.OPERATOR}),
+    # A coordinator may invite another coordinator (a commune needs a second one, and no
+    # CLI command invites); the newcomer's device is certified by the commune root only,
+    # so the mairie's root holder still confirms every coordinator (docs/decisions.md).
+    Action.INVITE_COORDINATOR: frozenset({Role.COORDINATOR}),
 }
+
+# Devices of these roles are certified by the commune root only (`maillage root certify`)
+# and may certify the devices of everyone else.
+ROOT_CERTIFIED_ROLES = frozenset({Role.COORDINATOR})
+# A membership of these roles names a shop; no other does.
+SHOP_ROLES = frozenset({Role.MERCHANT})
+# Who receives sealed content besides the reporting shop's merchants: the police service
+# (its key holders). Agents join once dispatch exists. The clients apply the same rule
+# (maillage.client.recipients, frontend/src/envelope/recipients.ts).
+POLICE_RECIPIENT_ROLES = frozenset({Role.OPERATOR})
+SHOP_RECIPIENT_ROLES = frozenset({Role.MERCHANT})
+SERVICE_KEY_HOLDER_ROLES = frozenset({Role.OPERATOR})
 
 # What a member waiting for the mairie's approval may already do: read the root key to
 # pin it, read the charter they accepted, and register the browser they are on.
@@ -119,8 +147,72 @@ def may(actor: Membership | None, action: Action, target: object | None = None) 
 
 
 def permissions(actor: Membership | None) -> list[str]:
-    """Every action the actor may take in their own commune, for the UI's menus only."""
+    """Every action the actor may take in their own commune: the front end decides what to
+    show from these alone (names documented in docs/architecture.md, kept stable)."""
     return sorted(action.value for action in Action if may(actor, action))
+
+
+def root_certifies(membership: Membership) -> bool:
+    """Whether this member's devices are certified by the root alone (and may certify)."""
+    return membership.role in ROOT_CERTIFIED_ROLES
+
+
+def needs_shop(role: str) -> bool:
+    return role in SHOP_ROLES
+
+
+def invitation_action(role: str) -> Action:
+    """What inviting someone to this role asks of the policy."""
+    return Action.INVITE_COORDINATOR if role in ROOT_CERTIFIED_ROLES else Action.INVITE_MEMBER
+
+
+# --- which objects of a kind a member may see -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """How a kind is bounded: the action that lets one see it, the lookup to its commune
+    and, for shop-bound actions, to its shop (merchants see their own shop's only)."""
+
+    action: Action
+    commune: str
+    shop: str | None = None
+
+
+# One row per kind a list endpoint (or, next, the event stream) hands out.
+SCOPES: dict[str, Scope] = {
+    "territory.sector": Scope(Action.VIEW_TERRITORY, "commune_id"),
+    "territory.shop": Scope(Action.VIEW_SHOP, "commune_id", shop="pk"),
+    "members.membership": Scope(Action.VIEW_MEMBERS, "commune_id"),
+    "members.invitation": Scope(Action.INVITE_MEMBER, "commune_id"),
+    "trust.device": Scope(Action.VIEW_MEMBERS, "membership__commune_id"),
+    "trust.devicecertificate": Scope(Action.VIEW_DIRECTORY, "device__membership__commune_id"),
+    "incidents.incident": Scope(Action.VIEW_INCIDENTS, "commune_id", shop="shop_id"),
+    "incidents.sealedmessage": Scope(
+        Action.READ_CONTENT, "incident__commune_id", shop="incident__shop_id"
+    ),
+    "privacy.contentaccess": Scope(Action.VIEW_ACCESS_LOG, "commune_id"),
+}
+
+
+def visible(actor: Membership | None, model: type[M], action: Action | None = None) -> QuerySet[M]:
+    """The objects of this kind the actor may see, as a queryset to filter further.
+
+    The queryset twin of `may`: an object is in it exactly when `may(actor, action, obj)`
+    holds. `action` overrides the kind's default (e.g. devices waiting for a certificate
+    are seen under `CERTIFY_DEVICE`). A kind with no row here is a programming error.
+    """
+    scope = SCOPES[model._meta.label_lower]
+    action = action or scope.action
+    objects: QuerySet[M] = model._default_manager.all()
+    if actor is None or not may(actor, action):
+        return objects.none()
+    objects = objects.filter(**{scope.commune: actor.commune_id})
+    if action in SHOP_BOUND_ACTIONS and actor.role == Role.MERCHANT:
+        if scope.shop is None:
+            return objects.none()
+        objects = objects.filter(**{scope.shop: actor.shop_id})
+    return objects
 
 
 def require(actor: Membership | None, action: Action, target: object | None = None) -> None:

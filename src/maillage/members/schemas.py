@@ -1,4 +1,4 @@
-"""Request and response shapes of the members and trust API (also the OpenAPI schema).
+"""Request and response shapes of the members API (also the OpenAPI schema).
 
 Identifiers on the wire are always `public_id` UUIDs, never database keys (sectors, which
 the territory API already exposes by number, excepted).
@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from ninja import Schema
 from pydantic import Field
 
 from maillage.members.models import Membership, Person
-from maillage.territory.models import Commune, Shop
-from maillage.trust.models import CommuneRoot, Device
+from maillage.territory.models import Commune
+from maillage.territory.schemas import ShopRefOut, shop_out
+from maillage.trust.schemas import DeviceKeysIn, DeviceOut, RootOut
 
 
 class ErrorOut(Schema):
@@ -44,19 +45,6 @@ class CommuneOut(Schema):
     is_demo: bool
 
 
-class SectorRefOut(Schema):
-    id: int
-    name: str
-
-
-class ShopRefOut(Schema):
-    id: uuid.UUID
-    enseigne: str
-    address: str
-    activity: str
-    sector: SectorRefOut
-
-
 class MembershipOut(Schema):
     id: uuid.UUID
     role: str
@@ -67,26 +55,6 @@ class MembershipOut(Schema):
     shop: ShopRefOut | None
 
 
-class DeviceOut(Schema):
-    id: uuid.UUID
-    label: str
-    status: str
-    status_label: str
-    fingerprint: str = Field(description="SHA-256 de la clé de signature, base64url")
-    created_at: datetime
-    certified_at: datetime | None
-    revoked_at: datetime | None
-
-
-class RootOut(Schema):
-    commune: uuid.UUID
-    public_key: str
-    fingerprint: str
-    demo: bool = Field(
-        description="Vrai pour une commune de démonstration (clé racine sur le serveur)"
-    )
-
-
 class SessionOut(Schema):
     authenticated: bool
     person: PersonOut | None
@@ -95,17 +63,6 @@ class SessionOut(Schema):
     root: RootOut | None
     demo: bool
     permissions: list[str]
-
-
-class SignedIn(Schema):
-    """A signed document exactly as the signer produced it (docs/trust.md)."""
-
-    body: str
-    signature: str
-
-
-class RevocationIn(Schema):
-    revocation_list: SignedIn | None = None
 
 
 # --- inputs ---------------------------------------------------------------------------
@@ -125,12 +82,6 @@ class InvitationIn(Schema):
 
 class TokenIn(Schema):
     token: str = Field(max_length=128)
-
-
-class DeviceKeysIn(Schema):
-    label: str = Field(default="", max_length=100)
-    enc_key: str = Field(description="X25519, 32 octets, base64url sans remplissage")
-    sign_key: str = Field(description="Ed25519, 32 octets, base64url sans remplissage")
 
 
 class EnrolmentIn(Schema):
@@ -201,81 +152,6 @@ class MemberOut(Schema):
     devices: list[MemberDeviceOut]
 
 
-class CertificateTemplateOut(Schema):
-    """The fields a certificate for this device must carry; the browser adds serial, issuer,
-    issued_at and expires_at, then signs."""
-
-    type: str = "maillage.device-certificate"
-    v: int = 1
-    commune: uuid.UUID
-    device: uuid.UUID
-    member: uuid.UUID
-    role: str
-    shop: uuid.UUID | None
-    enc_key: str
-    sign_key: str
-    may_certify: bool = False
-
-
-class PendingMemberOut(Schema):
-    id: uuid.UUID
-    display_name: str
-    role: str
-    role_label: str
-    status: str
-    shop: ShopRefOut | None
-
-
-class PendingDeviceOut(Schema):
-    id: uuid.UUID
-    label: str
-    created_at: datetime
-    fingerprint: str
-    enc_key: str
-    sign_key: str
-    member: PendingMemberOut
-    root_only: bool = Field(
-        description="Appareil de coordinateur : seule la clé racine (CLI) le certifie"
-    )
-    reason: Literal["new", "issuer_revoked"] = Field(
-        description="new : appareil jamais certifié ; issuer_revoked : appareil actif dont "
-        "l'appareil de coordinateur qui l'a approuvé a été révoqué, à recertifier"
-    )
-    certificate: CertificateTemplateOut
-
-
-class CertificateOut(Schema):
-    device: DeviceOut
-    serial: str
-    chain: list[SignedIn]
-
-
-class ChainOut(Schema):
-    device: uuid.UUID
-    status: str
-    chain: list[SignedIn]
-
-
-class RevocationListOut(Schema):
-    number: int
-    body: str
-    signature: str
-    chain: list[SignedIn]
-
-
-class WithdrawalOut(Schema):
-    serial: str
-    device: uuid.UUID
-    reason: str
-
-
-class RevocationDraftOut(Schema):
-    needed: bool
-    number: int | None
-    body: str | None = Field(description="Corps canonique à signer tel quel, après vérification")
-    withdrawals: list[WithdrawalOut]
-
-
 # --- serialisers ----------------------------------------------------------------------
 
 
@@ -292,18 +168,6 @@ def commune_out(commune: Commune) -> dict[str, Any]:
     }
 
 
-def shop_out(shop: Shop | None) -> dict[str, Any] | None:
-    if shop is None:
-        return None
-    return {
-        "id": shop.public_id,
-        "enseigne": shop.enseigne,
-        "address": shop.address,
-        "activity": shop.activity,
-        "sector": {"id": shop.sector.pk, "name": shop.sector.name},
-    }
-
-
 def membership_out(membership: Membership) -> dict[str, Any]:
     return {
         "id": membership.public_id,
@@ -313,26 +177,4 @@ def membership_out(membership: Membership) -> dict[str, Any]:
         "status_label": membership.get_status_display(),
         "commune": commune_out(membership.commune),
         "shop": shop_out(membership.shop),
-    }
-
-
-def device_out(device: Device) -> dict[str, Any]:
-    return {
-        "id": device.public_id,
-        "label": device.label,
-        "status": device.status,
-        "status_label": device.get_status_display(),
-        "fingerprint": device.sign_key_fingerprint,
-        "created_at": device.created_at,
-        "certified_at": device.certified_at,
-        "revoked_at": device.revoked_at,
-    }
-
-
-def root_out(root: CommuneRoot) -> dict[str, Any]:
-    return {
-        "commune": root.commune.public_id,
-        "public_key": root.public_key,
-        "fingerprint": root.fingerprint,
-        "demo": bool(root.demo_private_key),
     }

@@ -49,8 +49,6 @@ def load_access(session: SessionBase) -> Access | None:
     Raises AccessEnded when the membership or device is no longer usable, or when the
     session's device is not one of the membership's (a forged or stale session).
     """
-    from maillage.trust.models import Device, DeviceStatus
-
     membership_id = session.get(SESSION_MEMBERSHIP)
     if membership_id is None:
         return None
@@ -64,12 +62,8 @@ def load_access(session: SessionBase) -> Access | None:
     device = None
     device_id = session.get(SESSION_DEVICE)
     if device_id is not None:
-        device = Device.objects.filter(pk=device_id).first()
-        if (
-            device is None
-            or device.membership_id != membership.pk
-            or device.status in {DeviceStatus.SUSPENDED, DeviceStatus.REVOKED}
-        ):
+        device = membership.devices.filter(pk=device_id).first()
+        if device is None or device.is_withdrawn:
             raise AccessEnded
     return Access(membership=membership, device=device)
 

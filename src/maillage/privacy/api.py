@@ -13,7 +13,7 @@ from pydantic import Field
 from maillage.errors import Unauthenticated
 from maillage.members.auth import member_auth
 from maillage.members.models import Membership
-from maillage.members.policy import Action, require
+from maillage.members.policy import Action, require, visible
 from maillage.members.schemas import errors
 from maillage.privacy.access_log import verify_chain
 from maillage.privacy.models import ContentAccess
@@ -93,7 +93,7 @@ def access_log(
     actor = _actor(request)
     require(actor, Action.VIEW_ACCESS_LOG, actor.commune)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    entries = ContentAccess.objects.filter(commune=actor.commune).select_related(
+    entries = visible(actor, ContentAccess).select_related(
         "membership", "membership__person", "device"
     )
     if incident is not None:

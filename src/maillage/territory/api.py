@@ -17,8 +17,8 @@ from ninja.files import UploadedFile
 
 from maillage.errors import NotFound, Unauthenticated
 from maillage.members.auth import member_auth, session_device
-from maillage.members.models import Membership, Role
-from maillage.members.policy import Action, require
+from maillage.members.models import Membership
+from maillage.members.policy import Action, require, visible
 from maillage.stream.action import Actor
 from maillage.territory import actions
 from maillage.territory.models import Sector, Shop
@@ -125,17 +125,14 @@ def _sector_lookup(commune_id: int, value: int | str) -> Q:
 
 
 def _visible_shops(actor: Membership) -> QuerySet[Shop]:
-    shops = Shop.objects.filter(commune_id=actor.commune_id, is_active=True)
-    if actor.role == Role.MERCHANT:
-        shops = shops.filter(pk=actor.shop_id) if actor.shop_id else shops.none()
-    return shops.select_related("sector")
+    return visible(actor, Shop).filter(is_active=True).select_related("sector")
 
 
 @router.get("/sectors", response=list[SectorOut], summary="Secteurs de la commune")
 def list_sectors(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
     require(actor, Action.VIEW_TERRITORY)
-    sectors = Sector.objects.filter(commune_id=actor.commune_id).annotate(
+    sectors = visible(actor, Sector).annotate(
         shop_count=Count("shops", filter=Q(shops__is_active=True))
     )
     return [

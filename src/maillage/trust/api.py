@@ -1,4 +1,5 @@
-"""JSON API of the trust domain (/api/v1/trust): root key, device chains, revocation lists.
+"""JSON API of the trust domain: devices (/api/v1/devices: `devices_router`), and the root
+key, device chains, revocation lists, key directory and service key (/api/v1/trust).
 
 Clients verify everything served here against the root fingerprint they pinned from their
 invitation link; the server is a directory, not an authority.
@@ -14,29 +15,46 @@ from ninja import Router, Status
 
 from maillage.errors import ApiError, NotFound, Unauthenticated
 from maillage.members.auth import member_auth, pending_auth, session_device
-from maillage.members.models import Membership
-from maillage.members.policy import Action, require
-from maillage.members.schemas import (
-    ChainOut,
-    RevocationDraftOut,
-    RevocationListOut,
-    RootOut,
-    errors,
-    root_out,
+from maillage.members.models import Membership, MembershipStatus
+from maillage.members.policy import Action, require, root_certifies, visible
+from maillage.members.schemas import errors
+from maillage.members.sessions import bind_device
+from maillage.territory.schemas import shop_out
+from maillage.trust import (
+    certificates,
+    chain,
+    devices,
+    directory,
+    recipients,
+    revocations,
+    service_keys,
 )
-from maillage.trust import actions, chain, directory, recipients, service_keys
-from maillage.trust.models import DeviceStatus
+from maillage.trust.models import Device, DeviceStatus
 from maillage.trust.schemas import (
+    CertificateOut,
+    ChainOut,
+    DeviceKeysIn,
+    DeviceOut,
     GrantOut,
     GrantsIn,
+    PendingDeviceOut,
     PendingGrantsOut,
     RecipientsOut,
+    RevocationDraftOut,
+    RevocationIn,
+    RevocationListOut,
+    RootOut,
     ServiceKeyIn,
     ServiceKeyOut,
     ServiceKeyPublishedOut,
+    SignedIn,
+    device_out,
+    revocation_document,
+    root_out,
 )
 
 router = Router(tags=["trust"])
+devices_router = Router(tags=["devices"])
 
 
 def _actor(request: HttpRequest) -> Membership:
@@ -44,6 +62,13 @@ def _actor(request: HttpRequest) -> Membership:
     if not isinstance(actor, Membership):
         raise Unauthenticated()
     return actor
+
+
+def _actor_device(request: HttpRequest) -> Device:
+    device = session_device(request)
+    if device is None:
+        raise Unauthenticated()
+    return device
 
 
 @router.get(
@@ -84,7 +109,7 @@ def device_chain(request: HttpRequest, device_id: uuid.UUID) -> dict[str, Any]:
     response={200: RevocationListOut, **errors(403, 409)},
     summary="Dernière liste de révocation signée, avec la chaîne du signataire",
 )
-def revocations(request: HttpRequest) -> dict[str, Any]:
+def latest_revocations(request: HttpRequest) -> dict[str, Any]:
     actor = _actor(request)
     require(actor, Action.VIEW_DIRECTORY, actor.commune)
     latest = directory.latest_revocation_list(actor.commune)
@@ -126,10 +151,10 @@ def revocation_draft(
         found = directory.device_in_commune(actor.commune, device)
         require(actor, Action.MANAGE_DEVICE, found.membership)
         targets, reason = [found], "revoked"
-    needed = actions.withdrawals(targets, reason)
+    needed = revocations.withdrawals(targets, reason)
     if not needed:
         return {"needed": False, "number": None, "body": None, "withdrawals": []}
-    body = actions.draft_revocation_list(actor.commune, session_device(request), needed)
+    body = revocations.draft_revocation_list(actor.commune, session_device(request), needed)
     latest = directory.latest_revocation_list(actor.commune)
     return {
         "needed": True,
@@ -220,3 +245,135 @@ def add_service_key_grants(request: HttpRequest, payload: GrantsIn) -> Status[di
         [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
     )
     return Status(201, {"number": service_key.number, "grants": created})
+
+
+# --- devices (/api/v1/devices) ----------------------------------------------------------
+
+
+@devices_router.post(
+    "/devices",
+    auth=pending_auth,
+    response={201: DeviceOut, **errors(403, 409, 422)},
+    summary="Enregistrer ce navigateur comme nouvel appareil (en attente d'approbation)",
+)
+def register_device(request: HttpRequest, payload: DeviceKeysIn) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    if session_device(request) is not None:
+        raise ApiError(
+            "device_already_registered",
+            "Ce navigateur est déjà enregistré comme appareil ; déconnectez-vous pour en "
+            "enregistrer un autre.",
+            status=409,
+        )
+    device = devices.register_device(
+        actor,
+        devices.DeviceKeys(label=payload.label, enc_key=payload.enc_key, sign_key=payload.sign_key),
+    )
+    bind_device(request, device)
+    return Status(201, device_out(device))
+
+
+@devices_router.get(
+    "/devices/pending",
+    auth=member_auth,
+    response={200: list[PendingDeviceOut], **errors(403)},
+    summary="Appareils à certifier (nouveaux ou à recertifier), avec leurs clés (coordinateur)",
+)
+def pending_devices(request: HttpRequest) -> list[dict[str, Any]]:
+    actor = _actor(request)
+    require(actor, Action.CERTIFY_DEVICE, actor.commune)
+    waiting = (
+        visible(actor, Device, Action.CERTIFY_DEVICE)
+        .filter(
+            status=DeviceStatus.PENDING,
+            membership__status__in=[MembershipStatus.PENDING, MembershipStatus.ACTIVE],
+        )
+        .select_related(
+            "membership", "membership__person", "membership__commune", "membership__shop"
+        )
+        .select_related("membership__shop__sector")
+        .order_by("created_at")
+    )
+    listed = [(device, "new") for device in waiting]
+    listed += [(device, "issuer_revoked") for device in directory.orphaned_devices(actor.commune)]
+    result = []
+    for device, reason in listed:
+        membership = device.membership
+        result.append(
+            {
+                "id": device.public_id,
+                "label": device.label,
+                "created_at": device.created_at,
+                "fingerprint": device.sign_key_fingerprint,
+                "enc_key": device.enc_public_key,
+                "sign_key": device.sign_public_key,
+                "member": {
+                    "id": membership.public_id,
+                    "display_name": membership.person.display_name,
+                    "role": membership.role,
+                    "role_label": membership.get_role_display(),
+                    "status": membership.status,
+                    "shop": shop_out(membership.shop),
+                },
+                "root_only": root_certifies(membership),
+                "reason": reason,
+                "certificate": {
+                    "commune": membership.commune.public_id,
+                    "device": device.public_id,
+                    "member": membership.public_id,
+                    "role": membership.role,
+                    "shop": membership.shop.public_id if membership.shop else None,
+                    "enc_key": device.enc_public_key,
+                    "sign_key": device.sign_public_key,
+                },
+            }
+        )
+    return result
+
+
+@devices_router.post(
+    "/devices/{device_id}/certificate",
+    auth=member_auth,
+    response={201: CertificateOut, **errors(403, 404, 409, 422)},
+    summary="Approuver un appareil : certificat signé par votre appareil de coordinateur",
+)
+def certify_device(
+    request: HttpRequest, device_id: uuid.UUID, payload: SignedIn
+) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    device = directory.device_in_commune(actor.commune, device_id)
+    certificate = certificates.accept_certificate(
+        actor,
+        _actor_device(request),
+        device,
+        chain.SignedDocument(body=payload.body, signature=payload.signature),
+    )
+    device.refresh_from_db()
+    return Status(
+        201,
+        {
+            "device": device_out(device),
+            "serial": certificate.serial,
+            "chain": [doc.to_wire() for doc in directory.device_chain(device)],
+        },
+    )
+
+
+@devices_router.post(
+    "/devices/{device_id}/revoke",
+    auth=member_auth,
+    response={200: DeviceOut, **errors(403, 404, 409, 422)},
+    summary="Révoquer un appareil (liste de révocation signée par votre appareil)",
+)
+def revoke_device(
+    request: HttpRequest, device_id: uuid.UUID, payload: RevocationIn | None = None
+) -> dict[str, Any]:
+    actor = _actor(request)
+    device = directory.device_in_commune(actor.commune, device_id)
+    device = devices.revoke_device(
+        actor,
+        device,
+        actor_device=_actor_device(request),
+        revocation_list=revocation_document(payload),
+    )
+    return device_out(device)

@@ -1,8 +1,9 @@
 """The key directory: read-only answers about roots, certificates and revocation lists.
 
-Everything here reads; every change goes through `trust/actions.py`. The server hands out
-what it stored exactly as signed, and clients verify it against their pinned root: the
-directory is convenient, never trusted.
+Everything here reads; every change goes through trust/'s topic modules (roots.py,
+devices.py, certificates.py, revocations.py…). The server hands out what it stored
+exactly as signed, and clients verify it against their pinned root: the directory is
+convenient, never trusted.
 """
 
 from __future__ import annotations

@@ -49,6 +49,17 @@ class Device(models.Model):
     certified_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    @property
+    def is_certified(self) -> bool:
+        """Holds a certificate: member endpoints admit its sessions."""
+        return self.status == DeviceStatus.ACTIVE
+
+    @property
+    def is_withdrawn(self) -> bool:
+        """Suspended or revoked: its sessions end (members/sessions.py asks, without
+        importing trust/)."""
+        return self.status in {DeviceStatus.SUSPENDED, DeviceStatus.REVOKED}
+
 
 class DeviceCertificate(models.Model):
     """A certificate exactly as signed: canonical body bytes plus the issuer's signature."""

@@ -21,9 +21,15 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from maillage.errors import ApiError, NotFound
-from maillage.incidents.models import Incident
-from maillage.members.models import Membership, MembershipStatus, Role
-from maillage.members.policy import Action, require
+from maillage.members.models import Membership, MembershipStatus
+from maillage.members.policy import (
+    POLICE_RECIPIENT_ROLES,
+    SERVICE_KEY_HOLDER_ROLES,
+    SHOP_RECIPIENT_ROLES,
+    Action,
+    require,
+    visible,
+)
 from maillage.territory.models import Commune, Sector, Shop
 from maillage.trust import chain, directory
 from maillage.trust.models import DeviceCertificate, DeviceStatus, ServiceKey
@@ -51,6 +57,7 @@ def recipients_directory(
             status=422,
         )
     commune = actor.commune
+    among = visible(actor, DeviceCertificate, Action.VIEW_RECIPIENTS)
     purpose: Purpose
     if sector is not None:
         target_sector = Sector.objects.filter(pk=sector, commune=commune).first()
@@ -59,25 +66,28 @@ def recipients_directory(
         require(actor, Action.ALERT_SECTOR, target_sector)
         purpose, shop = "sector", None
         certificates = current_certificates(
-            commune,
+            among,
             Q(
-                device__membership__role=Role.MERCHANT,
+                device__membership__role__in=SHOP_RECIPIENT_ROLES,
                 device__membership__shop__sector=target_sector,
                 device__membership__shop__is_active=True,
             ),
         )
     else:
         if incident is not None:
-            found = Incident.objects.select_related("shop").filter(public_id=incident).first()
-            if found is None or found.commune_id != commune.pk:
+            # The incident's shop, through the reverse relation: trust/ sits below
+            # incidents/ and imports nothing of it. Posting in an incident is decided on
+            # its commune and shop, which the shop carries alike.
+            found = Shop.objects.filter(commune=commune, incidents__public_id=incident).first()
+            if found is None:
                 raise NotFound("Signalement introuvable.")
             require(actor, Action.POST_MESSAGE, found)
-            purpose, shop = "incident", found.shop
+            purpose, shop = "incident", found
         else:
             require(actor, Action.REPORT_INCIDENT, actor.shop)
             assert actor.shop is not None
             purpose, shop = "report", actor.shop
-        certificates = current_certificates(commune, _police_and_shop(shop))
+        certificates = current_certificates(among, _police_and_shop(shop))
 
     latest = directory.latest_revocation_list(commune)
     service_key = None if purpose == "sector" else latest_service_key(commune)
@@ -94,23 +104,29 @@ def recipients_directory(
 
 
 def _police_and_shop(shop: Shop) -> Q:
-    return Q(device__membership__role=Role.OPERATOR) | Q(
-        device__membership__role=Role.MERCHANT, device__membership__shop=shop
+    return Q(device__membership__role__in=POLICE_RECIPIENT_ROLES) | Q(
+        device__membership__role__in=SHOP_RECIPIENT_ROLES, device__membership__shop=shop
     )
 
 
-def current_certificates(commune: Commune, who: Q) -> list[DeviceCertificate]:
+def in_commune(commune: Commune) -> QuerySet[DeviceCertificate]:
+    """Every certificate of the commune, for the server's own checks (no caller to scope)."""
+    return DeviceCertificate.objects.filter(device__membership__commune=commune)
+
+
+def current_certificates(among: QuerySet[DeviceCertificate], who: Q) -> list[DeviceCertificate]:
     """Each matching active device's newest valid certificate, in one query.
 
-    Mirrors `directory.current_certificate` (active device, certificate neither revoked
-    nor expired) for many devices at once; the member must be active too.
+    `among` is what the caller may see (`policy.visible`) or, for the server's own checks,
+    `in_commune(commune)`. Mirrors `directory.current_certificate` (active device,
+    certificate neither revoked nor expired) for many devices at once; the member must be
+    active too.
     """
     rows: QuerySet[DeviceCertificate] = (
-        DeviceCertificate.objects.filter(
+        among.filter(
             who,
             device__status=DeviceStatus.ACTIVE,
             device__membership__status=MembershipStatus.ACTIVE,
-            device__membership__commune=commune,
             revoked_at__isnull=True,
             expires_at__gt=timezone.now(),
         )
@@ -155,9 +171,9 @@ def with_chains(
     return result
 
 
-def operator_certificates(commune: Commune) -> list[DeviceCertificate]:
+def operator_certificates(among: QuerySet[DeviceCertificate]) -> list[DeviceCertificate]:
     """Who may hold the police service key: active operator devices, newest certificate."""
-    return current_certificates(commune, Q(device__membership__role=Role.OPERATOR))
+    return current_certificates(among, Q(device__membership__role__in=SERVICE_KEY_HOLDER_ROLES))
 
 
 def pending_devices(actor: Membership, number: int | None = None) -> dict[str, Any]:
@@ -175,7 +191,8 @@ def pending_devices(actor: Membership, number: int | None = None) -> dict[str, A
     if latest is None:
         raise NoServiceKey
     granted = set(latest.grants.values_list("recipient_device_id", flat=True))
-    waiting = [c for c in operator_certificates(actor.commune) if c.device_id not in granted]
+    among = visible(actor, DeviceCertificate, Action.MANAGE_SERVICE_KEY)
+    waiting = [c for c in operator_certificates(among) if c.device_id not in granted]
     return {
         "number": latest.number,
         "devices": [

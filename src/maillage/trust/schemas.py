@@ -1,4 +1,5 @@
-"""Shapes of the key directory and police service key API (docs/envelope.md).
+"""Shapes of the trust API: devices, certificates, revocation lists, the key directory and
+the police service key (docs/trust.md, docs/envelope.md).
 
 Signed documents travel exactly as signed (`{body, signature}`); clients verify them.
 """
@@ -6,12 +7,132 @@ Signed documents travel exactly as signed (`{body, signature}`); clients verify 
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
 
-from maillage.members.schemas import RevocationListOut, SignedIn
+from maillage.territory.schemas import ShopRefOut
+from maillage.trust import chain
+from maillage.trust.models import CommuneRoot, Device
+
+# --- devices, certificates, revocation lists --------------------------------------
+
+
+class DeviceOut(Schema):
+    id: uuid.UUID
+    label: str
+    status: str
+    status_label: str
+    fingerprint: str = Field(description="SHA-256 de la clé de signature, base64url")
+    created_at: datetime
+    certified_at: datetime | None
+    revoked_at: datetime | None
+
+
+class RootOut(Schema):
+    commune: uuid.UUID
+    public_key: str
+    fingerprint: str
+    demo: bool = Field(
+        description="Vrai pour une commune de démonstration (clé racine sur le serveur)"
+    )
+
+
+class SignedIn(Schema):
+    """A signed document exactly as the signer produced it (docs/trust.md)."""
+
+    body: str
+    signature: str
+
+
+class RevocationIn(Schema):
+    revocation_list: SignedIn | None = None
+
+
+class DeviceKeysIn(Schema):
+    label: str = Field(default="", max_length=100)
+    enc_key: str = Field(description="X25519, 32 octets, base64url sans remplissage")
+    sign_key: str = Field(description="Ed25519, 32 octets, base64url sans remplissage")
+
+
+class CertificateTemplateOut(Schema):
+    """The fields a certificate for this device must carry; the browser adds serial, issuer,
+    issued_at and expires_at, then signs."""
+
+    type: str = "maillage.device-certificate"
+    v: int = 1
+    commune: uuid.UUID
+    device: uuid.UUID
+    member: uuid.UUID
+    role: str
+    shop: uuid.UUID | None
+    enc_key: str
+    sign_key: str
+    may_certify: bool = False
+
+
+class PendingMemberOut(Schema):
+    id: uuid.UUID
+    display_name: str
+    role: str
+    role_label: str
+    status: str
+    shop: ShopRefOut | None
+
+
+class PendingDeviceOut(Schema):
+    id: uuid.UUID
+    label: str
+    created_at: datetime
+    fingerprint: str
+    enc_key: str
+    sign_key: str
+    member: PendingMemberOut
+    root_only: bool = Field(
+        description="Appareil de coordinateur : seule la clé racine (CLI) le certifie"
+    )
+    reason: Literal["new", "issuer_revoked"] = Field(
+        description="new : appareil jamais certifié ; issuer_revoked : appareil actif dont "
+        "l'appareil de coordinateur qui l'a approuvé a été révoqué, à recertifier"
+    )
+    certificate: CertificateTemplateOut
+
+
+class CertificateOut(Schema):
+    device: DeviceOut
+    serial: str
+    chain: list[SignedIn]
+
+
+class ChainOut(Schema):
+    device: uuid.UUID
+    status: str
+    chain: list[SignedIn]
+
+
+class RevocationListOut(Schema):
+    number: int
+    body: str
+    signature: str
+    chain: list[SignedIn]
+
+
+class WithdrawalOut(Schema):
+    serial: str
+    device: uuid.UUID
+    reason: str
+
+
+class RevocationDraftOut(Schema):
+    needed: bool
+    number: int | None
+    body: str | None = Field(description="Corps canonique à signer tel quel, après vérification")
+    withdrawals: list[WithdrawalOut]
+
+
+# --- key directory and police service key --------------------------------------------
 
 
 class DirectoryDeviceOut(Schema):
@@ -64,3 +185,37 @@ class PendingGrantsOut(Schema):
 class ServiceKeyPublishedOut(Schema):
     number: int
     grants: int = Field(description="Attributions nouvellement enregistrées")
+
+
+# --- serialisers ----------------------------------------------------------------------
+
+
+def revocation_document(payload: RevocationIn | None) -> chain.SignedDocument | None:
+    """The signed list a suspension or revocation carries, if the caller sent one."""
+    if payload is None or payload.revocation_list is None:
+        return None
+    return chain.SignedDocument(
+        body=payload.revocation_list.body, signature=payload.revocation_list.signature
+    )
+
+
+def device_out(device: Device) -> dict[str, Any]:
+    return {
+        "id": device.public_id,
+        "label": device.label,
+        "status": device.status,
+        "status_label": device.get_status_display(),
+        "fingerprint": device.sign_key_fingerprint,
+        "created_at": device.created_at,
+        "certified_at": device.certified_at,
+        "revoked_at": device.revoked_at,
+    }
+
+
+def root_out(root: CommuneRoot) -> dict[str, Any]:
+    return {
+        "commune": root.commune.public_id,
+        "public_key": root.public_key,
+        "fingerprint": root.fingerprint,
+        "demo": bool(root.demo_private_key),
+    }

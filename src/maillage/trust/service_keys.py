@@ -214,7 +214,9 @@ def _check_grants(
         raise Invalid("grants_required", "Aucune attribution de clé transmise.", field="grants")
     operators = {
         str(certificate.device.public_id): certificate.device
-        for certificate in recipients.operator_certificates(service_key.commune)
+        for certificate in recipients.operator_certificates(
+            recipients.in_commune(service_key.commune)
+        )
     }
     checked: list[_CheckedGrant] = []
     seen: set[str] = set()

@@ -16,7 +16,8 @@ from maillage.client.http import ClientApiError, MaillageClient
 from maillage.demo.seed import DemoSeed, seed_demo
 from maillage.incidents.models import SealedMessage
 from maillage.members.models import Role
-from maillage.trust import actions as trust_actions
+from maillage.trust import revocations as trust_revocations
+from maillage.trust import roots as trust_roots
 from maillage.trust.models import Device
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,9 +78,9 @@ def test_service_key_reaches_new_operator_devices_and_rotates_away_from_revoked_
 
     # The tablet is lost: revoked. The console rotates; the tablet never gets generation 2.
     commune = demo.commune
-    trust_actions.revoke_devices_with_root(
+    trust_revocations.revoke_devices_with_root(
         commune,
-        trust_actions.demo_root_key(commune),
+        trust_roots.demo_root_key(commune),
         [Device.objects.get(public_id=tablet.device)],
     )
     assert console.ensure_service_key() == 2

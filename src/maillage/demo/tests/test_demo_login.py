@@ -10,7 +10,8 @@ from django.test import Client
 from maillage.demo.seed import DemoSeed, seed_demo
 from maillage.members.models import Role
 from maillage.members.tests.factory import new_keys
-from maillage.trust import actions as trust_actions
+from maillage.trust import revocations as trust_revocations
+from maillage.trust import roots as trust_roots
 from maillage.trust.models import Device
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +49,8 @@ def test_keys_of_another_member_or_a_revoked_device_are_refused(demo: DemoSeed) 
     assert (other.status_code, other.json()["code"]) == (409, "device_key_in_use")
 
     device = Device.objects.get(sign_public_key=sign)
-    trust_actions.revoke_devices_with_root(
-        demo.commune, trust_actions.demo_root_key(demo.commune), [device]
+    trust_revocations.revoke_devices_with_root(
+        demo.commune, trust_roots.demo_root_key(demo.commune), [device]
     )
     revoked = login(demo, Role.OPERATOR, enc, sign)
     assert (revoked.status_code, revoked.json()["code"]) == (409, "device_key_in_use")

@@ -487,3 +487,11 @@ def test_with_csrf_enforced_broken_forms_get_structured_errors(media, merchant) 
     assert refused.json()["code"] == "csrf_failed"
     form = multipart(sealed, incident=draft.incident)
     assert client.post("/api/v1/incidents", form, headers=headers).status_code == 201
+
+
+def test_incidents_are_listed_newest_first(media, commune, merchant, operator) -> None:
+    reported = [make_incident(merchant)[0].public_id for _ in range(3)]
+    listed = [item["id"] for item in operator.client().get("/api/v1/incidents").json()]
+    assert listed == [str(public_id) for public_id in reversed(reported)]
+    mine = [item["id"] for item in merchant.client().get("/api/v1/incidents").json()]
+    assert mine == listed

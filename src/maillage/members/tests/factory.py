@@ -21,10 +21,12 @@ from django.utils import timezone
 
 from maillage.members.models import MemberSession, Membership, MembershipStatus, Person, Role
 from maillage.members.sessions import SESSION_DEVICE, SESSION_MEMBERSHIP, SESSION_PERSON
+from maillage.setup import commune as commune_setup
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests import factory as territory_factory
-from maillage.trust import actions as trust_actions
+from maillage.trust import certificates as trust_certificates
 from maillage.trust import chain
+from maillage.trust import devices as trust_devices
 from maillage.trust.models import Device, DeviceStatus
 
 _numbers = itertools.count(1)
@@ -112,7 +114,7 @@ def make_commune(name: str | None = None, *, is_demo: bool = False) -> Commune:
     """A commune with a real root key, revocation list 0, charter v1 (and a first invitation)."""
     number = next(_numbers)
     root_key = Ed25519PrivateKey.generate()
-    setup = trust_actions.create_commune(
+    setup = commune_setup.create_commune(
         name=name or f"Ville d'essai {number}",
         slug=f"ville-essai-{number}",
         insee_code=f"{95000 + number:05d}",
@@ -142,7 +144,7 @@ def make_shop(commune: Commune) -> Shop:
 def add_device(membership: Membership, *, label: str = "Téléphone d'essai") -> Device:
     """A pending device with real keys for an existing membership."""
     sign_key, enc_key, enc_public, sign_public = new_keys()
-    device = trust_actions.create_device(
+    device = trust_devices.create_device(
         membership, label=label, enc_key=enc_public, sign_key=sign_public
     )
     _DEVICE_KEYS[str(device.public_id)] = (sign_key, enc_key)
@@ -201,10 +203,10 @@ def certify(device: Device) -> None:
     membership = device.membership
     commune = membership.commune
     if membership.role == Role.COORDINATOR:
-        trust_actions.certify_with_root(device, root_key(commune))
+        trust_certificates.certify_with_root(device, root_key(commune))
         return
     coordinator = certifier_of(commune)
-    trust_actions.accept_certificate(
+    trust_certificates.accept_certificate(
         coordinator.membership,
         coordinator.device,
         device,

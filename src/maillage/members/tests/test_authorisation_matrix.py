@@ -34,8 +34,8 @@ from maillage.members.tests import factory
 from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests.factory import valid_siret
-from maillage.trust import actions as trust_actions
 from maillage.trust import chain
+from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceStatus
 
 pytestmark = pytest.mark.django_db
@@ -271,10 +271,10 @@ def _json(data: object) -> dict[str, Any]:
 def _revocation(ctx: Ctx, devices: list[Device], reason: str) -> dict[str, Any]:
     """The list the persona's own device would sign for this target (valid for a coordinator)."""
     persona = ctx.persona
-    needed = trust_actions.withdrawals(devices, reason)
+    needed = trust_revocations.withdrawals(devices, reason)
     if persona is None or persona.sign_key is None or not needed:
         return {}
-    body = trust_actions.draft_revocation_list(ctx.targets.commune, persona.device, needed)
+    body = trust_revocations.draft_revocation_list(ctx.targets.commune, persona.device, needed)
     document = chain.sign_document(json.loads(body), persona.sign_key)
     return {"revocation_list": document.to_wire()}
 

@@ -26,6 +26,8 @@ from maillage.members.models import (
 from maillage.members.tests import factory
 from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.territory.models import Commune
+from maillage.trust import devices as trust_devices
+from maillage.trust import enrolment as trust_enrolment
 from maillage.trust.models import Device, DeviceStatus
 
 pytestmark = pytest.mark.django_db
@@ -269,11 +271,11 @@ def test_invitation_is_single_use_and_a_second_completion_stores_nothing(
         == "invitation_used"
     )
     with pytest.raises(actions.InvitationError) as refused:
-        actions.complete_enrolment(
+        trust_enrolment.complete_enrolment(
             token,
             charter_version=1,
             passkey=_fake_passkey(),
-            device=actions.DeviceKeys("x", *factory.new_keys()[2:]),
+            device=trust_devices.DeviceKeys("x", *factory.new_keys()[2:]),
         )
     assert refused.value.code == "invitation_used"
     assert counts == (
@@ -289,11 +291,11 @@ def test_completion_locks_the_invitation_row(commune, coordinator) -> None:
     """Single use is decided under a row lock plus a conditional UPDATE."""
     issued = actions.create_invitation(None, commune, role=Role.AGENT, display_name="Agent Y")
     with CaptureQueriesContext(connection) as queries:
-        actions.complete_enrolment(
+        trust_enrolment.complete_enrolment(
             issued.token,
             charter_version=1,
             passkey=_fake_passkey(),
-            device=actions.DeviceKeys("x", *factory.new_keys()[2:]),
+            device=trust_devices.DeviceKeys("x", *factory.new_keys()[2:]),
         )
     sql = " ".join(q["sql"] for q in queries.captured_queries).upper()
     if connection.vendor == "postgresql":
@@ -307,11 +309,11 @@ def test_failed_completion_rolls_everything_back(commune, coordinator) -> None:
     taken = coordinator.device
     assert taken is not None
     with pytest.raises(actions.ApiError) as refused:
-        actions.complete_enrolment(
+        trust_enrolment.complete_enrolment(
             issued.token,
             charter_version=1,
             passkey=_fake_passkey(),
-            device=actions.DeviceKeys("x", factory.new_keys()[2], taken.sign_public_key),
+            device=trust_devices.DeviceKeys("x", factory.new_keys()[2], taken.sign_public_key),
         )
     assert refused.value.code == "device_key_in_use"
     invitation = Invitation.objects.get(pk=issued.invitation.pk)
@@ -392,11 +394,11 @@ def test_concurrent_completions_create_exactly_one_member() -> None:
     def complete() -> None:
         try:
             barrier.wait()
-            actions.complete_enrolment(
+            trust_enrolment.complete_enrolment(
                 issued.token,
                 charter_version=1,
                 passkey=_fake_passkey(),
-                device=actions.DeviceKeys("x", *factory.new_keys()[2:]),
+                device=trust_devices.DeviceKeys("x", *factory.new_keys()[2:]),
             )
             outcomes.append("ok")
         except actions.ApiError as exc:
@@ -411,3 +413,44 @@ def test_concurrent_completions_create_exactly_one_member() -> None:
         thread.join()
     assert sorted(outcomes) == ["invitation_used", "ok"]
     assert Membership.objects.filter(person__display_name="Course").count() == 1
+
+
+def test_a_coordinator_invites_a_coordinator_whom_only_the_root_certifies(
+    commune, coordinator
+) -> None:
+    """A documented right (docs/decisions.md): the mairie's root holder still confirms."""
+    assert (
+        "members.invite_coordinator"
+        in coordinator.client().get("/api/v1/session").json()["permissions"]
+    )
+    created = invite(coordinator, Role.COORDINATOR)
+    response, _ = enrol(Client(), token_of(created["url"]))
+    assert response.status_code == 201, response.json()
+    newcomer = response.json()["device"]["id"]
+
+    pending = coordinator.client().get("/api/v1/devices/pending").json()
+    assert [(d["id"], d["root_only"]) for d in pending] == [(newcomer, True)]
+    device = Device.objects.get(public_id=newcomer)
+    refused = coordinator.client().post(
+        f"/api/v1/devices/{newcomer}/certificate",
+        factory.coordinator_certificate(coordinator, device).to_wire(),
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+    assert Device.objects.get(public_id=newcomer).status == DeviceStatus.PENDING
+
+
+@pytest.mark.parametrize("role", [Role.OPERATOR, Role.REFERENT, Role.DPO])
+def test_no_other_role_invites_a_coordinator(commune, role: str) -> None:
+    persona = factory.make_member(role, commune)
+    assert (
+        "members.invite_coordinator"
+        not in persona.client().get("/api/v1/session").json()["permissions"]
+    )
+    refused = persona.client().post(
+        "/api/v1/invitations",
+        {"role": Role.COORDINATOR, "display_name": "Second coordinateur"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+    assert not Invitation.objects.filter(role=Role.COORDINATOR, created_by__isnull=False).exists()

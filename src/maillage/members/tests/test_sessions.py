@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from maillage.members import actions
 from maillage.members.models import MemberSession, MembershipStatus, Role
+from maillage.members.policy import Action
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
+from maillage.trust import memberships as trust_memberships
 from maillage.trust.models import Device, DeviceStatus
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +91,7 @@ def test_suspend_action_deletes_the_members_sessions_and_says_why(commune: Commu
     client = member.client()
     key = client.cookies["maillage_session"].value
     assert Session.objects.filter(session_key=key).exists()
-    actions.suspend_member(
+    trust_memberships.suspend_member(
         coordinator.membership,
         member.membership,
         actor_device=coordinator.device,
@@ -118,3 +122,29 @@ def test_session_with_a_device_of_someone_else_is_refused(commune) -> None:
     client = Client()
     factory.login(client, member.membership, other.device)
     assert client.get("/api/v1/session").status_code == 401
+
+
+def _documented_permissions() -> dict[str, str]:
+    """The permissions table of docs/architecture.md: name → roles column."""
+    text = (Path(__file__).resolve().parents[4] / "docs" / "architecture.md").read_text()
+    section = text.split("## Permissions", 1)[1]
+    rows = re.findall(r"^\| `([a-z_.]+)` \| ([^|]+) \|", section, flags=re.MULTILINE)
+    return {name: roles.strip() for name, roles in rows}
+
+
+def test_every_permission_is_documented_for_the_front_end() -> None:
+    assert set(_documented_permissions()) == {action.value for action in Action}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_session_permissions_are_the_documented_ones_for_each_role(commune, role: str) -> None:
+    persona = factory.make_member(role, commune)
+    granted = set(persona.client().get("/api/v1/session").json()["permissions"])
+    label = Role(role).label
+    documented = {
+        name
+        for name, roles in _documented_permissions().items()
+        if (roles.startswith("all") and not (roles.startswith("all but") and label in roles))
+        or re.search(rf"(^|, ){re.escape(label)}( \(|,|$)", roles)
+    }
+    assert granted == documented

@@ -9,7 +9,12 @@ from django.utils import timezone
 from maillage.errors import ApiError, Forbidden
 from maillage.members.models import MembershipStatus, Role
 from maillage.members.tests import factory
-from maillage.trust import actions, chain, directory
+from maillage.setup import commune as commune_setup
+from maillage.trust import certificates as trust_certificates
+from maillage.trust import chain, directory
+from maillage.trust import devices as trust_devices
+from maillage.trust import revocations as trust_revocations
+from maillage.trust import roots as trust_roots
 from maillage.trust.models import CommuneRoot, DeviceStatus
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def test_create_commune_with_an_in_memory_key_stores_only_the_public_half() -> None:
     key = Ed25519PrivateKey.generate()
-    setup = actions.create_commune(
+    setup = commune_setup.create_commune(
         name="Limay",
         insee_code="78335",
         departement_code="78",
@@ -35,7 +40,7 @@ def test_create_commune_with_an_in_memory_key_stores_only_the_public_half() -> N
 def test_only_a_demo_commune_keeps_its_root_on_the_server() -> None:
     key = Ed25519PrivateKey.generate()
     with pytest.raises(Forbidden):
-        actions.create_commune(
+        commune_setup.create_commune(
             name="Réelle",
             insee_code="78001",
             departement_code="78",
@@ -46,19 +51,21 @@ def test_only_a_demo_commune_keeps_its_root_on_the_server() -> None:
         )
     demo = factory.make_commune(is_demo=True)
     assert (
-        chain.public_key_b64(actions.demo_root_key(demo))
+        chain.public_key_b64(trust_roots.demo_root_key(demo))
         == CommuneRoot.objects.get(commune=demo).public_key
     )
     real = factory.make_commune()
     with pytest.raises(Forbidden):
-        actions.demo_root_key(real)
+        trust_roots.demo_root_key(real)
 
 
 def test_root_certifies_any_device_but_only_coordinators_may_certify() -> None:
     commune = factory.make_commune(is_demo=True)
     merchant = factory.make_member(Role.MERCHANT, commune, approved=False)
     assert merchant.device is not None
-    certificate = actions.certify_with_root(merchant.device, actions.demo_root_key(commune))
+    certificate = trust_certificates.certify_with_root(
+        merchant.device, trust_roots.demo_root_key(commune)
+    )
     assert certificate.may_certify is False
     assert merchant.refresh().membership.status == MembershipStatus.ACTIVE
     root = directory.root_of(commune)
@@ -78,7 +85,7 @@ def test_wrong_root_key_is_refused() -> None:
     coordinator = factory.make_member(Role.COORDINATOR, commune, approved=False)
     assert coordinator.device is not None
     with pytest.raises(Forbidden):
-        actions.certify_with_root(coordinator.device, Ed25519PrivateKey.generate())
+        trust_certificates.certify_with_root(coordinator.device, Ed25519PrivateKey.generate())
     assert coordinator.refresh().device.status == DeviceStatus.PENDING
 
 
@@ -87,8 +94,8 @@ def test_root_revocation_lists_are_cumulative() -> None:
     first = factory.make_member(Role.AGENT, commune)
     second = factory.make_member(Role.AGENT, commune)
     key = factory.root_key(commune)
-    actions.revoke_devices_with_root(commune, key, [first.device])
-    actions.revoke_devices_with_root(commune, key, [second.device])
+    trust_revocations.revoke_devices_with_root(commune, key, [first.device])
+    trust_revocations.revoke_devices_with_root(commune, key, [second.device])
     latest, content = directory.parsed_revocations(commune)
     assert latest.number == 2
     assert {e.device for e in content.entries} == {
@@ -96,7 +103,9 @@ def test_root_revocation_lists_are_cumulative() -> None:
         str(second.device.public_id),
     }
     # Revoking an already revoked device publishes nothing new.
-    assert actions.revoke_devices_with_root(commune, key, [first.refresh().device]) is None
+    assert (
+        trust_revocations.revoke_devices_with_root(commune, key, [first.refresh().device]) is None
+    )
 
 
 def test_device_keys_are_checked() -> None:
@@ -104,12 +113,12 @@ def test_device_keys_are_checked() -> None:
     member = factory.make_member(Role.AGENT, commune, with_device=False)
     _, _, enc_public, sign_public = factory.new_keys()
     with pytest.raises(ApiError) as same:
-        actions.create_device(
+        trust_devices.create_device(
             member.membership, label="x", enc_key=sign_public, sign_key=sign_public
         )
     assert same.value.code == "invalid_key"
     with pytest.raises(ApiError) as padded:
-        actions.create_device(
+        trust_devices.create_device(
             member.membership, label="x", enc_key=enc_public + "=", sign_key=sign_public
         )
     assert padded.value.field == "device.enc_key"

@@ -15,8 +15,9 @@ from maillage.errors import Forbidden
 from maillage.members.models import Membership, MembershipStatus, Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
-from maillage.trust import actions as trust_actions
+from maillage.trust import certificates as trust_certificates
 from maillage.trust import chain, directory
+from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceCertificate, DeviceStatus
 
 pytestmark = pytest.mark.django_db
@@ -254,7 +255,9 @@ def orphan_of(commune: Commune, coordinator: factory.Persona) -> factory.Persona
     merchant = factory.make_member(Role.MERCHANT, commune, approved=False)
     document = factory.coordinator_certificate(coordinator, merchant.device)
     assert post_certificate(coordinator, merchant.device, document).status_code == 201
-    trust_actions.revoke_devices_with_root(commune, factory.root_key(commune), [coordinator.device])
+    trust_revocations.revoke_devices_with_root(
+        commune, factory.root_key(commune), [coordinator.device]
+    )
     return merchant.refresh()
 
 
@@ -352,14 +355,14 @@ def test_revoked_device_cannot_recertify_but_its_owner_s_other_device_can(
     document = factory.coordinator_certificate(coordinator, merchant.device)
     coordinator.refresh()
     with pytest.raises(Forbidden):
-        trust_actions.accept_certificate(
+        trust_certificates.accept_certificate(
             coordinator.membership, coordinator.device, merchant.device, document
         )
     assert post_certificate(coordinator, merchant.device, document).status_code == 401
     assert DeviceCertificate.objects.filter(device=merchant.device).count() == 1
 
     computer = factory.add_device(coordinator.membership, label="Ordinateur")
-    trust_actions.certify_with_root(computer, factory.root_key(commune))
+    trust_certificates.certify_with_root(computer, factory.root_key(commune))
     sign_key, enc_key = factory.device_keys(computer)
     same_member = factory.Persona(coordinator.membership, computer, sign_key, enc_key)
     response = post_certificate(
@@ -374,7 +377,9 @@ def test_revoked_device_cannot_recertify_but_its_owner_s_other_device_can(
 def test_coordinator_devices_stay_root_only(commune, coordinator) -> None:
     """A coordinator device never has an issuer certificate, so it is never orphaned."""
     newcomer = factory.make_member(Role.COORDINATOR, commune, approved=False)
-    trust_actions.revoke_devices_with_root(commune, factory.root_key(commune), [coordinator.device])
+    trust_revocations.revoke_devices_with_root(
+        commune, factory.root_key(commune), [coordinator.device]
+    )
     second = factory.make_member(Role.COORDINATOR, commune)
     listed = second.client().get("/api/v1/devices/pending").json()
     (item,) = [d for d in listed if d["id"] == str(newcomer.device.public_id)]
@@ -396,7 +401,9 @@ def test_orphans_are_found_in_one_query(commune, coordinator) -> None:
     healthy = factory.make_member(Role.AGENT, commune, approved=False)
     document = factory.coordinator_certificate(second, healthy.device)
     assert post_certificate(second, healthy.device, document).status_code == 201
-    trust_actions.revoke_devices_with_root(commune, factory.root_key(commune), [coordinator.device])
+    trust_revocations.revoke_devices_with_root(
+        commune, factory.root_key(commune), [coordinator.device]
+    )
     with CaptureQueriesContext(connection) as queries:
         orphans = directory.orphaned_devices(commune)
         shown = [(d.membership.person.display_name, d.membership.shop) for d in orphans]

@@ -21,8 +21,8 @@ from maillage.members.models import Membership, MembershipStatus, Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune, Sector, Shop
 from maillage.territory.tests import factory as territory_factory
-from maillage.trust import actions as trust_actions
 from maillage.trust import chain
+from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceStatus
 from maillage.trust.tests import service_key_factory as keys
 
@@ -73,13 +73,13 @@ class World:
         self.suspended_operator = factory.make_member(Role.OPERATOR, commune)
         _suspend(self.suspended_operator)
         self.revoked_operator = factory.make_member(Role.OPERATOR, commune)
-        trust_actions.revoke_devices_with_root(
+        trust_revocations.revoke_devices_with_root(
             commune, factory.root_key(commune), [self.revoked_operator.device]
         )
         # A second device of an active operator, revoked: the member stays, the device not.
         self.lost_phone = factory.add_device(self.operators[0].membership)
         factory.certify(self.lost_phone)
-        trust_actions.revoke_devices_with_root(
+        trust_revocations.revoke_devices_with_root(
             commune, factory.root_key(commune), [self.lost_phone]
         )
         self.expected = _ids(self.merchant, self.colleague, *self.operators)
@@ -295,7 +295,7 @@ def test_client_resolves_incident_and_sector_directories(world: World) -> None:
 
 def test_key_of_a_revoked_operator_is_served_but_refused_by_the_client(world: World) -> None:
     keys.publish(world.operators[1], 1)
-    trust_actions.revoke_devices_with_root(
+    trust_revocations.revoke_devices_with_root(
         world.commune, factory.root_key(world.commune), [world.operators[1].device]
     )
     resolution = _resolve(world.merchant)

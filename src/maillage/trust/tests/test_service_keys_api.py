@@ -16,8 +16,9 @@ from maillage.client.envelope import TrustContext, x25519_public_b64
 from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
-from maillage.trust import actions as trust_actions
+from maillage.trust import certificates as trust_certificates
 from maillage.trust import chain, directory
+from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceStatus, ServiceKey, ServiceKeyGrant
 from maillage.trust.tests import service_key_factory as keys
 
@@ -299,7 +300,9 @@ def test_revoked_holder_flags_rotation_and_is_left_out_of_the_next_generation(
     keys.publish(operator, 1, others=(colleague.device,))
     assert fetch_key(operator)[0]["rotation_needed"] is False
 
-    trust_actions.revoke_devices_with_root(commune, factory.root_key(commune), [colleague.device])
+    trust_revocations.revoke_devices_with_root(
+        commune, factory.root_key(commune), [colleague.device]
+    )
     assert fetch_key(operator)[0]["rotation_needed"] is True
 
     # The revoked device can no longer be granted anything.
@@ -344,11 +347,13 @@ def test_holder_suspended_then_reinstated_still_flags_rotation(
     """Reinstatement gives a new certificate, not a clean slate: the device kept the key."""
     keys.publish(operator, 1, others=(colleague.device,))
     device = colleague.device
-    trust_actions.revoke_with_root(
-        commune, factory.root_key(commune), trust_actions.withdrawals([device], "suspended")
+    trust_revocations.revoke_with_root(
+        commune, factory.root_key(commune), trust_revocations.withdrawals([device], "suspended")
     )
     Device.objects.filter(pk=device.pk).update(status=DeviceStatus.PENDING)
-    trust_actions.certify_with_root(Device.objects.get(pk=device.pk), factory.root_key(commune))
+    trust_certificates.certify_with_root(
+        Device.objects.get(pk=device.pk), factory.root_key(commune)
+    )
     assert Device.objects.get(pk=device.pk).status == DeviceStatus.ACTIVE
     assert fetch_key(operator)[0]["rotation_needed"] is True
 
@@ -360,7 +365,9 @@ def test_revoked_signer_flags_rotation(
     commune: Commune, operator: factory.Persona, colleague: factory.Persona
 ) -> None:
     keys.publish(operator, 1, others=(colleague.device,))
-    trust_actions.revoke_devices_with_root(commune, factory.root_key(commune), [operator.device])
+    trust_revocations.revoke_devices_with_root(
+        commune, factory.root_key(commune), [operator.device]
+    )
     data = colleague.client().get(CURRENT).json()
     assert data["rotation_needed"] is True
     with pytest.raises(service_key.EnvelopeError) as refused:

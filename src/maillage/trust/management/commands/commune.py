@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from maillage.errors import ApiError
-from maillage.trust import actions, rootkey
+from maillage.setup.commune import create_commune
+from maillage.trust import rootkey
 from maillage.trust.management.common import read_passphrase
 
 
@@ -58,7 +59,7 @@ def create_commune_command(command: BaseCommand, options: dict[str, Any]) -> Non
     written = False
     try:
         with transaction.atomic():
-            setup = actions.create_commune(
+            setup = create_commune(
                 name=options["name"],
                 insee_code=options["insee"],
                 departement_code=options["departement"],

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from maillage.errors import ApiError
-from maillage.trust import actions
+from maillage.trust import certificates, devices, revocations, roots
 from maillage.trust.management.common import commune_by_slug, confirm, load_root
 from maillage.trust.models import Device
 
@@ -76,7 +76,7 @@ def _describe(device: Device) -> str:
 
 
 def certify_command(command: BaseCommand, commune: Any, options: dict[str, Any]) -> None:
-    pending = actions.pending_coordinator_devices(commune)
+    pending = devices.pending_coordinator_devices(commune)
     wanted = _device_ids(options["device"])
     if wanted:
         pending = [d for d in pending if d.public_id in wanted]
@@ -84,7 +84,7 @@ def certify_command(command: BaseCommand, commune: Any, options: dict[str, Any])
         command.stdout.write("Aucun appareil de coordinateur en attente de certificat.")
         return
     root_key = load_root(options["root_backup"], options.get("passphrase_file"))
-    actions.check_root_key(commune, root_key)
+    roots.check_root_key(commune, root_key)
     done = 0
     for device in pending:
         command.stdout.write(_describe(device))
@@ -93,7 +93,7 @@ def certify_command(command: BaseCommand, commune: Any, options: dict[str, Any])
         ):
             command.stdout.write("  Ignoré.")
             continue
-        certificate = actions.certify_with_root(device, root_key)
+        certificate = certificates.certify_with_root(device, root_key)
         until = timezone.localtime(certificate.expires_at).strftime("%d/%m/%Y")
         command.stdout.write(
             f"  Certifié (certificat {certificate.serial}, valable jusqu'au {until}) : "
@@ -117,13 +117,13 @@ def revoke_command(command: BaseCommand, commune: Any, options: dict[str, Any]) 
             + ", ".join(str(m) for m in sorted(missing, key=str))
         )
     root_key = load_root(options["root_backup"], options.get("passphrase_file"))
-    actions.check_root_key(commune, root_key)
+    roots.check_root_key(commune, root_key)
     for device in devices:
         command.stdout.write(_describe(device))
     if not options["yes"] and not confirm("Révoquer ces appareils ?"):
         command.stdout.write("Rien n'a été révoqué.")
         return
-    published = actions.revoke_devices_with_root(commune, root_key, devices)
+    published = revocations.revoke_devices_with_root(commune, root_key, devices)
     if published is None:
         command.stdout.write("Appareil(s) révoqué(s) ; aucun certificat en cours à retirer.")
     else:
