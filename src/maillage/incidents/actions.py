@@ -27,7 +27,7 @@ from maillage.client import envelope
 from maillage.errors import ApiError, Conflict, NotFound
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.members.models import Membership
-from maillage.members.policy import Action, require
+from maillage.access.policy import Action, require
 from maillage.stream.action import Actor, action
 from maillage.stream.kinds import Kind
 from maillage.trust import directory

@@ -28,7 +28,7 @@ from maillage.incidents.schemas import (
 )
 from maillage.members.auth import member_auth, session_device
 from maillage.members.models import Membership
-from maillage.members.policy import Action, require, visible
+from maillage.access.policy import Action, require, visible
 from maillage.members.schemas import errors
 from maillage.privacy.access_log import Access, record_content_access, record_content_accesses
 from maillage.privacy.models import ContentAccess

@@ -32,7 +32,7 @@ from maillage.members.models import (
     Role,
 )
 from maillage.members.passkeys import NewPasskey
-from maillage.members.policy import Action, invitation_action, needs_shop, require
+from maillage.access.policy import Action, invitation_action, needs_shop, require
 from maillage.territory.models import Commune, Shop
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from maillage.errors import ApiError, NotFound, Unauthenticated
 from maillage.members import actions, passkeys
 from maillage.members.auth import anonymous_csrf, member_auth, pending_auth, session_device
 from maillage.members.models import CharterVersion, Invitation, Membership, Person
-from maillage.members.policy import Action, permissions, require, visible
+from maillage.access.policy import Action, permissions, require, visible
 from maillage.members.schemas import (
     CharterIn,
     CharterOut,

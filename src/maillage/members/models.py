@@ -8,6 +8,7 @@ from typing import ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 
+from maillage.access.roles import MembershipStatus, Role
 from maillage.territory.models import Commune, Shop
 
 
@@ -34,23 +35,6 @@ class Person(AbstractBaseUser):
 
     def __str__(self) -> str:
         return self.display_name
-
-
-class Role(models.TextChoices):
-    MERCHANT = "commercant", "commerçant"
-    COORDINATOR = "coordinateur", "coordinateur"
-    OPERATOR = "operateur", "opérateur"
-    AGENT = "agent", "agent"
-    REFERENT = "referent", "référent"
-    OBSERVER = "observateur", "observateur"
-    DPO = "dpo", "DPO"
-
-
-class MembershipStatus(models.TextChoices):
-    PENDING = "pending", "en attente"
-    ACTIVE = "active", "actif"
-    SUSPENDED = "suspended", "suspendu"
-    REVOKED = "revoked", "révoqué"
 
 
 class Membership(models.Model):

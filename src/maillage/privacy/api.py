@@ -13,7 +13,7 @@ from pydantic import Field
 from maillage.errors import Unauthenticated
 from maillage.members.auth import member_auth
 from maillage.members.models import Membership
-from maillage.members.policy import Action, require, visible
+from maillage.access.policy import Action, require, visible
 from maillage.members.schemas import errors
 from maillage.privacy.access_log import verify_chain
 from maillage.privacy.models import ContentAccess

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
+from maillage.access.policy import Action, require
 from maillage.errors import Forbidden
-from maillage.members.models import Membership
-from maillage.members.policy import Action, require
 from maillage.stream.kinds import SPECS, Kind
 from maillage.stream.log import append_event
 from maillage.stream.models import ActorKind, Event
-from maillage.territory.models import Commune, Shop
 
 if TYPE_CHECKING:
+    from maillage.members.models import Membership
+    from maillage.territory.models import Commune, Shop
     from maillage.trust.models import Device
 
 
@@ -93,9 +93,9 @@ class Act:
         if membership is not None and membership.commune_id != commune.pk:
             raise ActionError(f"{self.kind}: un membre n'agit que dans sa commune.")
         if member is None:
-            member = target if isinstance(target, Membership) else _related(target, "membership")
+            member = _self_or_related(target, "members.membership", "membership")
         if shop is None:
-            shop = target if isinstance(target, Shop) else _related(target, "shop")
+            shop = _self_or_related(target, "territory.shop", "shop")
         device = self.actor.device
         self.event = append_event(
             commune=commune,
@@ -122,9 +122,19 @@ class Act:
             raise ActionError(f"{self.kind}: l'action n'a enregistré aucun événement.")
 
 
+def _is(target: models.Model, label: str) -> bool:
+    """Model identity by label: the log sits below the domains whose models it records."""
+    return target._meta.label_lower == label
+
+
+def _self_or_related(target: models.Model, label: str, name: str) -> Any:
+    """The target itself if it is of that model, else its `name` relation (or None)."""
+    return target if _is(target, label) else _related(target, name)
+
+
 def _commune_of(target: models.Model) -> Commune:
-    if isinstance(target, Commune):
-        return target
+    if _is(target, "territory.commune"):
+        return target  # type: ignore[return-value]
     owner = _related(target, "commune")
     return owner if owner is not None else _related(target, "membership").commune
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from maillage.members.policy import Action
+from maillage.access.policy import Action
 
 
 class Kind(enum.StrEnum):

@@ -11,17 +11,19 @@ import logging
 import re
 import unicodedata
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from maillage.hashchain import GENESIS, Link, Verification, link_hash, microseconds, verify_links
-from maillage.members.models import Membership
 from maillage.stream.kinds import SPECS, Kind
 from maillage.stream.models import ActorKind, Event, EventHead
 from maillage.stream.signals import event_committed
-from maillage.territory.models import Commune, Shop
+
+if TYPE_CHECKING:
+    from maillage.members.models import Membership
+    from maillage.territory.models import Commune, Shop
 from maillage.trust.chain import canonical_json
 
 logger = logging.getLogger(__name__)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from maillage.members.models import Membership
 from maillage.stream.kinds import Kind
-from maillage.territory.models import Commune, Shop
 
 
 class ActorKind(models.TextChoices):
@@ -22,7 +20,7 @@ class ActorKind(models.TextChoices):
 class EventHead(models.Model):
     """The last event of a commune; locking this row serialises appends in commit order."""
 
-    commune = models.OneToOneField(Commune, on_delete=models.CASCADE, related_name="+")
+    commune = models.OneToOneField("territory.Commune", on_delete=models.CASCADE, related_name="+")
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="")
 
@@ -34,19 +32,19 @@ class Event(models.Model):
     outlive any reorganisation of the device tables, and the hash covers that id anyway.
     """
 
-    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="+")
+    commune = models.ForeignKey("territory.Commune", on_delete=models.CASCADE, related_name="+")
     seq = models.PositiveBigIntegerField(help_text="Position in the commune's log, from 1")
     kind = models.CharField(max_length=40, choices=[(k.value, k.value) for k in Kind])
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "members.Membership", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     actor_device = models.UUIDField(null=True, blank=True)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     target_type = models.CharField(max_length=30)
     target_id = models.CharField(max_length=64)
     member = models.ForeignKey(
-        Membership,
+        "members.Membership",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -54,7 +52,7 @@ class Event(models.Model):
         help_text="The member the event is about, who may see it (docs/events.md)",
     )
     shop = models.ForeignKey(
-        Shop,
+        "territory.Shop",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -7,10 +7,15 @@ The member an event is about also sees it (their approval, their suspension).
 
 from __future__ import annotations
 
-from maillage.members.models import Membership, MembershipStatus
-from maillage.members.policy import may
+from typing import TYPE_CHECKING
+
+from maillage.access.policy import may
+from maillage.access.roles import MembershipStatus
 from maillage.stream.kinds import SPECS, Kind
 from maillage.stream.models import Event
+
+if TYPE_CHECKING:
+    from maillage.members.models import Membership
 
 _LIVE = frozenset({MembershipStatus.ACTIVE, MembershipStatus.PENDING})
 

@@ -17,7 +17,7 @@ from django.db import IntegrityError
 from django.utils.text import slugify
 
 from maillage.errors import ApiError, Conflict
-from maillage.members.policy import Action
+from maillage.access.policy import Action
 from maillage.stream.action import Actor, action
 from maillage.stream.kinds import Kind
 from maillage.territory.csv_import import ImportResult, RowError, validate_shops_csv

@@ -18,7 +18,7 @@ from ninja.files import UploadedFile
 from maillage.errors import NotFound, Unauthenticated
 from maillage.members.auth import member_auth, session_device
 from maillage.members.models import Membership
-from maillage.members.policy import Action, require, visible
+from maillage.access.policy import Action, require, visible
 from maillage.stream.action import Actor
 from maillage.territory import actions
 from maillage.territory.models import Sector, Shop

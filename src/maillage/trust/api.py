@@ -16,7 +16,7 @@ from ninja import Router, Status
 from maillage.errors import ApiError, NotFound, Unauthenticated
 from maillage.members.auth import member_auth, pending_auth, session_device
 from maillage.members.models import Membership, MembershipStatus
-from maillage.members.policy import Action, require, root_certifies, visible
+from maillage.access.policy import Action, require, root_certifies, visible
 from maillage.members.schemas import errors
 from maillage.members.sessions import bind_device
 from maillage.territory.schemas import shop_out

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from maillage.errors import Conflict, Forbidden
 from maillage.members.models import Membership, MembershipStatus
-from maillage.members.policy import Action, require, root_certifies
+from maillage.access.policy import Action, require, root_certifies
 from maillage.trust import chain, directory
 from maillage.trust.common import Invalid, TrustRefused
 from maillage.trust.common import epoch as _epoch

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from maillage.errors import Conflict
 from maillage.members.models import Membership, MembershipStatus
-from maillage.members.policy import ROOT_CERTIFIED_ROLES, Action, require
+from maillage.access.policy import ROOT_CERTIFIED_ROLES, Action, require
 from maillage.members.sessions import end_sessions
 from maillage.territory.models import Commune
 from maillage.trust import chain, revocations

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from maillage.errors import ApiError, NotFound
 from maillage.members.models import Membership, MembershipStatus
-from maillage.members.policy import (
+from maillage.access.policy import (
     POLICE_RECIPIENT_ROLES,
     SERVICE_KEY_HOLDER_ROLES,
     SHOP_RECIPIENT_ROLES,

@@ -24,7 +24,7 @@ from maillage.client import service_key as client_service_key
 from maillage.client.envelope import EnvelopeError, TrustContext
 from maillage.errors import ApiError, Conflict, Forbidden, NotFound
 from maillage.members.models import Membership
-from maillage.members.policy import Action, require
+from maillage.access.policy import Action, require
 from maillage.territory.models import Commune
 from maillage.trust import chain, directory, recipients
 from maillage.trust.models import (

@@ -28,7 +28,7 @@ from maillage.incidents.tests.helpers import (
     sender_of,
 )
 from maillage.members.models import Role
-from maillage.members.policy import Action
+from maillage.access.policy import Action
 from maillage.members.tests import factory
 from maillage.stream.action import Actor
 from maillage.stream.kinds import Kind

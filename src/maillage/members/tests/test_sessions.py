@@ -10,7 +10,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from maillage.members.models import MemberSession, MembershipStatus, Role
-from maillage.members.policy import Action
+from maillage.access.policy import Action
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
 from maillage.trust import memberships as trust_memberships

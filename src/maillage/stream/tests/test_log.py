@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from maillage.access.policy import Action
 from maillage.members.models import Role
-from maillage.members.policy import Action
 from maillage.members.tests import factory
 from maillage.stream import log
 from maillage.stream.action import CLI, ActionError, Actor, action

@@ -7,21 +7,23 @@ actor's commune; merchants are further bounded by their own shop. No other modul
 compares roles: what depends on a role is a function or a role set here. The
 authorisation-matrix test walks every endpoint × role × commune.
 
-Kinds are named by model label (`"incidents.incident"`), so this module, low in the
-layering, imports no model of the layers above it (docs/decisions.md, "Layers").
+Kinds are named by model label (`"incidents.incident"`), so this module, at the bottom of
+the layering, imports no domain package (docs/decisions.md, "Layers").
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from django.db.models import Model, QuerySet
 
+from maillage.access.roles import MembershipStatus, Role
 from maillage.errors import Forbidden, NotFound
-from maillage.members.models import Membership, MembershipStatus, Role
-from maillage.territory.models import Commune, Shop
+
+if TYPE_CHECKING:
+    from maillage.members.models import Membership
 
 M = TypeVar("M", bound=Model)
 
@@ -226,13 +228,18 @@ def require(actor: Membership | None, action: Action, target: object | None = No
 
 def _commune_of(target: object) -> int | None:
     """The commune a target belongs to; a Commune belongs to itself."""
-    if isinstance(target, Commune):
-        return target.pk
+    if _label(target) == "territory.commune":
+        return getattr(target, "pk", None)
     return getattr(target, "commune_id", None)
 
 
 def _shop_of(target: object) -> int | None:
     """The shop a target belongs to (a Shop is its own, an incident its reporting shop)."""
-    if isinstance(target, Shop):
-        return target.pk
+    if _label(target) == "territory.shop":
+        return getattr(target, "pk", None)
     return getattr(target, "shop_id", None)
+
+
+def _label(target: object) -> str | None:
+    meta = getattr(target, "_meta", None)
+    return getattr(meta, "label_lower", None)

@@ -1,0 +1,22 @@
+"""Roles per commune and a membership's status: the vocabulary of the access policy."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    MERCHANT = "commercant", "commerçant"
+    COORDINATOR = "coordinateur", "coordinateur"
+    OPERATOR = "operateur", "opérateur"
+    AGENT = "agent", "agent"
+    REFERENT = "referent", "référent"
+    OBSERVER = "observateur", "observateur"
+    DPO = "dpo", "DPO"
+
+
+class MembershipStatus(models.TextChoices):
+    PENDING = "pending", "en attente"
+    ACTIVE = "active", "actif"
+    SUSPENDED = "suspended", "suspendu"
+    REVOKED = "revoked", "révoqué"
