@@ -21,9 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from PIL import Image
 
-from maillage.client import envelope
 from maillage.client.photos import reencode_photo
-from maillage.trust import chain
+from maillage.wire import chain, envelope, sealing
 
 NOW = 1_780_000_000
 
@@ -124,7 +123,7 @@ def main() -> None:
             trust: envelope.TrustContext = trust,
         ) -> envelope.Sealed:
             binding = envelope.Binding(trust.commune, str(uuid.uuid4()), str(uuid.uuid4()))
-            return envelope.seal(
+            return sealing.seal(
                 binding,
                 sender,
                 text="Vol à l'étalage, deux individus, fuite vers la gare.",

@@ -30,7 +30,8 @@ from playwright.sync_api import FilePayload, Page, Route, expect
 from maillage.incidents.models import SealedMessage
 from maillage.members.models import Membership, Role
 from maillage.trust import actions as trust_actions
-from maillage.trust import chain, directory
+from maillage.trust import directory
+from maillage.wire import chain
 
 from .a11y import audit
 from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot

@@ -20,9 +20,9 @@ from maillage.members.charter import default_charter
 from maillage.members.models import Membership, MembershipStatus, Person, Role
 from maillage.territory.models import Commune, Shop
 from maillage.trust import actions as trust_actions
-from maillage.trust import chain
 from maillage.trust.models import CommuneRoot
 from maillage.trust.rootkey import generate_root
+from maillage.wire import chain
 
 # (display name, role, index of the shop for a merchant)
 DEMO_PEOPLE: tuple[tuple[str, Role, int | None], ...] = (

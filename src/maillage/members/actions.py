@@ -34,8 +34,9 @@ from maillage.members.policy import Action, require
 from maillage.members.sessions import end_sessions
 from maillage.territory.models import Commune, Shop
 from maillage.trust import actions as trust_actions
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust.models import Device, DeviceStatus
+from maillage.wire import chain
 
 TOKEN_MAX_LENGTH = 128
 

@@ -50,8 +50,9 @@ from maillage.members.schemas import (
 from maillage.members.sessions import current_access, end_session, start_session
 from maillage.territory.models import Shop
 from maillage.trust import actions as trust_actions
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust.models import CommuneRoot, Device, DeviceCertificate, DeviceStatus
+from maillage.wire import chain
 
 router = Router(tags=["members"])
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 from maillage.members.models import Membership
 from maillage.privacy.models import AccessLogHead, ContentAccess
 from maillage.territory.models import Commune
-from maillage.trust import chain
 from maillage.trust.models import Device
+from maillage.wire import chain
 
 GENESIS = "0" * 64
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -24,7 +24,7 @@ from maillage.members.models import Membership, MembershipStatus, Role
 from maillage.members.policy import Action, require
 from maillage.members.sessions import end_sessions
 from maillage.territory.models import Commune
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust.models import (
     CommuneRoot,
     Device,
@@ -32,6 +32,7 @@ from maillage.trust.models import (
     DeviceStatus,
     RevocationList,
 )
+from maillage.wire import chain
 
 if TYPE_CHECKING:
     from maillage.members.actions import IssuedInvitation

@@ -24,7 +24,7 @@ from maillage.members.schemas import (
     errors,
     root_out,
 )
-from maillage.trust import actions, chain, directory, recipients, service_keys
+from maillage.trust import actions, directory, recipients, service_keys
 from maillage.trust.models import DeviceStatus
 from maillage.trust.schemas import (
     GrantOut,
@@ -35,6 +35,7 @@ from maillage.trust.schemas import (
     ServiceKeyOut,
     ServiceKeyPublishedOut,
 )
+from maillage.wire import chain
 
 router = Router(tags=["trust"])
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from maillage.client.device import MemberDevice
-from maillage.client.envelope import EnvelopeError
 from maillage.client.http import ClientApiError, MaillageClient
 from maillage.demo.seed import DemoSeed, seed_demo
 from maillage.incidents.models import SealedMessage
 from maillage.members.models import Role
 from maillage.trust import actions as trust_actions
 from maillage.trust.models import Device
+from maillage.wire.envelope import EnvelopeError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

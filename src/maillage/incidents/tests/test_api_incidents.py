@@ -14,8 +14,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection
 
-from maillage.client import envelope
-from maillage.client.envelope import Binding, Opener, TrustContext
 from maillage.incidents import actions
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.incidents.tests.conftest import stored_files
@@ -32,6 +30,8 @@ from maillage.members.tests import factory
 from maillage.territory.models import Commune
 from maillage.trust import directory
 from maillage.trust.models import DeviceCertificate
+from maillage.wire import envelope, opening
+from maillage.wire.envelope import Binding, Opener, TrustContext
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def open_as(persona: factory.Persona, item: dict[str, Any], parts: list[bytes]) 
     header = json.loads(item["envelope"]["body"])
     expected = Binding(header["commune"], header["incident"], item["id"])
     opener = Opener("device", str(persona.device.public_id), persona.enc_key)
-    return envelope.open_envelope(
+    return opening.open_envelope(
         item["envelope"], parts, expected, opener, trust_of(persona.commune)
     )
 

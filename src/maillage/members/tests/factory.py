@@ -24,8 +24,8 @@ from maillage.members.sessions import SESSION_DEVICE, SESSION_MEMBERSHIP, SESSIO
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests import factory as territory_factory
 from maillage.trust import actions as trust_actions
-from maillage.trust import chain
 from maillage.trust.models import Device, DeviceStatus
+from maillage.wire import chain
 
 _numbers = itertools.count(1)
 _ROOT_KEYS: dict[str, Ed25519PrivateKey] = {}

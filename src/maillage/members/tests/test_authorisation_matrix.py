@@ -35,8 +35,8 @@ from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests.factory import valid_siret
 from maillage.trust import actions as trust_actions
-from maillage.trust import chain
 from maillage.trust.models import Device, DeviceStatus
+from maillage.wire import chain
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 from maillage.errors import ApiError, Forbidden
 from maillage.members.models import MembershipStatus, Role
 from maillage.members.tests import factory
-from maillage.trust import actions, chain, directory
+from maillage.trust import actions, directory
 from maillage.trust.models import CommuneRoot, DeviceStatus
+from maillage.wire import chain
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,9 @@ from maillage.members.models import Membership, MembershipStatus, Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
 from maillage.trust import actions as trust_actions
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust.models import Device, DeviceCertificate, DeviceStatus
+from maillage.wire import chain
 
 pytestmark = pytest.mark.django_db
 
