@@ -1,60 +1,23 @@
 /**
- * serviceKey.ts and recipients.ts against tests/vectors/service-key-v1.json, written by
- * tests/vectors/generate_service_key_vectors.py and checked there with the Python twin:
- * every service-key document, grant and key directory must end as the file says.
+ * serviceKey.ts and recipients.ts against tests/vectors/service-key-v1.json (written and
+ * checked by tests/vectors/generate_service_key_vectors.py) and service-key-v1-ts.json
+ * (signed and sealed here by scripts/service-key-vectors.gen.ts): every service-key
+ * document, grant and key directory must end as the file says.
  */
 
 import { describe, expect, it } from "vitest";
 
-import rawVectors from "../../tests/vectors/service-key-v1.json";
+import pythonVectors from "../../tests/vectors/service-key-v1.json";
+import tsVectors from "../../tests/vectors/service-key-v1-ts.json";
 import { ENVELOPE_MESSAGES, EnvelopeError, type TrustContext } from "../src/envelope/envelope";
 import { importX25519Private, x25519PublicOf } from "../src/envelope/hpke";
 import { resolveRecipients, type TrustState } from "../src/envelope/recipients";
 import { openGrant, verifyServiceKey } from "../src/envelope/serviceKey";
 import { b64urlDecode } from "../src/trust/b64";
-import {
-  parseChain,
-  parseSignedDocument,
-  verifyRevocationList,
-  type RevocationDocument,
-  type SignedDocument,
-} from "../src/trust/chain";
+import { parseChain, parseSignedDocument, verifyRevocationList } from "../src/trust/chain";
+import type { Expect, ServiceKeyVectors } from "./service-key-vector-types";
 
-type Expect = { ok: true; [field: string]: unknown } | { ok: false; code: string };
-
-interface Case {
-  name: string;
-  description: string;
-  expect: Expect;
-}
-
-interface Vectors {
-  messages: Record<string, string>;
-  commune: string;
-  root: { public_key: string; fingerprint: string };
-  revocations: RevocationDocument;
-  now: number;
-  devices: Record<string, { device: string; private_key: string; public_key: string }>;
-  service_keys: (Case & { wire: unknown; last_seen_number: number; as_of_issue: boolean })[];
-  grants: (Case & {
-    grant: SignedDocument;
-    granter_chain: SignedDocument[];
-    service_key: unknown;
-    opener: string;
-  })[];
-  recipients: (Case & {
-    directory: unknown;
-    state: {
-      last_revocation_number: number;
-      known_revoked_serials: string[];
-      last_service_key_number: number;
-    };
-  })[];
-}
-
-const vectors = rawVectors as unknown as Vectors;
-
-async function trust(): Promise<TrustContext> {
+async function trust(vectors: ServiceKeyVectors): Promise<TrustContext> {
   const revocations = await verifyRevocationList(
     vectors.revocations,
     vectors.revocations.chain,
@@ -81,71 +44,78 @@ async function outcome(work: () => Promise<Record<string, unknown>>): Promise<Ex
   }
 }
 
-describe("service-key vectors", () => {
-  it("carry the shared message table", () => {
-    expect(vectors.messages).toEqual(ENVELOPE_MESSAGES);
-  });
+for (const [label, raw] of [
+  ["written by Python", pythonVectors],
+  ["written by TypeScript", tsVectors],
+] as const) {
+  const vectors = raw as unknown as ServiceKeyVectors;
 
-  for (const c of vectors.service_keys) {
-    it(`document: ${c.name}`, async () => {
-      const got = await outcome(async () => {
-        const body = await verifyServiceKey(c.wire, await trust(), vectors.now, c.last_seen_number, {
-          asOfIssue: c.as_of_issue,
+  describe(`service-key vectors ${label}`, () => {
+    it("carry the shared message table", () => {
+      expect(vectors.messages).toEqual(ENVELOPE_MESSAGES);
+    });
+
+    for (const c of vectors.service_keys) {
+      it(`document: ${c.name}`, async () => {
+        const got = await outcome(async () => {
+          const body = await verifyServiceKey(c.wire, await trust(vectors), vectors.now, c.last_seen_number, {
+            asOfIssue: c.as_of_issue,
+          });
+          return { number: body.number, key: body.key };
         });
-        return { number: body.number, key: body.key };
+        expect(got).toEqual(c.expect);
       });
-      expect(got).toEqual(c.expect);
-    });
-  }
+    }
 
-  for (const c of vectors.grants) {
-    it(`grant: ${c.name}`, async () => {
-      const context = await trust();
-      const document = await verifyServiceKey(c.service_key, context, vectors.now);
-      const opener = vectors.devices[c.opener];
-      const me = {
-        privateKey: await importX25519Private(b64urlDecode(opener.private_key), false),
-        publicKey: opener.public_key,
-      };
-      const got = await outcome(async () => {
-        const key = await openGrant(
-          parseSignedDocument(c.grant),
-          parseChain(c.granter_chain),
-          opener.device,
-          me,
-          document,
-          context,
-          vectors.now,
-        );
-        return { public_key: await x25519PublicOf(key) };
-      });
-      expect(got).toEqual(c.expect);
-    });
-  }
-
-  for (const c of vectors.recipients) {
-    it(`recipients: ${c.name}`, async () => {
-      const state: TrustState = {
-        rootPublicKey: vectors.root.public_key,
-        pinnedFingerprint: vectors.root.fingerprint,
-        commune: vectors.commune,
-        lastRevocationNumber: c.state.last_revocation_number,
-        knownRevokedSerials: c.state.known_revoked_serials,
-        lastServiceKeyNumber: c.state.last_service_key_number,
-      };
-      const got = await outcome(async () => {
-        const resolution = await resolveRecipients(c.directory, state, vectors.now);
-        return {
-          recipients: resolution.recipients.map((r) => ({ kind: r.kind, id: r.id, key: r.key })),
-          refused: resolution.refused,
-          state: {
-            last_revocation_number: resolution.state.lastRevocationNumber,
-            known_revoked_serials: resolution.state.knownRevokedSerials,
-            last_service_key_number: resolution.state.lastServiceKeyNumber,
-          },
+    for (const c of vectors.grants) {
+      it(`grant: ${c.name}`, async () => {
+        const context = await trust(vectors);
+        const document = await verifyServiceKey(c.service_key, context, vectors.now);
+        const opener = vectors.devices[c.opener];
+        const me = {
+          privateKey: await importX25519Private(b64urlDecode(opener.private_key), false),
+          publicKey: opener.public_key,
         };
+        const got = await outcome(async () => {
+          const key = await openGrant(
+            parseSignedDocument(c.grant),
+            parseChain(c.granter_chain),
+            opener.device,
+            me,
+            document,
+            context,
+            vectors.now,
+          );
+          return { public_key: await x25519PublicOf(key) };
+        });
+        expect(got).toEqual(c.expect);
       });
-      expect(got).toEqual(c.expect);
-    });
-  }
-});
+    }
+
+    for (const c of vectors.recipients) {
+      it(`recipients: ${c.name}`, async () => {
+        const state: TrustState = {
+          rootPublicKey: vectors.root.public_key,
+          pinnedFingerprint: vectors.root.fingerprint,
+          commune: vectors.commune,
+          lastRevocationNumber: c.state.last_revocation_number,
+          knownRevokedSerials: c.state.known_revoked_serials,
+          lastServiceKeyNumber: c.state.last_service_key_number,
+        };
+        const got = await outcome(async () => {
+          const resolution = await resolveRecipients(c.directory, state, vectors.now);
+          return {
+            recipients: resolution.recipients.map((r) => ({ kind: r.kind, id: r.id, key: r.key })),
+            refused: resolution.refused,
+            state: {
+              last_revocation_number: resolution.state.lastRevocationNumber,
+              known_revoked_serials: resolution.state.knownRevokedSerials,
+              last_service_key_number: resolution.state.lastServiceKeyNumber,
+            },
+          };
+        });
+        expect(got).toEqual(c.expect);
+      });
+    }
+  });
+}

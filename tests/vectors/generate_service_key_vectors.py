@@ -5,7 +5,9 @@ revocation lists, documents and ids come from fixed seeds (Ed25519 is determinis
 only the HPKE ephemeral keys inside grants change from one run to the next. Every case
 is checked here with `maillage.wire` before it is written, then read by
 `src/maillage/wire/tests/test_service_key_vectors.py` and
-`frontend/tests/service-key-vectors.test.ts`, which must end each case alike.
+`frontend/tests/service-key-vectors.test.ts`, which must end each case alike. The
+TypeScript generator (`frontend/scripts/service-key-vectors.gen.ts`) signs and seals its
+own cases with the `devices` and `police` keys below into `service-key-v1-ts.json`.
 Test keys only: never use them anywhere else.
 """
 
@@ -55,7 +57,7 @@ def _x25519(label: str) -> X25519PrivateKey:
     return X25519PrivateKey.from_private_bytes(_seed(f"x25519 {label}"))
 
 
-def _raw_private(key: X25519PrivateKey) -> str:
+def _raw_private(key: Ed25519PrivateKey | X25519PrivateKey) -> str:
     return chain.b64url_encode(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
 
 
@@ -769,9 +771,16 @@ def build() -> dict[str, Any]:
         "revocations": REVOCATIONS_WIRE,
         "now": NOW,
         "devices": {
-            d.name: {"device": d.id, "private_key": _raw_private(d.enc), "public_key": d.enc_public}
+            d.name: {
+                "device": d.id,
+                "sign_private": _raw_private(d.sign),
+                "private_key": _raw_private(d.enc),
+                "public_key": d.enc_public,
+                "chain": [c.to_wire() for c in d.chain],
+            }
             for d in DEVICES
         },
+        "police": {str(n): _raw_private(key) for n, key in POLICE.items()},
         "service_keys": service_key_cases(),
         "grants": grant_cases(),
         "recipients": recipient_cases(),

@@ -1,7 +1,9 @@
 """Cross-language vectors: service-key documents, grants and recipient selection.
 
-`tests/vectors/service-key-v1.json` (from `generate_service_key_vectors.py`) is also
-read by `frontend/tests/service-key-vectors.test.ts`: both must end every case alike.
+`tests/vectors/service-key-v1.json` (written by `generate_service_key_vectors.py`) and
+`service-key-v1-ts.json` (signed and sealed by `frontend/scripts/service-key-vectors.gen.ts`
+with the same keys) are also read by `frontend/tests/service-key-vectors.test.ts`: both
+implementations must end every case alike.
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from maillage.wire import chain, hpke, recipients, service_key
 from maillage.wire.envelope import ENVELOPE_MESSAGES, EnvelopeError, TrustContext
 
-PATH = Path(__file__).resolve().parents[4] / "tests" / "vectors" / "service-key-v1.json"
-VECTORS: dict[str, Any] = json.loads(PATH.read_text(encoding="utf-8"))
+FOLDER = Path(__file__).resolve().parents[4] / "tests" / "vectors"
+FILES = {
+    name: json.loads((FOLDER / name).read_text(encoding="utf-8"))
+    for name in ("service-key-v1.json", "service-key-v1-ts.json")
+}
+VECTORS: dict[str, Any] = FILES["service-key-v1.json"]
 NOW: int = VECTORS["now"]
 
 
@@ -45,11 +51,20 @@ def _outcome(work: Any) -> dict[str, Any]:
 
 
 def _ids(section: str) -> list[Any]:
-    return [pytest.param(case, id=case["name"]) for case in VECTORS[section]]
+    return [
+        pytest.param(case, id=f"{name}-{case['name']}")
+        for name, vectors in FILES.items()
+        for case in vectors[section]
+    ]
 
 
-def test_messages_are_the_shared_table() -> None:
-    assert VECTORS["messages"] == ENVELOPE_MESSAGES
+def test_both_files_share_keys_and_the_message_table() -> None:
+    python, typescript = FILES.values()
+    assert typescript["generated_by"] == "frontend/scripts/service-key-vectors.gen.ts"
+    assert len(typescript["service_keys"]) >= 8 and len(typescript["grants"]) >= 8
+    for name in ("commune", "root", "revocations", "now", "devices", "police"):
+        assert typescript[name] == python[name], name
+    assert python["messages"] == typescript["messages"] == ENVELOPE_MESSAGES
 
 
 def test_every_outcome_is_covered() -> None:
