@@ -1,6 +1,6 @@
 /**
  * Writes tests/vectors/envelope-v1-ts.json: envelopes sealed by envelope.ts, for
- * src/maillage/client (Python) to open. Run: `cd frontend && npm run vectors`.
+ * src/maillage/wire (Python) to open. Run: `cd frontend && npm run vectors`.
  *
  * Reuses `fixtures`, `root`, `revocations` and `commune` of the Python file
  * (envelope-v1.json) so both files share keys, and builds the same list of cases: each
@@ -85,7 +85,7 @@ interface CraftOptions {
   chain?: SignedDocument[];
 }
 
-/** sealEnvelope step by step, with hooks to break one thing at a time. */
+/** `seal` step by step, with hooks to break one thing at a time. */
 async function craft(
   b: Binding,
   signer: SenderKeys,

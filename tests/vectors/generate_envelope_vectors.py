@@ -695,7 +695,7 @@ def build() -> dict[str, Any]:
         "version": 1,
         "generated_by": "python",
         "description": (
-            "Envelopes sealed by maillage.client.envelope (docs/envelope.md). Open each case "
+            "Envelopes sealed by maillage.wire.sealing (docs/envelope.md). Open each case "
             "with the list in `revocations` (verified at `now`, last seen 0) and the opener "
             "named; expect `result` or the error code."
         ),

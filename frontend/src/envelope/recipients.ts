@@ -43,7 +43,7 @@ export interface TrustState {
 }
 
 export interface Resolution {
-  /** Sorted by (kind, id), ready for `sealEnvelope`. */
+  /** Sorted by (kind, id), ready for `seal`. */
   recipients: Recipient[];
   /** Entries not wrapped to: (device public_id, or SERVICE_ENTRY for the service key; code). */
   refused: [string, string][];

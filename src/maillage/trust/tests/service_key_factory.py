@@ -1,6 +1,6 @@
 """What an operator's browser does with the police service key, done by the Python client.
 
-Real key pairs, real signatures, real HPKE (`maillage.client.service_key`): the tests and
+Real key pairs, real signatures, real HPKE (`maillage.wire.service_key`): the tests and
 the authorisation matrix publish generations and grants exactly as a device would.
 """
 

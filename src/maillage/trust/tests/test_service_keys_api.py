@@ -1,6 +1,6 @@
 """The police service key over the API: generations, grants, pending devices, rotation.
 
-Every document is produced by the Python client (`maillage.client.service_key`) with the
+Every document is produced by the Python client (`maillage.wire.service_key`) with the
 personas' real keys, and every answer is checked the way an operator device would check
 it: verify the key document, open the grant, compare public halves.
 """
