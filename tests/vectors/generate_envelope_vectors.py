@@ -6,7 +6,7 @@ content keys and therefore ciphertexts change from one run to the next. The Type
 generator reuses this file's `fixtures`, `root`, `revocations` and `commune` so that
 `envelope-v1-ts.json` shares the keys. Test keys only: never use them anywhere else.
 
-Negative cases are built from the same pieces as `envelope.seal` (`seal_part`,
+Negative cases are built from the same pieces as `sealing.seal` (`seal_part`,
 `wrap_key`, `sign_header`) so each one breaks exactly one property, and is re-signed by
 the sender whenever the case is about something the signature does not catch.
 """
@@ -225,7 +225,7 @@ def craft(
     edit_header: Any = None,
     header_sender: Device | None = None,
 ) -> envelope.Sealed:
-    """`envelope.seal` step by step, with hooks to break one thing at a time."""
+    """`sealing.seal` step by step, with hooks to break one thing at a time."""
     key = os.urandom(32)
     plaintext = content if isinstance(content, bytes) else chain.canonical_json(content)
     parts_for = part_binding or binding

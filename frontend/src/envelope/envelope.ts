@@ -20,6 +20,7 @@ import {
 } from "../trust/chain";
 import {
   isIdentifier,
+  isInt,
   isRecord,
   requireBytes,
   requireCount,
@@ -29,8 +30,8 @@ import {
 
 export const ENVELOPE_TYPE = "maillage.envelope";
 export const CONTENT_TYPE = "maillage.content";
-export const PART_TYPE = "maillage.envelope.part";
-export const KEY_TYPE = "maillage.envelope.key";
+export const PART_AAD_TYPE = "maillage.envelope.part";
+export const KEY_AAD_TYPE = "maillage.envelope.key";
 export const VERSION = 1;
 export const MAX_RECIPIENTS = 500;
 export const MAX_ATTACHMENTS = 4;
@@ -254,7 +255,7 @@ export function compareRecipients(a: Recipient, b: Recipient): number {
  */
 function headerFromJson(obj: Record<string, unknown>): Header {
   if (obj.type !== ENVELOPE_TYPE) throw malformed("Ce document n'est pas une enveloppe scellée.");
-  if (typeof obj.v !== "number" || !Number.isSafeInteger(obj.v)) throw malformed();
+  if (!isInt(obj.v)) throw malformed();
   if (obj.v !== VERSION) throw new EnvelopeError("unsupported_version");
   requireKeys(obj, HEADER_KEYS);
   const sender = obj.sender;
@@ -426,7 +427,7 @@ export function partNonce(index: number): Uint8Array<ArrayBuffer> {
 /** Associated data of part `index`: binds it to commune, incident and message. */
 export function partAad(binding: Binding, index: number): Uint8Array<ArrayBuffer> {
   return canonicalBytes({
-    type: PART_TYPE,
+    type: PART_AAD_TYPE,
     v: VERSION,
     commune: binding.commune,
     incident: binding.incident,
@@ -438,7 +439,7 @@ export function partAad(binding: Binding, index: number): Uint8Array<ArrayBuffer
 /** The associated data of one wrapped key: binding plus who it is wrapped for. */
 export function keyAad(binding: Binding, kind: RecipientKind, id: string): Uint8Array {
   return canonicalBytes({
-    type: KEY_TYPE,
+    type: KEY_AAD_TYPE,
     v: VERSION,
     commune: binding.commune,
     incident: binding.incident,

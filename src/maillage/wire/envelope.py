@@ -23,7 +23,7 @@ from maillage.wire.b64 import b64url_decode, b64url_encode, decode_fixed
 from maillage.wire.canonical import canonical_json, parse_canonical
 from maillage.wire.errors import TrustError
 from maillage.wire.hpke import x25519_public_of
-from maillage.wire.ids import is_count, is_identifier
+from maillage.wire.ids import is_count, is_identifier, is_int, require_keys
 
 __all__ = [
     "ENVELOPE_MESSAGES",
@@ -282,8 +282,12 @@ def _fixed_bytes(obj: dict[str, Any], name: str, length: int, field: str) -> str
 
 
 def _exact_keys(obj: object, keys: frozenset[str], field: str) -> dict[str, Any]:
-    if not isinstance(obj, dict) or set(obj) != keys:
-        raise malformed(field, f"Champs inattendus ou manquants dans « {field} ».")
+    try:
+        if not isinstance(obj, dict):
+            raise TrustError("malformed")
+        require_keys(obj, keys)
+    except TrustError as exc:
+        raise malformed(field, f"Champs inattendus ou manquants dans « {field} ».") from exc
     return obj
 
 
@@ -350,7 +354,7 @@ def _parse_header(body: str) -> Header:
     if obj.get("type") != ENVELOPE_TYPE:
         raise malformed("type", "Ce document n'est pas une enveloppe scellée.")
     version = obj.get("v")
-    if not isinstance(version, int) or isinstance(version, bool):
+    if not is_int(version):
         raise malformed("v")
     if version != VERSION:
         raise EnvelopeError("unsupported_version", field="v")
