@@ -4,7 +4,7 @@
  * applies (envelope.ts), so a device never sends what its recipients would refuse.
  */
 
-import { b64urlDecode, b64urlEncode } from "../trust/b64";
+import { b64urlEncode, decodeFixed } from "../trust/b64";
 import { canonicalBytes } from "../trust/canonical";
 import { signDocument } from "../trust/chain";
 import { isCount } from "../trust/ids";
@@ -71,11 +71,10 @@ export async function wrapKey(
 ): Promise<{ enc: string; wrapped: string }> {
   let publicRaw: Uint8Array;
   try {
-    publicRaw = b64urlDecode(recipient.key);
+    publicRaw = decodeFixed(recipient.key, KEY_BYTES);
   } catch {
     throw malformed("Clé de destinataire inutilisable.");
   }
-  if (publicRaw.length !== 32) throw malformed("Clé de destinataire inutilisable.");
   try {
     const { enc, ct } = await hpkeSeal(
       publicRaw,
