@@ -18,18 +18,12 @@ from functools import partial
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from PIL import Image
 
-from maillage.client import envelope
 from maillage.client.photos import reencode_photo
-from maillage.trust import chain
+from maillage.wire import chain, envelope, hpke, opening, sealing
 
 NOW = 1_780_000_000
-
-
-def _public(key: X25519PrivateKey) -> str:
-    return chain.b64url_encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
 
 
 def _fixture(
@@ -47,7 +41,7 @@ def _fixture(
         member=str(uuid.uuid4()),
         role="commercant",
         shop=str(uuid.uuid4()),
-        enc_key=_public(enc),
+        enc_key=hpke.x25519_public_of(enc),
         sign_key=chain.public_key_b64(sign),
         may_certify=False,
         issued_at=NOW - 3600,
@@ -57,7 +51,8 @@ def _fixture(
     sender = envelope.Sender(sign_key=sign, device=device, serial=body.serial, chain=[certificate])
     keys = [X25519PrivateKey.generate() for _ in range(recipient_count)]
     recipients = [
-        envelope.Recipient(kind="device", id=str(uuid.uuid4()), key=_public(key)) for key in keys
+        envelope.Recipient(kind="device", id=str(uuid.uuid4()), key=hpke.x25519_public_of(key))
+        for key in keys
     ]
     opener = envelope.Opener(kind="device", id=recipients[0].id, private_key=keys[0])
     revocations = chain.issue_revocation_list(
@@ -124,7 +119,7 @@ def main() -> None:
             trust: envelope.TrustContext = trust,
         ) -> envelope.Sealed:
             binding = envelope.Binding(trust.commune, str(uuid.uuid4()), str(uuid.uuid4()))
-            return envelope.seal(
+            return sealing.seal(
                 binding,
                 sender,
                 text="Vol à l'étalage, deux individus, fuite vers la gare.",
@@ -142,7 +137,7 @@ def main() -> None:
             "seal": _measure(seal, repeat),
             "open": _measure(
                 partial(
-                    envelope.open_envelope,
+                    opening.open_envelope,
                     sealed.wire,
                     sealed.attachments,
                     expected,

@@ -1,6 +1,6 @@
 /**
  * Writes tests/vectors/envelope-v1-ts.json: envelopes sealed by envelope.ts, for
- * src/maillage/client (Python) to open. Run: `cd frontend && npm run vectors`.
+ * src/maillage/wire (Python) to open. Run: `cd frontend && npm run vectors`.
  *
  * Reuses `fixtures`, `root`, `revocations` and `commune` of the Python file
  * (envelope-v1.json) so both files share keys, and builds the same list of cases: each
@@ -12,21 +12,9 @@
 import { expect, it } from "vitest";
 
 import pythonVectors from "../../tests/vectors/envelope-v1.json";
-import {
-  ENVELOPE_MESSAGES,
-  EnvelopeError,
-  MAX_ATTACHMENT_BYTES,
-  openEnvelope,
-  sealEnvelope,
-  sealPart,
-  sha256B64,
-  wrapKey,
-  type Attachment,
-  type Binding,
-  type Recipient,
-  type Sealed,
-  type WireEnvelope,
-} from "../src/envelope/envelope";
+import { ENVELOPE_MESSAGES, EnvelopeError, MAX_ATTACHMENT_BYTES, sha256B64, type Attachment, type Binding, type Recipient, type Sealed, type WireEnvelope } from "../src/envelope/envelope";
+import { seal, sealPart, wrapKey } from "../src/envelope/sealing";
+import { openEnvelope } from "../src/envelope/opening";
 import { b64urlDecode, b64urlEncode } from "../src/trust/b64";
 import { canonicalBytes } from "../src/trust/canonical";
 import {
@@ -97,7 +85,7 @@ interface CraftOptions {
   chain?: SignedDocument[];
 }
 
-/** sealEnvelope step by step, with hooks to break one thing at a time. */
+/** `seal` step by step, with hooks to break one thing at a time. */
 async function craft(
   b: Binding,
   signer: SenderKeys,
@@ -209,7 +197,7 @@ async function buildCases(): Promise<VectorCase[]> {
     b: Binding,
     opts: { text?: string | null; fields?: Record<string, unknown>; attachments?: Attachment[]; sentAt?: number } = {},
   ) =>
-    sealEnvelope(
+    seal(
       b,
       { signPrivate: s.sign, device: s.device, serial: s.serial, chain: s.chain },
       {

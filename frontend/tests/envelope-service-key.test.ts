@@ -5,7 +5,9 @@
 
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { EnvelopeError, openEnvelope, sealEnvelope } from "../src/envelope/envelope";
+import { EnvelopeError } from "../src/envelope/envelope";
+import { seal } from "../src/envelope/sealing";
+import { openEnvelope } from "../src/envelope/opening";
 import { x25519PublicOf } from "../src/envelope/hpke";
 import {
   generateServiceKey,
@@ -162,7 +164,7 @@ describe("a grant", () => {
   const me = (device: Device) => ({ privateKey: device.enc.privateKey, publicKey: device.encKey });
 
   it("hands the private key to a new operator device, which then reads police history", async () => {
-    const history = await sealEnvelope(
+    const history = await seal(
       { commune: COMMUNE, incident: "incident-1", message: "message-1" },
       senderOf(merchant),
       { text: "avant l'arrivée du nouvel opérateur", fields: {}, attachments: [] },

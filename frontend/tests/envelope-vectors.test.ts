@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 
 import pythonVectors from "../../tests/vectors/envelope-v1.json";
 import tsVectors from "../../tests/vectors/envelope-v1-ts.json";
-import { ENVELOPE_MESSAGES, EnvelopeError, openEnvelope } from "../src/envelope/envelope";
+import { ENVELOPE_MESSAGES, EnvelopeError } from "../src/envelope/envelope";
+import { openEnvelope } from "../src/envelope/opening";
 import { b64urlDecode, b64urlEncode } from "../src/trust/b64";
 import { verifyRevocationList } from "../src/trust/chain";
 import { openerFromFixture, type EnvelopeVectors } from "./envelope-vector-types";

@@ -6,24 +6,9 @@
 
 import { beforeAll, describe, expect, it } from "vitest";
 
-import {
-  ENVELOPE_MESSAGES,
-  EnvelopeError,
-  MAX_ATTACHMENT_BYTES,
-  checkParts,
-  headerToJson,
-  openEnvelope,
-  parseWire,
-  sealEnvelope,
-  sealPart,
-  wrapKey,
-  type Attachment,
-  type Binding,
-  type Header,
-  type Opener,
-  type Sealed,
-  type WireEnvelope,
-} from "../src/envelope/envelope";
+import { ENVELOPE_MESSAGES, EnvelopeError, MAX_ATTACHMENT_BYTES, checkParts, headerToJson, parseWire, type Attachment, type Binding, type Header, type Opener, type Sealed, type WireEnvelope } from "../src/envelope/envelope";
+import { seal, sealPart, wrapKey } from "../src/envelope/sealing";
+import { openEnvelope } from "../src/envelope/opening";
 import { x25519PublicOf } from "../src/envelope/hpke";
 import { b64urlDecode, b64urlEncode } from "../src/trust/b64";
 import { canonicalBytes } from "../src/trust/canonical";
@@ -90,7 +75,7 @@ async function resign(
 }
 
 async function sealBasic(attachments: Attachment[] = []): Promise<Sealed> {
-  return sealEnvelope(
+  return seal(
     BINDING,
     senderOf(merchant),
     { text: "Vol à l'étalage, individu parti vers la gare 🚉", fields: { category: "vol" }, attachments },
@@ -372,8 +357,8 @@ describe("refusing what was tampered with", () => {
 });
 
 describe("sealing refuses what no opener would accept", () => {
-  const seal = (overrides: Partial<{ text: string | null; fields: Record<string, unknown>; attachments: Attachment[] }>, recipients = [recipientOf(operator)]) =>
-    sealEnvelope(
+  const sealWith = (overrides: Partial<{ text: string | null; fields: Record<string, unknown>; attachments: Attachment[] }>, recipients = [recipientOf(operator)]) =>
+    seal(
       BINDING,
       senderOf(merchant),
       { text: "ok", fields: {}, attachments: [], ...overrides },
@@ -382,27 +367,27 @@ describe("sealing refuses what no opener would accept", () => {
     );
 
   it("text over 4 000 characters (counted as code points, like Python)", async () => {
-    await expect(seal({ text: "🚨".repeat(4000) })).resolves.toBeDefined();
-    await expectCode(seal({ text: "a".repeat(4001) }), "malformed");
+    await expect(sealWith({ text: "🚨".repeat(4000) })).resolves.toBeDefined();
+    await expectCode(sealWith({ text: "a".repeat(4001) }), "malformed");
   });
 
   it("content over 64 KiB once sealed", async () => {
-    await expectCode(seal({ fields: { notes: "x".repeat(70_000) } }), "too_large");
+    await expectCode(sealWith({ fields: { notes: "x".repeat(70_000) } }), "too_large");
   });
 
   it("more than four attachments, or an attachment type outside the closed list", async () => {
-    await expectCode(seal({ attachments: [PHOTO_A, PHOTO_A, PHOTO_A, PHOTO_A, PHOTO_A] }), "malformed");
-    await expectCode(seal({ attachments: [{ ...PHOTO_A, media: "text/html" }] }), "malformed");
+    await expectCode(sealWith({ attachments: [PHOTO_A, PHOTO_A, PHOTO_A, PHOTO_A, PHOTO_A] }), "malformed");
+    await expectCode(sealWith({ attachments: [{ ...PHOTO_A, media: "text/html" }] }), "malformed");
   });
 
   it("no recipient, a recipient twice, or a key that is not 32 bytes", async () => {
-    await expectCode(seal({}, []), "malformed");
-    await expectCode(seal({}, [recipientOf(operator), recipientOf(operator)]), "malformed");
-    await expectCode(seal({}, [{ kind: "device", id: operator.id, key: "AAAA" }]), "malformed");
+    await expectCode(sealWith({}, []), "malformed");
+    await expectCode(sealWith({}, [recipientOf(operator), recipientOf(operator)]), "malformed");
+    await expectCode(sealWith({}, [{ kind: "device", id: operator.id, key: "AAAA" }]), "malformed");
   });
 
   it("fields that are not canonical JSON", async () => {
-    await expectCode(seal({ fields: { ratio: 0.5 } }), "not_canonical");
+    await expectCode(sealWith({ fields: { ratio: 0.5 } }), "not_canonical");
   });
 });
 

@@ -27,7 +27,6 @@ from playwright.sync_api import Page, Request, expect
 from maillage.members.models import Membership, MembershipStatus, Role
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests.factory import make_sector, make_shop
-from maillage.trust import chain
 from maillage.trust.models import (
     CommuneRoot,
     Device,
@@ -35,6 +34,7 @@ from maillage.trust.models import (
     DeviceStatus,
     RevocationList,
 )
+from maillage.wire import chain
 
 from .a11y import audit
 from .conftest import DESKTOP, PHONE, Person, PersonFactory, save_screenshot

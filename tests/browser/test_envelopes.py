@@ -29,8 +29,9 @@ from playwright.sync_api import FilePayload, Page, Route, expect
 
 from maillage.incidents.models import SealedMessage
 from maillage.members.models import Membership, Role
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust import roots as trust_roots
+from maillage.wire import chain
 
 from .a11y import audit
 from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot

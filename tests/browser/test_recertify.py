@@ -16,10 +16,11 @@ from playwright.sync_api import expect
 from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.trust import certificates as trust_certificates
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device
 from maillage.trust.rootkey import load_encrypted_backup
+from maillage.wire import chain
 
 from .a11y import audit
 from .conftest import PersonFactory

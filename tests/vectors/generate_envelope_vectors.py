@@ -6,7 +6,7 @@ content keys and therefore ciphertexts change from one run to the next. The Type
 generator reuses this file's `fixtures`, `root`, `revocations` and `commune` so that
 `envelope-v1-ts.json` shares the keys. Test keys only: never use them anywhere else.
 
-Negative cases are built from the same pieces as `envelope.seal` (`seal_part`,
+Negative cases are built from the same pieces as `sealing.seal` (`seal_part`,
 `wrap_key`, `sign_header`) so each one breaks exactly one property, and is re-signed by
 the sender whenever the case is about something the signature does not catch.
 """
@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from maillage.client import envelope  # noqa: E402
-from maillage.client.envelope import (  # noqa: E402
+from maillage.wire import chain, envelope, hpke, opening, sealing  # noqa: E402
+from maillage.wire.envelope import (  # noqa: E402
     Attachment,
     Binding,
     Opener,
@@ -39,7 +39,6 @@ from maillage.client.envelope import (  # noqa: E402
     Sender,
     TrustContext,
 )
-from maillage.trust import chain  # noqa: E402
 
 OUTPUT = Path(__file__).with_name("envelope-v1.json")
 
@@ -99,7 +98,7 @@ class Device:
 
     @property
     def enc_public(self) -> str:
-        return envelope.x25519_public_b64(self.enc)
+        return hpke.x25519_public_of(self.enc)
 
     def sender(self) -> Sender:
         return Sender(sign_key=self.sign, device=self.id, serial=self.serial, chain=self.chain)
@@ -125,7 +124,7 @@ def _device(
         member=_id(f"member {name}"),
         role=role,
         shop=shop,
-        enc_key=envelope.x25519_public_b64(enc),
+        enc_key=hpke.x25519_public_of(enc),
         sign_key=chain.public_key_b64(sign),
         may_certify=may_certify,
         issued_at=ISSUED,
@@ -153,7 +152,7 @@ POLICE_KEY = _x25519("police service key generation 1")
 POLICE = Recipient(
     kind="service",
     id=f"police:{POLICE_NUMBER}",
-    key=envelope.x25519_public_b64(POLICE_KEY),
+    key=hpke.x25519_public_of(POLICE_KEY),
 )
 ATTACKER_KEY = _x25519("attacker")
 
@@ -226,16 +225,16 @@ def craft(
     edit_header: Any = None,
     header_sender: Device | None = None,
 ) -> envelope.Sealed:
-    """`envelope.seal` step by step, with hooks to break one thing at a time."""
+    """`sealing.seal` step by step, with hooks to break one thing at a time."""
     key = os.urandom(32)
     plaintext = content if isinstance(content, bytes) else chain.canonical_json(content)
     parts_for = part_binding or binding
-    sealed_content = envelope.seal_part(key, parts_for, 0, plaintext)
-    sealed = [envelope.seal_part(key, parts_for, i, data) for i, data in enumerate(attachments, 1)]
+    sealed_content = sealing.seal_part(key, parts_for, 0, plaintext)
+    sealed = [sealing.seal_part(key, parts_for, i, data) for i, data in enumerate(attachments, 1)]
     named = header_sender or sender
     entries = []
     for r in sorted(recipients, key=lambda r: (r.kind, r.id)):
-        enc, wrapped = envelope.wrap_key(key, binding, r)
+        enc, wrapped = sealing.wrap_key(key, binding, r)
         entries.append({"kind": r.kind, "id": r.id, "key": r.key, "enc": enc, "wrapped": wrapped})
     header: dict[str, Any] = {
         "type": "maillage.envelope",
@@ -251,7 +250,7 @@ def craft(
     }
     if edit_header is not None:
         edit_header(header)
-    body, signature = envelope.sign_header(header, sender.sign)
+    body, signature = sealing.sign_header(header, sender.sign)
     wire = {
         "body": body,
         "signature": signature,
@@ -341,7 +340,7 @@ def build_cases() -> list[dict[str, Any]]:
         attachments: list[Attachment] | None = None,
         sent_at: int = SENT,
     ) -> envelope.Sealed:
-        return envelope.seal(
+        return sealing.seal(
             _binding(case),
             sender.sender(),
             text=text,
@@ -491,7 +490,7 @@ def build_cases() -> list[dict[str, Any]]:
     header = json.loads(s.wire["body"])
     for entry in header["recipients"]:
         if entry["id"] == POLICE.id:
-            entry["key"] = envelope.x25519_public_b64(ATTACKER_KEY)
+            entry["key"] = hpke.x25519_public_of(ATTACKER_KEY)
     cases.append(
         _case(
             "recipient_key_substituted",
@@ -696,7 +695,7 @@ def build() -> dict[str, Any]:
         "version": 1,
         "generated_by": "python",
         "description": (
-            "Envelopes sealed by maillage.client.envelope (docs/envelope.md). Open each case "
+            "Envelopes sealed by maillage.wire.sealing (docs/envelope.md). Open each case "
             "with the list in `revocations` (verified at `now`, last seen 0) and the opener "
             "named; expect `result` or the error code."
         ),
@@ -721,7 +720,7 @@ def build() -> dict[str, Any]:
                     "kind": kind,
                     "id": ident,
                     "private_key": _raw_private(key),
-                    "public_key": envelope.x25519_public_b64(key),
+                    "public_key": hpke.x25519_public_of(key),
                 }
                 for name, (kind, ident, key) in OPENERS.items()
             },
@@ -740,7 +739,7 @@ def check(document: dict[str, Any]) -> None:
         expected = Binding(**case["expected"])
         attachments = [chain.b64url_decode(a) for a in case["attachments"]]
         try:
-            opened = envelope.open_envelope(
+            opened = opening.open_envelope(
                 case["wire"], attachments, expected, Opener(kind, ident, key), TRUST
             )
         except envelope.EnvelopeError as exc:

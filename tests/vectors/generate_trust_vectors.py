@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.serialization import (
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from maillage.trust.chain import (  # noqa: E402
+from maillage.wire.chain import (  # noqa: E402
     TRUST_MESSAGES,
     RevocationEntry,
     RevocationReason,

@@ -1,8 +1,8 @@
 /**
- * Sealed envelopes, format v1 (docs/envelope.md): content readable only by the recipient
- * devices it was wrapped for, signed by the sender's device.
+ * Sealed envelopes, format v1 (docs/envelope.md): the shape, its checks and the bindings,
+ * what every party checks without a key. sealing.ts and opening.ts build on it.
  *
- * Twin of src/maillage/client/envelope.py: same checks in the same order, same codes;
+ * Twin of src/maillage/wire/envelope.py: same checks in the same order, same codes;
  * tests/vectors/envelope-v1.json (sealed by Python) and envelope-v1-ts.json (sealed here)
  * hold the two together. Any change here is a wire-format change.
  */
@@ -11,22 +11,27 @@ import { b64urlDecode, b64urlEncode } from "../trust/b64";
 import { canonicalBytes, parseCanonical } from "../trust/canonical";
 import {
   MAX_CHAIN_LENGTH,
-  signDocument,
   TRUST_MESSAGES,
   TrustError,
-  verifyChain,
   type CertificateBody,
   type RevocationList,
   type SignedDocument,
   type TrustErrorCode,
-  signatureValid,
 } from "../trust/chain";
-import { hpkeOpen, hpkeSeal, HpkeFailure } from "./hpke";
+import {
+  isIdentifier,
+  isInt,
+  isRecord,
+  requireBytes,
+  requireCount,
+  requireIdentifier,
+  requireKeys,
+} from "../trust/ids";
 
 export const ENVELOPE_TYPE = "maillage.envelope";
 export const CONTENT_TYPE = "maillage.content";
-export const PART_TYPE = "maillage.envelope.part";
-export const KEY_TYPE = "maillage.envelope.key";
+export const PART_AAD_TYPE = "maillage.envelope.part";
+export const KEY_AAD_TYPE = "maillage.envelope.key";
 export const VERSION = 1;
 export const MAX_RECIPIENTS = 500;
 export const MAX_ATTACHMENTS = 4;
@@ -34,7 +39,7 @@ export const MAX_CONTENT_BYTES = 65536;
 export const MAX_ATTACHMENT_BYTES = 3 * 1024 * 1024;
 export const MAX_TEXT_CHARS = 4000;
 export const HPKE_INFO = new TextEncoder().encode("maillage.envelope.v1");
-const KEY_BYTES = 32;
+export const KEY_BYTES = 32;
 const WRAPPED_BYTES = KEY_BYTES + 16;
 
 export type EnvelopeOnlyCode =
@@ -204,7 +209,6 @@ export interface ParsedWire {
 
 // --- shape checks -----------------------------------------------------------------------
 
-const IDENTIFIER = /^[A-Za-z0-9._:-]{1,64}$/;
 const HEADER_KEYS = [
   "type",
   "v",
@@ -228,51 +232,8 @@ const CONTENT_ATTACHMENT_KEYS = ["media", "width", "height"];
  */
 export const MEDIA_TYPES: readonly string[] = ["image/jpeg", "image/png", "image/webp"];
 
-function malformed(detail?: string): EnvelopeError {
+export function malformed(detail?: string): EnvelopeError {
   return new EnvelopeError("malformed", detail);
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
-}
-
-export function requireKeys(obj: Record<string, unknown>, expected: readonly string[]): void {
-  const keys = Object.keys(obj);
-  if (keys.length !== expected.length || !expected.every((key) => Object.hasOwn(obj, key))) {
-    throw malformed("Champs inattendus ou manquants.");
-  }
-}
-
-export function requireIdentifier(obj: Record<string, unknown>, name: string): string {
-  const value = obj[name];
-  if (typeof value !== "string" || !IDENTIFIER.test(value)) {
-    throw malformed(`Champ « ${name} » invalide.`);
-  }
-  return value;
-}
-
-export function requireCount(obj: Record<string, unknown>, name: string): number {
-  const value = obj[name];
-  if (!isCount(value)) throw malformed(`Champ « ${name} » invalide.`);
-  return value;
-}
-
-/** A base64url field of exactly `length` bytes; returns the text as it was. */
-export function requireBytes(obj: Record<string, unknown>, name: string, length: number): string {
-  const value = obj[name];
-  let bytes: Uint8Array;
-  try {
-    if (typeof value !== "string") throw malformed();
-    bytes = b64urlDecode(value);
-  } catch {
-    throw malformed(`Champ « ${name} » invalide.`);
-  }
-  if (bytes.length !== length) throw malformed(`Champ « ${name} » invalide.`);
-  return value as string;
 }
 
 function partDigest(raw: unknown): PartDigest {
@@ -281,7 +242,8 @@ function partDigest(raw: unknown): PartDigest {
   return { size: requireCount(raw, "size"), sha256: requireBytes(raw, "sha256", 32) };
 }
 
-function compareRecipients(a: Recipient, b: Recipient): number {
+/** The header's order of recipients: by kind, then id (code unit order, as Python's). */
+export function compareRecipients(a: Recipient, b: Recipient): number {
   if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
   if (a.id !== b.id) return a.id < b.id ? -1 : 1;
   return 0;
@@ -293,7 +255,7 @@ function compareRecipients(a: Recipient, b: Recipient): number {
  */
 function headerFromJson(obj: Record<string, unknown>): Header {
   if (obj.type !== ENVELOPE_TYPE) throw malformed("Ce document n'est pas une enveloppe scellée.");
-  if (typeof obj.v !== "number" || !Number.isSafeInteger(obj.v)) throw malformed();
+  if (!isInt(obj.v)) throw malformed();
   if (obj.v !== VERSION) throw new EnvelopeError("unsupported_version");
   requireKeys(obj, HEADER_KEYS);
   const sender = obj.sender;
@@ -455,15 +417,17 @@ export async function checkParts(
   }
 }
 
-function partNonce(index: number): Uint8Array<ArrayBuffer> {
+/** Each part's nonce is its index: a content key seals at most 1 + 4 parts, once. */
+export function partNonce(index: number): Uint8Array<ArrayBuffer> {
   const nonce = new Uint8Array(12);
   new DataView(nonce.buffer).setUint32(8, index);
   return nonce;
 }
 
-function partAad(binding: Binding, index: number): Uint8Array<ArrayBuffer> {
+/** Associated data of part `index`: binds it to commune, incident and message. */
+export function partAad(binding: Binding, index: number): Uint8Array<ArrayBuffer> {
   return canonicalBytes({
-    type: PART_TYPE,
+    type: PART_AAD_TYPE,
     v: VERSION,
     commune: binding.commune,
     incident: binding.incident,
@@ -475,7 +439,7 @@ function partAad(binding: Binding, index: number): Uint8Array<ArrayBuffer> {
 /** The associated data of one wrapped key: binding plus who it is wrapped for. */
 export function keyAad(binding: Binding, kind: RecipientKind, id: string): Uint8Array {
   return canonicalBytes({
-    type: KEY_TYPE,
+    type: KEY_AAD_TYPE,
     v: VERSION,
     commune: binding.commune,
     incident: binding.incident,
@@ -485,76 +449,9 @@ export function keyAad(binding: Binding, kind: RecipientKind, id: string): Uint8
   });
 }
 
-async function contentKey(raw: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
+/** The AES-256-GCM content key as a WebCrypto key, for one use. */
+export async function contentKey(raw: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", new Uint8Array(raw), { name: "AES-GCM" }, false, [usage]);
-}
-
-async function sealPartWith(
-  key: CryptoKey,
-  binding: Binding,
-  index: number,
-  plaintext: Uint8Array,
-): Promise<Uint8Array> {
-  const sealed = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv: partNonce(index), additionalData: partAad(binding, index) },
-    key,
-    new Uint8Array(plaintext),
-  );
-  return new Uint8Array(sealed);
-}
-
-/** AES-256-GCM of part `index` (0 = content), nonce = index, bound to the binding. */
-export async function sealPart(
-  rawKey: Uint8Array,
-  binding: Binding,
-  index: number,
-  plaintext: Uint8Array,
-): Promise<Uint8Array> {
-  return sealPartWith(await contentKey(rawKey, "encrypt"), binding, index, plaintext);
-}
-
-/** HPKE-seal the content key to one recipient: `enc` and `wrapped` as base64url. */
-export async function wrapKey(
-  rawKey: Uint8Array,
-  binding: Binding,
-  recipient: Recipient,
-): Promise<{ enc: string; wrapped: string }> {
-  let publicRaw: Uint8Array;
-  try {
-    publicRaw = b64urlDecode(recipient.key);
-  } catch {
-    throw malformed("Clé de destinataire inutilisable.");
-  }
-  if (publicRaw.length !== 32) throw malformed("Clé de destinataire inutilisable.");
-  try {
-    const { enc, ct } = await hpkeSeal(
-      publicRaw,
-      rawKey,
-      HPKE_INFO,
-      keyAad(binding, recipient.kind, recipient.id),
-    );
-    return { enc: b64urlEncode(enc), wrapped: b64urlEncode(ct) };
-  } catch {
-    throw malformed("Clé de destinataire inutilisable.");
-  }
-}
-
-async function openPart(
-  key: CryptoKey,
-  binding: Binding,
-  index: number,
-  sealed: Uint8Array,
-): Promise<Uint8Array> {
-  try {
-    const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: partNonce(index), additionalData: partAad(binding, index) },
-      key,
-      new Uint8Array(sealed),
-    );
-    return new Uint8Array(plain);
-  } catch {
-    throw new EnvelopeError("undecryptable");
-  }
 }
 
 // --- content object ---------------------------------------------------------------------
@@ -566,13 +463,13 @@ function textLength(text: string): number {
   return count;
 }
 
-interface ContentObject {
+export interface ContentObject {
   text: string | null;
   fields: Record<string, unknown>;
   attachments: { media: string; width: number; height: number }[];
 }
 
-function contentFromJson(obj: Record<string, unknown>): ContentObject {
+export function contentFromJson(obj: Record<string, unknown>): ContentObject {
   requireKeys(obj, CONTENT_KEYS);
   if (obj.type !== CONTENT_TYPE || obj.v !== VERSION) throw malformed();
   const text = obj.text;
@@ -596,7 +493,8 @@ function contentFromJson(obj: Record<string, unknown>): ContentObject {
   return { text, fields: obj.fields, attachments };
 }
 
-function contentToJson(input: ContentInput): Record<string, unknown> {
+/** The content part's plaintext object (before canonical JSON). */
+export function contentObject(input: ContentInput): Record<string, unknown> {
   return {
     type: CONTENT_TYPE,
     v: VERSION,
@@ -610,7 +508,8 @@ function contentToJson(input: ContentInput): Record<string, unknown> {
   };
 }
 
-function parseContent(plain: Uint8Array): ContentObject {
+/** Step 9: the decrypted content object has exactly the v1 shape. */
+export function parseContent(plain: Uint8Array): ContentObject {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(plain);
@@ -625,9 +524,16 @@ function parseContent(plain: Uint8Array): ContentObject {
   }
 }
 
-// --- sealing ----------------------------------------------------------------------------
+// --- inputs ------------------------------------------------------------------------------
 
-function checkRecipients(recipients: readonly Recipient[]): Recipient[] {
+export function checkBinding(binding: Binding): void {
+  for (const name of ["commune", "incident", "message"] as const) {
+    if (!isIdentifier(binding[name])) throw malformed(`Champ « ${name} » invalide.`);
+  }
+}
+
+/** Sorted by (kind, id) as the header requires; 1 to 500 of them, none twice. */
+export function checkRecipients(recipients: readonly Recipient[]): Recipient[] {
   if (recipients.length < 1 || recipients.length > MAX_RECIPIENTS) {
     throw malformed("Liste de destinataires vide ou trop longue.");
   }
@@ -638,159 +544,4 @@ function checkRecipients(recipients: readonly Recipient[]): Recipient[] {
     }
   }
   return sorted;
-}
-
-/**
- * Seal a message for verified recipients (spec "Sealing"). The finished header goes
- * through the openers' shape checks before it is signed, so nothing unopenable is sent.
- */
-export async function sealEnvelope(
-  binding: Binding,
-  sender: Sender,
-  input: ContentInput,
-  recipients: readonly Recipient[],
-  sentAt: number,
-): Promise<Sealed> {
-  return envelopeErrors(async () => {
-    for (const name of ["commune", "incident", "message"] as const) {
-      requireIdentifier(binding as unknown as Record<string, unknown>, name);
-    }
-    if (!isCount(sentAt)) throw malformed("Champ « sent_at » invalide.");
-    if (input.attachments.length > MAX_ATTACHMENTS) throw malformed("Au plus 4 pièces jointes.");
-    const contentJson = contentToJson(input);
-    contentFromJson(contentJson);
-    const sorted = checkRecipients(recipients);
-
-    const rawKey = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
-    try {
-      const key = await contentKey(rawKey, "encrypt");
-      const content = await sealPartWith(key, binding, 0, canonicalBytes(contentJson));
-      const attachments: Uint8Array[] = [];
-      for (let i = 0; i < input.attachments.length; i++) {
-        attachments.push(await sealPartWith(key, binding, i + 1, input.attachments[i].data));
-      }
-      if (
-        content.length > MAX_CONTENT_BYTES ||
-        attachments.some((a) => a.length > MAX_ATTACHMENT_BYTES)
-      ) {
-        throw new EnvelopeError("too_large");
-      }
-      const entries: HeaderRecipient[] = [];
-      for (const r of sorted) {
-        const wrapped = await wrapKey(rawKey, binding, r);
-        entries.push({ kind: r.kind, id: r.id, key: r.key, ...wrapped });
-      }
-      const header: Header = {
-        commune: binding.commune,
-        incident: binding.incident,
-        message: binding.message,
-        senderDevice: sender.device,
-        senderSerial: sender.serial,
-        sentAt,
-        recipients: entries,
-        content: { size: content.length, sha256: await sha256B64(content) },
-        attachments: await Promise.all(
-          attachments.map(async (a) => ({ size: a.length, sha256: await sha256B64(a) })),
-        ),
-      };
-      const doc = await signDocument(headerToJson(header), sender.signPrivate);
-      const wire: WireEnvelope = {
-        body: doc.body,
-        signature: doc.signature,
-        sender_chain: sender.chain.map((c) => ({ body: c.body, signature: c.signature })),
-        content: b64urlEncode(content),
-      };
-      parseWireFull(wire);
-      return { wire, attachments };
-    } finally {
-      rawKey.fill(0);
-    }
-  });
-}
-
-// --- opening ----------------------------------------------------------------------------
-
-/** Revocations as they stood at `at`: a message sent before a revocation stays readable. */
-export function revocationsAsOf(list: RevocationList, at: number): RevocationList {
-  return { ...list, entries: list.entries.filter((entry) => entry.at <= at) };
-}
-
-async function verifyHeaderSignature(parsed: ParsedWire, signKey: string): Promise<void> {
-  const signature = new Uint8Array(parsed.signature);
-  if (!(await signatureValid(b64urlDecode(signKey), parsed.doc.body, signature))) {
-    throw new EnvelopeError("bad_signature");
-  }
-}
-
-/** Open an envelope: the checks of spec "Opening", in its order. */
-export async function openEnvelope(
-  wire: unknown,
-  attachments: readonly Uint8Array[],
-  expected: Binding,
-  opener: Opener,
-  trust: TrustContext,
-): Promise<Opened> {
-  return envelopeErrors(async () => {
-    const parsed = parseWireFull(wire);
-    const { header } = parsed;
-    if (
-      header.commune !== expected.commune ||
-      header.incident !== expected.incident ||
-      header.message !== expected.message
-    ) {
-      throw new EnvelopeError("wrong_context");
-    }
-    const sender = await verifyChain(
-      parsed.senderChain,
-      trust.rootPublicKey,
-      trust.pinnedFingerprint,
-      trust.commune,
-      revocationsAsOf(trust.revocations, header.sentAt),
-      header.sentAt,
-    );
-    if (sender.device !== header.senderDevice || sender.serial !== header.senderSerial) {
-      throw new EnvelopeError("wrong_sender");
-    }
-    await verifyHeaderSignature(parsed, sender.sign_key);
-    await checkParts(header, parsed.content, attachments);
-
-    const entry = header.recipients.find((r) => r.kind === opener.kind && r.id === opener.id);
-    if (entry === undefined || entry.key !== opener.publicKey) {
-      throw new EnvelopeError("not_a_recipient");
-    }
-    let rawKey: Uint8Array;
-    try {
-      rawKey = await hpkeOpen(
-        opener.privateKey,
-        b64urlDecode(opener.publicKey),
-        b64urlDecode(entry.enc),
-        b64urlDecode(entry.wrapped),
-        HPKE_INFO,
-        keyAad(header, entry.kind, entry.id),
-      );
-    } catch (error) {
-      if (error instanceof HpkeFailure) throw new EnvelopeError("undecryptable");
-      throw error;
-    }
-    if (rawKey.length !== KEY_BYTES) throw new EnvelopeError("undecryptable");
-    const key = await contentKey(rawKey, "decrypt");
-    rawKey.fill(0);
-    const plain = await openPart(key, header, 0, parsed.content);
-    const files: Uint8Array[] = [];
-    for (let i = 0; i < attachments.length; i++) {
-      files.push(await openPart(key, header, i + 1, attachments[i]));
-    }
-
-    const content = parseContent(plain);
-    if (content.attachments.length !== files.length) {
-      throw malformed("Pièces jointes annoncées et reçues différentes.");
-    }
-    return {
-      header,
-      text: content.text,
-      fields: content.fields,
-      attachments: content.attachments.map((meta, i) => ({ ...meta, data: files[i] })),
-      sender,
-    };
-  });
 }

@@ -1,7 +1,7 @@
 /**
  * HPKE single-shot seal/open for the one suite of envelope v1 (docs/envelope.md): base
  * mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM, all through `@hpke/core`
- * on WebCrypto. Twin of src/maillage/client/_hpke.py.
+ * on WebCrypto. Twin of src/maillage/wire/hpke.py.
  *
  * The recipient side takes a key PAIR: device keys are non-extractable, and given a bare
  * private key `@hpke/core` would try to export it to find the public half.

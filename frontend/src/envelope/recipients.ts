@@ -4,7 +4,7 @@
  * only from certificates verified here up to the pinned root, with a revocation list
  * verified here too. A bad entry is refused and reported, the others still receive the
  * message: a shopkeeper in danger must not be stopped by one bad entry.
- * Twin of src/maillage/client/recipients.py.
+ * Twin of src/maillage/wire/recipients.py.
  */
 
 import {
@@ -15,12 +15,11 @@ import {
   type CertificateBody,
   type RevocationList,
 } from "../trust/chain";
+import { isRecord, requireKeys } from "../trust/ids";
 import {
   EnvelopeError,
   asEnvelopeError,
   envelopeErrors,
-  isRecord,
-  requireKeys,
   type Recipient,
   type TrustContext,
 } from "./envelope";
@@ -44,7 +43,7 @@ export interface TrustState {
 }
 
 export interface Resolution {
-  /** Sorted by (kind, id), ready for `sealEnvelope`. */
+  /** Sorted by (kind, id), ready for `seal`. */
   recipients: Recipient[];
   /** Entries not wrapped to: (device public_id, or SERVICE_ENTRY for the service key; code). */
   refused: [string, string][];

@@ -3,7 +3,7 @@
  * "Police service key"). Police content is always also wrapped to the current
  * generation, so an operator device approved later reads the history once another
  * operator device grants it the private half. Every check runs on the device; the server
- * only stores what operator devices signed. Twin of src/maillage/client/service_key.py.
+ * only stores what operator devices signed. Twin of src/maillage/wire/service_key.py.
  *
  * Unlike device keys, service private keys are EXTRACTABLE: a holder re-wraps them for
  * other operator devices.
@@ -15,22 +15,25 @@ import {
   fingerprint,
   parseChain,
   parseSignedDocument,
+  revocationsAsOf,
   signDocument,
+  signatureValid,
   verifyChain,
   type CertificateBody,
   type SignedDocument,
-  signatureValid,
 } from "../trust/chain";
+import {
+  isRecord,
+  requireBytes,
+  requireCount,
+  requireHeader,
+  requireIdentifier,
+  requireKeys,
+} from "../trust/ids";
 import {
   EnvelopeError,
   asEnvelopeError,
   envelopeErrors,
-  isRecord,
-  requireBytes,
-  requireCount,
-  requireIdentifier,
-  requireKeys,
-  revocationsAsOf,
   type Recipient,
   type TrustContext,
 } from "./envelope";
@@ -96,9 +99,7 @@ function fields(
   try {
     const obj = parseCanonical(parseSignedDocument(doc).body);
     requireKeys(obj, keys);
-    if (obj.type !== type || obj.v !== 1) {
-      throw new EnvelopeError("malformed", "Type ou version de document inconnu.");
-    }
+    requireHeader(obj, type);
     if (obj.service !== SERVICE) throw new EnvelopeError("malformed", "Service inconnu.");
     if (requireCount(obj, "number") < 1) {
       throw new EnvelopeError("malformed", "Les générations commencent à 1.");
@@ -112,31 +113,39 @@ function fields(
 /** Shape only, no signature check: for display and for the server's own checks. */
 export function parseServiceKeyDocument(doc: SignedDocument): ServiceKeyDocument {
   const obj = fields(doc, SERVICE_KEY_TYPE, DOCUMENT_KEYS);
-  return {
-    commune: requireIdentifier(obj, "commune"),
-    service: SERVICE,
-    number: requireCount(obj, "number"),
-    key: requireBytes(obj, "key", 32),
-    issued_at: requireCount(obj, "issued_at"),
-    issuer: requireBytes(obj, "issuer", 32),
-  };
+  try {
+    return {
+      commune: requireIdentifier(obj, "commune"),
+      service: SERVICE,
+      number: requireCount(obj, "number"),
+      key: requireBytes(obj, "key"),
+      issued_at: requireCount(obj, "issued_at"),
+      issuer: requireBytes(obj, "issuer"),
+    };
+  } catch (error) {
+    throw asEnvelopeError(error);
+  }
 }
 
 /** Shape only, no signature check (the server stores grants it cannot open). */
 export function parseGrant(doc: SignedDocument): GrantBody {
   const obj = fields(doc, GRANT_TYPE, GRANT_KEYS);
-  const wrapped = requireBytes(obj, "wrapped", 48);
-  return {
-    commune: requireIdentifier(obj, "commune"),
-    service: SERVICE,
-    number: requireCount(obj, "number"),
-    recipient: requireIdentifier(obj, "recipient"),
-    recipient_key: requireBytes(obj, "recipient_key", 32),
-    enc: requireBytes(obj, "enc", 32),
-    wrapped,
-    issued_at: requireCount(obj, "issued_at"),
-    issuer: requireBytes(obj, "issuer", 32),
-  };
+  try {
+    const wrapped = requireBytes(obj, "wrapped", 48);
+    return {
+      commune: requireIdentifier(obj, "commune"),
+      service: SERVICE,
+      number: requireCount(obj, "number"),
+      recipient: requireIdentifier(obj, "recipient"),
+      recipient_key: requireBytes(obj, "recipient_key"),
+      enc: requireBytes(obj, "enc"),
+      wrapped,
+      issued_at: requireCount(obj, "issued_at"),
+      issuer: requireBytes(obj, "issuer"),
+    };
+  } catch (error) {
+    throw asEnvelopeError(error);
+  }
 }
 
 // --- issuing --------------------------------------------------------------------------
@@ -166,18 +175,10 @@ async function signAs(
   const doc = await signDocument(body, signPrivate);
   let valid = false;
   try {
-    const key = await crypto.subtle.importKey(
-      "raw",
+    valid = await signatureValid(
       b64urlDecode(signer.issuer),
-      { name: "Ed25519" },
-      false,
-      ["verify"],
-    );
-    valid = await crypto.subtle.verify(
-      { name: "Ed25519" },
-      key,
+      doc.body,
       b64urlDecode(doc.signature),
-      new TextEncoder().encode(doc.body),
     );
   } catch {
     valid = false;

@@ -5,7 +5,8 @@
  * French error (tampered, not for this device…) without hiding the others.
  */
 
-import { openEnvelope, parseWire, type Opener, type TrustContext } from "../envelope/envelope";
+import { parseWire, type Opener, type TrustContext } from "../envelope/envelope";
+import { openEnvelope } from "../envelope/opening";
 import { heldServiceKeys } from "../device/trustState";
 import type { CertificateBody } from "../trust/chain";
 import { t } from "../i18n";

@@ -11,7 +11,8 @@
  */
 
 import { api } from "../api";
-import { sealEnvelope, type Attachment, type WireEnvelope } from "../envelope/envelope";
+import type { Attachment, WireEnvelope } from "../envelope/envelope";
+import { seal } from "../envelope/sealing";
 import { reencodePhoto } from "../envelope/photo";
 import { resolveRecipients } from "../envelope/recipients";
 import { TrustError, verifyChain, type RevocationList } from "../trust/chain";
@@ -101,7 +102,7 @@ export async function sealReport(
     onStep("sealing");
     const incident = crypto.randomUUID();
     const message = crypto.randomUUID();
-    const sealed = await sealEnvelope(
+    const sealed = await seal(
       { commune, incident, message },
       {
         signPrivate: ctx.keys.signPrivate,

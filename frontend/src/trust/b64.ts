@@ -1,4 +1,7 @@
-/** base64url without padding: the only encoding of bytes on the wire (docs/trust.md). */
+/**
+ * base64url without padding: the only encoding of bytes on the wire (docs/trust.md).
+ * Twin of src/maillage/wire/b64.py.
+ */
 
 import { TrustError } from "./errors";
 
@@ -14,7 +17,7 @@ export function b64urlEncode(bytes: Uint8Array): string {
 
 /**
  * Strict decoding: no padding, no stray characters, no non-zero trailing bits, so one
- * byte string has exactly one accepted text (same rule as chain.py's b64url_decode).
+ * byte string has exactly one accepted text (same rule as wire/b64.py).
  */
 export function b64urlDecode(text: string): Uint8Array<ArrayBuffer> {
   if (typeof text !== "string" || !B64URL.test(text) || text.length % 4 === 1) {
@@ -27,5 +30,13 @@ export function b64urlDecode(text: string): Uint8Array<ArrayBuffer> {
   if (b64urlEncode(bytes) !== text) {
     throw new TrustError("malformed", "Encodage base64url invalide.");
   }
+  return bytes;
+}
+
+/** Decode a key, signature or digest that must be exactly `length` bytes. */
+export function decodeFixed(text: unknown, length: number): Uint8Array<ArrayBuffer> {
+  if (typeof text !== "string") throw new TrustError("malformed");
+  const bytes = b64urlDecode(text);
+  if (bytes.length !== length) throw new TrustError("malformed");
   return bytes;
 }

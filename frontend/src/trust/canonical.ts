@@ -1,6 +1,6 @@
 /**
  * Canonical JSON: the exact text that gets signed (docs/trust.md, "Canonical JSON").
- * Twin of chain.py's canonical_json; both must give the strings in the shared vectors.
+ * Twin of src/maillage/wire/canonical.py; both must give the strings in the shared vectors.
  */
 
 import { TrustError } from "./errors";

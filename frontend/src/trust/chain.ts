@@ -1,15 +1,24 @@
 /**
  * Device certificates and revocation lists with WebCrypto (docs/trust.md).
  *
- * Twin of src/maillage/trust/chain.py: same checks in the same order, so both report
+ * Twin of src/maillage/wire/chain.py: same checks in the same order, so both report
  * the same code for the same input; tests/vectors/trust-v1.json holds them together.
  * Any change here is a wire-format change: update the Python twin, the vectors and the
  * doc with it.
  */
 
-import { b64urlDecode, b64urlEncode } from "./b64";
+import { b64urlDecode, b64urlEncode, decodeFixed } from "./b64";
 import { canonicalJson, parseCanonical } from "./canonical";
 import { TrustError } from "./errors";
+import {
+  isCount,
+  isRecord,
+  requireBytes,
+  requireCount,
+  requireHeader,
+  requireIdentifier,
+  requireKeys,
+} from "./ids";
 
 export { b64urlDecode, b64urlEncode } from "./b64";
 export { canonicalBytes, canonicalJson } from "./canonical";
@@ -94,13 +103,6 @@ export async function publicKeyB64(publicKey: CryptoKey): Promise<string> {
   return b64urlEncode(new Uint8Array(await crypto.subtle.exportKey("raw", publicKey)));
 }
 
-function decodeFixed(text: unknown, length: number): Uint8Array<ArrayBuffer> {
-  if (typeof text !== "string") throw new TrustError("malformed");
-  const bytes = b64urlDecode(text);
-  if (bytes.length !== length) throw new TrustError("malformed");
-  return bytes;
-}
-
 // --- signed documents -----------------------------------------------------------------
 
 /** Canonicalise `body` and sign its UTF-8 bytes with an Ed25519 private key. */
@@ -112,10 +114,6 @@ export async function signDocument(body: unknown, privateKey: CryptoKey): Promis
     new TextEncoder().encode(text),
   );
   return { body: text, signature: b64urlEncode(new Uint8Array(signature)) };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Read `{"body", "signature"}` as it came off the network. */
@@ -172,54 +170,6 @@ async function verifySignature(
   }
 }
 
-// --- field checks ---------------------------------------------------------------------
-
-/** Identifiers are public_ids (UUIDs); ASCII only so both languages count lengths alike. */
-const IDENTIFIER = /^[A-Za-z0-9._:-]{1,64}$/;
-
-function isInt(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value);
-}
-
-/** An integer both languages hold exactly: 0 … 2^53 − 1 (times, list numbers). */
-function isCount(value: unknown): value is number {
-  return isInt(value) && value >= 0;
-}
-
-function requireKeys(obj: Record<string, unknown>, expected: readonly string[]): void {
-  const keys = Object.keys(obj);
-  if (keys.length !== expected.length || !expected.every((key) => Object.hasOwn(obj, key))) {
-    throw new TrustError("malformed", "Champs inattendus ou manquants.");
-  }
-}
-
-function requireText(obj: Record<string, unknown>, name: string): string {
-  const value = obj[name];
-  if (typeof value !== "string" || !IDENTIFIER.test(value)) {
-    throw new TrustError("malformed", `Champ « ${name} » invalide.`);
-  }
-  return value;
-}
-
-function requireInt(obj: Record<string, unknown>, name: string): number {
-  const value = obj[name];
-  if (!isCount(value)) {
-    throw new TrustError("malformed", `Champ « ${name} » invalide.`);
-  }
-  return value;
-}
-
-function requireHeader(obj: Record<string, unknown>, type: string): void {
-  if (obj.type !== type || !isInt(obj.v) || obj.v !== 1) {
-    throw new TrustError("malformed", "Type ou version de document inconnu.");
-  }
-}
-
-function requireKey(obj: Record<string, unknown>, name: string): string {
-  decodeFixed(obj[name], 32);
-  return obj[name] as string;
-}
-
 // --- certificates ---------------------------------------------------------------------
 
 const CERTIFICATE_KEYS = [
@@ -247,23 +197,23 @@ export function certificateFromJson(obj: Record<string, unknown>): CertificateBo
   if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
     throw new TrustError("malformed", "Rôle inconnu.");
   }
-  const shop = obj.shop === null ? null : requireText(obj, "shop");
+  const shop = obj.shop === null ? null : requireIdentifier(obj, "shop");
   if (typeof obj.may_certify !== "boolean") {
     throw new TrustError("malformed", "Champ « may_certify » invalide.");
   }
   const body: CertificateBody = {
-    serial: requireText(obj, "serial"),
-    commune: requireText(obj, "commune"),
-    device: requireText(obj, "device"),
-    member: requireText(obj, "member"),
+    serial: requireIdentifier(obj, "serial"),
+    commune: requireIdentifier(obj, "commune"),
+    device: requireIdentifier(obj, "device"),
+    member: requireIdentifier(obj, "member"),
     role: role as Role,
     shop,
-    enc_key: requireKey(obj, "enc_key"),
-    sign_key: requireKey(obj, "sign_key"),
+    enc_key: requireBytes(obj, "enc_key"),
+    sign_key: requireBytes(obj, "sign_key"),
     may_certify: obj.may_certify,
-    issuer: requireKey(obj, "issuer"),
-    issued_at: requireInt(obj, "issued_at"),
-    expires_at: requireInt(obj, "expires_at"),
+    issuer: requireBytes(obj, "issuer"),
+    issued_at: requireCount(obj, "issued_at"),
+    expires_at: requireCount(obj, "expires_at"),
   };
   if (body.expires_at <= body.issued_at) {
     throw new TrustError("malformed", "Période de validité vide.");
@@ -340,18 +290,18 @@ export function revocationListFromJson(obj: Record<string, unknown>): Revocation
       throw new TrustError("malformed", "Motif de révocation inconnu.");
     }
     return {
-      serial: requireText(raw, "serial"),
-      device: requireText(raw, "device"),
+      serial: requireIdentifier(raw, "serial"),
+      device: requireIdentifier(raw, "device"),
       reason: reason as RevocationReason,
-      at: requireInt(raw, "at"),
+      at: requireCount(raw, "at"),
     };
   });
   return {
-    commune: requireText(obj, "commune"),
-    number: requireInt(obj, "number"),
-    issued_at: requireInt(obj, "issued_at"),
+    commune: requireIdentifier(obj, "commune"),
+    number: requireCount(obj, "number"),
+    issued_at: requireCount(obj, "issued_at"),
     entries,
-    issuer: requireKey(obj, "issuer"),
+    issuer: requireBytes(obj, "issuer"),
   };
 }
 
@@ -488,4 +438,12 @@ export async function verifyRevocationList(
     await verifyChain(chain, rootPublicKey, pinnedFingerprint, commune, body, now);
   }
   return body;
+}
+
+/**
+ * The list as it stood at `at`: later revocations do not unsay what was signed before
+ * (an envelope as of its `sent_at`, a service key or a grant as of its `issued_at`).
+ */
+export function revocationsAsOf(list: RevocationList, at: number): RevocationList {
+  return { ...list, entries: list.entries.filter((entry) => entry.at <= at) };
 }

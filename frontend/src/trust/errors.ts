@@ -1,6 +1,6 @@
 /**
  * Trust errors shared by every trust module. Codes are the contract with the Python
- * twin (src/maillage/trust/chain.py); the vectors carry the French messages so both
+ * twin (src/maillage/wire/errors.py); the vectors carry the French messages so both
  * tables are checked against one source.
  */
 

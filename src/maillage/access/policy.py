@@ -101,7 +101,7 @@ ROOT_CERTIFIED_ROLES = frozenset({Role.COORDINATOR})
 SHOP_ROLES = frozenset({Role.MERCHANT})
 # Who receives sealed content besides the reporting shop's merchants: the police service
 # (its key holders). Agents join once dispatch exists. The clients apply the same rule
-# (maillage.client.recipients, frontend/src/envelope/recipients.ts).
+# (maillage.wire.recipients, frontend/src/envelope/recipients.ts).
 POLICE_RECIPIENT_ROLES = frozenset({Role.OPERATOR})
 SHOP_RECIPIENT_ROLES = frozenset({Role.MERCHANT})
 SERVICE_KEY_HOLDER_ROLES = frozenset({Role.OPERATOR})

@@ -1,5 +1,6 @@
-"""The reference Maillage client: envelopes, key directory checks, service key, photos.
+"""The reference Maillage client: a member's device, the API, photo re-encoding.
 
-Importable without Django (like `maillage.trust.chain`), so scripts, bots and tests can
-seal and open exactly as a device does.
+Importable without Django, so scripts, bots and tests can seal and open exactly as a
+device does. The formats it speaks (envelopes, key directory checks, service key) live
+in `maillage.wire`, shared with the server.
 """

@@ -17,26 +17,21 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from maillage.client import envelope, service_key
-from maillage.client.envelope import Attachment, Binding, Opened, Opener, Sealed, TrustContext
 from maillage.client.http import MaillageClient
-from maillage.client.recipients import (
+from maillage.wire import chain, envelope, opening, sealing, service_key
+from maillage.wire.envelope import Attachment, Binding, Opened, Opener, Sealed, TrustContext
+from maillage.wire.hpke import x25519_public_of
+from maillage.wire.recipients import (
     Resolution,
     TrustState,
     resolve_recipients,
     verify_revocations,
 )
-from maillage.trust import chain
 
 
 def _now() -> int:
     return int(time.time())
-
-
-def _x25519_public(key: X25519PrivateKey) -> str:
-    return chain.b64url_encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
 
 
 class SendRefused(Exception):
@@ -75,7 +70,7 @@ class MemberDevice:
 
     @property
     def enc_public(self) -> str:
-        return _x25519_public(self.enc_key)
+        return x25519_public_of(self.enc_key)
 
     @property
     def sign_public(self) -> str:
@@ -146,7 +141,7 @@ class MemberDevice:
         resolution = resolve_recipients(directory, self._state(), now)
         self.state = resolution.state
         self._check_own_chain(resolution.revocations, now)
-        sealed = envelope.seal(
+        sealed = sealing.seal(
             binding,
             self.sender(),
             text=text,
@@ -242,8 +237,8 @@ class MemberDevice:
         addressed = {(r.kind, r.id) for r in header.recipients}
         for opener in self.openers():
             if (opener.kind, opener.id) in addressed:
-                return envelope.open_envelope(wire, attachments, expected, opener, trust)
-        return envelope.open_envelope(wire, attachments, expected, self.openers()[0], trust)
+                return opening.open_envelope(wire, attachments, expected, opener, trust)
+        return opening.open_envelope(wire, attachments, expected, self.openers()[0], trust)
 
     # --- police service key (operator devices) ----------------------------------------
 
@@ -313,7 +308,7 @@ class MemberDevice:
             self.sign_key,
             commune=self.commune,
             number=number,
-            public_key=_x25519_public(private),
+            public_key=x25519_public_of(private),
             issued_at=_now(),
         )
         targets = [(self.device, self.enc_public)]

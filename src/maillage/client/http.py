@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from maillage.client.envelope import Sealed
+from maillage.wire.envelope import Sealed
 
 CSRF_COOKIE = "maillage_csrf"
 CSRF_HEADER = "X-CSRFToken"

@@ -14,7 +14,7 @@ from typing import Final
 
 from PIL import Image, ImageOps
 
-from maillage.client.envelope import Attachment
+from maillage.wire.envelope import Attachment
 
 __all__ = [
     "JPEG_QUALITY",

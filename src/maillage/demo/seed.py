@@ -18,12 +18,12 @@ from maillage.demo.territory import seed_demo_territory
 from maillage.members.models import Membership, MembershipStatus, Person, Role
 from maillage.setup.commune import prepare_commune
 from maillage.territory.models import Commune, Shop
-from maillage.trust import chain
 from maillage.trust.certificates import certify_with_root
 from maillage.trust.devices import create_device
 from maillage.trust.models import CommuneRoot
 from maillage.trust.rootkey import generate_root
 from maillage.trust.roots import demo_root_key
+from maillage.wire import chain
 
 # (display name, role, index of the shop for a merchant)
 DEMO_PEOPLE: tuple[tuple[str, Role, int | None], ...] = (

@@ -23,15 +23,15 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
 
-from maillage.client import envelope
+from maillage.access.policy import Action, require
 from maillage.errors import ApiError, Conflict, NotFound
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.members.models import Membership
-from maillage.access.policy import Action, require
 from maillage.stream.action import Actor, action
 from maillage.stream.kinds import Kind
 from maillage.trust import directory
 from maillage.trust.models import Device
+from maillage.wire import envelope
 
 PHOTO_NOT_SEALED_MESSAGE = (
     "Cette pièce jointe ressemble à une photo en clair : l'application doit la chiffrer "

@@ -14,6 +14,7 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
+from maillage.access.policy import Action, require, visible
 from maillage.errors import NotFound, Unauthenticated
 from maillage.incidents import actions
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
@@ -28,7 +29,6 @@ from maillage.incidents.schemas import (
 )
 from maillage.members.auth import member_auth, session_device
 from maillage.members.models import Membership
-from maillage.access.policy import Action, require, visible
 from maillage.members.schemas import errors
 from maillage.privacy.access_log import Access, record_content_access, record_content_accesses
 from maillage.privacy.models import ContentAccess

@@ -20,6 +20,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from maillage.access.policy import Action, invitation_action, needs_shop, require
 from maillage.errors import ApiError, Conflict, NotFound
 from maillage.members.models import (
     CharterAcceptance,
@@ -32,7 +33,6 @@ from maillage.members.models import (
     Role,
 )
 from maillage.members.passkeys import NewPasskey
-from maillage.access.policy import Action, invitation_action, needs_shop, require
 from maillage.territory.models import Commune, Shop
 
 if TYPE_CHECKING:

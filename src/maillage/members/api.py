@@ -17,11 +17,11 @@ from django.middleware.csrf import get_token
 from django.utils import timezone
 from ninja import Router, Status
 
+from maillage.access.policy import Action, permissions, require, visible
 from maillage.errors import ApiError, NotFound, Unauthenticated
 from maillage.members import actions, passkeys
 from maillage.members.auth import anonymous_csrf, member_auth, pending_auth, session_device
 from maillage.members.models import CharterVersion, Invitation, Membership, Person
-from maillage.access.policy import Action, permissions, require, visible
 from maillage.members.schemas import (
     CharterIn,
     CharterOut,

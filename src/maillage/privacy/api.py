@@ -10,10 +10,10 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
+from maillage.access.policy import Action, require, visible
 from maillage.errors import Unauthenticated
 from maillage.members.auth import member_auth
 from maillage.members.models import Membership
-from maillage.access.policy import Action, require, visible
 from maillage.members.schemas import errors
 from maillage.privacy.access_log import verify_chain
 from maillage.privacy.models import ContentAccess

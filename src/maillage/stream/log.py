@@ -24,7 +24,7 @@ from maillage.stream.signals import event_committed
 if TYPE_CHECKING:
     from maillage.members.models import Membership
     from maillage.territory.models import Commune, Shop
-from maillage.trust.chain import canonical_json
+from maillage.wire.chain import canonical_json
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import Any
 from django.db import IntegrityError
 from django.utils.text import slugify
 
-from maillage.errors import ApiError, Conflict
 from maillage.access.policy import Action
+from maillage.errors import ApiError, Conflict
 from maillage.stream.action import Actor, action
 from maillage.stream.kinds import Kind
 from maillage.territory.csv_import import ImportResult, RowError, validate_shops_csv

@@ -15,10 +15,10 @@ from django.http import HttpRequest
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from maillage.access.policy import Action, require, visible
 from maillage.errors import NotFound, Unauthenticated
 from maillage.members.auth import member_auth, session_device
 from maillage.members.models import Membership
-from maillage.access.policy import Action, require, visible
 from maillage.stream.action import Actor
 from maillage.territory import actions
 from maillage.territory.models import Sector, Shop

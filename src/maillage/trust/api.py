@@ -13,16 +13,15 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from maillage.access.policy import Action, require, root_certifies, visible
 from maillage.errors import ApiError, NotFound, Unauthenticated
 from maillage.members.auth import member_auth, pending_auth, session_device
 from maillage.members.models import Membership, MembershipStatus
-from maillage.access.policy import Action, require, root_certifies, visible
 from maillage.members.schemas import errors
 from maillage.members.sessions import bind_device
 from maillage.territory.schemas import shop_out
 from maillage.trust import (
     certificates,
-    chain,
     devices,
     directory,
     recipients,
@@ -52,6 +51,7 @@ from maillage.trust.schemas import (
     revocation_document,
     root_out,
 )
+from maillage.wire import chain
 
 router = Router(tags=["trust"])
 devices_router = Router(tags=["devices"])

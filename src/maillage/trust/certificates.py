@@ -8,15 +8,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from maillage.access.policy import Action, require, root_certifies
 from maillage.errors import Conflict, Forbidden
 from maillage.members.models import Membership, MembershipStatus
-from maillage.access.policy import Action, require, root_certifies
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust.common import Invalid, TrustRefused
 from maillage.trust.common import epoch as _epoch
 from maillage.trust.common import moment as _moment
 from maillage.trust.models import Device, DeviceCertificate, DeviceStatus
 from maillage.trust.roots import check_root_key
+from maillage.wire import chain
 
 CERTIFICATE_LIFETIME_SECONDS = 365 * 24 * 3600
 # A browser may choose a shorter lifetime; a longer one than this is refused.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from maillage.errors import ApiError
-from maillage.trust import chain
+from maillage.wire import chain
 
 
 class Invalid(ApiError):

@@ -13,14 +13,15 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from maillage.access.policy import ROOT_CERTIFIED_ROLES, Action, require
 from maillage.errors import Conflict
 from maillage.members.models import Membership, MembershipStatus
-from maillage.access.policy import ROOT_CERTIFIED_ROLES, Action, require
 from maillage.members.sessions import end_sessions
 from maillage.territory.models import Commune
-from maillage.trust import chain, revocations
+from maillage.trust import revocations
 from maillage.trust.common import Invalid
 from maillage.trust.models import Device, DeviceStatus
+from maillage.wire import chain
 
 
 @dataclass(frozen=True)

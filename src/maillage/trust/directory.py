@@ -19,7 +19,6 @@ from django.utils import timezone
 from maillage.errors import ApiError, NotFound
 from maillage.members.models import MembershipStatus
 from maillage.territory.models import Commune
-from maillage.trust import chain
 from maillage.trust.models import (
     CommuneRoot,
     Device,
@@ -27,6 +26,7 @@ from maillage.trust.models import (
     DeviceStatus,
     RevocationList,
 )
+from maillage.wire import chain
 
 
 class NoRoot(ApiError):

@@ -14,8 +14,9 @@ from maillage.errors import Conflict
 from maillage.members import actions as member_actions
 from maillage.members.models import Membership, MembershipStatus
 from maillage.members.sessions import end_sessions
-from maillage.trust import chain, revocations
+from maillage.trust import revocations
 from maillage.trust.models import Device, DeviceStatus
+from maillage.wire import chain
 
 
 @transaction.atomic

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from maillage.errors import ApiError, NotFound
-from maillage.members.models import Membership, MembershipStatus
 from maillage.access.policy import (
     POLICE_RECIPIENT_ROLES,
     SERVICE_KEY_HOLDER_ROLES,
@@ -30,13 +28,14 @@ from maillage.access.policy import (
     require,
     visible,
 )
+from maillage.errors import ApiError, NotFound
+from maillage.members.models import Membership, MembershipStatus
 from maillage.territory.models import Commune, Sector, Shop
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust.models import DeviceCertificate, DeviceStatus, ServiceKey
-
-Purpose = Literal["incident", "report", "sector"]
-# The only service so far; envelopes name its key `police:<number>`.
-SERVICE = "police"
+from maillage.wire import chain
+from maillage.wire.recipients import Purpose
+from maillage.wire.service_key import SERVICE
 
 
 def recipients_directory(

@@ -18,7 +18,7 @@ from maillage.errors import Conflict, Forbidden
 from maillage.members.models import Membership
 from maillage.members.sessions import end_sessions
 from maillage.territory.models import Commune
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust.common import Invalid, TrustRefused
 from maillage.trust.common import epoch as _epoch
 from maillage.trust.models import (
@@ -29,6 +29,7 @@ from maillage.trust.models import (
     RevocationList,
 )
 from maillage.trust.roots import check_root_key
+from maillage.wire import chain
 
 _MAY_NOT_REVOKE = frozenset({DeviceStatus.REVOKED})
 

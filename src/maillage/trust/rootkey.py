@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from maillage.trust import chain
+from maillage.wire import chain
 
 __all__ = [
     "KDF_ROUNDS",

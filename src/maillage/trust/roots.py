@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from maillage.errors import Forbidden
 from maillage.territory.models import Commune
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust.common import epoch as _epoch
 from maillage.trust.models import CommuneRoot, RevocationList
+from maillage.wire import chain
 
 
 @transaction.atomic

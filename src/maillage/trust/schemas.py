@@ -14,8 +14,8 @@ from ninja import Schema
 from pydantic import Field
 
 from maillage.territory.schemas import ShopRefOut
-from maillage.trust import chain
 from maillage.trust.models import CommuneRoot, Device
+from maillage.wire import chain
 
 # --- devices, certificates, revocation lists --------------------------------------
 

@@ -14,19 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from maillage.client import service_key as client_service_key
-from maillage.client.envelope import EnvelopeError, TrustContext
+from maillage.access.policy import Action, require
 from maillage.errors import ApiError, Conflict, Forbidden, NotFound
 from maillage.members.models import Membership
-from maillage.access.policy import Action, require
 from maillage.territory.models import Commune
-from maillage.trust import chain, directory, recipients
+from maillage.trust import directory, recipients
 from maillage.trust.models import (
     CommuneRoot,
     Device,
@@ -41,6 +37,9 @@ from maillage.trust.recipients import (
     service_key_document,
     signed_chain,
 )
+from maillage.wire import chain
+from maillage.wire import service_key as wire_service_key
+from maillage.wire.envelope import EnvelopeError, TrustContext
 
 SERVICE = recipients.SERVICE
 
@@ -192,11 +191,15 @@ def _number_conflict(expected: int) -> Conflict:
 
 def _verify_signature(holder: _Holder, document: chain.SignedDocument, field: str) -> None:
     try:
-        Ed25519PublicKey.from_public_bytes(
-            chain.b64url_decode(holder.device.sign_public_key)
-        ).verify(chain.b64url_decode(document.signature), document.body.encode("utf-8"))
-    except (InvalidSignature, ValueError, chain.TrustError) as exc:
-        raise Invalid("bad_signature", chain.TRUST_MESSAGES["bad_signature"], field=field) from exc
+        valid = chain.signature_valid(
+            chain.b64url_decode(holder.device.sign_public_key),
+            document.body,
+            chain.b64url_decode(document.signature),
+        )
+    except chain.TrustError:
+        valid = False
+    if not valid:
+        raise Invalid("bad_signature", chain.TRUST_MESSAGES["bad_signature"], field=field)
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ def _check_grants(
     for index, document in enumerate(documents):
         field = f"grants.{index}"
         try:
-            grant = client_service_key.parse_grant(document)
+            grant = wire_service_key.parse_grant(document)
         except (EnvelopeError, chain.TrustError) as exc:
             raise _refused(exc, field) from exc
         if (
@@ -339,7 +342,7 @@ def publish(
     wire = {**document.to_wire(), "chain": signed_chain(holder.certificate)}
     now = _epoch()
     try:
-        body = client_service_key.verify_service_key(
+        body = wire_service_key.verify_service_key(
             wire, _trust_context(commune), now, latest.number if latest else 0
         )
     except (EnvelopeError, chain.TrustError) as exc:
@@ -400,7 +403,7 @@ def add_grants(
     numbers = set()
     for index, document in enumerate(grants):
         try:
-            numbers.add(client_service_key.parse_grant(document).number)
+            numbers.add(wire_service_key.parse_grant(document).number)
         except (EnvelopeError, chain.TrustError) as exc:
             raise _refused(exc, f"grants.{index}") from exc
     if len(numbers) != 1:

@@ -9,10 +9,10 @@ import pytest
 
 from maillage.client import device as device_module
 from maillage.client.device import MemberDevice, SendRefused
-from maillage.client.envelope import Binding
 from maillage.client.http import MaillageClient
-from maillage.client.recipients import TrustState
-from maillage.client.tests.factory import NOW, Commune, Device
+from maillage.wire.envelope import Binding
+from maillage.wire.recipients import TrustState
+from maillage.wire.tests.factory import NOW, Commune, Device
 
 
 def _member_device(commune: Commune, own: Device) -> MemberDevice:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from maillage.client.device import MemberDevice
-from maillage.client.envelope import EnvelopeError
 from maillage.client.http import ClientApiError, MaillageClient
 from maillage.demo.seed import DemoSeed, seed_demo
 from maillage.incidents.models import SealedMessage
@@ -19,6 +18,7 @@ from maillage.members.models import Role
 from maillage.trust import revocations as trust_revocations
 from maillage.trust import roots as trust_roots
 from maillage.trust.models import Device
+from maillage.wire.envelope import EnvelopeError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

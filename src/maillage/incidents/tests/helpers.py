@@ -11,13 +11,13 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from maillage.client import envelope
-from maillage.client.envelope import Attachment, Binding, Recipient, Sealed, Sender
 from maillage.incidents.models import Incident
 from maillage.members.tests import factory
 from maillage.territory.models import Shop
 from maillage.trust import directory
 from maillage.trust.models import Device
+from maillage.wire import sealing
+from maillage.wire.envelope import Attachment, Binding, Recipient, Sealed, Sender
 
 
 def sender_of(persona: factory.Persona) -> Sender:
@@ -56,7 +56,7 @@ class Draft:
     def seal(self) -> Sealed:
         commune = self.commune or str(self.persona.commune.public_id)
         readers = [self.persona.device, *self.readers]
-        return envelope.seal(
+        return sealing.seal(
             Binding(commune, self.incident, self.message),
             self.sender or sender_of(self.persona),
             text=self.text,

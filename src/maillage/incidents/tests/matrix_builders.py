@@ -11,13 +11,13 @@ import json
 import uuid
 from typing import Any
 
-from maillage.client.envelope import Sealed
 from maillage.incidents import actions
 from maillage.incidents.models import Incident
 from maillage.incidents.tests.helpers import Draft, multipart
 from maillage.members.tests import factory
 from maillage.privacy.access_log import record_content_access
 from maillage.trust import directory
+from maillage.wire.envelope import Sealed
 
 Request = tuple[str, dict[str, Any]]
 

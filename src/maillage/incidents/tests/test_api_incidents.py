@@ -14,8 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection
 
-from maillage.client import envelope
-from maillage.client.envelope import Binding, Opener, TrustContext
+from maillage.access.policy import Action
 from maillage.incidents import actions
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.incidents.tests.conftest import stored_files
@@ -28,13 +27,14 @@ from maillage.incidents.tests.helpers import (
     sender_of,
 )
 from maillage.members.models import Role
-from maillage.access.policy import Action
 from maillage.members.tests import factory
 from maillage.stream.action import Actor
 from maillage.stream.kinds import Kind
 from maillage.territory.models import Commune
 from maillage.trust import directory
 from maillage.trust.models import DeviceCertificate
+from maillage.wire import envelope, opening
+from maillage.wire.envelope import Binding, Opener, TrustContext
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def open_as(persona: factory.Persona, item: dict[str, Any], parts: list[bytes]) 
     header = json.loads(item["envelope"]["body"])
     expected = Binding(header["commune"], header["incident"], item["id"])
     opener = Opener("device", str(persona.device.public_id), persona.enc_key)
-    return envelope.open_envelope(
+    return opening.open_envelope(
         item["envelope"], parts, expected, opener, trust_of(persona.commune)
     )
 

@@ -17,7 +17,7 @@ import cbor2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from maillage.trust.chain import b64url_decode, b64url_encode
+from maillage.wire.chain import b64url_decode, b64url_encode
 
 FLAG_UP = 0x01
 FLAG_UV = 0x04

@@ -25,9 +25,9 @@ from maillage.setup import commune as commune_setup
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests import factory as territory_factory
 from maillage.trust import certificates as trust_certificates
-from maillage.trust import chain
 from maillage.trust import devices as trust_devices
 from maillage.trust.models import Device, DeviceStatus
+from maillage.wire import chain
 
 _numbers = itertools.count(1)
 _ROOT_KEYS: dict[str, Ed25519PrivateKey] = {}

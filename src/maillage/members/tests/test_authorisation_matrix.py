@@ -34,9 +34,9 @@ from maillage.members.tests import factory
 from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests.factory import valid_siret
-from maillage.trust import chain
 from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceStatus
+from maillage.wire import chain
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from django.apps import apps
 
+from maillage.access.policy import SCOPES, Action, may, visible
 from maillage.incidents.models import SealedMessage
 from maillage.incidents.tests.helpers import make_incident
 from maillage.members.models import Membership, Role
-from maillage.access.policy import SCOPES, Action, may, visible
 from maillage.members.tests import factory
 from maillage.privacy.access_log import record_content_access
 from maillage.privacy.models import ContentAccess

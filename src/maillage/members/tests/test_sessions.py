@@ -9,8 +9,8 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from maillage.members.models import MemberSession, MembershipStatus, Role
 from maillage.access.policy import Action
+from maillage.members.models import MemberSession, MembershipStatus, Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
 from maillage.trust import memberships as trust_memberships

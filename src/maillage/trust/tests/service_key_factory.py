@@ -1,6 +1,6 @@
 """What an operator's browser does with the police service key, done by the Python client.
 
-Real key pairs, real signatures, real HPKE (`maillage.client.service_key`): the tests and
+Real key pairs, real signatures, real HPKE (`maillage.wire.service_key`): the tests and
 the authorisation matrix publish generations and grants exactly as a device would.
 """
 
@@ -13,11 +13,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.test import Client
 from django.utils import timezone
 
-from maillage.client import service_key
-from maillage.client.envelope import x25519_public_b64
 from maillage.members.tests import factory
-from maillage.trust import chain
 from maillage.trust.models import Device
+from maillage.wire import chain, service_key
+from maillage.wire.hpke import x25519_public_of
 
 
 def now() -> int:
@@ -32,7 +31,7 @@ class Generation:
 
     @property
     def public_key(self) -> str:
-        return x25519_public_b64(self.private_key)
+        return x25519_public_of(self.private_key)
 
 
 def new_generation(operator: factory.Persona, number: int, **overrides: Any) -> Generation:
@@ -41,7 +40,7 @@ def new_generation(operator: factory.Persona, number: int, **overrides: Any) -> 
     fields: dict[str, Any] = {
         "commune": str(operator.commune.public_id),
         "number": number,
-        "public_key": x25519_public_b64(private_key),
+        "public_key": x25519_public_of(private_key),
         "issued_at": now(),
     }
     fields.update(overrides)

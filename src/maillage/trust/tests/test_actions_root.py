@@ -11,11 +11,12 @@ from maillage.members.models import MembershipStatus, Role
 from maillage.members.tests import factory
 from maillage.setup import commune as commune_setup
 from maillage.trust import certificates as trust_certificates
-from maillage.trust import chain, directory
 from maillage.trust import devices as trust_devices
+from maillage.trust import directory
 from maillage.trust import revocations as trust_revocations
 from maillage.trust import roots as trust_roots
 from maillage.trust.models import CommuneRoot, DeviceStatus
+from maillage.wire import chain
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,10 @@ from maillage.members.models import Membership, MembershipStatus, Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
 from maillage.trust import certificates as trust_certificates
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceCertificate, DeviceStatus
+from maillage.wire import chain
 
 pytestmark = pytest.mark.django_db
 

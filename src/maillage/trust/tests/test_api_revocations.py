@@ -12,8 +12,9 @@ from django.utils import timezone
 from maillage.members.models import MembershipStatus, Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust.models import DeviceCertificate, DeviceStatus, RevocationList
+from maillage.wire import chain
 
 pytestmark = pytest.mark.django_db
 

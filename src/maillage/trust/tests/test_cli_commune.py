@@ -16,8 +16,9 @@ from maillage.members.tests import factory
 from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.members.tests.test_enrolment import enrol
 from maillage.territory.models import Commune
-from maillage.trust import chain, rootkey
+from maillage.trust import rootkey
 from maillage.trust.models import CommuneRoot, Device, DeviceStatus, RevocationList
+from maillage.wire import chain
 
 pytestmark = pytest.mark.django_db
 

@@ -14,17 +14,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from maillage.client.envelope import EnvelopeError
-from maillage.client.recipients import Resolution, TrustState, resolve_recipients
 from maillage.incidents.models import Incident
 from maillage.members.models import Membership, MembershipStatus, Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune, Sector, Shop
 from maillage.territory.tests import factory as territory_factory
-from maillage.trust import chain
 from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceStatus
 from maillage.trust.tests import service_key_factory as keys
+from maillage.wire import chain
+from maillage.wire.envelope import EnvelopeError
+from maillage.wire.recipients import Resolution, TrustState, resolve_recipients
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,6 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
 )
 
-from maillage.trust.chain import b64url_decode, fingerprint
-from maillage.trust.chain import public_key_b64 as chain_public_key
 from maillage.trust.rootkey import (
     KDF_ROUNDS,
     RootKeyError,
@@ -25,6 +23,8 @@ from maillage.trust.rootkey import (
     root_fingerprint,
     write_encrypted_backup,
 )
+from maillage.wire.chain import b64url_decode, fingerprint
+from maillage.wire.chain import public_key_b64 as chain_public_key
 
 PASSPHRASE = b"correct horse battery staple"
 

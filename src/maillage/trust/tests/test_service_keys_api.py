@@ -1,6 +1,6 @@
 """The police service key over the API: generations, grants, pending devices, rotation.
 
-Every document is produced by the Python client (`maillage.client.service_key`) with the
+Every document is produced by the Python client (`maillage.wire.service_key`) with the
 personas' real keys, and every answer is checked the way an operator device would check
 it: verify the key document, open the grant, compare public halves.
 """
@@ -11,16 +11,17 @@ from typing import Any
 
 import pytest
 
-from maillage.client import service_key
-from maillage.client.envelope import TrustContext, x25519_public_b64
 from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
 from maillage.trust import certificates as trust_certificates
-from maillage.trust import chain, directory
+from maillage.trust import directory
 from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceStatus, ServiceKey, ServiceKeyGrant
 from maillage.trust.tests import service_key_factory as keys
+from maillage.wire import chain, service_key
+from maillage.wire.envelope import TrustContext
+from maillage.wire.hpke import x25519_public_of
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +114,7 @@ def test_first_operator_publishes_generation_one_and_opens_its_grant(
     assert document.key == generation.public_key
     assert document.issuer == operator.device.sign_key_fingerprint
     recovered = open_my_grant(operator)
-    assert x25519_public_b64(recovered) == generation.public_key
+    assert x25519_public_of(recovered) == generation.public_key
 
 
 def test_merchants_and_agents_see_the_key_but_cannot_manage_it(
@@ -166,7 +167,7 @@ def test_pending_device_receives_the_key_from_a_holder(
 
     assert operator.client().get(PENDING).json()["devices"] == []
     recovered = open_my_grant(colleague)
-    assert x25519_public_b64(recovered) == generation.public_key
+    assert x25519_public_of(recovered) == generation.public_key
 
 
 def test_retrying_a_grant_is_harmless_a_different_one_conflicts(
@@ -331,9 +332,9 @@ def test_revoked_holder_flags_rotation_and_is_left_out_of_the_next_generation(
     assert not ServiceKeyGrant.objects.filter(
         service_key__number=2, recipient_device=colleague.device
     ).exists()
-    assert x25519_public_b64(open_my_grant(operator)) == third.public_key
+    assert x25519_public_of(open_my_grant(operator)) == third.public_key
     # Older messages stay readable: generation 1 is still served on request.
-    assert x25519_public_b64(open_my_grant(operator, number=1)) != third.public_key
+    assert x25519_public_of(open_my_grant(operator, number=1)) != third.public_key
     older = operator.client().get(f"{CURRENT}?number=1").json()
     assert (older["number"], older["rotation_needed"]) == (1, False)
     assert older["body"] != data["body"]
@@ -413,6 +414,6 @@ def test_a_new_device_can_receive_older_generations_for_the_history(
     )
     assert response.json() == {"number": 1, "grants": 1}
     assert operator.client().get(f"{PENDING}?number=1").json()["devices"] == []
-    assert x25519_public_b64(open_my_grant(newcomer, number=1)) == first.public_key
+    assert x25519_public_of(open_my_grant(newcomer, number=1)) == first.public_key
     assert newcomer.client().get(GRANT).json()["code"] == "no_grant"
     assert operator.client().get(f"{PENDING}?number=7").json()["code"] == "no_service_key"

@@ -13,15 +13,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
-from maillage.client.envelope import EnvelopeError, Recipient, TrustContext
-from maillage.client.service_key import (
+from maillage.wire import chain
+from maillage.wire.envelope import EnvelopeError, Recipient, TrustContext
+from maillage.wire.errors import TrustError
+from maillage.wire.service_key import (
     ServiceKeyDocument,
     service_recipient,
     verify_service_key,
 )
-from maillage.trust import chain
 
-__all__ = ["PURPOSES", "SERVICE_ENTRY", "Resolution", "TrustState", "resolve_recipients"]
+__all__ = [
+    "PURPOSES",
+    "SERVICE_ENTRY",
+    "Purpose",
+    "Resolution",
+    "TrustState",
+    "resolve_recipients",
+    "verify_revocations",
+]
 
 Purpose = Literal["incident", "report", "sector"]
 PURPOSES: Final = ("incident", "report", "sector")
@@ -86,7 +95,7 @@ def _verify_revocations(wire: object, state: TrustState, now: int) -> chain.Revo
             now,
             known_serials=state.known_revoked_serials,
         )
-    except chain.TrustError as exc:
+    except TrustError as exc:
         raise EnvelopeError.from_trust(exc, "revocations") from exc
 
 
@@ -106,7 +115,7 @@ def _check_entry(
             trust.revocations,
             now,
         )
-    except chain.TrustError as exc:
+    except TrustError as exc:
         return None, device, exc.code
     if leaf.device != device:
         return None, device, "malformed"

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from maillage.client import envelope, service_key
-from maillage.client.envelope import Binding, EnvelopeError, Opener
-from maillage.client.tests.factory import NOW, Commune, Device
-from maillage.trust import chain
+from maillage.wire import chain, hpke, opening, sealing, service_key
+from maillage.wire.envelope import Binding, EnvelopeError, Opener
+from maillage.wire.tests.factory import NOW, Commune, Device
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def _publish(
         signer.sign,
         commune=commune.id,
         number=number,
-        public_key=envelope.x25519_public_b64(private),
+        public_key=hpke.x25519_public_of(private),
         issued_at=NOW - 60,
     )
     return private, {**doc.to_wire(), "chain": [d.to_wire() for d in signer.chain]}
@@ -67,7 +66,7 @@ def test_published_key_verifies_and_names_its_recipient(commune: Commune, holder
     private, wire = _publish(commune, holder, number=4)
     document = service_key.verify_service_key(wire, commune.trust(), NOW, last_seen_number=4)
     assert document.number == 4
-    assert document.key == envelope.x25519_public_b64(private)
+    assert document.key == hpke.x25519_public_of(private)
     assert document.issuer == chain.fingerprint(
         chain.b64url_decode(chain.public_key_b64(holder.sign))
     )
@@ -124,7 +123,7 @@ def test_older_generation_signed_after_its_signer_was_revoked_is_refused(
 def test_swapped_key_in_the_document_breaks_the_signature(commune: Commune, holder: Device) -> None:
     _, wire = _publish(commune, holder)
     body = json.loads(wire["body"])
-    body["key"] = envelope.x25519_public_b64(X25519PrivateKey.generate())
+    body["key"] = hpke.x25519_public_of(X25519PrivateKey.generate())
     forged = {**wire, "body": chain.canonical_json(body).decode()}
     assert _code(lambda: service_key.verify_service_key(forged, commune.trust(), NOW)) == (
         "bad_signature"
@@ -149,7 +148,7 @@ def test_grant_round_trip_lets_the_newcomer_read_police_history(
     document = service_key.verify_service_key(wire, trust, NOW)
     merchant = commune.device("commercant", commune.shop)
     binding = Binding(commune.id, "incident", "message")
-    history = envelope.seal(
+    history = sealing.seal(
         binding,
         merchant.sender(),
         text="avant l'arrivée du nouvel opérateur",
@@ -163,7 +162,7 @@ def test_grant_round_trip_lets_the_newcomer_read_police_history(
     opened_key = service_key.open_grant(
         grant, holder.chain, newcomer.id, newcomer.enc, document, trust, NOW
     )
-    opened = envelope.open_envelope(
+    opened = opening.open_envelope(
         history.wire, [], binding, Opener("service", "police:1", opened_key), trust
     )
     assert opened.text == "avant l'arrivée du nouvel opérateur"
@@ -236,7 +235,7 @@ def test_granter_revoked_after_granting_does_not_strand_the_grantee(
     opened = service_key.open_grant(
         grant, holder.chain, newcomer.id, newcomer.enc, document, commune.trust(), NOW
     )
-    assert envelope.x25519_public_b64(opened) == document.key
+    assert hpke.x25519_public_of(opened) == document.key
 
 
 def test_granter_not_an_operator(commune: Commune, holder: Device, newcomer: Device) -> None:

@@ -3,7 +3,8 @@
 Police content is always also wrapped to the current generation of this key, so an
 operator device approved later reads the history once another operator device grants it
 the private half. Every check runs on the device: the server only stores and hands out
-what operator devices signed. Twin of `frontend/src/envelope/serviceKey.ts`.
+what operator devices signed. No Django: the server's checks (`trust/service_keys.py`)
+use the same parsers. Twin of `frontend/src/envelope/serviceKey.ts`.
 """
 
 from __future__ import annotations
@@ -11,23 +12,23 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from maillage.client import _hpke
-from maillage.client.envelope import (
-    EnvelopeError,
-    Recipient,
-    TrustContext,
-    revocations_as_of,
-    x25519_public_b64,
+from maillage.wire import chain
+from maillage.wire.b64 import b64url_decode, b64url_encode, decode_fixed
+from maillage.wire.canonical import canonical_json, parse_canonical
+from maillage.wire.envelope import EnvelopeError, Recipient, TrustContext
+from maillage.wire.errors import TrustError
+from maillage.wire.hpke import HpkeFailure, hpke_open, hpke_seal, x25519_public_of
+from maillage.wire.ids import (
+    require_bytes,
+    require_count,
+    require_header,
+    require_identifier,
+    require_keys,
 )
-from maillage.trust import chain
 
 __all__ = [
     "GRANT_TYPE",
@@ -130,15 +131,14 @@ def _fields(doc: chain.SignedDocument, doc_type: str, keys: frozenset[str]) -> d
     if not isinstance(doc, chain.SignedDocument):
         raise EnvelopeError("malformed")
     try:
-        obj = chain._parse_canonical(doc.body)
-        if set(obj) != keys:
-            raise chain.TrustError("malformed", "Champs inattendus ou manquants.")
-        chain._require_header(obj, doc_type)
+        obj = parse_canonical(doc.body)
+        require_keys(obj, keys)
+        require_header(obj, doc_type)
         if obj["service"] != SERVICE:
-            raise chain.TrustError("malformed", "Service inconnu.")
-        if chain._require_int(obj, "number") < 1:
-            raise chain.TrustError("malformed", "Les générations commencent à 1.")
-    except chain.TrustError as exc:
+            raise TrustError("malformed", "Service inconnu.")
+        if require_count(obj, "number") < 1:
+            raise TrustError("malformed", "Les générations commencent à 1.")
+    except TrustError as exc:
         raise EnvelopeError.from_trust(exc) from exc
     return obj
 
@@ -146,7 +146,7 @@ def _fields(doc: chain.SignedDocument, doc_type: str, keys: frozenset[str]) -> d
 def _sign(body: dict[str, Any], sign_key: Ed25519PrivateKey) -> chain.SignedDocument:
     try:
         return chain.sign_document(body, sign_key)
-    except chain.TrustError as exc:
+    except TrustError as exc:
         raise EnvelopeError.from_trust(exc) from exc
 
 
@@ -155,14 +155,14 @@ def parse_service_key_document(doc: chain.SignedDocument) -> ServiceKeyDocument:
     obj = _fields(doc, SERVICE_KEY_TYPE, _DOCUMENT_KEYS)
     try:
         return ServiceKeyDocument(
-            commune=chain._require_text(obj, "commune"),
+            commune=require_identifier(obj, "commune"),
             service=SERVICE,
-            number=chain._require_int(obj, "number"),
-            key=chain._require_key(obj, "key"),
-            issued_at=chain._require_int(obj, "issued_at"),
-            issuer=chain._require_key(obj, "issuer"),
+            number=require_count(obj, "number"),
+            key=require_bytes(obj, "key"),
+            issued_at=require_count(obj, "issued_at"),
+            issuer=require_bytes(obj, "issuer"),
         )
-    except chain.TrustError as exc:
+    except TrustError as exc:
         raise EnvelopeError.from_trust(exc) from exc
 
 
@@ -170,21 +170,19 @@ def parse_grant(doc: chain.SignedDocument) -> GrantBody:
     """Shape only, no signature check (the server stores grants it cannot open)."""
     obj = _fields(doc, GRANT_TYPE, _GRANT_KEYS)
     try:
-        wrapped = obj["wrapped"]
-        if not isinstance(wrapped, str) or len(chain.b64url_decode(wrapped)) != 48:
-            raise chain.TrustError("malformed", "Champ « wrapped » invalide.")
+        wrapped = require_bytes(obj, "wrapped", 48)
         return GrantBody(
-            commune=chain._require_text(obj, "commune"),
+            commune=require_identifier(obj, "commune"),
             service=SERVICE,
-            number=chain._require_int(obj, "number"),
-            recipient=chain._require_text(obj, "recipient"),
-            recipient_key=chain._require_key(obj, "recipient_key"),
-            enc=chain._require_key(obj, "enc"),
+            number=require_count(obj, "number"),
+            recipient=require_identifier(obj, "recipient"),
+            recipient_key=require_bytes(obj, "recipient_key"),
+            enc=require_bytes(obj, "enc"),
             wrapped=wrapped,
-            issued_at=chain._require_int(obj, "issued_at"),
-            issuer=chain._require_key(obj, "issuer"),
+            issued_at=require_count(obj, "issued_at"),
+            issuer=require_bytes(obj, "issuer"),
         )
-    except chain.TrustError as exc:
+    except TrustError as exc:
         raise EnvelopeError.from_trust(exc) from exc
 
 
@@ -196,7 +194,7 @@ def generate_service_key() -> X25519PrivateKey:
 
 
 def _fingerprint_of(sign_key: Ed25519PrivateKey) -> str:
-    return chain.fingerprint(chain.b64url_decode(chain.public_key_b64(sign_key)))
+    return chain.fingerprint(b64url_decode(chain.public_key_b64(sign_key)))
 
 
 def issue_service_key(
@@ -217,7 +215,7 @@ def issue_service_key(
 
 
 def _grant_aad(commune: str, number: int, recipient: str) -> bytes:
-    return chain.canonical_json(
+    return canonical_json(
         {
             "type": GRANT_TYPE,
             "v": 1,
@@ -242,13 +240,13 @@ def seal_grant(
     """Wrap the service private key for one operator device (whose chain the caller
     verified) and sign the grant."""
     try:
-        enc, wrapped = _hpke.seal(
-            chain.b64url_decode(recipient_key),
+        enc, wrapped = hpke_seal(
+            b64url_decode(recipient_key),
             service_private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
             info=GRANT_INFO,
             aad=_grant_aad(commune, number, recipient_device),
         )
-    except (chain.TrustError, _hpke.HpkeFailure) as exc:
+    except (TrustError, HpkeFailure) as exc:
         raise EnvelopeError("malformed", "Clé de destinataire inutilisable.") from exc
     body = GrantBody(
         commune=commune,
@@ -256,8 +254,8 @@ def seal_grant(
         number=number,
         recipient=recipient_device,
         recipient_key=recipient_key,
-        enc=chain.b64url_encode(enc),
-        wrapped=chain.b64url_encode(wrapped),
+        enc=b64url_encode(enc),
+        wrapped=b64url_encode(wrapped),
         issued_at=issued_at,
         issuer=_fingerprint_of(sign_key),
     )
@@ -279,9 +277,7 @@ def _verify_signer(
     """Chain with the current revocations, an operator leaf, `issuer` its fingerprint,
     then the signature: the order both implementations follow."""
     try:
-        signature = chain.b64url_decode(doc.signature)
-        if len(signature) != 64:
-            raise chain.TrustError("malformed")
+        signature = decode_fixed(doc.signature, 64)
         leaf = chain.verify_chain(
             signer_chain,
             trust.root_public_key,
@@ -290,18 +286,14 @@ def _verify_signer(
             trust.revocations,
             now,
         )
-    except chain.TrustError as exc:
+    except TrustError as exc:
         raise EnvelopeError.from_trust(exc, "chain") from exc
     if leaf.role != HOLDER_ROLE:
         raise EnvelopeError("not_allowed_recipient", field="chain")
     if issuer != chain.fingerprint(leaf.sign_key_raw):
         raise EnvelopeError("broken_chain", field="issuer")
-    try:
-        Ed25519PublicKey.from_public_bytes(leaf.sign_key_raw).verify(
-            signature, doc.body.encode("utf-8")
-        )
-    except (InvalidSignature, ValueError) as exc:
-        raise EnvelopeError("bad_signature", field="signature") from exc
+    if not chain.signature_valid(leaf.sign_key_raw, doc.body, signature):
+        raise EnvelopeError("bad_signature", field="signature")
     return leaf
 
 
@@ -326,11 +318,13 @@ def verify_service_key(
     try:
         doc = chain.SignedDocument.from_wire(wire)
         signer_chain = chain.parse_chain(wire.get("chain"))
-    except chain.TrustError as exc:
+    except TrustError as exc:
         raise EnvelopeError.from_trust(exc) from exc
     body = parse_service_key_document(doc)
     if as_of_issue:
-        then = replace(trust, revocations=revocations_as_of(trust.revocations, body.issued_at))
+        then = replace(
+            trust, revocations=chain.revocations_as_of(trust.revocations, body.issued_at)
+        )
         _verify_signer(doc, signer_chain, body.issuer, then, body.issued_at)
     else:
         _verify_signer(doc, signer_chain, body.issuer, trust, now)
@@ -358,26 +352,26 @@ def open_grant(
     key check above is what makes a grant trustworthy, whoever handed it over.
     """
     grant = parse_grant(doc)
-    then = replace(trust, revocations=revocations_as_of(trust.revocations, grant.issued_at))
+    then = replace(trust, revocations=chain.revocations_as_of(trust.revocations, grant.issued_at))
     _verify_signer(doc, granter_chain, grant.issuer, then, grant.issued_at)
     if grant.commune != trust.commune:
         raise EnvelopeError("wrong_commune", field="commune")
     if grant.number != service_key.number or grant.commune != service_key.commune:
         raise EnvelopeError("wrong_service_key", field="number")
-    if grant.recipient != my_device or grant.recipient_key != x25519_public_b64(my_private_key):
+    if grant.recipient != my_device or grant.recipient_key != x25519_public_of(my_private_key):
         raise EnvelopeError("not_a_recipient", field="recipient")
     try:
-        raw = _hpke.open_(
+        raw = hpke_open(
             my_private_key,
-            chain.b64url_decode(grant.enc),
-            chain.b64url_decode(grant.wrapped),
+            b64url_decode(grant.enc),
+            b64url_decode(grant.wrapped),
             info=GRANT_INFO,
             aad=_grant_aad(grant.commune, grant.number, grant.recipient),
         )
         private = X25519PrivateKey.from_private_bytes(raw)
-    except (_hpke.HpkeFailure, ValueError) as exc:
+    except (HpkeFailure, ValueError) as exc:
         raise EnvelopeError("undecryptable") from exc
-    if x25519_public_b64(private) != service_key.key:
+    if x25519_public_of(private) != service_key.key:
         raise EnvelopeError("wrong_service_key")
     return private
 

@@ -12,19 +12,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from maillage.client import envelope
-from maillage.client.envelope import (
-    Attachment,
-    Binding,
-    EnvelopeError,
-    Opener,
-    Recipient,
-    Sealed,
-    open_envelope,
-    seal,
-)
-from maillage.client.tests.factory import NOW, Commune, Device
-from maillage.trust import chain
+from maillage.wire import chain, envelope, hpke, sealing
+from maillage.wire.envelope import Attachment, Binding, EnvelopeError, Opener, Recipient, Sealed
+from maillage.wire.opening import open_envelope
+from maillage.wire.sealing import seal
+from maillage.wire.tests.factory import NOW, Commune, Device
 
 PHOTO = Attachment(data=os.urandom(3000), media="image/jpeg", width=1600, height=1200)
 PHOTO_2 = Attachment(data=os.urandom(1000), media="image/png", width=20, height=10)
@@ -60,7 +52,7 @@ def _recipients(
     return [
         merchant.recipient(),
         operator.recipient(),
-        Recipient("service", "police:1", envelope.x25519_public_b64(police_key)),
+        Recipient("service", "police:1", hpke.x25519_public_of(police_key)),
     ]
 
 
@@ -101,7 +93,7 @@ def _error(
 def _resign(wire: dict[str, Any], signer: Device, edit: Any) -> dict[str, Any]:
     header = json.loads(wire["body"])
     edit(header)
-    body, signature = envelope.sign_header(header, signer.sign)
+    body, signature = sealing.sign_header(header, signer.sign)
     return {**wire, "body": body, "signature": signature}
 
 

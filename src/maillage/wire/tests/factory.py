@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from maillage.client.envelope import Opener, Recipient, Sender, TrustContext, x25519_public_b64
-from maillage.trust import chain
+from maillage.wire import chain
+from maillage.wire.envelope import Opener, Recipient, Sender, TrustContext
+from maillage.wire.hpke import x25519_public_of
 
 ISSUED = 1764198000
 EXPIRES = 1795734000
@@ -29,7 +30,7 @@ class Device:
 
     @property
     def enc_public(self) -> str:
-        return x25519_public_b64(self.enc)
+        return x25519_public_of(self.enc)
 
     def sender(self) -> Sender:
         return Sender(sign_key=self.sign, device=self.id, serial=self.serial, chain=self.chain)
@@ -85,7 +86,7 @@ class Commune:
             member=str(uuid.uuid4()),
             role=role,
             shop=shop,
-            enc_key=x25519_public_b64(enc),
+            enc_key=x25519_public_of(enc),
             sign_key=chain.public_key_b64(sign),
             may_certify=role == "coordinateur",
             issued_at=ISSUED,

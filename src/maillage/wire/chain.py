@@ -1,18 +1,15 @@
 """Device certificates and revocation lists: signing and verification (docs/trust.md).
 
-Pure Python on purpose: the Django app and the standalone client `maillage.client` both
-import it, and `frontend/src/trust/chain.ts` is its twin. Both must pass
-`tests/vectors/trust-v1.json`; any change here changes the wire format and needs the
-vectors, the TypeScript twin and docs/trust.md changed with it.
+No Django: the server and the standalone client `maillage.client` both import it, and
+`frontend/src/trust/chain.ts` is its twin. Both must pass `tests/vectors/trust-v1.json`;
+any change here changes the wire format and needs the vectors, the TypeScript twin and
+docs/trust.md changed with it. Like chain.ts, it re-exports the encodings and errors its
+users need with it (base64url, canonical JSON, `TrustError`), defined in their own modules.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
-import re
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -24,6 +21,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from maillage.wire.b64 import b64url_decode, b64url_encode, decode_fixed
+from maillage.wire.canonical import MAX_SAFE_INTEGER, canonical_json, parse_canonical
+from maillage.wire.errors import TRUST_MESSAGES, TrustError, TrustErrorCode
+from maillage.wire.ids import (
+    is_count,
+    require_bytes,
+    require_count,
+    require_header,
+    require_identifier,
+    require_keys,
+)
 
 __all__ = [
     "CERTIFICATE_TYPE",
@@ -51,7 +60,9 @@ __all__ = [
     "parse_chain",
     "parse_revocation_document",
     "public_key_b64",
+    "revocations_as_of",
     "sign_document",
+    "signature_valid",
     "verify_chain",
     "verify_revocation_list",
 ]
@@ -62,10 +73,6 @@ REVOCATION_TYPE: Final = "maillage.revocation-list"
 CLOCK_SKEW: Final = 300
 # root -> coordinator -> (coordinator's other device) -> device is 3; leave some room.
 MAX_CHAIN_LENGTH: Final = 8
-# Integers must survive a round trip through a JavaScript number.
-MAX_SAFE_INTEGER: Final = 2**53 - 1
-# Nesting beyond this is refused so that both languages fail the same way, not by stack.
-MAX_DEPTH: Final = 32
 
 Role = Literal["commercant", "coordinateur", "operateur", "agent", "referent", "observateur", "dpo"]
 ROLES: Final[frozenset[str]] = frozenset(get_args(Role))
@@ -73,82 +80,7 @@ CERTIFIER_ROLE: Final = "coordinateur"
 RevocationReason = Literal["suspended", "revoked"]
 REVOCATION_REASONS: Final[frozenset[str]] = frozenset(get_args(RevocationReason))
 
-TrustErrorCode = Literal[
-    "root_mismatch",
-    "wrong_commune",
-    "expired",
-    "bad_signature",
-    "broken_chain",
-    "not_a_certifier",
-    "revoked",
-    "stale_revocations",
-    "malformed",
-    "not_canonical",
-]
-
-# Same table in chain.ts; the vectors carry it so both are checked against one source.
-TRUST_MESSAGES: Final[dict[TrustErrorCode, str]] = {
-    "root_mismatch": (
-        "La clé racine présentée ne correspond pas à l'empreinte de la commune "
-        "enregistrée lors de l'invitation."
-    ),
-    "wrong_commune": "Ce document de confiance appartient à une autre commune.",
-    "expired": "Ce certificat n'est pas encore valide ou a expiré.",
-    "bad_signature": "La signature de ce document est invalide.",
-    "broken_chain": "La chaîne de certificats ne remonte pas à la clé racine de la commune.",
-    "not_a_certifier": "L'émetteur de ce document n'est pas autorisé à certifier des appareils.",
-    "revoked": "Cet appareil a été révoqué ou suspendu.",
-    "stale_revocations": (
-        "La liste de révocation reçue est plus ancienne que la dernière liste vérifiée."
-    ),
-    "malformed": "Document de confiance mal formé.",
-    "not_canonical": "Le document signé n'est pas en JSON canonique.",
-}
-
-
-class TrustError(Exception):
-    """A trust check failed; `code` is stable (API, UI), `message` is French for people."""
-
-    def __init__(self, code: TrustErrorCode, message: str | None = None) -> None:
-        self.code: TrustErrorCode = code
-        self.message: str = message or TRUST_MESSAGES[code]
-        super().__init__(f"{code}: {self.message}")
-
-
-# --- base64url ------------------------------------------------------------------------
-
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
-
-
-def b64url_encode(data: bytes) -> str:
-    """base64url without padding, the only encoding of bytes on the wire."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Strict decoding: no padding, no stray characters, no non-zero trailing bits.
-
-    One byte string has exactly one accepted encoding, so nobody can vary a signature's
-    or a key's text without the verifier noticing.
-    """
-    if not isinstance(text, str) or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise TrustError("malformed", "Encodage base64url invalide.")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise TrustError("malformed", "Encodage base64url invalide.") from exc
-    if b64url_encode(data) != text:
-        raise TrustError("malformed", "Encodage base64url invalide.")
-    return data
-
-
-def _decode_fixed(text: object, length: int) -> bytes:
-    if not isinstance(text, str):
-        raise TrustError("malformed")
-    data = b64url_decode(text)
-    if len(data) != length:
-        raise TrustError("malformed")
-    return data
+# --- keys -----------------------------------------------------------------------------
 
 
 def fingerprint(sign_public_key_raw: bytes) -> str:
@@ -162,83 +94,6 @@ def public_key_b64(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
     """Raw 32-byte public key, base64url: the form keys travel in."""
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     return b64url_encode(public.public_bytes(Encoding.Raw, PublicFormat.Raw))
-
-
-# --- canonical JSON -------------------------------------------------------------------
-
-
-def _check_canonical_value(value: object, depth: int) -> None:
-    if depth > MAX_DEPTH:
-        raise TrustError("not_canonical", "Document trop profondément imbriqué.")
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise TrustError("not_canonical", "Entier hors de l'intervalle ±(2^53 − 1).")
-        return
-    if isinstance(value, float):
-        raise TrustError("not_canonical", "Les nombres à virgule sont refusés.")
-    if isinstance(value, str):
-        _check_text(value)
-        return
-    if isinstance(value, list | tuple):
-        for item in value:
-            _check_canonical_value(item, depth + 1)
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TrustError("not_canonical", "Les clés d'un objet doivent être des textes.")
-            _check_text(key)
-            _check_canonical_value(item, depth + 1)
-        return
-    raise TrustError("not_canonical", f"Type refusé en JSON canonique : {type(value).__name__}.")
-
-
-def _check_text(text: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:  # lone surrogate: no UTF-8 form, JS would escape it
-        raise TrustError("not_canonical", "Texte Unicode invalide.") from exc
-
-
-def canonical_json(obj: object) -> bytes:
-    """The exact bytes that get signed (docs/trust.md, "Canonical JSON").
-
-    Keys sorted by code point, no whitespace, UTF-8 as is: identical to the TypeScript
-    `canonicalJson`. Floats, non-text keys, integers beyond ±(2^53 − 1) and lone
-    surrogates are refused because the two languages would not write them alike.
-    """
-    _check_canonical_value(obj, 0)
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return text.encode("utf-8")
-
-
-def _refuse_constant(name: str) -> object:
-    raise TrustError("malformed", f"Constante JSON refusée : {name}.")
-
-
-def _parse_canonical(body: object) -> dict[str, Any]:
-    """Parse a signed body and insist its text is already canonical.
-
-    Verifiers check the signature over the text as received, so the text itself must be
-    the canonical form: re-canonicalising what was parsed must give it back exactly.
-    """
-    if not isinstance(body, str):
-        raise TrustError("malformed")
-    try:
-        raw = body.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise TrustError("malformed") from exc
-    try:
-        parsed = json.loads(body, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise TrustError("malformed", "Corps JSON illisible.") from exc
-    if canonical_json(parsed) != raw:
-        raise TrustError("not_canonical")
-    if not isinstance(parsed, dict):
-        raise TrustError("malformed", "Le corps signé doit être un objet JSON.")
-    return parsed
 
 
 # --- signed documents -----------------------------------------------------------------
@@ -285,57 +140,18 @@ def parse_revocation_document(obj: object) -> tuple[SignedDocument, list[SignedD
     return SignedDocument.from_wire(obj), parse_chain(obj.get("chain"))
 
 
-def _verify_signature(public_raw: bytes, doc: SignedDocument, signature: bytes) -> None:
+def signature_valid(public_raw: bytes, body: str, signature: bytes) -> bool:
+    """Whether `signature` is a valid Ed25519 signature of `body`'s UTF-8 bytes."""
     try:
-        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, doc.body.encode("utf-8"))
-    except (InvalidSignature, ValueError) as exc:
-        raise TrustError("bad_signature") from exc
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, body.encode("utf-8"))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
-# --- field checks ---------------------------------------------------------------------
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_count(value: object) -> bool:
-    """An integer both languages hold exactly: 0 … 2^53 − 1 (times, list numbers)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SAFE_INTEGER
-
-
-def _require_keys(obj: dict[str, Any], expected: frozenset[str]) -> None:
-    if set(obj) != expected:
-        raise TrustError("malformed", "Champs inattendus ou manquants.")
-
-
-# Identifiers are public_ids (UUIDs); ASCII only so both languages count lengths alike.
-_IDENTIFIER = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-def _require_text(obj: dict[str, Any], name: str) -> str:
-    value = obj[name]
-    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
-        raise TrustError("malformed", f"Champ « {name} » invalide.")
-    return value
-
-
-def _require_int(obj: dict[str, Any], name: str) -> int:
-    value = obj[name]
-    if not _is_count(value):
-        raise TrustError("malformed", f"Champ « {name} » invalide.")
-    return int(value)
-
-
-def _require_header(obj: dict[str, Any], doc_type: str) -> None:
-    if obj.get("type") != doc_type or not _is_int(obj.get("v")) or obj.get("v") != 1:
-        raise TrustError("malformed", "Type ou version de document inconnu.")
-
-
-def _require_key(obj: dict[str, Any], name: str) -> str:
-    value = obj[name]
-    _decode_fixed(value, 32)
-    return str(value)
+def _verify_signature(public_raw: bytes, doc: SignedDocument, signature: bytes) -> None:
+    if not signature_valid(public_raw, doc.body, signature):
+        raise TrustError("bad_signature")
 
 
 # --- certificates ---------------------------------------------------------------------
@@ -398,29 +214,29 @@ class CertificateBody:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> CertificateBody:
         """Check every field's type and shape; unknown or missing fields are refused."""
-        _require_keys(obj, _CERTIFICATE_KEYS)
-        _require_header(obj, CERTIFICATE_TYPE)
+        require_keys(obj, _CERTIFICATE_KEYS)
+        require_header(obj, CERTIFICATE_TYPE)
         role = obj["role"]
         if not isinstance(role, str) or role not in ROLES:
             raise TrustError("malformed", "Rôle inconnu.")
         shop = obj["shop"]
         if shop is not None:
-            shop = _require_text(obj, "shop")
+            shop = require_identifier(obj, "shop")
         if not isinstance(obj["may_certify"], bool):
             raise TrustError("malformed", "Champ « may_certify » invalide.")
         body = cls(
-            serial=_require_text(obj, "serial"),
-            commune=_require_text(obj, "commune"),
-            device=_require_text(obj, "device"),
-            member=_require_text(obj, "member"),
+            serial=require_identifier(obj, "serial"),
+            commune=require_identifier(obj, "commune"),
+            device=require_identifier(obj, "device"),
+            member=require_identifier(obj, "member"),
             role=cast(Role, role),
             shop=shop,
-            enc_key=_require_key(obj, "enc_key"),
-            sign_key=_require_key(obj, "sign_key"),
+            enc_key=require_bytes(obj, "enc_key"),
+            sign_key=require_bytes(obj, "sign_key"),
             may_certify=obj["may_certify"],
-            issuer=_require_key(obj, "issuer"),
-            issued_at=_require_int(obj, "issued_at"),
-            expires_at=_require_int(obj, "expires_at"),
+            issuer=require_bytes(obj, "issuer"),
+            issued_at=require_count(obj, "issued_at"),
+            expires_at=require_count(obj, "expires_at"),
         )
         if body.expires_at <= body.issued_at:
             raise TrustError("malformed", "Période de validité vide.")
@@ -441,7 +257,7 @@ class CertificateBody:
 
 def parse_certificate(doc: SignedDocument) -> CertificateBody:
     """Shape checks only, no signature check: for display, never for trust decisions."""
-    return CertificateBody.from_json(_parse_canonical(doc.body))
+    return CertificateBody.from_json(parse_canonical(doc.body))
 
 
 def issue_certificate(
@@ -530,8 +346,8 @@ class RevocationList:
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> RevocationList:
-        _require_keys(obj, _REVOCATION_KEYS)
-        _require_header(obj, REVOCATION_TYPE)
+        require_keys(obj, _REVOCATION_KEYS)
+        require_header(obj, REVOCATION_TYPE)
         raw_entries = obj["entries"]
         if not isinstance(raw_entries, list):
             raise TrustError("malformed", "Champ « entries » invalide.")
@@ -539,23 +355,23 @@ class RevocationList:
         for raw in raw_entries:
             if not isinstance(raw, dict):
                 raise TrustError("malformed", "Entrée de révocation invalide.")
-            _require_keys(raw, _ENTRY_KEYS)
+            require_keys(raw, _ENTRY_KEYS)
             if not isinstance(raw["reason"], str) or raw["reason"] not in REVOCATION_REASONS:
                 raise TrustError("malformed", "Motif de révocation inconnu.")
             entries.append(
                 RevocationEntry(
-                    serial=_require_text(raw, "serial"),
-                    device=_require_text(raw, "device"),
+                    serial=require_identifier(raw, "serial"),
+                    device=require_identifier(raw, "device"),
                     reason=cast(RevocationReason, raw["reason"]),
-                    at=_require_int(raw, "at"),
+                    at=require_count(raw, "at"),
                 )
             )
         return cls(
-            commune=_require_text(obj, "commune"),
-            number=_require_int(obj, "number"),
-            issued_at=_require_int(obj, "issued_at"),
+            commune=require_identifier(obj, "commune"),
+            number=require_count(obj, "number"),
+            issued_at=require_count(obj, "issued_at"),
             entries=tuple(entries),
-            issuer=_require_key(obj, "issuer"),
+            issuer=require_bytes(obj, "issuer"),
         )
 
 
@@ -583,7 +399,7 @@ def issue_revocation_list(
 
 
 def _pinned_root(root_public_key_b64: str, pinned_fingerprint: str) -> bytes:
-    root_raw = _decode_fixed(root_public_key_b64, 32)
+    root_raw = decode_fixed(root_public_key_b64, 32)
     if fingerprint(root_raw) != pinned_fingerprint:
         raise TrustError("root_mismatch")
     return root_raw
@@ -607,7 +423,7 @@ def verify_chain(
     root_raw = _pinned_root(root_public_key_b64, pinned_fingerprint)
     if revocations is not None and revocations.commune != commune:
         raise TrustError("wrong_commune")
-    if not _is_count(now):
+    if not is_count(now):
         raise TrustError("malformed")
     if not isinstance(chain, Sequence) or not 0 < len(chain) <= MAX_CHAIN_LENGTH:
         raise TrustError("malformed", "Chaîne de certificats vide ou trop longue.")
@@ -616,7 +432,7 @@ def verify_chain(
     for doc in chain:
         if not isinstance(doc, SignedDocument):
             raise TrustError("malformed")
-        signature = _decode_fixed(doc.signature, 64)
+        signature = decode_fixed(doc.signature, 64)
         parsed.append((doc, signature, parse_certificate(doc)))
 
     revoked = revocations.serials if revocations is not None else frozenset()
@@ -656,10 +472,10 @@ def verify_revocation_list(
     a higher-numbered list that forgets its own revocation.
     """
     root_raw = _pinned_root(root_public_key_b64, pinned_fingerprint)
-    if not isinstance(doc, SignedDocument) or not _is_count(last_seen_number):
+    if not isinstance(doc, SignedDocument) or not is_count(last_seen_number):
         raise TrustError("malformed")
-    signature = _decode_fixed(doc.signature, 64)
-    body = RevocationList.from_json(_parse_canonical(doc.body))
+    signature = decode_fixed(doc.signature, 64)
+    body = RevocationList.from_json(parse_canonical(doc.body))
 
     if len(chain) == 0:
         signer_raw = root_raw
@@ -681,3 +497,15 @@ def verify_revocation_list(
     if len(chain) > 0:
         verify_chain(chain, root_public_key_b64, pinned_fingerprint, commune, body, now)
     return body
+
+
+def revocations_as_of(revocations: RevocationList, at: int) -> RevocationList:
+    """The list as it stood at `at`: later revocations do not unsay what was signed before
+    (an envelope as of its `sent_at`, a service key or a grant as of its `issued_at`)."""
+    return RevocationList(
+        commune=revocations.commune,
+        number=revocations.number,
+        issued_at=revocations.issued_at,
+        entries=tuple(e for e in revocations.entries if e.at <= at),
+        issuer=revocations.issuer,
+    )

@@ -1,5 +1,7 @@
 """HPKE single-shot seal/open for the one suite of envelope v1 (docs/envelope.md).
 
+Twin of `frontend/src/envelope/hpke.ts`.
+
 Built on `pyhpke` rather than `cryptography.hazmat.primitives.hpke` (cryptography 50):
 the latter only offers one-shot `encrypt`/`decrypt` with a random ephemeral key, so it
 cannot reproduce the RFC 9180 vectors (fixed `skEm`, consecutive sequence numbers,
@@ -12,7 +14,12 @@ from __future__ import annotations
 from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pyhpke import AEADId, CipherSuite, KDFId, KEMId, KEMKey, KEMKeyPair, PyHPKEError
+
+from maillage.wire.b64 import b64url_encode
+
+__all__ = ["SUITE", "HpkeFailure", "hpke_open", "hpke_seal", "suite", "x25519_public_of"]
 
 # Base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM: fixed by version 1.
 SUITE: Final = CipherSuite.new(KEMId.DHKEM_X25519_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.AES128_GCM)
@@ -27,7 +34,7 @@ def suite(aead_id: int) -> CipherSuite:
     return CipherSuite.new(KEMId.DHKEM_X25519_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId(aead_id))
 
 
-def seal(
+def hpke_seal(
     public_raw: bytes,
     plaintext: bytes,
     *,
@@ -50,7 +57,7 @@ def seal(
         raise HpkeFailure(str(exc)) from exc
 
 
-def open_(
+def hpke_open(
     private_key: X25519PrivateKey, enc: bytes, ciphertext: bytes, *, info: bytes, aad: bytes
 ) -> bytes:
     """Open a single-shot HPKE ciphertext; every failure is an `HpkeFailure`."""
@@ -61,3 +68,8 @@ def open_(
         return context.open(ciphertext, aad)
     except (PyHPKEError, ValueError) as exc:
         raise HpkeFailure(str(exc)) from exc
+
+
+def x25519_public_of(key: X25519PrivateKey) -> str:
+    """The raw public half of an X25519 key, base64url: how recipient keys travel."""
+    return b64url_encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))

@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from maillage.client import envelope
-from maillage.client.envelope import Binding, EnvelopeError, Opener, TrustContext
-from maillage.trust import chain
+from maillage.wire import chain, envelope, hpke, opening
+from maillage.wire.envelope import Binding, EnvelopeError, Opener, TrustContext
 
 VECTORS = Path(__file__).resolve().parents[4] / "tests" / "vectors"
 FILES = ["envelope-v1.json", "envelope-v1-ts.json"]
@@ -75,7 +74,7 @@ def _trust(document: dict[str, Any]) -> TrustContext:
 def _opener(document: dict[str, Any], name: str) -> Opener:
     fixture = document["fixtures"]["openers"][name]
     key = X25519PrivateKey.from_private_bytes(chain.b64url_decode(fixture["private_key"]))
-    assert envelope.x25519_public_b64(key) == fixture["public_key"]
+    assert hpke.x25519_public_of(key) == fixture["public_key"]
     return Opener(fixture["kind"], fixture["id"], key)
 
 
@@ -107,10 +106,10 @@ def test_case(file_name: str, case_name: str | None) -> None:
     opener = _opener(document, case["opener"])
     if "error" in case["result"]:
         with pytest.raises(EnvelopeError) as caught:
-            envelope.open_envelope(case["wire"], attachments, expected, opener, _trust(document))
+            opening.open_envelope(case["wire"], attachments, expected, opener, _trust(document))
         assert caught.value.code == case["result"]["error"]
         return
-    opened = envelope.open_envelope(case["wire"], attachments, expected, opener, _trust(document))
+    opened = opening.open_envelope(case["wire"], attachments, expected, opener, _trust(document))
     assert opened.text == case["result"]["text"]
     assert opened.fields == case["result"]["fields"]
     assert [

@@ -9,11 +9,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from maillage.client import service_key
-from maillage.client.envelope import EnvelopeError, Recipient, x25519_public_b64
-from maillage.client.recipients import SERVICE_ENTRY, TrustState, resolve_recipients
-from maillage.client.tests.factory import NOW, Commune, Device
-from maillage.trust import chain
+from maillage.wire import chain, service_key
+from maillage.wire.envelope import EnvelopeError, Recipient
+from maillage.wire.hpke import x25519_public_of
+from maillage.wire.recipients import SERVICE_ENTRY, TrustState, resolve_recipients
+from maillage.wire.tests.factory import NOW, Commune, Device
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def _state(commune: Commune, **kw: Any) -> TrustState:
 
 
 def _published(commune: Commune, signer: Device, number: int = 1) -> tuple[dict[str, Any], str]:
-    key = x25519_public_b64(X25519PrivateKey.generate())
+    key = x25519_public_of(X25519PrivateKey.generate())
     doc = service_key.issue_service_key(
         signer.sign, commune=commune.id, number=number, public_key=key, issued_at=NOW - 60
     )
@@ -83,7 +83,7 @@ def test_substituted_key_in_a_certificate_is_refused(
 ) -> None:
     forged = operator.entry()
     body = json.loads(operator.chain[0].body)
-    body["enc_key"] = x25519_public_b64(X25519PrivateKey.generate())
+    body["enc_key"] = x25519_public_of(X25519PrivateKey.generate())
     forged["chain"] = [
         {"body": chain.canonical_json(body).decode(), "signature": operator.chain[0].signature},
         *[d.to_wire() for d in operator.chain[1:]],

