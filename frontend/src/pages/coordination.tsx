@@ -3,8 +3,8 @@
  * device), and suspend / reinstate / revoke members (signing revocation lists).
  */
 
-import { useCallback, useEffect, useState } from "preact/hooks";
-import { api, describeError } from "../api";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { describeError } from "../api";
 import {
   ConfirmDialog,
   CopyButton,
@@ -14,139 +14,28 @@ import {
   Loading,
   usePageTitle,
 } from "../components/ui";
+import type {
+  DeviceRow,
+  InvitationCreated,
+  InvitationRow,
+  MemberAction,
+  MemberRow,
+} from "../coordination/api";
+import { keyFingerprint, type Certifier } from "../coordination/certify";
 import {
-  CertifierError,
-  certifyDevice,
-  keyFingerprint,
-  loadCertifier,
-  nextRevocationList,
-  type Certifier,
-  type RevocationEntry,
-} from "../coordination/certify";
+  checkInvitation,
+  createCoordination,
+  type CoordinationModel,
+} from "../coordination/model";
 import { roleLabel, statusLabel, t, formatDateTime } from "../i18n";
+import { mayCoordinate } from "../permissions";
 import { Link } from "../router";
 import { useSession } from "../session";
-import { ROLES, normaliseShop, type MembershipStatus, type Role, type Shop } from "../types";
+import { useStore } from "../store";
+import { ROLES, type Role, type Shop } from "../types";
 import { groupForReading } from "./device";
 
-type Raw = Record<string, unknown>;
-const str = (v: unknown) => (typeof v === "string" ? v : v == null ? "" : String(v));
-const rec = (v: unknown): Raw => (typeof v === "object" && v !== null ? (v as Raw) : {});
-const idOf = (r: Raw) => str(r.public_id ?? r.id);
-
-interface InvitationRow {
-  id: string;
-  displayName: string;
-  email: string;
-  role: Role;
-  roleLabel: string;
-  shop: Shop | null;
-  expiresAt: string;
-}
-
-interface DeviceRow {
-  id: string;
-  label: string;
-  status: string;
-  encKey: string;
-  signKey: string;
-  createdAt: string;
-  memberId: string;
-  memberName: string;
-  role: Role;
-  roleLabel: string;
-  shop: Shop | null;
-  /** A coordinator's device: only the root key (CLI) may certify it. */
-  rootOnly: boolean;
-  /** "issuer_revoked": active, but approved by a coordinator device revoked since. */
-  reason: "new" | "issuer_revoked";
-}
-
-interface MemberRow {
-  id: string;
-  displayName: string;
-  email: string;
-  role: Role;
-  roleLabel: string;
-  status: MembershipStatus;
-  shop: Shop | null;
-  devices: { id: string; label: string; status: string }[];
-}
-
-function toInvitation(r: Raw): InvitationRow {
-  return {
-    id: idOf(r),
-    displayName: str(r.display_name),
-    email: str(r.email),
-    role: str(r.role) as Role,
-    roleLabel: str(r.role_label),
-    shop: normaliseShop(r.shop),
-    expiresAt: str(r.expires_at),
-  };
-}
-
-function toDevice(r: Raw): DeviceRow {
-  const m = rec(r.membership ?? r.member);
-  const person = rec(m.person);
-  return {
-    id: idOf(r),
-    label: str(r.label),
-    status: str(r.status),
-    encKey: str(r.enc_key ?? r.enc_public_key),
-    signKey: str(r.sign_key ?? r.sign_public_key),
-    createdAt: str(r.created_at),
-    memberId: str(r.member_id ?? r.membership_id ?? (typeof r.member === "string" ? r.member : idOf(m))),
-    memberName: str(r.display_name ?? m.display_name ?? person.display_name),
-    role: str(r.role ?? m.role) as Role,
-    roleLabel: str(r.role_label ?? m.role_label),
-    shop: normaliseShop(r.shop ?? m.shop),
-    rootOnly: r.root_only === true,
-    reason: r.reason === "issuer_revoked" ? "issuer_revoked" : "new",
-  };
-}
-
-function toMember(r: Raw): MemberRow {
-  const person = rec(r.person);
-  const devices = Array.isArray(r.devices) ? (r.devices as Raw[]) : [];
-  return {
-    id: idOf(r),
-    displayName: str(r.display_name ?? person.display_name),
-    email: str(r.email ?? person.email),
-    role: str(r.role) as Role,
-    roleLabel: str(r.role_label),
-    status: str(r.status) as MembershipStatus,
-    shop: normaliseShop(r.shop),
-    devices: devices.map((d) => ({ id: idOf(d), label: str(d.label), status: str(d.status) })),
-  };
-}
-
 /* ---------------------------------------------------------------- trust status ---- */
-
-function useCertifier(commune: string | undefined) {
-  const [certifier, setCertifier] = useState<Certifier | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [checking, setChecking] = useState(false);
-  const check = useCallback(async (): Promise<Certifier | null> => {
-    if (!commune) return null;
-    setChecking(true);
-    try {
-      const value = await loadCertifier(commune);
-      setCertifier(value);
-      setError(null);
-      return value;
-    } catch (err) {
-      setCertifier(null);
-      setError(err instanceof CertifierError ? err.message : describeError(err));
-      return null;
-    } finally {
-      setChecking(false);
-    }
-  }, [commune]);
-  useEffect(() => {
-    void check();
-  }, [check]);
-  return { certifier, error, checking, check };
-}
 
 function TrustPanel(props: { certifier: Certifier | null; error: string | null; checking: boolean }) {
   const [print, setPrint] = useState("");
@@ -184,13 +73,7 @@ function TrustPanel(props: { certifier: Certifier | null; error: string | null; 
 
 /* ---------------------------------------------------------------- invitations ---- */
 
-interface InviteResult {
-  url: string;
-  qrSvg: string;
-  expiresAt: string;
-}
-
-function InviteForm({ shops, onCreated }: { shops: Shop[] | null; onCreated: () => void }) {
+function InviteForm({ shops, model }: { shops: Shop[] | null; model: CoordinationModel }) {
   const [role, setRole] = useState<Role>("commercant");
   const [shop, setShop] = useState("");
   const [name, setName] = useState("");
@@ -198,14 +81,11 @@ function InviteForm({ shops, onCreated }: { shops: Shop[] | null; onCreated: () 
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<InviteResult | null>(null);
+  const [result, setResult] = useState<InvitationCreated | null>(null);
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    const found: Record<string, string> = {};
-    if (!name.trim()) found.display_name = t("coord.nameRequired");
-    if (role === "commercant" && !shop) found.shop = t("coord.shopRequired");
-    if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) found.email = t("coord.emailInvalid");
+    const found = checkInvitation({ role, shop, name, email });
     setErrors(found);
     if (Object.keys(found).length) {
       document.getElementById(`invite-${Object.keys(found)[0]}`)?.focus();
@@ -214,16 +94,9 @@ function InviteForm({ shops, onCreated }: { shops: Shop[] | null; onCreated: () 
     setBusy(true);
     setError(null);
     try {
-      const raw = await api.post<Raw>("/invitations", {
-        role,
-        shop: role === "commercant" ? shop : null,
-        display_name: name.trim(),
-        email: email.trim(),
-      });
-      setResult({ url: str(raw.url), qrSvg: str(raw.qr_svg), expiresAt: str(raw.expires_at) });
+      setResult(await model.invite({ role, shop, name, email }));
       setName("");
       setEmail("");
-      onCreated();
     } catch (err) {
       const message = describeError(err);
       const field = (err as { field?: string | null }).field;
@@ -459,8 +332,6 @@ function PendingDevices(props: {
 
 /* ---------------------------------------------------------------- members ---- */
 
-type MemberAction = "suspend" | "reinstate" | "revoke";
-
 function MemberList(props: {
   items: MemberRow[] | null;
   error: string | null;
@@ -539,32 +410,11 @@ type Confirm =
   | { kind: "member"; row: MemberRow; action: MemberAction }
   | { kind: "invitation"; row: InvitationRow };
 
-function useList<T>(path: string, map: (r: Raw) => T) {
-  const [items, setItems] = useState<T[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const reload = useCallback(async () => {
-    try {
-      const raw = await api.get<Raw[] | { items?: Raw[] }>(path);
-      const list = Array.isArray(raw) ? raw : (raw.items ?? []);
-      setItems(list.map(map));
-      setError(null);
-    } catch (err) {
-      setError(describeError(err));
-    }
-  }, [path]);
-  useEffect(() => {
-    void reload();
-  }, [reload]);
-  return { items, error, reload };
-}
-
 export function CoordinationPage() {
   usePageTitle(t("coord.title"));
   const { session } = useSession();
-  const isCoordinator =
-    session?.membership?.role === "coordinateur" && session.membership.status === "active";
   if (!session) return <Loading />;
-  if (!isCoordinator) {
+  if (!mayCoordinate(session)) {
     return (
       <section aria-labelledby="coord-title" class="stack">
         <h1 id="coord-title">{t("coord.title")}</h1>
@@ -581,103 +431,25 @@ export function CoordinationPage() {
 }
 
 function Coordination(props: { commune?: string; communeName?: string; selfId?: string }) {
-  const trust = useCertifier(props.commune);
-  const invitations = useList("/invitations", toInvitation);
-  const pending = useList("/devices/pending", toDevice);
-  const members = useList("/members", toMember);
-  const shops = useList("/territory/shops", (r) => normaliseShop(r) as Shop);
+  const model = useMemo(() => createCoordination(props.commune), [props.commune]);
+  const trust = useStore(model.trust);
+  const invitations = useStore(model.invitations.state);
+  const pending = useStore(model.pending.state);
+  const members = useStore(model.members.state);
+  const shops = useStore(model.shops.state);
+  const { status, error, busyId } = useStore(model.page);
   const [confirm, setConfirm] = useState<Confirm | null>(null);
-  const [status, setStatus] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busyId, setBusyId] = useState<string | null>(null);
 
-  const approve = async (row: DeviceRow) => {
-    setBusyId(row.id);
-    setError(null);
-    setStatus(t("coord.checkingChain"));
-    try {
-      // Check our own chain again right before signing: never sign from a stale state.
-      const certifier = await trust.check();
-      if (!certifier) throw new CertifierError("untrusted", t("certify.cannotSign"));
-      setStatus(t("coord.signing", { name: row.memberName }));
-      await certifyDevice(certifier, {
-        id: row.id,
-        memberId: row.memberId,
-        role: row.role,
-        shopId: row.shop?.id || null,
-        encKey: row.encKey,
-        signKey: row.signKey,
-      });
-      setStatus(t("coord.approved", { name: row.memberName }));
-      await Promise.all([pending.reload(), members.reload()]);
-    } catch (err) {
-      setStatus(null);
-      setError(err instanceof CertifierError ? err.message : describeError(err));
-    } finally {
-      setBusyId(null);
-    }
-  };
-
-  const memberAction = async (row: MemberRow, action: MemberAction) => {
-    setError(null);
-    setStatus(t("coord.working"));
-    try {
-      let payload: Raw = {};
-      if (action !== "reinstate") {
-        const certifier = await trust.check();
-        if (!certifier) throw new CertifierError("untrusted", t("certify.cannotSign"));
-        // The server says which live certificates the list must name; the list itself is
-        // built here on top of the last list this device verified, and signed here.
-        const draft = await api.get<{
-          needed: boolean;
-          withdrawals: { serial: string; device: string; reason: string }[];
-        }>(
-          `/trust/revocations/draft?member=${encodeURIComponent(row.id)}&action=${action}`,
-        );
-        const reason = action === "suspend" ? "suspended" : "revoked";
-        const own = new Set(row.devices.map((d) => d.id));
-        const additions: Omit<RevocationEntry, "at">[] = [];
-        for (const w of draft.needed ? draft.withdrawals : []) {
-          // Never sign away a device that is not this member's, whatever the server says.
-          if (!own.has(w.device) || w.reason !== reason)
-            throw new CertifierError("draft_mismatch", t("certify.draftMismatch"));
-          additions.push({ serial: w.serial, device: w.device, reason });
-        }
-        if (additions.length > 0) {
-          payload = { revocation_list: await nextRevocationList(certifier, additions) };
-        }
-      }
-      await api.post(`/members/${encodeURIComponent(row.id)}/${action}`, payload);
-      const done = {
-        suspend: t("coord.suspended", { name: row.displayName }),
-        reinstate: t("coord.reinstated", { name: row.displayName }),
-        revoke: t("coord.revoked", { name: row.displayName }),
-      }[action];
-      setStatus(done);
-      await Promise.all([members.reload(), pending.reload(), trust.check()]);
-    } catch (err) {
-      setStatus(null);
-      setError(err instanceof CertifierError ? err.message : describeError(err));
-    }
-  };
-
-  const cancelInvitation = async (row: InvitationRow) => {
-    setError(null);
-    try {
-      await api.delete(`/invitations/${encodeURIComponent(row.id)}`);
-      setStatus(t("coord.invitationCancelled", { name: row.displayName }));
-      await invitations.reload();
-    } catch (err) {
-      setError(describeError(err));
-    }
-  };
+  useEffect(() => {
+    void model.start();
+  }, [model]);
 
   const onConfirm = () => {
     const current = confirm;
     setConfirm(null);
     if (!current) return;
-    if (current.kind === "invitation") void cancelInvitation(current.row);
-    else void memberAction(current.row, current.action);
+    if (current.kind === "invitation") void model.cancel(current.row);
+    else void model.memberAction(current.row, current.action);
   };
 
   const confirmText = (): { title: string; body: string; label: string; danger: boolean } => {
@@ -716,24 +488,12 @@ function Coordination(props: { commune?: string; communeName?: string; selfId?: 
   };
   const dialog = confirmText();
 
-  const refresh = async () => {
-    setError(null);
-    await Promise.all([
-      invitations.reload(),
-      pending.reload(),
-      members.reload(),
-      shops.reload(),
-      trust.check(),
-    ]);
-    setStatus(t("coord.refreshed"));
-  };
-
   return (
     <div class="stack">
       <h1 id="coord-title">{t("coord.title")}</h1>
       {props.communeName ? <p class="lead">{props.communeName}</p> : null}
       <p>
-        <button type="button" class="button button-secondary" onClick={() => void refresh()}>
+        <button type="button" class="button button-secondary" onClick={() => void model.refresh()}>
           {t("coord.refresh")}
         </button>
       </p>
@@ -741,7 +501,7 @@ function Coordination(props: { commune?: string; communeName?: string; selfId?: 
       <LiveStatus message={status} />
       <TrustPanel certifier={trust.certifier} error={trust.error} checking={trust.checking} />
       <div class="grid">
-        <InviteForm shops={shops.items} onCreated={() => void invitations.reload()} />
+        <InviteForm shops={shops.items} model={model} />
         <InvitationList
           items={invitations.items}
           error={invitations.error}
@@ -753,7 +513,7 @@ function Coordination(props: { commune?: string; communeName?: string; selfId?: 
         error={pending.error}
         canApprove={!!trust.certifier}
         busyId={busyId}
-        onApprove={(row) => void approve(row)}
+        onApprove={(row) => void model.approve(row)}
       />
       <MemberList
         items={members.items}

@@ -1,7 +1,7 @@
 /** /demo: "Se connecter en tant que…" — only when the server runs in demo mode. */
 
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, describeError } from "../api";
+import { ApiError, describeError, getDemoMembers, postDemoLogin } from "../api";
 import { ErrorMessage, LiveStatus, Loading, usePageTitle } from "../components/ui";
 import {
   dropDemoDevice,
@@ -14,7 +14,7 @@ import { roleLabel, t } from "../i18n";
 import { useMeta } from "../meta";
 import { navigate } from "../router";
 import { adoptSession } from "../session";
-import { normaliseShop, type Role, type Shop } from "../types";
+import { normaliseShop, type Role, type Session, type Shop } from "../types";
 
 interface DemoMember {
   id: string;
@@ -44,8 +44,7 @@ export function DemoPage() {
 
   useEffect(() => {
     if (!meta?.demo_mode) return;
-    api
-      .get<Record<string, unknown>[]>("/demo/members")
+    getDemoMembers()
       .then((list) => setMembers(list.map(normalise)))
       .catch((err) => setError(describeError(err)));
   }, [meta?.demo_mode]);
@@ -58,21 +57,17 @@ export function DemoPage() {
       // This browser becomes that member's device: the one it already was for them if
       // any (so an operator keeps its police key between turns), else a new one.
       const login = (keys: DeviceKeys) =>
-        api.post<Record<string, unknown>>(
-          "/demo/login",
-          { member: member.id, device: { label: t("demo.deviceLabel"), ...publicKeys(keys) } },
-          { quiet401: true },
-        );
+        postDemoLogin(member.id, { label: t("demo.deviceLabel"), ...publicKeys(keys) });
       const returning = await switchDemoDevice(member.id);
-      let raw: Record<string, unknown>;
+      let session: Session;
       try {
-        raw = await login(returning ?? (await generateDeviceKeys()));
+        session = await login(returning ?? (await generateDeviceKeys()));
       } catch (err) {
         if (!returning || !(err instanceof ApiError) || err.code !== "device_key_in_use") throw err;
         await dropDemoDevice(member.id);
-        raw = await login(await generateDeviceKeys());
+        session = await login(await generateDeviceKeys());
       }
-      await adoptSession(raw.session ?? raw);
+      await adoptSession(session);
       setStatus(null);
       navigate("/");
     } catch (err) {

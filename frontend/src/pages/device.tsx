@@ -1,7 +1,7 @@
 /** This browser as a device: its fingerprint (to compare in person) and registering it. */
 
 import { useEffect, useState } from "preact/hooks";
-import { api, describeError } from "../api";
+import { describeError, postDevice } from "../api";
 import { ErrorMessage, Field, LiveStatus } from "../components/ui";
 import {
   generateDeviceKeys,
@@ -73,11 +73,7 @@ export function RegisterDevice({ onDone }: { onDone?: () => void }) {
       setStatus(t("device.generating"));
       const keys = await generateDeviceKeys();
       setStatus(t("device.sending"));
-      const device = await api.post<{ id?: string; public_id?: string }>("/devices", {
-        label: label.trim(),
-        ...publicKeys(keys),
-      });
-      const id = device.public_id ?? device.id;
+      const id = await postDevice({ label: label.trim(), ...publicKeys(keys) });
       if (id) await setPublicId(id);
       setStatus(t("device.registered"));
       await loadSession();

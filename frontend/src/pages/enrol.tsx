@@ -5,7 +5,13 @@
  */
 
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, describeError } from "../api";
+import {
+  ApiError,
+  describeError,
+  postEnrolmentComplete,
+  postEnrolmentOpen,
+  postEnrolmentPasskeyOptions,
+} from "../api";
 import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../components/ui";
 import { keysForRegistration, pinRoot, publicKeys, setPublicId } from "../device/keystore";
 import { createPasskey, PasskeyError, passkeysSupported } from "../device/webauthn";
@@ -93,8 +99,7 @@ export function EnrolPage() {
 
   useEffect(() => {
     if (!link) return;
-    api
-      .post<Record<string, unknown>>("/enrolment/open", { token: link.token }, { quiet401: true })
+    postEnrolmentOpen(link.token)
       .then((raw) => {
         const invitation = normaliseInvitation(raw);
         if (invitation.rootFingerprint && invitation.rootFingerprint !== link.root) {
@@ -121,30 +126,21 @@ export function EnrolPage() {
       setStep(t(STEP_KEYS.keys));
       const keys = await keysForRegistration();
       setStep(t(STEP_KEYS.options));
-      const options = await api.post(
-        "/enrolment/passkey-options",
-        { token: link.token },
-        { quiet401: true },
-      );
+      const options = await postEnrolmentPasskeyOptions(link.token);
       setStep(t(STEP_KEYS.passkey));
       const credential = await createPasskey(options);
       setStep(t(STEP_KEYS.complete));
       // Pin the root from the link before adopting anything the server says.
       await pinRoot({ fingerprint: link.root, source: "link", commune: invitation.commune?.id });
-      const result = await api.post<Record<string, unknown>>(
-        "/enrolment/complete",
-        {
+      const session = await adoptSession(
+        await postEnrolmentComplete({
           token: link.token,
           charter_version: invitation.charterVersion,
           credential,
           device: { label: label.trim() || defaultDeviceLabel(), ...publicKeys(keys) },
-        },
-        { quiet401: true },
+        }),
       );
-      const session = await adoptSession(result.session ?? result);
-      const device = (result.device ?? null) as { id?: string; public_id?: string } | null;
-      const deviceId = session.device?.id || device?.public_id || device?.id;
-      if (deviceId) await setPublicId(deviceId);
+      if (session.device?.id) await setPublicId(session.device.id);
       // The token is spent: take it out of the address bar and the history entry.
       window.history.replaceState(null, "", "/rejoindre");
       setStep(null);

@@ -1,7 +1,7 @@
 /** /connexion: passkey sign-in, then (on a new browser) registering this browser as a device. */
 
 import { useState } from "preact/hooks";
-import { api, describeError } from "../api";
+import { describeError, postPasskeyOptions, postPasskeyVerify } from "../api";
 import { ErrorMessage, LiveStatus, usePageTitle } from "../components/ui";
 import { getPublicId } from "../device/keystore";
 import { getPasskey, PasskeyError, passkeysSupported } from "../device/webauthn";
@@ -34,17 +34,12 @@ export function usePasskeySignIn(onSignedIn?: (hasDevice: boolean) => void) {
     setError(null);
     try {
       setStatus(t("signin.stepOptions"));
-      const options = await api.post("/auth/passkey/options", {}, { quiet401: true });
+      const options = await postPasskeyOptions();
       setStatus(t("signin.stepPasskey"));
       const credential = await getPasskey(options);
       setStatus(t("signin.stepVerify"));
       const device = await getPublicId();
-      const raw = await api.post<Record<string, unknown>>(
-        "/auth/passkey/verify",
-        { credential, device },
-        { quiet401: true },
-      );
-      const next = await adoptSession(raw.session ?? raw);
+      const next = await adoptSession(await postPasskeyVerify(credential, device));
       setStatus(null);
       onSignedIn?.(next.device !== null);
     } catch (err) {
