@@ -4,16 +4,9 @@
  * flow that builds its own request fails here.
  */
 import { describe, expect, it } from "vitest";
+import { sourceFiles } from "./sources";
 
-const raw = import.meta.glob<string>("../src/**/*.{ts,tsx}", {
-  query: "?raw",
-  import: "default",
-  eager: true,
-});
-const files = Object.entries(raw).map(([path, text]) => ({
-  name: path.replace(/^\.\.\/src\//, ""),
-  text,
-}));
+const files = sourceFiles;
 const isEndpointModule = (name: string) => name === "api.ts" || name.endsWith("/api.ts");
 
 describe("the API layer", () => {
