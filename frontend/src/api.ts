@@ -229,7 +229,8 @@ export const requestSession = async (): Promise<Session> =>
 export const postLogout = () => request<void>("POST", "/session/logout", {}, QUIET);
 
 /** WebAuthn request options, handed as they are to navigator.credentials.get. */
-export const postPasskeyOptions = () => request<unknown>("POST", "/auth/passkey/options", {}, QUIET);
+export const postPasskeyOptions = () =>
+  request<unknown>("POST", "/auth/passkey/options", {}, QUIET);
 
 export const postPasskeyVerify = async (credential: unknown, device: string | null) =>
   asSession(await request("POST", "/auth/passkey/verify", { credential, device }, QUIET));
@@ -335,7 +336,9 @@ export const getDeviceChain = async (device: string): Promise<unknown> => {
 
 export const getRevocations = () => request<RevocationListOut>("GET", "/trust/revocations");
 
-export const getRevocationDraft = (query: { member: string; action: string } | { device: string }) =>
+export type DraftQuery = { member: string; action: "suspend" | "revoke" } | { device: string };
+
+export const getRevocationDraft = (query: DraftQuery) =>
   request<RevocationDraftOut>(
     "GET",
     `/trust/revocations/draft?${new URLSearchParams(query as Record<string, string>)}`,

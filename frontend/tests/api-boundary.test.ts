@@ -22,7 +22,7 @@ describe("the API layer", () => {
   });
 
   it("finds the files it guards", () => {
-    expect(files.some((f) => f.name === "pages/coordination.tsx")).toBe(true);
+    expect(files.some((f) => f.name === "pages/coordination/index.tsx")).toBe(true);
     expect(files.some((f) => f.name === "incidents/api.ts")).toBe(true);
   });
 });

@@ -293,6 +293,9 @@ def test_sender_refuses_what_a_lying_directory_serves(
     expect(operator.get_by_text(text)).to_be_visible()
     expect(operator.get_by_text("Ouvert avec la clé de service de la police.")).to_be_visible()
     operator.get_by_role("button", name="Fermer le signalement").click()
+    expect(
+        operator.get_by_role("button", name=f"Ouvrir le signalement de {merchant.shop.enseigne}")
+    ).to_be_focused()
 
     # (2) An extra "operator" device certified by a root that is not the commune's.
     now = int(time.time())

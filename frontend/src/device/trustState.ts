@@ -183,7 +183,10 @@ export async function saveTrustState(state: TrustState): Promise<RememberedTrust
   return saveRemembered(state.commune, rememberedOf(state));
 }
 
-async function saveRemembered(commune: string, incoming: RememberedTrust): Promise<RememberedTrust> {
+async function saveRemembered(
+  commune: string,
+  incoming: RememberedTrust,
+): Promise<RememberedTrust> {
   return transact<RememberedTrust>(STATE_STORE, "readwrite", (store, done) => {
     const req = store.get(commune);
     req.onsuccess = () => {

@@ -134,8 +134,9 @@ function Console({ commune, incident }: { commune: string; incident: string | nu
     model.close();
     const id = lastOpened.current;
     if (id) {
+      const selector = `button[data-incident="${CSS.escape(id)}"]`;
       requestAnimationFrame(() =>
-        list.current?.querySelector<HTMLButtonElement>(`button[data-incident="${CSS.escape(id)}"]`)?.focus(),
+        list.current?.querySelector<HTMLButtonElement>(selector)?.focus(),
       );
     }
   }, [model, incident]);
