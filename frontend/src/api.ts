@@ -243,9 +243,20 @@ export interface DeviceKeysIn {
   sign_key: string;
 }
 
-/** POST /enrolment/open: the invitation as the server describes it (the page checks the root). */
+/** POST /enrolment/open: the invitation as the server describes it; the caller checks the root. */
+export type EnrolmentOut = {
+  commune: unknown;
+  role: string;
+  role_label: string;
+  display_name: string;
+  shop: unknown;
+  charter: { version: number; text: string; published_at: string };
+  root: RootOut;
+  expires_at: string;
+};
+
 export const postEnrolmentOpen = (token: string) =>
-  request<Record<string, unknown>>("POST", "/enrolment/open", { token }, QUIET);
+  request<EnrolmentOut>("POST", "/enrolment/open", { token }, QUIET);
 
 /** WebAuthn creation options, handed as they are to navigator.credentials.create. */
 export const postEnrolmentPasskeyOptions = (token: string) =>
@@ -266,8 +277,16 @@ export const postDevice = async (keys: DeviceKeysIn): Promise<string> => {
 
 /* ----------------------------------------------------------------------- demo ---- */
 
-export const getDemoMembers = () =>
-  request<Record<string, unknown>[]>("GET", "/demo/members");
+export type DemoMemberOut = {
+  id: string;
+  display_name: string;
+  role: string;
+  role_label: string;
+  /** The shop's enseigne. */
+  shop: string | null;
+};
+
+export const getDemoMembers = () => request<DemoMemberOut[]>("GET", "/demo/members");
 
 export const postDemoLogin = async (member: string, device: DeviceKeysIn) =>
   asSession(await request("POST", "/demo/login", { member, device }, QUIET));

@@ -1,6 +1,6 @@
 /** Demo sign-in (« Se connecter en tant que… »), apart from its screen; demo mode only. */
 
-import { ApiError, getDemoMembers, postDemoLogin } from "../api";
+import { ApiError, getDemoMembers, postDemoLogin, type DemoMemberOut } from "../api";
 import {
   dropDemoDevice,
   generateDeviceKeys,
@@ -20,16 +20,13 @@ export interface DemoMember {
   shop: Shop | null;
 }
 
-function normalise(raw: Record<string, unknown>): DemoMember {
+function normalise(raw: DemoMemberOut): DemoMember {
   return {
-    id: String(raw.id ?? raw.public_id ?? ""),
+    id: String(raw.id ?? ""),
     displayName: String(raw.display_name ?? ""),
     role: String(raw.role ?? "") as Role,
     roleLabel: String(raw.role_label ?? ""),
-    shop:
-      typeof raw.shop === "string"
-        ? normaliseShop({ enseigne: raw.shop })
-        : normaliseShop(raw.shop),
+    shop: raw.shop ? normaliseShop({ enseigne: raw.shop }) : null,
   };
 }
 

@@ -9,6 +9,7 @@ import {
   postEnrolmentComplete,
   postEnrolmentOpen,
   postEnrolmentPasskeyOptions,
+  type EnrolmentOut,
 } from "../api";
 import { keysForRegistration, pinRoot, publicKeys, setPublicId } from "../device/keystore";
 import { createPasskey } from "../device/webauthn";
@@ -46,23 +47,19 @@ export interface Invitation {
   rootFingerprint: string | null;
 }
 
-function normaliseInvitation(raw: Record<string, unknown>): Invitation {
-  const charter = (raw.charter ?? {}) as Record<string, unknown>;
-  const root = (raw.root ?? {}) as Record<string, unknown>;
+/** Read defensively: a missing field is empty, and a missing root fingerprint is null. */
+function normaliseInvitation(raw: EnrolmentOut): Invitation {
+  const charter: Partial<EnrolmentOut["charter"]> = raw.charter ?? {};
+  const root: Partial<EnrolmentOut["root"]> = raw.root ?? {};
   return {
     commune: normaliseCommune(raw.commune),
     role: String(raw.role ?? "") as Role,
     roleLabel: String(raw.role_label ?? ""),
     shop: normaliseShop(raw.shop),
     displayName: String(raw.display_name ?? ""),
-    charterVersion: Number(raw.charter_version ?? charter.version ?? 0),
-    charterText: String(raw.charter_text ?? charter.text ?? ""),
-    rootFingerprint:
-      typeof raw.root_fingerprint === "string"
-        ? raw.root_fingerprint
-        : typeof root.fingerprint === "string"
-          ? root.fingerprint
-          : null,
+    charterVersion: Number(charter.version ?? 0),
+    charterText: String(charter.text ?? ""),
+    rootFingerprint: typeof root.fingerprint === "string" ? root.fingerprint : null,
   };
 }
 

@@ -15,7 +15,7 @@ import {
 import type { InvitationRow, MemberAction, MemberRow } from "../../coordination/api";
 import { createCoordination } from "../../coordination/model";
 import { t } from "../../i18n";
-import { mayCoordinate } from "../../permissions";
+import { can, mayCoordinate, PERMISSION } from "../../permissions";
 import { Link } from "../../router";
 import { useSession } from "../../session";
 import { useStore } from "../../store";
@@ -51,11 +51,19 @@ export function CoordinationPage() {
       commune={membership?.commune?.id}
       communeName={membership?.commune?.name}
       selfId={membership?.id}
+      mayInvite={can(session, PERMISSION.inviteMember)}
+      mayCertify={can(session, PERMISSION.certifyDevice)}
     />
   );
 }
 
-function Coordination(props: { commune?: string; communeName?: string; selfId?: string }) {
+function Coordination(props: {
+  commune?: string;
+  communeName?: string;
+  selfId?: string;
+  mayInvite: boolean;
+  mayCertify: boolean;
+}) {
   const model = useMemo(() => createCoordination(props.commune), [props.commune]);
   const trust = useStore(model.trust);
   const invitations = useStore(model.invitations.state);
@@ -125,18 +133,20 @@ function Coordination(props: { commune?: string; communeName?: string; selfId?: 
       <ErrorMessage message={error} />
       <LiveStatus message={status} />
       <TrustPanel certifier={trust.certifier} error={trust.error} checking={trust.checking} />
-      <div class="grid">
-        <InviteForm shops={shops.items} model={model} />
-        <InvitationList
-          items={invitations.items}
-          error={invitations.error}
-          onCancel={(row) => setConfirm({ kind: "invitation", row })}
-        />
-      </div>
+      {props.mayInvite ? (
+        <div class="grid">
+          <InviteForm shops={shops.items} model={model} />
+          <InvitationList
+            items={invitations.items}
+            error={invitations.error}
+            onCancel={(row) => setConfirm({ kind: "invitation", row })}
+          />
+        </div>
+      ) : null}
       <PendingDevices
         items={pending.items}
         error={pending.error}
-        canApprove={!!trust.certifier}
+        canApprove={props.mayCertify && !!trust.certifier}
         busyId={busyId}
         onApprove={(row) => void model.approve(row)}
       />
