@@ -12,7 +12,8 @@ import { HomePage } from "./pages/home";
 import { NotFoundPage } from "./pages/not-found";
 import { ReportPage } from "./pages/report";
 import { SignInPage } from "./pages/signin";
-import { Link, navigate, useRoute } from "./router";
+import { mayCoordinate } from "./permissions";
+import { Link, navigate, resolveRoute, route, useRoute, type Route } from "./router";
 import { clearNotice, loadSession, logout, useSession } from "./session";
 
 function DemoBanner() {
@@ -41,30 +42,23 @@ function LanguageSwitch() {
   );
 }
 
-function Page({ path }: { path: string }) {
-  switch (path) {
-    case "/":
-      return <HomePage />;
-    case "/rejoindre":
-      return <EnrolPage />;
-    case "/connexion":
-      return <SignInPage />;
-    case "/coordination":
-      return <CoordinationPage />;
-    case "/demo":
-      return <DemoPage />;
-    case "/signaler":
-      return <ReportPage />;
-    case "/console":
-      return <ConsolePage />;
-    default:
-      return <NotFoundPage />;
-  }
-}
+/** Every page by path; `/incidents/:id` opens one report in the police console. */
+export const ROUTES: readonly Route[] = [
+  route("/", () => <HomePage />),
+  route("/rejoindre", () => <EnrolPage />),
+  route("/connexion", () => <SignInPage />),
+  route("/coordination", () => <CoordinationPage />),
+  route("/demo", () => <DemoPage />),
+  route("/signaler", () => <ReportPage />),
+  route("/console", () => <ConsolePage incident={null} />, "console"),
+  route("/incidents/:id", ({ id }) => <ConsolePage incident={id} />, "console"),
+];
 
 export function App() {
   useLang();
   const path = useRoute();
+  const matched = resolveRoute(ROUTES, path);
+  const page = matched?.route.page ?? "not-found";
   const meta = useMeta();
   const { session, notice } = useSession();
   const main = useRef<HTMLElement>(null);
@@ -74,7 +68,8 @@ export function App() {
     void loadSession().catch(() => undefined);
   }, []);
 
-  // On each client-side navigation, move focus to the new page's heading (WCAG 2.4.3).
+  // On each client-side navigation to another page, move focus to its heading (WCAG 2.4.3);
+  // within one page (a console opening a report) the page places focus itself.
   useEffect(() => {
     if (firstRender.current) {
       firstRender.current = false;
@@ -87,11 +82,10 @@ export function App() {
     } else {
       main.current?.focus();
     }
-  }, [path]);
+  }, [page]);
 
   const signedIn = !!session?.authenticated;
-  const isCoordinator =
-    session?.membership?.role === "coordinateur" && session.membership.status === "active";
+  const isCoordinator = mayCoordinate(session);
   const demo = !!meta?.demo_mode;
   const current = (href: string) => (path === href ? "page" : undefined);
 
@@ -163,7 +157,7 @@ export function App() {
         ) : (
           <LiveStatus message={null} />
         )}
-        <Page path={path} />
+        {matched ? matched.route.render(matched.params) : <NotFoundPage />}
       </main>
       <footer class="site-footer">
         <p class="emergency">

@@ -5,7 +5,8 @@
  * suite also checks placeholders match.
  */
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect } from "preact/hooks";
+import { createStore, useStore } from "./store";
 
 export type Lang = "fr" | "en";
 export const LANGS: readonly Lang[] = ["fr", "en"];
@@ -396,6 +397,7 @@ export const fr = {
   "console.noText": "(pas de texte)",
   "console.photoAlt": "Photo {n} du signalement",
   "console.messageError": "Ce message ne peut pas être affiché.",
+  "console.notFound": "Ce signalement est introuvable ou n'est pas visible depuis ce compte.",
   "incident.error.no_device":
     "Ce navigateur n'a pas de clés d'appareil : connectez-vous depuis votre appareil enregistré.",
   "incident.error.not_certified":
@@ -793,6 +795,7 @@ export const en: Record<MessageKey, string> = {
   "console.noText": "(no text)",
   "console.photoAlt": "Photo {n} of the report",
   "console.messageError": "This message cannot be shown.",
+  "console.notFound": "This report cannot be found or is not visible from this account.",
   "incident.error.no_device":
     "This browser has no device keys: sign in from your registered device.",
   "incident.error.not_certified":
@@ -830,22 +833,22 @@ function storedLang(): Lang {
   return DEFAULT_LANG;
 }
 
-let lang: Lang = typeof localStorage === "undefined" ? DEFAULT_LANG : storedLang();
-const listeners = new Set<(l: Lang) => void>();
+const langStore = createStore<Lang>(
+  typeof localStorage === "undefined" ? DEFAULT_LANG : storedLang(),
+);
 
 export function getLang(): Lang {
-  return lang;
+  return langStore.get();
 }
 
 export function setLang(next: Lang): void {
-  lang = next;
   try {
     localStorage.setItem(LANG_STORAGE_KEY, next);
   } catch {
     /* not persisted */
   }
   if (typeof document !== "undefined") document.documentElement.lang = next;
-  for (const listener of listeners) listener(next);
+  langStore.set(next);
 }
 
 export function hasMessage(key: string): key is MessageKey {
@@ -856,7 +859,7 @@ export function hasMessage(key: string): key is MessageKey {
 export function t(
   key: MessageKey,
   params: Record<string, string | number> = {},
-  language: Lang = lang,
+  language: Lang = langStore.get(),
 ): string {
   const template = catalogues[language][key] ?? fr[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
@@ -878,7 +881,7 @@ export function statusLabel(status: string): string {
 export function formatDateTime(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(lang === "fr" ? "fr-FR" : "en-GB", {
+  return new Intl.DateTimeFormat(getLang() === "fr" ? "fr-FR" : "en-GB", {
     dateStyle: "long",
     timeStyle: "short",
   }).format(date);
@@ -886,13 +889,9 @@ export function formatDateTime(iso: string): string {
 
 /** Re-renders the caller when the language changes; keeps <html lang> in step. */
 export function useLang(): Lang {
-  const [current, setCurrent] = useState(lang);
+  const current = useStore(langStore);
   useEffect(() => {
-    if (document.documentElement.lang !== lang) document.documentElement.lang = lang;
-    listeners.add(setCurrent);
-    return () => {
-      listeners.delete(setCurrent);
-    };
-  }, []);
+    if (document.documentElement.lang !== current) document.documentElement.lang = current;
+  }, [current]);
   return current;
 }

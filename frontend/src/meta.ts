@@ -1,39 +1,31 @@
 /** Public facts about the server (GET /meta): version, demo mode, languages. */
 
-import { useEffect, useState } from "preact/hooks";
-import { api } from "./api";
+import { useEffect } from "preact/hooks";
+import { getMeta, type Meta } from "./api";
+import { createStore, useStore } from "./store";
 
-export interface Meta {
-  version: string;
-  demo_mode: boolean;
-  languages: string[];
-}
+export type { Meta } from "./api";
 
-let meta: Meta | null = null;
+const FALLBACK: Meta = { version: "", demo_mode: false, languages: ["fr", "en"] };
+
+export const metaStore = createStore<Meta | null>(null);
 let pending: Promise<Meta> | null = null;
-const listeners = new Set<(m: Meta) => void>();
 
 export function loadMeta(): Promise<Meta> {
-  if (meta) return Promise.resolve(meta);
-  pending ??= api
-    .get<Meta>("/meta")
-    .catch(() => ({ version: "", demo_mode: false, languages: ["fr", "en"] }))
+  const known = metaStore.get();
+  if (known) return Promise.resolve(known);
+  pending ??= getMeta()
+    .catch(() => FALLBACK)
     .then((value) => {
-      meta = value;
-      for (const listener of listeners) listener(value);
+      metaStore.set(value);
       return value;
     });
   return pending;
 }
 
 export function useMeta(): Meta | null {
-  const [current, setCurrent] = useState(meta);
   useEffect(() => {
-    listeners.add(setCurrent);
     void loadMeta();
-    return () => {
-      listeners.delete(setCurrent);
-    };
   }, []);
-  return current;
+  return useStore(metaStore);
 }

@@ -4,11 +4,12 @@
  * out with a French notice instead of failing silently.
  */
 
-import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, describeError, onUnauthenticated } from "./api";
+import { useEffect } from "preact/hooks";
+import { ApiError, describeError, postLogout, requestSession, unauthenticated } from "./api";
 import { getPublicId, pinRoot, setPublicId } from "./device/keystore";
 import { t } from "./i18n";
-import { ANONYMOUS, normaliseSession, type Session } from "./types";
+import { createStore, useStore } from "./store";
+import { ANONYMOUS, type Session } from "./types";
 
 const SIGNED_IN_FLAG = "maillage.signedIn";
 
@@ -18,13 +19,8 @@ export interface SessionState {
   notice: string | null;
 }
 
-let state: SessionState = { session: null, notice: null };
-const listeners = new Set<(s: SessionState) => void>();
-
-function emit(next: Partial<SessionState>): void {
-  state = { ...state, ...next };
-  for (const listener of listeners) listener(state);
-}
+export const sessionStore = createStore<SessionState>({ session: null, notice: null });
+const emit = sessionStore.update;
 
 function remember(session: Session): void {
   try {
@@ -44,8 +40,7 @@ function wasSignedIn(): boolean {
 }
 
 /** Adopts a session the server returned (sign-in, enrolment, demo, GET /session). */
-export async function adoptSession(raw: unknown): Promise<Session> {
-  const session = normaliseSession(raw);
+export async function adoptSession(session: Session): Promise<Session> {
   if (session.authenticated && session.device?.id) {
     if ((await getPublicId()) !== session.device.id) await setPublicId(session.device.id);
   }
@@ -58,7 +53,7 @@ export async function adoptSession(raw: unknown): Promise<Session> {
     });
   }
   remember(session);
-  emit({ session, notice: session.authenticated ? null : state.notice });
+  emit({ session, notice: session.authenticated ? null : sessionStore.get().notice });
   return session;
 }
 
@@ -75,7 +70,7 @@ export function loadSession(): Promise<Session> {
 async function fetchSession(): Promise<Session> {
   const hadSession = wasSignedIn();
   try {
-    const session = await adoptSession(await api.get("/session", { quiet401: true }));
+    const session = await adoptSession(await requestSession());
     if (!session.authenticated && hadSession) emit({ notice: t("session.ended") });
     return session;
   } catch (error) {
@@ -84,14 +79,14 @@ async function fetchSession(): Promise<Session> {
       emit({ session: ANONYMOUS, notice: describeError(error) });
       return ANONYMOUS;
     }
-    emit({ session: state.session ?? ANONYMOUS, notice: describeError(error) });
+    emit({ session: sessionStore.get().session ?? ANONYMOUS, notice: describeError(error) });
     throw error;
   }
 }
 
 export async function logout(): Promise<void> {
   try {
-    await api.post("/session/logout", {}, { quiet401: true });
+    await postLogout();
   } finally {
     remember(ANONYMOUS);
     emit({ session: ANONYMOUS, notice: t("session.loggedOut") });
@@ -103,23 +98,30 @@ export function clearNotice(): void {
 }
 
 export function getSession(): Session | null {
-  return state.session;
+  return sessionStore.get().session;
 }
 
-onUnauthenticated((error) => {
-  if (!state.session?.authenticated) return;
+unauthenticated.subscribe((error) => {
+  if (!error || !sessionStore.get().session?.authenticated) return;
   remember(ANONYMOUS);
   emit({ session: ANONYMOUS, notice: describeError(error) });
 });
 
 export function useSession(): SessionState {
-  const [current, setCurrent] = useState(state);
+  return useStore(sessionStore);
+}
+
+/**
+ * Re-checks the session now and whenever the tab comes back into view: the mairie may have
+ * approved, suspended or revoked this member since.
+ */
+export function useSessionRecheck(): void {
   useEffect(() => {
-    listeners.add(setCurrent);
-    setCurrent(state);
-    return () => {
-      listeners.delete(setCurrent);
+    void loadSession().catch(() => undefined);
+    const onVisible = () => {
+      if (document.visibilityState === "visible") void loadSession().catch(() => undefined);
     };
+    document.addEventListener("visibilitychange", onVisible);
+    return () => document.removeEventListener("visibilitychange", onVisible);
   }, []);
-  return current;
 }

@@ -52,6 +52,8 @@ export interface Session {
   device: DeviceInfo | null;
   root: RootInfo | null;
   demo: boolean;
+  /** What the server's policy lets this member do (members/policy.py `permissions`). */
+  permissions: readonly string[];
 }
 
 export const ANONYMOUS: Session = {
@@ -61,6 +63,7 @@ export const ANONYMOUS: Session = {
   device: null,
   root: null,
   demo: false,
+  permissions: [],
 };
 
 // The server's JSON is read defensively: a missing field is null, never a crash.
@@ -130,5 +133,8 @@ export function normaliseSession(v: unknown): Session {
     device: normaliseDevice(r.device),
     root: root ? { public_key: str(root.public_key), fingerprint: str(root.fingerprint) } : null,
     demo: r.demo === true || membership?.commune?.is_demo === true,
+    permissions: Array.isArray(r.permissions)
+      ? r.permissions.filter((p): p is string => typeof p === "string")
+      : [],
   };
 }

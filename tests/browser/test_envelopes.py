@@ -294,6 +294,9 @@ def test_sender_refuses_what_a_lying_directory_serves(
     expect(operator.get_by_text(text)).to_be_visible()
     expect(operator.get_by_text("Ouvert avec la clé de service de la police.")).to_be_visible()
     operator.get_by_role("button", name="Fermer le signalement").click()
+    expect(
+        operator.get_by_role("button", name=f"Ouvrir le signalement de {merchant.shop.enseigne}")
+    ).to_be_focused()
 
     # (2) An extra "operator" device certified by a root that is not the commune's.
     now = int(time.time())
@@ -392,9 +395,13 @@ def test_a_new_operator_device_reads_history_once_granted_the_service_key(
     shows(first, "Cet appareil détient la clé de service (génération 1).")
     shows(first, re.compile(r"Clé transmise à \d+ nouvel\(s\) appareil"))
 
+    # Still on the report's own address (/incidents/<id>): reloading opens it again.
+    assert "/incidents/" in second.url
     second.reload()
     shows(second, "Cet appareil détient la clé de service (génération 1).")
-    second.get_by_role("button", name=open_report).click()
+    expect(
+        second.get_by_role("heading", name=f"Signalement de {merchant.shop.enseigne}")
+    ).to_be_focused()
     expect(second.get_by_text(text)).to_be_visible()
     expect(second.get_by_text("Ouvert avec la clé de service de la police.")).to_be_visible()
     save_screenshot(second, "console-historique", tmp_path)

@@ -8,7 +8,9 @@
  * The private key is a non-extractable CryptoKey: it signs, it never leaves.
  */
 
-import { api } from "../api";
+import { getDeviceChain, getRevocations, getRoot } from "../api";
+import { acceptRevocationList } from "../device/trustState";
+import { postCertificate } from "./api";
 import {
   getPinnedRoot,
   getPublicId,
@@ -23,10 +25,8 @@ import {
   issueCertificate,
   issueRevocationList,
   parseChain,
-  parseRevocationDocument,
   TrustError,
   verifyChain,
-  verifyRevocationList,
   type CertificateBody,
   type CertificateFields,
   type RevocationEntry,
@@ -57,35 +57,6 @@ export class CertifierError extends Error {
 
 const YEAR = 365 * 24 * 3600;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const SEEN_KEY = (commune: string) => `maillage.revocations.${commune}`;
-
-interface Seen {
-  number: number;
-  serials: string[];
-}
-
-/** The highest revocation list this device verified: a server cannot roll it back. */
-function readSeen(commune: string): Seen {
-  try {
-    const raw = localStorage.getItem(SEEN_KEY(commune));
-    if (raw) return JSON.parse(raw) as Seen;
-  } catch {
-    /* nothing seen */
-  }
-  return { number: 0, serials: [] };
-}
-
-function writeSeen(commune: string, list: RevocationList): void {
-  const seen: Seen = { number: list.number, serials: list.entries.map((e) => e.serial) };
-  localStorage.setItem(SEEN_KEY(commune), JSON.stringify(seen));
-}
-
-/** The chain endpoint answers a bare list or {chain: [...]}. */
-function chainOf(raw: unknown): SignedDocument[] {
-  const wrapped = Array.isArray(raw) ? raw : (raw as { chain?: unknown } | null)?.chain;
-  return parseChain(wrapped ?? []);
-}
-
 /** Trust failures in the reader's language; a specific French detail is kept in French. */
 function asCertifierError(error: unknown): never {
   if (error instanceof TrustError) {
@@ -97,27 +68,18 @@ function asCertifierError(error: unknown): never {
   throw error;
 }
 
-/** Verifies the latest revocation list against the pinned root; remembers its number. */
+/** The latest revocation list, checked and remembered by device/trustState.ts. */
 export async function verifiedRevocations(
   rootPublicKey: string,
-  pinned: string,
+  pinnedFingerprint: string,
   commune: string,
 ): Promise<RevocationList> {
-  const seen = readSeen(commune);
   try {
-    const { doc, chain } = parseRevocationDocument(await api.get("/trust/revocations"));
-    const list = await verifyRevocationList(
-      doc,
-      chain,
-      rootPublicKey,
-      pinned,
-      commune,
-      seen.number,
+    return await acceptRevocationList(
+      await getRevocations(),
+      { commune, rootPublicKey, pinnedFingerprint },
       nowSeconds(),
-      seen.serials,
     );
-    writeSeen(commune, list);
-    return list;
   } catch (error) {
     return asCertifierError(error);
   }
@@ -130,11 +92,11 @@ export async function loadCertifier(commune: string): Promise<Certifier> {
   if (!keys || !deviceId) throw new CertifierError("no_device", t("certify.noDevice"));
   const pinned = await getPinnedRoot();
   if (!pinned) throw new CertifierError("no_root", t("certify.noRoot"));
-  const root = await api.get<{ public_key: string; fingerprint: string }>("/trust/root");
+  const root = await getRoot();
   const revocations = await verifiedRevocations(root.public_key, pinned.fingerprint, commune);
   let chain: SignedDocument[];
   try {
-    chain = chainOf(await api.get(`/trust/devices/${encodeURIComponent(deviceId)}/chain`));
+    chain = parseChain(await getDeviceChain(deviceId));
   } catch {
     throw new CertifierError("not_certified", t("certify.notCertified"));
   }
@@ -200,7 +162,7 @@ export async function certifyDevice(certifier: Certifier, device: PendingDeviceD
   } catch (error) {
     return asCertifierError(error);
   }
-  return api.post(`/devices/${encodeURIComponent(device.id)}/certificate`, signed);
+  return postCertificate(device.id, signed);
 }
 
 /** The next cumulative revocation list: every entry of the current one plus the new ones. */

@@ -12,16 +12,23 @@
  *   that becomes another member's device (demo sign-in) does not keep them.
  *
  * A separate database from keystore.ts, so neither schema has to know about the other.
+ * This is the browser's only memory of revocation lists: senders, readers and certifiers
+ * all go through `acceptRevocationList` (or save what `resolveRecipients` moved forward).
  */
 
 import { t } from "../i18n";
+import {
+  parseRevocationDocument,
+  verifyRevocationList,
+  type RevocationList,
+} from "../trust/chain";
 
 const DB_NAME = "maillage-trust";
 const DB_VERSION = 1;
 const STATE_STORE = "state";
 const SERVICE_STORE = "service-keys";
-/** Where coordination/certify.ts remembers the last revocation list it verified. */
-const CERTIFY_SEEN = (commune: string) => `maillage.revocations.${commune}`;
+/** Where coordination/certify.ts kept its own copy before; read once, folded in, dropped. */
+const LEGACY_CERTIFY_SEEN = (commune: string) => `maillage.revocations.${commune}`;
 
 /** The TrustState of docs/envelope.md as envelope/recipients.ts reads it. */
 export interface TrustState {
@@ -129,27 +136,37 @@ async function transact<T>(
   }
 }
 
-/** What coordination/certify.ts verified in this browser, so neither store can lag. */
-function certifySeen(commune: string): RememberedTrust {
+/** What an older version of coordination/certify.ts verified, kept in localStorage. */
+function legacyCertifySeen(commune: string): RememberedTrust | null {
   try {
-    const raw = localStorage.getItem(CERTIFY_SEEN(commune));
-    if (!raw) return { ...NOTHING_VERIFIED };
+    const raw = localStorage.getItem(LEGACY_CERTIFY_SEEN(commune));
+    if (!raw) return null;
     const seen = JSON.parse(raw) as { number?: unknown; serials?: unknown };
     return normaliseRemembered({
       lastRevocationNumber: seen.number,
       knownRevokedSerials: seen.serials,
     });
   } catch {
-    return { ...NOTHING_VERIFIED };
+    return null;
   }
 }
 
 export async function loadRemembered(commune: string): Promise<RememberedTrust> {
-  const stored = await transact<unknown>(STATE_STORE, "readonly", (store, done) => {
-    const req = store.get(commune);
-    req.onsuccess = () => done(req.result);
-  });
-  return mergeRemembered(normaliseRemembered(stored), certifySeen(commune));
+  const stored = normaliseRemembered(
+    await transact<unknown>(STATE_STORE, "readonly", (store, done) => {
+      const req = store.get(commune);
+      req.onsuccess = () => done(req.result);
+    }),
+  );
+  const legacy = legacyCertifySeen(commune);
+  if (!legacy) return stored;
+  const merged = await saveRemembered(commune, mergeRemembered(stored, legacy));
+  try {
+    localStorage.removeItem(LEGACY_CERTIFY_SEEN(commune));
+  } catch {
+    /* stays; merging it again changes nothing */
+  }
+  return merged;
 }
 
 /** The TrustState to hand to resolveRecipients / verifyServiceKey for this commune. */
@@ -163,15 +180,51 @@ export async function loadTrustState(
 
 /** Keeps what `state` verified, merged with what is stored (never lowers anything). */
 export async function saveTrustState(state: TrustState): Promise<RememberedTrust> {
-  const incoming = rememberedOf(state);
+  return saveRemembered(state.commune, rememberedOf(state));
+}
+
+async function saveRemembered(
+  commune: string,
+  incoming: RememberedTrust,
+): Promise<RememberedTrust> {
   return transact<RememberedTrust>(STATE_STORE, "readwrite", (store, done) => {
-    const req = store.get(state.commune);
+    const req = store.get(commune);
     req.onsuccess = () => {
       const merged = mergeRemembered(normaliseRemembered(req.result), incoming);
-      store.put(merged, state.commune);
+      store.put(merged, commune);
       done(merged);
     };
   });
+}
+
+/**
+ * A served revocation list, verified against the pinned root and against what this browser
+ * saw before (a lower number or a forgotten serial is `stale_revocations`), then
+ * remembered. Throws TrustError; callers word it for their page.
+ */
+export async function acceptRevocationList(
+  served: unknown,
+  root: { commune: string; rootPublicKey: string; pinnedFingerprint: string },
+  now: number,
+): Promise<RevocationList> {
+  const seen = await loadRemembered(root.commune);
+  const { doc, chain } = parseRevocationDocument(served);
+  const list = await verifyRevocationList(
+    doc,
+    chain,
+    root.rootPublicKey,
+    root.pinnedFingerprint,
+    root.commune,
+    seen.lastRevocationNumber,
+    now,
+    seen.knownRevokedSerials,
+  );
+  await saveRemembered(root.commune, {
+    ...seen,
+    lastRevocationNumber: list.number,
+    knownRevokedSerials: list.entries.map((e) => e.serial),
+  });
+  return list;
 }
 
 const serviceKeyId = (device: string, commune: string, number: number) =>

@@ -23,6 +23,7 @@ import {
   type Recipient,
   type TrustContext,
 } from "./envelope";
+import type { TrustState } from "../device/trustState";
 import {
   serviceRecipient,
   verifyServiceKey,
@@ -32,15 +33,8 @@ import {
 export type Purpose = "incident" | "report" | "sector";
 const PURPOSES: readonly Purpose[] = ["incident", "report", "sector"];
 
-/** What this device has verified and must not forget between sends (device/trustState.ts). */
-export interface TrustState {
-  rootPublicKey: string;
-  pinnedFingerprint: string;
-  commune: string;
-  lastRevocationNumber: number;
-  knownRevokedSerials: string[];
-  lastServiceKeyNumber: number;
-}
+/** What this device has verified and must not forget between sends: one memory, kept there. */
+export type { TrustState } from "../device/trustState";
 
 export interface Resolution {
   /** Sorted by (kind, id), ready for `seal`. */

@@ -1,21 +1,11 @@
 /**
  * Calls to the incidents endpoints. Sealed envelopes go up as multipart (the JSON wire
  * envelope as a form field, each sealed attachment as a file) because attachments are raw
- * bytes of up to 3 MiB; everything else goes through api.ts. The server only ever sees
- * sealed bytes here.
+ * bytes of up to 3 MiB. The server only ever sees sealed bytes here. Transport: api.ts.
  */
 
-import {
-  API_BASE,
-  api,
-  ApiError,
-  CSRF_COOKIE,
-  CSRF_HEADER,
-  parseApiError,
-  readCookie,
-} from "../api";
+import { getBytes, postForm, request, seg } from "../api";
 import type { WireEnvelope } from "../envelope/envelope";
-import { t } from "../i18n";
 
 export interface IncidentSummary {
   id: string;
@@ -68,31 +58,6 @@ export function normaliseMessage(raw: unknown): StoredMessage {
   };
 }
 
-/** POST a multipart form with the session cookie and CSRF header; errors as ApiError. */
-async function postForm<T>(path: string, form: FormData): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  const token = readCookie(CSRF_COOKIE, document.cookie);
-  if (token) headers[CSRF_HEADER] = token;
-  let response: Response;
-  try {
-    response = await fetch(API_BASE + path, {
-      method: "POST",
-      headers,
-      credentials: "same-origin",
-      body: form,
-    });
-  } catch {
-    throw parseApiError(0, null);
-  }
-  const text = await response.text();
-  if (!response.ok) throw parseApiError(response.status, text);
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new ApiError(response.status, "bad_response", t("error.bad_response", {}, "fr"));
-  }
-}
-
 function envelopeForm(envelope: WireEnvelope, attachments: Uint8Array[]): FormData {
   const form = new FormData();
   form.append("envelope", JSON.stringify(envelope));
@@ -121,20 +86,20 @@ export async function postMessage(
   attachments: Uint8Array[],
 ): Promise<StoredMessage> {
   const raw = await postForm<Raw>(
-    `/incidents/${encodeURIComponent(incident)}/messages`,
+    `/incidents/${seg(incident)}/messages`,
     envelopeForm(envelope, attachments),
   );
   return normaliseMessage(raw.message);
 }
 
 export async function listIncidents(): Promise<IncidentSummary[]> {
-  const raw = await api.get<unknown>("/incidents");
+  const raw = await request<unknown>("GET", "/incidents");
   const items = Array.isArray(raw) ? raw : (obj(raw).items ?? obj(raw).incidents);
   return Array.isArray(items) ? items.map(normaliseIncident) : [];
 }
 
 export async function listMessages(incident: string): Promise<StoredMessage[]> {
-  const raw = await api.get<unknown>(`/incidents/${encodeURIComponent(incident)}/messages`);
+  const raw = await request<unknown>("GET", `/incidents/${seg(incident)}/messages`);
   const items = Array.isArray(raw) ? raw : (obj(raw).items ?? obj(raw).messages);
   return Array.isArray(items) ? items.map(normaliseMessage) : [];
 }
@@ -145,15 +110,7 @@ export async function fetchAttachment(
   message: string,
   index: number,
 ): Promise<Uint8Array> {
-  const path =
-    `/incidents/${encodeURIComponent(incident)}/messages/` +
-    `${encodeURIComponent(message)}/attachments/${index}`;
-  let response: Response;
-  try {
-    response = await fetch(API_BASE + path, { credentials: "same-origin" });
-  } catch {
-    throw parseApiError(0, null);
-  }
-  if (!response.ok) throw parseApiError(response.status, await response.text());
-  return new Uint8Array(await response.arrayBuffer());
+  return getBytes(
+    `/incidents/${seg(incident)}/messages/${seg(message)}/attachments/${seg(index)}`,
+  );
 }

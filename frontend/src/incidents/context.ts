@@ -5,17 +5,19 @@
  * the root must match the pin, the list must verify and must not go backwards.
  */
 
-import { api, ApiError, describeError } from "../api";
+import { ApiError, describeError, getDeviceChain, getRevocations, getRoot } from "../api";
 import { getPinnedRoot, getPublicId, loadDeviceKeys, type DeviceKeys } from "../device/keystore";
-import { loadTrustState, saveTrustState, type TrustState } from "../device/trustState";
+import {
+  acceptRevocationList,
+  loadTrustState,
+  type TrustState,
+} from "../device/trustState";
 import { getLang, hasMessage, t, type MessageKey } from "../i18n";
 import {
   fingerprint,
   parseCertificate,
   parseChain,
-  parseRevocationDocument,
   TrustError,
-  verifyRevocationList,
   type CertificateBody,
   type RevocationList,
   type SignedDocument,
@@ -82,11 +84,6 @@ export interface DeviceContext {
   certificate: CertificateBody;
 }
 
-function chainOf(raw: unknown): SignedDocument[] {
-  const wrapped = Array.isArray(raw) ? raw : (raw as { chain?: unknown } | null)?.chain;
-  return parseChain(wrapped ?? []);
-}
-
 /** Loads this device's keys, its chain and the pinned root; refuses a root that differs. */
 export async function loadDeviceContext(commune: string): Promise<DeviceContext> {
   const keys = await loadDeviceKeys();
@@ -94,7 +91,7 @@ export async function loadDeviceContext(commune: string): Promise<DeviceContext>
   if (!keys || !deviceId) throw new FlowError("no_device", t("incident.error.no_device"));
   const pinned = await getPinnedRoot();
   if (!pinned) throw new FlowError("no_root", t("certify.noRoot"));
-  const root = await api.get<{ public_key: string; fingerprint: string }>("/trust/root");
+  const root = await getRoot();
   let rootFingerprint: string;
   try {
     rootFingerprint = await fingerprint(b64urlDecode(root.public_key));
@@ -106,7 +103,7 @@ export async function loadDeviceContext(commune: string): Promise<DeviceContext>
   }
   let chain: SignedDocument[];
   try {
-    chain = chainOf(await api.get(`/trust/devices/${encodeURIComponent(deviceId)}/chain`));
+    chain = parseChain(await getDeviceChain(deviceId));
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
       throw new FlowError("not_certified", t("incident.error.not_certified"));
@@ -137,30 +134,10 @@ export async function trustStateFor(ctx: DeviceContext): Promise<TrustState> {
   return loadTrustState(ctx.commune, ctx.rootPublicKey, ctx.pinnedFingerprint);
 }
 
-/**
- * The latest revocation list, verified against the pin and against what this browser saw
- * before (a lower number or a forgotten serial is `stale_revocations`); remembered.
- */
+/** The latest revocation list, checked and remembered by device/trustState.ts. */
 export async function verifiedRevocations(ctx: DeviceContext): Promise<RevocationList> {
-  const state = await trustStateFor(ctx);
   try {
-    const { doc, chain } = parseRevocationDocument(await api.get("/trust/revocations"));
-    const list = await verifyRevocationList(
-      doc,
-      chain,
-      ctx.rootPublicKey,
-      ctx.pinnedFingerprint,
-      ctx.commune,
-      state.lastRevocationNumber,
-      nowSeconds(),
-      state.knownRevokedSerials,
-    );
-    await saveTrustState({
-      ...state,
-      lastRevocationNumber: list.number,
-      knownRevokedSerials: list.entries.map((e) => e.serial),
-    });
-    return list;
+    return await acceptRevocationList(await getRevocations(), ctx, nowSeconds());
   } catch (error) {
     throw asFlowError(error);
   }

@@ -10,7 +10,7 @@
  *    after a network failure sends the very same bytes (the server accepts it once).
  */
 
-import { api } from "../api";
+import { getRecipients } from "../api";
 import type { Attachment, WireEnvelope } from "../envelope/envelope";
 import { seal } from "../envelope/sealing";
 import { reencodePhoto } from "../envelope/photo";
@@ -89,7 +89,7 @@ export async function sealReport(
     const ctx: DeviceContext = await loadDeviceContext(commune);
 
     onStep("recipients");
-    const directory = await api.get<unknown>("/trust/recipients");
+    const directory = await getRecipients();
     const now = nowSeconds();
     const resolution = await resolveRecipients(directory, await trustStateFor(ctx), now);
     await saveTrustState(resolution.state);

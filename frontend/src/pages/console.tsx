@@ -3,16 +3,20 @@
  * page first runs the service key lifecycle (the first operator creates generation 1,
  * others fetch their grant, holders pass it on), then lists incidents; opening one
  * decrypts its messages here, photos shown from object URLs of the decrypted bytes.
+ * The flows live in police/console.ts; this file only draws them.
  */
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorMessage, LiveStatus, Loading, usePageTitle } from "../components/ui";
-import { listIncidents, type IncidentSummary } from "../incidents/api";
-import { asFlowError, loadDeviceContext, type FlowError } from "../incidents/context";
-import { readIncident, type MessageView } from "../incidents/read";
+import type { IncidentSummary } from "../incidents/api";
+import type { MessageView } from "../incidents/read";
 import { formatDateTime, roleLabel, t } from "../i18n";
-import { runServiceKeyFlow, type ServiceKeyOutcome } from "../police/serviceKeyFlow";
+import { mayUseConsole } from "../permissions";
+import { createConsole } from "../police/console";
+import type { ServiceKeyOutcome } from "../police/serviceKeyFlow";
+import { buildPath, navigate } from "../router";
 import { useSession } from "../session";
+import { useStore } from "../store";
 
 function keySentences(outcome: ServiceKeyOutcome): string[] {
   if (outcome.state === "waiting") return [t("console.keyWaiting", { number: outcome.number })];
@@ -111,74 +115,33 @@ function IncidentView({
   );
 }
 
-function Console({ commune }: { commune: string }) {
-  const [keyOutcome, setKeyOutcome] = useState<ServiceKeyOutcome | null>(null);
-  const [keyError, setKeyError] = useState<FlowError | null>(null);
-  const [incidents, setIncidents] = useState<IncidentSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [status, setStatus] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [open, setOpen] = useState<{ incident: IncidentSummary; messages: MessageView[] } | null>(
-    null,
-  );
-  const lastOpener = useRef<HTMLButtonElement | null>(null);
-
-  const refresh = async (announce: boolean) => {
-    setError(null);
-    try {
-      const list = await listIncidents();
-      setIncidents(list);
-      if (announce) setStatus(t("console.refreshed", { count: list.length }));
-    } catch (err) {
-      setError(asFlowError(err).message);
-    }
-  };
+function Console({ commune, incident }: { commune: string; incident: string | null }) {
+  const model = useMemo(() => createConsole(commune), [commune]);
+  const { keyOutcome, keyError, incidents, open, status, error, busy } = useStore(model.state);
+  // The report last opened from the list: its button gets the focus back on closing.
+  const lastOpened = useRef<string | null>(null);
+  const list = useRef<HTMLUListElement>(null);
 
   useEffect(() => {
-    let cancelled = false;
-    void (async () => {
-      setStatus(t("console.keyChecking"));
-      try {
-        const outcome = await runServiceKeyFlow(commune);
-        if (!cancelled) setKeyOutcome(outcome);
-      } catch (err) {
-        if (!cancelled) setKeyError(asFlowError(err));
-      }
-      if (!cancelled) {
-        setStatus(null);
-        await refresh(false);
-      }
-    })();
-    return () => {
-      cancelled = true;
-    };
-  }, [commune]);
+    void model.start();
+  }, [model]);
 
-  const openIncident = async (incident: IncidentSummary, button: HTMLButtonElement) => {
-    lastOpener.current = button;
-    setBusy(true);
-    setError(null);
-    setStatus(t("console.opening"));
-    try {
-      const ctx = await loadDeviceContext(commune);
-      const messages = await readIncident(incident.id, ctx);
-      setOpen({ incident, messages });
-      setStatus(
-        t("console.opened", { shop: incident.shop.enseigne, count: messages.length }),
-      );
-    } catch (err) {
-      setStatus(null);
-      setError(asFlowError(err).message);
-    } finally {
-      setBusy(false);
+  useEffect(() => {
+    if (incident) {
+      void model.openIncident(incident);
+      return;
     }
-  };
+    model.close();
+    const id = lastOpened.current;
+    if (id) {
+      const selector = `button[data-incident="${CSS.escape(id)}"]`;
+      requestAnimationFrame(() =>
+        list.current?.querySelector<HTMLButtonElement>(selector)?.focus(),
+      );
+    }
+  }, [model, incident]);
 
-  const close = () => {
-    setOpen(null);
-    setStatus(null);
-    requestAnimationFrame(() => lastOpener.current?.focus());
-  };
+  const shown = open && open.incident.id === incident ? open : null;
 
   return (
     <>
@@ -190,8 +153,12 @@ function Console({ commune }: { commune: string }) {
       </section>
       <LiveStatus message={status} busy={busy} />
       <ErrorMessage message={error} />
-      {open ? (
-        <IncidentView incident={open.incident} messages={open.messages} onClose={close} />
+      {shown ? (
+        <IncidentView
+          incident={shown.incident}
+          messages={shown.messages}
+          onClose={() => navigate("/console")}
+        />
       ) : (
         <section class="stack" aria-labelledby="incidents-title">
           <h2 id="incidents-title">{t("console.incidentsTitle")}</h2>
@@ -200,7 +167,7 @@ function Console({ commune }: { commune: string }) {
               type="button"
               class="button button-secondary"
               disabled={busy}
-              onClick={() => void refresh(true)}
+              onClick={() => void model.refresh(true)}
             >
               {t("console.refresh")}
             </button>
@@ -208,27 +175,31 @@ function Console({ commune }: { commune: string }) {
           {incidents === null ? <Loading /> : null}
           {incidents && incidents.length === 0 ? <p>{t("console.noIncidents")}</p> : null}
           {incidents && incidents.length > 0 ? (
-            <ul class="incident-list">
-              {incidents.map((incident) => (
-                <li key={incident.id} class="card">
+            <ul class="incident-list" ref={list}>
+              {incidents.map((item) => (
+                <li key={item.id} class="card">
                   <div>
                     <p>
                       <strong>
                         {t("console.incidentLine", {
-                          shop: incident.shop.enseigne,
-                          date: formatDateTime(incident.createdAt),
+                          shop: item.shop.enseigne,
+                          date: formatDateTime(item.createdAt),
                         })}
                       </strong>
                     </p>
-                    <p class="hint">{t("console.messagesCount", { count: incident.messages })}</p>
+                    <p class="hint">{t("console.messagesCount", { count: item.messages })}</p>
                   </div>
                   <button
                     type="button"
                     class="button button-primary"
+                    data-incident={item.id}
                     disabled={busy}
-                    onClick={(e) => void openIncident(incident, e.currentTarget)}
+                    onClick={() => {
+                      lastOpened.current = item.id;
+                      navigate(buildPath("/incidents/:id", { id: item.id }));
+                    }}
                   >
-                    {t("console.open", { shop: incident.shop.enseigne })}
+                    {t("console.open", { shop: item.shop.enseigne })}
                   </button>
                 </li>
               ))}
@@ -240,23 +211,18 @@ function Console({ commune }: { commune: string }) {
   );
 }
 
-export function ConsolePage() {
+/** `/console`, or `/incidents/:id` to open that report at once. */
+export function ConsolePage({ incident }: { incident: string | null }) {
   usePageTitle(t("console.title"));
   const { session } = useSession();
-  const membership = session?.membership;
-  const allowed =
-    !!session?.authenticated &&
-    membership?.role === "operateur" &&
-    membership.status === "active" &&
-    session.device?.status === "active" &&
-    !!membership.commune?.id;
+  const commune = session?.membership?.commune?.id;
   return (
     <section aria-labelledby="console-title" class="stack">
       <h1 id="console-title">{t("console.title")}</h1>
       {!session ? (
         <Loading />
-      ) : allowed ? (
-        <Console commune={membership.commune!.id} />
+      ) : mayUseConsole(session) && commune ? (
+        <Console commune={commune} incident={incident} />
       ) : (
         <p class="callout callout-info">{t("console.forbidden")}</p>
       )}

@@ -1,38 +1,12 @@
 /** /demo: "Se connecter en tant que…" — only when the server runs in demo mode. */
 
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, describeError } from "../api";
+import { describeError } from "../api";
 import { ErrorMessage, LiveStatus, Loading, usePageTitle } from "../components/ui";
-import {
-  dropDemoDevice,
-  generateDeviceKeys,
-  publicKeys,
-  switchDemoDevice,
-  type DeviceKeys,
-} from "../device/keystore";
 import { roleLabel, t } from "../i18n";
+import { listDemoMembers, signInAsDemoMember, type DemoMember } from "../members/demo";
 import { useMeta } from "../meta";
 import { navigate } from "../router";
-import { adoptSession } from "../session";
-import { normaliseShop, type Role, type Shop } from "../types";
-
-interface DemoMember {
-  id: string;
-  displayName: string;
-  role: Role;
-  roleLabel: string;
-  shop: Shop | null;
-}
-
-function normalise(raw: Record<string, unknown>): DemoMember {
-  return {
-    id: String(raw.id ?? raw.public_id ?? ""),
-    displayName: String(raw.display_name ?? ""),
-    role: String(raw.role ?? "") as Role,
-    roleLabel: String(raw.role_label ?? ""),
-    shop: typeof raw.shop === "string" ? normaliseShop({ enseigne: raw.shop }) : normaliseShop(raw.shop),
-  };
-}
 
 export function DemoPage() {
   usePageTitle(t("demo.title"));
@@ -44,9 +18,8 @@ export function DemoPage() {
 
   useEffect(() => {
     if (!meta?.demo_mode) return;
-    api
-      .get<Record<string, unknown>[]>("/demo/members")
-      .then((list) => setMembers(list.map(normalise)))
+    listDemoMembers()
+      .then(setMembers)
       .catch((err) => setError(describeError(err)));
   }, [meta?.demo_mode]);
 
@@ -55,24 +28,7 @@ export function DemoPage() {
     setError(null);
     try {
       setStatus(t("demo.signingIn", { name: member.displayName }));
-      // This browser becomes that member's device: the one it already was for them if
-      // any (so an operator keeps its police key between turns), else a new one.
-      const login = (keys: DeviceKeys) =>
-        api.post<Record<string, unknown>>(
-          "/demo/login",
-          { member: member.id, device: { label: t("demo.deviceLabel"), ...publicKeys(keys) } },
-          { quiet401: true },
-        );
-      const returning = await switchDemoDevice(member.id);
-      let raw: Record<string, unknown>;
-      try {
-        raw = await login(returning ?? (await generateDeviceKeys()));
-      } catch (err) {
-        if (!returning || !(err instanceof ApiError) || err.code !== "device_key_in_use") throw err;
-        await dropDemoDevice(member.id);
-        raw = await login(await generateDeviceKeys());
-      }
-      await adoptSession(raw.session ?? raw);
+      await signInAsDemoMember(member);
       setStatus(null);
       navigate("/");
     } catch (err) {

@@ -1,17 +1,17 @@
 /** This browser as a device: its fingerprint (to compare in person) and registering it. */
 
 import { useEffect, useState } from "preact/hooks";
-import { api, describeError } from "../api";
+import { describeError } from "../api";
 import { ErrorMessage, Field, LiveStatus } from "../components/ui";
-import {
-  generateDeviceKeys,
-  keyFingerprint,
-  loadDeviceKeys,
-  publicKeys,
-  setPublicId,
-} from "../device/keystore";
-import { t } from "../i18n";
-import { loadSession } from "../session";
+import { keyFingerprint, loadDeviceKeys } from "../device/keystore";
+import { t, type MessageKey } from "../i18n";
+import { registerThisDevice, type RegisterStep } from "../device/register";
+
+const STEP_KEYS: Record<RegisterStep, MessageKey> = {
+  generating: "device.generating",
+  sending: "device.sending",
+  registered: "device.registered",
+};
 
 /** Shows the fingerprint of this device's signing key, grouped for reading aloud. */
 export function DeviceFingerprint() {
@@ -70,17 +70,7 @@ export function RegisterDevice({ onDone }: { onDone?: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      setStatus(t("device.generating"));
-      const keys = await generateDeviceKeys();
-      setStatus(t("device.sending"));
-      const device = await api.post<{ id?: string; public_id?: string }>("/devices", {
-        label: label.trim(),
-        ...publicKeys(keys),
-      });
-      const id = device.public_id ?? device.id;
-      if (id) await setPublicId(id);
-      setStatus(t("device.registered"));
-      await loadSession();
+      await registerThisDevice(label.trim(), (step) => setStatus(t(STEP_KEYS[step])));
       onDone?.();
     } catch (err) {
       setStatus(null);

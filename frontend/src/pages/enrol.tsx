@@ -2,69 +2,25 @@
  * /rejoindre#jeton=…&racine=… : enrolment from an invitation link.
  * The fragment never reaches the server: the token is sent in request bodies, the root
  * fingerprint never (it is pinned on this device and compared with what the server claims).
+ * The flow lives in members/enrolment.ts; this file draws it.
  */
 
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, describeError } from "../api";
+import { ApiError, describeError } from "../api";
 import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../components/ui";
-import { keysForRegistration, pinRoot, publicKeys, setPublicId } from "../device/keystore";
-import { createPasskey, PasskeyError, passkeysSupported } from "../device/webauthn";
+import { PasskeyError, passkeysSupported } from "../device/webauthn";
 import { roleLabel, t, type MessageKey } from "../i18n";
-
+import {
+  completeEnrolment,
+  InvitationRefused,
+  openInvitation,
+  parseInvitationFragment,
+  type EnrolmentStep,
+  type Invitation,
+} from "../members/enrolment";
 import { Link } from "../router";
-import { adoptSession, useSession } from "../session";
-import { normaliseCommune, normaliseShop, type Commune, type Role, type Shop } from "../types";
+import { useSession } from "../session";
 import { defaultDeviceLabel } from "./device";
-
-export interface InvitationLink {
-  token: string;
-  root: string;
-}
-
-/** A fingerprint is 43 base64url characters (SHA-256, no padding). */
-export function isFingerprint(text: string): boolean {
-  return /^[A-Za-z0-9_-]{43}$/.test(text);
-}
-
-/** Reads `#jeton=…&racine=…`; null when either part is missing or malformed. */
-export function parseInvitationFragment(hash: string): InvitationLink | null {
-  const params = new URLSearchParams(hash.replace(/^#/, ""));
-  const token = (params.get("jeton") ?? "").trim();
-  const root = (params.get("racine") ?? "").trim();
-  if (!token || !isFingerprint(root)) return null;
-  return { token, root };
-}
-
-interface Invitation {
-  commune: Commune | null;
-  role: Role;
-  roleLabel: string;
-  shop: Shop | null;
-  displayName: string;
-  charterVersion: number;
-  charterText: string;
-  rootFingerprint: string | null;
-}
-
-function normaliseInvitation(raw: Record<string, unknown>): Invitation {
-  const charter = (raw.charter ?? {}) as Record<string, unknown>;
-  const root = (raw.root ?? {}) as Record<string, unknown>;
-  return {
-    commune: normaliseCommune(raw.commune),
-    role: String(raw.role ?? "") as Role,
-    roleLabel: String(raw.role_label ?? ""),
-    shop: normaliseShop(raw.shop),
-    displayName: String(raw.display_name ?? ""),
-    charterVersion: Number(raw.charter_version ?? charter.version ?? 0),
-    charterText: String(raw.charter_text ?? charter.text ?? ""),
-    rootFingerprint:
-      typeof raw.root_fingerprint === "string"
-        ? raw.root_fingerprint
-        : typeof root.fingerprint === "string"
-          ? root.fingerprint
-          : null,
-  };
-}
 
 type Phase =
   | { kind: "invalid" }
@@ -73,7 +29,7 @@ type Phase =
   | { kind: "ready"; invitation: Invitation }
   | { kind: "done"; invitation: Invitation };
 
-const STEP_KEYS: Record<string, MessageKey> = {
+const STEP_KEYS: Record<EnrolmentStep, MessageKey> = {
   keys: "enrol.stepKeys",
   options: "enrol.stepOptions",
   passkey: "enrol.stepPasskey",
@@ -93,17 +49,14 @@ export function EnrolPage() {
 
   useEffect(() => {
     if (!link) return;
-    api
-      .post<Record<string, unknown>>("/enrolment/open", { token: link.token }, { quiet401: true })
-      .then((raw) => {
-        const invitation = normaliseInvitation(raw);
-        if (invitation.rootFingerprint && invitation.rootFingerprint !== link.root) {
-          setPhase({ kind: "refused", message: t("enrol.rootMismatch") });
-          return;
-        }
-        setPhase({ kind: "ready", invitation });
-      })
-      .catch((err) => setPhase({ kind: "refused", message: describeError(err) }));
+    openInvitation(link)
+      .then((invitation) => setPhase({ kind: "ready", invitation }))
+      .catch((err) =>
+        setPhase({
+          kind: "refused",
+          message: err instanceof InvitationRefused ? err.message : describeError(err),
+        }),
+      );
   }, [link]);
 
   const submit = async (event: Event) => {
@@ -118,35 +71,9 @@ export function EnrolPage() {
     setFieldError(null);
     const invitation = phase.invitation;
     try {
-      setStep(t(STEP_KEYS.keys));
-      const keys = await keysForRegistration();
-      setStep(t(STEP_KEYS.options));
-      const options = await api.post(
-        "/enrolment/passkey-options",
-        { token: link.token },
-        { quiet401: true },
+      await completeEnrolment(link, invitation, label.trim() || defaultDeviceLabel(), (next) =>
+        setStep(t(STEP_KEYS[next])),
       );
-      setStep(t(STEP_KEYS.passkey));
-      const credential = await createPasskey(options);
-      setStep(t(STEP_KEYS.complete));
-      // Pin the root from the link before adopting anything the server says.
-      await pinRoot({ fingerprint: link.root, source: "link", commune: invitation.commune?.id });
-      const result = await api.post<Record<string, unknown>>(
-        "/enrolment/complete",
-        {
-          token: link.token,
-          charter_version: invitation.charterVersion,
-          credential,
-          device: { label: label.trim() || defaultDeviceLabel(), ...publicKeys(keys) },
-        },
-        { quiet401: true },
-      );
-      const session = await adoptSession(result.session ?? result);
-      const device = (result.device ?? null) as { id?: string; public_id?: string } | null;
-      const deviceId = session.device?.id || device?.public_id || device?.id;
-      if (deviceId) await setPublicId(deviceId);
-      // The token is spent: take it out of the address bar and the history entry.
-      window.history.replaceState(null, "", "/rejoindre");
       setStep(null);
       setPhase({ kind: "done", invitation });
     } catch (err) {

@@ -1,11 +1,11 @@
-/** Accueil: what this person can do now, depending on who the server says they are. */
+/** Accueil: what this person can do now, from what the server says they may do. */
 
-import { useEffect } from "preact/hooks";
 import { ErrorMessage, LiveStatus, Loading, usePageTitle } from "../components/ui";
 import { roleLabel, t } from "../i18n";
 import { useMeta } from "../meta";
 import { Link } from "../router";
-import { loadSession, useSession } from "../session";
+import { homeKind } from "../permissions";
+import { loadSession, useSession, useSessionRecheck } from "../session";
 import type { Session } from "../types";
 import { DeviceFingerprint, RegisterDevice } from "./device";
 import { usePasskeySignIn } from "./signin";
@@ -232,29 +232,23 @@ function DevicePending() {
 export function HomePage() {
   const { session } = useSession();
   const meta = useMeta();
-
-  // Showing the home page, or coming back to the tab, re-checks the session: the mairie
-  // may have approved, suspended or revoked this member since.
-  useEffect(() => {
-    void loadSession().catch(() => undefined);
-  }, []);
-  useEffect(() => {
-    const onVisible = () => {
-      if (document.visibilityState === "visible") void loadSession().catch(() => undefined);
-    };
-    document.addEventListener("visibilitychange", onVisible);
-    return () => document.removeEventListener("visibilitychange", onVisible);
-  }, []);
+  useSessionRecheck();
 
   if (!session) return <Loading />;
   if (!session.authenticated || !session.membership) return <Welcome demo={!!meta?.demo_mode} />;
-  const { status, role } = session.membership;
+  const { status } = session.membership;
   if (status === "pending") return <Pending session={session} />;
   if (status === "suspended" || status === "revoked") return <Blocked status={status} />;
   if (!session.device) return <NewDevice />;
   if (session.device.status === "pending") return <DevicePending />;
-  if (role === "commercant") return <MerchantHome session={session} />;
-  if (role === "coordinateur") return <CoordinatorHome session={session} />;
-  if (role === "operateur") return <OperatorHome session={session} />;
-  return <OtherRoleHome session={session} />;
+  switch (homeKind(session)) {
+    case "merchant":
+      return <MerchantHome session={session} />;
+    case "coordinator":
+      return <CoordinatorHome session={session} />;
+    case "operator":
+      return <OperatorHome session={session} />;
+    default:
+      return <OtherRoleHome session={session} />;
+  }
 }

@@ -5,37 +5,22 @@
  * what the page says whenever the report cannot go out.
  */
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../components/ui";
 import { FlowError, messageForCode } from "../incidents/context";
+import { CALL_17_CODES, createReportFlow } from "../incidents/report";
 import {
-  checkDraft,
   countChars,
-  deliverReport,
   formatCount,
   MAX_PHOTOS,
   MAX_TEXT_CHARS,
-  sealReport,
-  type SealedReport,
-  type SendStep,
   type SentReport,
 } from "../incidents/send";
 import { SERVICE_ENTRY } from "../envelope/recipients";
-import { getLang, t, type MessageKey } from "../i18n";
+import { getLang, t } from "../i18n";
+import { mayReport } from "../permissions";
 import { useSession } from "../session";
-
-const STEP_KEYS: Record<SendStep, MessageKey> = {
-  checking: "report.stepChecking",
-  recipients: "report.stepRecipients",
-  photos: "report.stepPhotos",
-  sealing: "report.stepSealing",
-  sending: "report.stepSending",
-};
-
-const RETRYABLE = new Set(["network", "server_error", "bad_response", "rate_limited"]);
-
-/** These stop the whole send: the reporter must call 17 rather than wait. */
-const CALL_17_CODES = new Set(["no_police_recipient", "stale_revocations", "own_device_untrusted"]);
+import { useStore } from "../store";
 
 function Call17({ text }: { text: string }) {
   return (
@@ -98,16 +83,11 @@ function Sent({ report, onAgain }: { report: SentReport; onAgain: () => void }) 
 }
 
 function ReportForm({ commune }: { commune: string }) {
+  const flow = useMemo(() => createReportFlow(commune), [commune]);
+  const { busy, status, error, sealed, sent } = useStore(flow.state);
   const [text, setText] = useState("");
   const [photos, setPhotos] = useState<File[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [status, setStatus] = useState<string | null>(null);
-  const [error, setError] = useState<FlowError | null>(null);
-  const [sealed, setSealed] = useState<SealedReport | null>(null);
-  const [sent, setSent] = useState<SentReport | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
-
-  const onStep = (step: SendStep) => setStatus(t(STEP_KEYS[step]));
 
   const addPhotos = (event: Event) => {
     const input = event.currentTarget as HTMLInputElement;
@@ -115,11 +95,11 @@ function ReportForm({ commune }: { commune: string }) {
     input.value = ""; // the same photo may be picked again after removing it
     const next = [...photos, ...picked];
     if (next.length > MAX_PHOTOS) {
-      setError(new FlowError("too_many_photos", t("report.tooManyPhotos", { max: MAX_PHOTOS })));
+      flow.fail(new FlowError("too_many_photos", t("report.tooManyPhotos", { max: MAX_PHOTOS })));
       setPhotos(next.slice(0, MAX_PHOTOS));
       return;
     }
-    setError(null);
+    flow.fail(null);
     setPhotos(next);
   };
 
@@ -128,44 +108,11 @@ function ReportForm({ commune }: { commune: string }) {
     fileInput.current?.focus();
   };
 
-  const deliver = async (report: SealedReport) => {
-    try {
-      const done = await deliverReport(report, onStep);
-      setSealed(null);
-      setSent(done);
-      setStatus(null); // the "sent" heading takes the focus and is read out
-      setText("");
-      setPhotos([]);
-    } catch (err) {
-      setStatus(null);
-      const failure = err instanceof FlowError ? err : new FlowError("error", String(err));
-      // Same bytes again only help when the network or the server stumbled; a refusal
-      // (400, 403, 409…) needs a fresh report.
-      if (!RETRYABLE.has(failure.code)) setSealed(null);
-      setError(failure);
-    }
-  };
-
   const submit = async (event: Event) => {
     event.preventDefault();
-    if (busy) return;
-    setError(null);
-    setSent(null);
-    setBusy(true);
-    try {
-      if (sealed) {
-        await deliver(sealed);
-        return;
-      }
-      checkDraft(text, photos);
-      const report = await sealReport(commune, text, photos, onStep);
-      setSealed(report);
-      await deliver(report);
-    } catch (err) {
-      setStatus(null);
-      setError(err instanceof FlowError ? err : new FlowError("error", String(err)));
-    } finally {
-      setBusy(false);
+    if (await flow.submit(text, photos)) {
+      setText("");
+      setPhotos([]);
     }
   };
 
@@ -173,7 +120,7 @@ function ReportForm({ commune }: { commune: string }) {
     return (
       <>
         <LiveStatus message={status} />
-        <Sent report={sent} onAgain={() => setSent(null)} />
+        <Sent report={sent} onAgain={flow.again} />
       </>
     );
   }
@@ -257,13 +204,7 @@ function ReportForm({ commune }: { commune: string }) {
 export function ReportPage() {
   usePageTitle(t("report.title"));
   const { session } = useSession();
-  const membership = session?.membership;
-  const allowed =
-    !!session?.authenticated &&
-    membership?.role === "commercant" &&
-    membership.status === "active" &&
-    session.device?.status === "active" &&
-    !!membership.commune?.id;
+  const commune = session?.membership?.commune?.id;
   return (
     <section aria-labelledby="report-title" class="stack">
       <h1 id="report-title">{t("report.title")}</h1>
@@ -277,10 +218,10 @@ export function ReportPage() {
       </div>
       {!session ? (
         <Loading />
-      ) : allowed ? (
+      ) : mayReport(session) && commune ? (
         <>
           <p class="lead">{t("report.lead")}</p>
-          <ReportForm commune={membership.commune!.id} />
+          <ReportForm commune={commune} />
         </>
       ) : (
         <p class="callout callout-info">{t("report.forbidden")}</p>

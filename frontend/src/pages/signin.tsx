@@ -1,13 +1,13 @@
 /** /connexion: passkey sign-in, then (on a new browser) registering this browser as a device. */
 
 import { useState } from "preact/hooks";
-import { api, describeError } from "../api";
+import { describeError } from "../api";
 import { ErrorMessage, LiveStatus, usePageTitle } from "../components/ui";
-import { getPublicId } from "../device/keystore";
-import { getPasskey, PasskeyError, passkeysSupported } from "../device/webauthn";
-import { t } from "../i18n";
+import { PasskeyError, passkeysSupported } from "../device/webauthn";
+import { t, type MessageKey } from "../i18n";
+import { signInWithPasskey, type SignInStep } from "../members/signin";
 import { Link, navigate } from "../router";
-import { adoptSession, useSession } from "../session";
+import { useSession } from "../session";
 import { RegisterDevice } from "./device";
 
 export function passkeyErrorMessage(err: PasskeyError): string {
@@ -23,7 +23,13 @@ export function passkeyErrorMessage(err: PasskeyError): string {
   }
 }
 
-/** The passkey sign-in ceremony, shared by the home page and /connexion. */
+const STEP_KEYS: Record<SignInStep, MessageKey> = {
+  options: "signin.stepOptions",
+  passkey: "signin.stepPasskey",
+  verify: "signin.stepVerify",
+};
+
+/** The passkey sign-in ceremony's screen state, shared by the home page and /connexion. */
 export function usePasskeySignIn(onSignedIn?: (hasDevice: boolean) => void) {
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState<string | null>(null);
@@ -33,18 +39,7 @@ export function usePasskeySignIn(onSignedIn?: (hasDevice: boolean) => void) {
     setBusy(true);
     setError(null);
     try {
-      setStatus(t("signin.stepOptions"));
-      const options = await api.post("/auth/passkey/options", {}, { quiet401: true });
-      setStatus(t("signin.stepPasskey"));
-      const credential = await getPasskey(options);
-      setStatus(t("signin.stepVerify"));
-      const device = await getPublicId();
-      const raw = await api.post<Record<string, unknown>>(
-        "/auth/passkey/verify",
-        { credential, device },
-        { quiet401: true },
-      );
-      const next = await adoptSession(raw.session ?? raw);
+      const next = await signInWithPasskey((step) => setStatus(t(STEP_KEYS[step])));
       setStatus(null);
       onSignedIn?.(next.device !== null);
     } catch (err) {

@@ -21,7 +21,15 @@
  * The private key never leaves the browser unwrapped; it is kept by trustState.ts.
  */
 
-import { api, ApiError } from "../api";
+import {
+  ApiError,
+  getServiceKey,
+  getServiceKeyGrant,
+  getServiceKeyPending,
+  postServiceKey,
+  postServiceKeyGrants,
+  type GrantOut,
+} from "../api";
 import {
   generateServiceKey,
   issueServiceKey,
@@ -108,9 +116,7 @@ function trustOf(ctx: DeviceContext, revocations: TrustContext["revocations"]): 
 /** The latest generation, or generation `number`; null when there is none. */
 async function fetchPublished(number?: number): Promise<PublishedKey | null> {
   try {
-    const raw = await api.get<Record<string, unknown>>(
-      number === undefined ? "/trust/service-key" : `/trust/service-key?number=${number}`,
-    );
+    const raw = await getServiceKey(number);
     const doc = parseSignedDocument(raw);
     return {
       number: Number(raw.number),
@@ -146,7 +152,7 @@ async function publishGeneration(ctx: DeviceContext, number: number): Promise<vo
     issuedAt,
     issuer: ctx.certificate.sign_key,
   });
-  await api.post("/trust/service-keys", { document, grants: [selfGrant] });
+  await postServiceKey(document, [selfGrant]);
   await storeServiceKey({
     device: ctx.deviceId,
     commune: ctx.commune,
@@ -157,10 +163,10 @@ async function publishGeneration(ctx: DeviceContext, number: number): Promise<vo
 }
 
 /** This device's grant for generation `number` as the server keeps it; null if none. */
-async function fetchMyGrant(number: number): Promise<Record<string, unknown> | null> {
-  let raw: Record<string, unknown>;
+async function fetchMyGrant(number: number): Promise<GrantOut | null> {
+  let raw: GrantOut;
   try {
-    raw = await api.get<Record<string, unknown>>(`/trust/service-key/grant?number=${number}`);
+    raw = await getServiceKeyGrant(number);
   } catch (error) {
     if (error instanceof ApiError && error.code === "no_grant") return null;
     throw error;
@@ -253,9 +259,7 @@ async function grantPending(
   held: HeldServiceKey,
   trust: TrustContext,
 ): Promise<{ granted: string[]; refused: RefusedGrant[] }> {
-  const raw = await api.get<{ number: number; devices: { device: string; chain: unknown }[] }>(
-    `/trust/service-key/pending?number=${held.number}`,
-  );
+  const raw = await getServiceKeyPending(held.number);
   if (raw.number !== held.number || !Array.isArray(raw.devices) || raw.devices.length === 0) {
     return { granted: [], refused: [] };
   }
@@ -293,7 +297,7 @@ async function grantPending(
       refused.push({ device: String(entry.device), code });
     }
   }
-  if (grants.length > 0) await api.post("/trust/service-key/grants", { grants });
+  if (grants.length > 0) await postServiceKeyGrants(grants);
   return { granted, refused };
 }
 

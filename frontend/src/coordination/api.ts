@@ -1,0 +1,147 @@
+/**
+ * The coordination endpoints, typed: invitations, members, devices waiting for a
+ * certificate, certificates and the commune's shops. Rows are read defensively (a missing
+ * field is empty, never a crash) in one place, so the page only ever sees these shapes.
+ */
+
+import { request, seg } from "../api";
+import type { SignedDocument } from "../trust/chain";
+import { normaliseShop, type MembershipStatus, type Role, type Shop } from "../types";
+
+type Raw = Record<string, unknown>;
+const str = (v: unknown) => (typeof v === "string" ? v : v == null ? "" : String(v));
+const rec = (v: unknown): Raw => (typeof v === "object" && v !== null ? (v as Raw) : {});
+const idOf = (r: Raw) => str(r.public_id ?? r.id);
+
+export interface InvitationRow {
+  id: string;
+  displayName: string;
+  email: string;
+  role: Role;
+  roleLabel: string;
+  shop: Shop | null;
+  expiresAt: string;
+}
+
+/** The invitation as created: its link and QR code are shown this once only. */
+export interface InvitationCreated {
+  url: string;
+  qrSvg: string;
+  expiresAt: string;
+}
+
+export interface InvitationIn {
+  role: Role;
+  shop: string | null;
+  display_name: string;
+  email: string;
+}
+
+export interface DeviceRow {
+  id: string;
+  label: string;
+  status: string;
+  encKey: string;
+  signKey: string;
+  createdAt: string;
+  memberId: string;
+  memberName: string;
+  role: Role;
+  roleLabel: string;
+  shop: Shop | null;
+  /** A coordinator's device: only the root key (CLI) may certify it. */
+  rootOnly: boolean;
+  /** "issuer_revoked": active, but approved by a coordinator device revoked since. */
+  reason: "new" | "issuer_revoked";
+}
+
+export interface MemberRow {
+  id: string;
+  displayName: string;
+  email: string;
+  role: Role;
+  roleLabel: string;
+  status: MembershipStatus;
+  shop: Shop | null;
+  devices: { id: string; label: string; status: string }[];
+}
+
+export type MemberAction = "suspend" | "reinstate" | "revoke";
+
+export function toInvitation(r: Raw): InvitationRow {
+  return {
+    id: idOf(r),
+    displayName: str(r.display_name),
+    email: str(r.email),
+    role: str(r.role) as Role,
+    roleLabel: str(r.role_label),
+    shop: normaliseShop(r.shop),
+    expiresAt: str(r.expires_at),
+  };
+}
+
+export function toDevice(r: Raw): DeviceRow {
+  const m = rec(r.membership ?? r.member);
+  const person = rec(m.person);
+  return {
+    id: idOf(r),
+    label: str(r.label),
+    status: str(r.status),
+    encKey: str(r.enc_key ?? r.enc_public_key),
+    signKey: str(r.sign_key ?? r.sign_public_key),
+    createdAt: str(r.created_at),
+    memberId: str(
+      r.member_id ?? r.membership_id ?? (typeof r.member === "string" ? r.member : idOf(m)),
+    ),
+    memberName: str(r.display_name ?? m.display_name ?? person.display_name),
+    role: str(r.role ?? m.role) as Role,
+    roleLabel: str(r.role_label ?? m.role_label),
+    shop: normaliseShop(r.shop ?? m.shop),
+    rootOnly: r.root_only === true,
+    reason: r.reason === "issuer_revoked" ? "issuer_revoked" : "new",
+  };
+}
+
+export function toMember(r: Raw): MemberRow {
+  const person = rec(r.person);
+  const devices = Array.isArray(r.devices) ? (r.devices as Raw[]) : [];
+  return {
+    id: idOf(r),
+    displayName: str(r.display_name ?? person.display_name),
+    email: str(r.email ?? person.email),
+    role: str(r.role) as Role,
+    roleLabel: str(r.role_label),
+    status: str(r.status) as MembershipStatus,
+    shop: normaliseShop(r.shop),
+    devices: devices.map((d) => ({ id: idOf(d), label: str(d.label), status: str(d.status) })),
+  };
+}
+
+async function list<T>(path: string, map: (r: Raw) => T): Promise<T[]> {
+  const raw = await request<Raw[] | { items?: Raw[] }>("GET", path);
+  const items = Array.isArray(raw) ? raw : (raw?.items ?? []);
+  return items.map(map);
+}
+
+export const listInvitations = () => list("/invitations", toInvitation);
+export const listPendingDevices = () => list("/devices/pending", toDevice);
+export const listMembers = () => list("/members", toMember);
+export const listShops = () => list("/territory/shops", (r) => normaliseShop(r) as Shop);
+
+export async function createInvitation(invitation: InvitationIn): Promise<InvitationCreated> {
+  const raw = await request<Raw>("POST", "/invitations", invitation);
+  return { url: str(raw.url), qrSvg: str(raw.qr_svg), expiresAt: str(raw.expires_at) };
+}
+
+export const cancelInvitation = (id: string) =>
+  request<void>("DELETE", `/invitations/${seg(id)}`);
+
+/** `revocation_list` is required when the member still holds live certificates. */
+export const postMemberAction = (
+  member: string,
+  action: MemberAction,
+  payload: { revocation_list?: SignedDocument },
+) => request<unknown>("POST", `/members/${seg(member)}/${action}`, payload);
+
+export const postCertificate = (device: string, signed: SignedDocument) =>
+  request<unknown>("POST", `/devices/${seg(device)}/certificate`, signed);

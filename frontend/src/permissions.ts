@@ -1,0 +1,47 @@
+/**
+ * What the screen offers follows the `permissions` the server computed for this session
+ * (members/policy.py): the front end never re-derives rights from the role, so a rule
+ * changed on the server changes the menus with it. The server still refuses on its own.
+ */
+
+import type { Session } from "./types";
+
+/** The policy's action names the UI asks about (members/policy.py `Action`). */
+export const PERMISSION = {
+  inviteMember: "members.invite",
+  manageMember: "members.manage",
+  certifyDevice: "trust.certify_device",
+  reportIncident: "incidents.report",
+  readContent: "incidents.read_content",
+  manageServiceKey: "trust.manage_service_key",
+} as const;
+
+export type Permission = (typeof PERMISSION)[keyof typeof PERMISSION];
+
+export function can(session: Session | null | undefined, permission: Permission): boolean {
+  return !!session?.authenticated && session.permissions.includes(permission);
+}
+
+/** The coordination page: inviting, approving devices and managing members. */
+export const mayCoordinate = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.manageMember);
+
+/** Sending a sealed report needs a certified device too: the server refuses otherwise. */
+export const mayReport = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.reportIncident) && session?.device?.status === "active";
+
+/** The police console runs the service key lifecycle and opens sealed reports. */
+export const mayUseConsole = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.manageServiceKey) &&
+  can(session, PERMISSION.readContent) &&
+  session?.device?.status === "active";
+
+/** Which home a signed-in, approved member on a certified device sees. */
+export type HomeKind = "merchant" | "coordinator" | "operator" | "other";
+
+export function homeKind(session: Session): HomeKind {
+  if (can(session, PERMISSION.reportIncident)) return "merchant";
+  if (mayCoordinate(session)) return "coordinator";
+  if (can(session, PERMISSION.manageServiceKey)) return "operator";
+  return "other";
+}
