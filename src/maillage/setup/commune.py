@@ -45,7 +45,7 @@ def prepare_commune(
     The demo calls this for the commune its territory generator made; `create_commune`
     for a new one.
     """
-    root = install_root(commune, root_key, keep_private_key=keep_private_key)
+    root = install_root(CLI, commune, root_key, keep_private_key=keep_private_key)
     charter = member_actions.current_charter(commune) or member_actions.publish_charter(
         None, commune, charter_text or default_charter(commune.name)
     )

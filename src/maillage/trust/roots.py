@@ -8,10 +8,11 @@ signed and stores it exactly as signed, so every client can re-verify it.
 from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.db import transaction
 from django.utils import timezone
 
 from maillage.errors import Forbidden
+from maillage.stream.action import Actor, action
+from maillage.stream.kinds import Kind
 from maillage.territory.models import Commune
 from maillage.trust import directory
 from maillage.trust.common import epoch as _epoch
@@ -19,14 +20,19 @@ from maillage.trust.models import CommuneRoot, RevocationList
 from maillage.wire import chain
 
 
-@transaction.atomic
 def install_root(
-    commune: Commune, root_key: Ed25519PrivateKey, *, keep_private_key: bool = False
+    actor: Actor,
+    commune: Commune,
+    root_key: Ed25519PrivateKey,
+    *,
+    keep_private_key: bool = False,
 ) -> CommuneRoot:
     """Store the root's public half and sign revocation list number 0 (empty) with it.
 
-    `keep_private_key` is for demo communes only: their root signs demo devices on the
-    server, which is exactly what a real commune must never allow.
+    One action, one `root.installed` event: list 0 is part of it. Only the mairie's
+    machine or the demo seeding installs a root (no member may). `keep_private_key` is for
+    demo communes only: their root signs demo devices on the server, which is exactly
+    what a real commune must never allow.
     """
     if keep_private_key and not commune.is_demo:
         raise Forbidden("Seule une commune de démonstration garde sa clé racine sur le serveur.")
@@ -43,26 +49,28 @@ def install_root(
         private = chain.b64url_encode(
             root_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
         )
-    root = CommuneRoot.objects.create(
-        commune=commune,
-        public_key=public_key,
-        fingerprint=root_fingerprint,
-        demo_private_key=private,
-    )
-    document = chain.issue_revocation_list(
-        root_key,
-        commune=str(commune.public_id),
-        number=0,
-        issued_at=_epoch(timezone.now()),
-        entries=[],
-    )
-    RevocationList.objects.create(
-        commune=commune,
-        number=0,
-        body=document.body,
-        signature=document.signature,
-        signer_fingerprint=root_fingerprint,
-    )
+    with action(actor, None, kind=Kind.ROOT_INSTALLED) as act:
+        root = CommuneRoot.objects.create(
+            commune=commune,
+            public_key=public_key,
+            fingerprint=root_fingerprint,
+            demo_private_key=private,
+        )
+        document = chain.issue_revocation_list(
+            root_key,
+            commune=str(commune.public_id),
+            number=0,
+            issued_at=_epoch(timezone.now()),
+            entries=[],
+        )
+        RevocationList.objects.create(
+            commune=commune,
+            number=0,
+            body=document.body,
+            signature=document.signature,
+            signer_fingerprint=root_fingerprint,
+        )
+        act.record(root, {"fingerprint": root_fingerprint, "demo": keep_private_key})
     return root
 
 
