@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from maillage import shield
 from maillage.errors import ApiError
 
 api = NinjaAPI(
@@ -15,6 +16,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=shield.StrictJsonParser(),
 )
 
 
@@ -56,11 +58,23 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-        exc.status_code, "error"
-    )
-    payload = {"code": code, "message": str(exc), "field": None}
-    return api.create_response(request, payload, status=exc.status_code)
+    cause = exc.__cause__
+    if isinstance(cause, shield.BodyRefused):
+        return api.create_response(request, cause.payload, status=cause.status)
+    if isinstance(cause, Exception):
+        return _any_error(request, cause)
+    code, message = shield.GENERIC.get(exc.status_code, ("error", str(exc)))
+    return api.create_response(request, shield.error_payload(code, message), status=exc.status_code)
+
+
+@api.exception_handler(Exception)
+def _any_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Replaces ninja's DEBUG traceback page: a hostile body gets its 4xx, a bug a plain 500."""
+    refusal = shield.refusal_for(exc, request)
+    if refusal is not None:
+        return api.create_response(request, refusal[1], status=refusal[0])
+    shield.logger.error("Erreur interne sur %s", request.path_info, exc_info=exc)
+    return api.create_response(request, shield.server_error_payload(), status=500)
 
 
 def _register_routers() -> None:

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "maillage.shield.ApiShield",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -132,8 +133,11 @@ MEDIA_URL = "/media-not-served/"
 # JSON (≤ 64 KiB of sealed content, up to 500 recipients: a few hundred KB). A bigger
 # request is refused before its body is read (maillage.incidents.middleware).
 SEALED_UPLOAD_MAX_BYTES = 4 * 3 * 1024 * 1024 + 1024 * 1024
-# Form fields and JSON bodies, files excluded (Django's default): ample for the envelope.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Any other request body (JSON, the CSV import form): refused early above this size, by the
+# ASGI wrapper before it is read (maillage.shield). Also Django's limit for form fields and
+# JSON bodies, files excluded: ample for the envelope.
+MAX_REQUEST_BYTES = envint("MAILLAGE_MAX_REQUEST_BYTES", 2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 # A sealed attachment stays in memory: no spooled copy in a temporary folder.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024 + 64 * 1024
 
