@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from maillage import shield
 from maillage.errors import ApiError
+from maillage.schemas import TEXT_ERROR_TYPES
 
 api = NinjaAPI(
     title="Maillage API",
@@ -31,12 +32,35 @@ def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     return api.create_response(request, exc.payload(), status=exc.status)
 
 
+GENERIC_INVALID = "Données invalides : vérifiez le champ signalé."
+
+
+def _french_message(error: dict) -> tuple[str, str]:
+    """(code, message) of one pydantic error: our text rule speaks French already."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    field = _field_of(error)
+    where = f" ({field})" if field else ""
+    if kind == "too_long" and "field_type" in ctx:
+        limit = ctx.get("max_length")
+        return "too_long", f"Liste trop longue{where} : {limit} éléments au plus."
+    if kind in TEXT_ERROR_TYPES:
+        return kind, str(error.get("msg", GENERIC_INVALID))
+    if kind == "string_too_long":
+        limit = ctx.get("max_length")
+        return "too_long", f"Texte trop long{where} : {limit} caractères au plus."
+    if kind == "missing":
+        return "required", f"Champ obligatoire manquant{where}."
+    return "invalid", GENERIC_INVALID
+
+
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
+    code, message = _french_message(first)
     payload = {
-        "code": "invalid",
-        "message": "Données invalides : vérifiez le champ signalé.",
+        "code": code,
+        "message": message,
         "field": _field_of(first),
         "details": [
             {"field": _field_of(err), "type": err.get("type"), "msg": err.get("msg")}

@@ -8,24 +8,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import Field
 
 from maillage.members.models import Membership, Person
+from maillage.schemas import Email, ErrorOut, Text, errors
 from maillage.territory.models import Commune, Shop
 from maillage.trust.models import CommuneRoot, Device
 
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
-
-
-def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    return dict.fromkeys(statuses, ErrorOut)
+__all__ = ["ErrorOut", "errors"]
 
 
 # --- building blocks ------------------------------------------------------------------
@@ -100,8 +93,8 @@ class SessionOut(Schema):
 class SignedIn(Schema):
     """A signed document exactly as the signer produced it (docs/trust.md)."""
 
-    body: str
-    signature: str
+    body: Annotated[str, Text(262_144)]
+    signature: Annotated[str, Text(128)]
 
 
 class RevocationIn(Schema):
@@ -117,31 +110,35 @@ class SignInIn(Schema):
 
 
 class InvitationIn(Schema):
-    role: str
-    display_name: str
-    email: str = ""
+    role: Annotated[str, Text(20)]
+    display_name: Annotated[str, Text(150)]
+    email: Email = ""
     shop: uuid.UUID | None = None
 
 
 class TokenIn(Schema):
-    token: str = Field(max_length=128)
+    token: Annotated[str, Text(128)]
 
 
 class DeviceKeysIn(Schema):
-    label: str = Field(default="", max_length=100)
-    enc_key: str = Field(description="X25519, 32 octets, base64url sans remplissage")
-    sign_key: str = Field(description="Ed25519, 32 octets, base64url sans remplissage")
+    label: Annotated[str, Text(100)] = ""
+    enc_key: Annotated[str, Text(64)] = Field(
+        description="X25519, 32 octets, base64url sans remplissage"
+    )
+    sign_key: Annotated[str, Text(64)] = Field(
+        description="Ed25519, 32 octets, base64url sans remplissage"
+    )
 
 
 class EnrolmentIn(Schema):
-    token: str = Field(max_length=128)
+    token: Annotated[str, Text(128)]
     charter_version: int
     credential: dict[str, Any]
     device: DeviceKeysIn
 
 
 class CharterIn(Schema):
-    text: str
+    text: Annotated[str, Text(100_000, multiline=True)]
 
 
 # --- outputs --------------------------------------------------------------------------

@@ -19,18 +19,13 @@ from maillage.errors import NotFound, Unauthenticated
 from maillage.members.auth import member_auth
 from maillage.members.models import Membership, Role
 from maillage.members.policy import Action, require
+from maillage.schemas import ErrorOut
 from maillage.territory import actions
 from maillage.territory.models import Sector, Shop
 
 router = Router(tags=["territory"], auth=member_auth)
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class SectorOut(Schema):
