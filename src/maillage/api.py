@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from maillage import shield
 from maillage.errors import ApiError
@@ -78,6 +80,24 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         "field": None,
     }
     return api.create_response(request, payload, status=401)
+
+
+def _delay(seconds: int) -> str:
+    if seconds <= 90:
+        return f"{seconds} seconde{'s' if seconds > 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes"
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    seconds = max(1, math.ceil(exc.wait or 60))
+    payload = shield.error_payload(
+        "rate_limited", f"Trop de tentatives : réessayez dans {_delay(seconds)}."
+    )
+    response = api.create_response(request, payload, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 @api.exception_handler(HttpError)

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from maillage.env import envbool, envint, envlist, envsecret, envstr
+from maillage.env import envbool, envint, envlist, envrate, envsecret, envstr
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "maillage.demo",
     "maillage.incidents",
     "maillage.privacy",
+    "maillage.limits",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +173,23 @@ WEBAUTHN_ORIGINS = envlist(
 )
 # Outside production, also accept http://localhost:<any port> (test live servers, Vite).
 WEBAUTHN_ALLOW_LOCALHOST_ANY_PORT = envbool("MAILLAGE_WEBAUTHN_ANY_LOCALHOST_PORT", not PRODUCTION)
+
+# Named rate limits, COUNT/SECONDS, counted in the database so every server process shares
+# them (maillage.limits). Anonymous endpoints count per client address, invitations per
+# coordinator. MAILLAGE_RATE_<NAME>, e.g. MAILLAGE_RATE_PASSKEY_VERIFY=20/300.
+_RATE_DEFAULTS = {
+    "passkey_options": "60/300",
+    "passkey_verify": "30/300",
+    "enrolment_open": "30/300",
+    "enrolment_options": "30/300",
+    "enrolment_complete": "10/300",
+    "demo_login": "60/300",
+    "invitation_create": "60/3600",
+}
+RATE_LIMITS = {
+    name: envrate(f"MAILLAGE_RATE_{name.upper()}", default)
+    for name, default in _RATE_DEFAULTS.items()
+}
 
 INVITATION_TTL_SECONDS = envint("MAILLAGE_INVITATION_TTL_SECONDS", 72 * 3600)
 PUBLIC_URL = envstr("MAILLAGE_PUBLIC_URL", "http://localhost:8000")

@@ -8,7 +8,8 @@ Three layers, outermost first:
 - `ApiShield`, the first Django middleware, repeats the length check for other servers
   and the test client, refuses a multipart body without a usable boundary, NUL characters
   in the path, query string or cookies, and turns every error response of /api/ that is
-  not already ours (Django's 404 page, ninja's 405 text, a 400 page) into JSON.
+  not already ours (Django's 404 page, ninja's 405 text, a 400 page) into JSON. A member's
+  refused request (401, 403, 404) is recorded for the DPO (maillage.privacy.actions).
 - `refusal_for` maps the exceptions a hostile body can raise deep inside Django or the
   database driver to a 4xx, for ninja's handler and the middleware alike.
 """
@@ -229,7 +230,10 @@ class ApiShield:
             return _json(*refusal)
         response = self.get_response(request)
         if request.path_info.startswith(API_PREFIX):
-            return _structured(response)
+            response = _structured(response)
+            from maillage.privacy.actions import record_refusal
+
+            record_refusal(request, response)
         return response
 
     def _refusal(self, request: HttpRequest) -> tuple[int, dict[str, Any]] | None:
