@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def anonymous(address: str) -> tuple[Client, dict[str, str]]:
     client = Client(REMOTE_ADDR=address)
     client.get("/api/v1/session")
-    return client, {"HTTP_X_CSRFTOKEN": client.cookies["maillage_csrf"].value}
+    return client, {"X-CSRFToken": client.cookies["maillage_csrf"].value}
 
 
 def test_a_window_admits_its_count_then_says_how_long_to_wait(settings: Any) -> None:
@@ -70,7 +70,7 @@ def test_500_enrolment_attempts_get_429_and_store_nothing() -> None:
                 "device": {"label": "Pirate", "enc_key": enc, "sign_key": sign},
             },
             content_type="application/json",
-            **headers,
+            headers=headers,
         )
         statuses.append(response.status_code)
     assert 500 not in statuses
@@ -91,23 +91,23 @@ def test_someone_elses_failures_never_lock_a_member_out_of_sign_in() -> None:
             "/api/v1/auth/passkey/verify",
             data={"credential": {"id": "guessed"}},
             content_type="application/json",
-            **attacker_headers,
+            headers=attacker_headers,
         )
     blocked = attacker.post(
         "/api/v1/auth/passkey/verify",
         data={"credential": {"id": "guessed"}},
         content_type="application/json",
-        **attacker_headers,
+        headers=attacker_headers,
     )
     assert blocked.status_code == 429
     member, member_headers = anonymous("192.0.2.44")
-    options = member.post("/api/v1/auth/passkey/options", **member_headers)
+    options = member.post("/api/v1/auth/passkey/options", headers=member_headers)
     assert options.status_code == 200
     attempt = member.post(
         "/api/v1/auth/passkey/verify",
         data={"credential": {"id": "mine"}},
         content_type="application/json",
-        **member_headers,
+        headers=member_headers,
     )
     assert attempt.status_code != 429
 
@@ -116,11 +116,11 @@ def test_ipv6_clients_are_counted_per_64_block(settings: Any) -> None:
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "passkey_options": (2, 60)}
     for suffix in ("1", "2"):
         client, headers = anonymous(f"2001:db8:1:2::{suffix}")
-        assert client.post("/api/v1/auth/passkey/options", **headers).status_code == 200
+        assert client.post("/api/v1/auth/passkey/options", headers=headers).status_code == 200
     client, headers = anonymous("2001:db8:1:2::ffff")
-    assert client.post("/api/v1/auth/passkey/options", **headers).status_code == 429
+    assert client.post("/api/v1/auth/passkey/options", headers=headers).status_code == 429
     client, headers = anonymous("2001:db8:1:3::1")
-    assert client.post("/api/v1/auth/passkey/options", **headers).status_code == 200
+    assert client.post("/api/v1/auth/passkey/options", headers=headers).status_code == 200
 
 
 def test_invitations_are_limited_per_coordinator(settings: Any) -> None:
