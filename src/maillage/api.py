@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -10,9 +11,52 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 
 from maillage import shield
 from maillage.errors import ApiError
-from maillage.schemas import TEXT_ERROR_TYPES
+from maillage.schemas import TEXT_ERROR_TYPES, ErrorOut
 
-api = NinjaAPI(
+REFUSAL_DESCRIPTIONS = {
+    400: "Requête illisible (JSON, formulaire, caractère nul)",
+    401: "Non connecté",
+    403: "Refusé : rôle, jeton CSRF, inscription ou appareil non validé",
+    404: "Introuvable (ou objet d'une autre commune)",
+    413: "Requête trop volumineuse",
+    422: "Données invalides",
+    429: "Trop de tentatives (en-tête Retry-After)",
+}
+UNSAFE = frozenset({"post", "put", "patch", "delete"})
+
+
+class MaillageAPI(NinjaAPI):
+    """The refusals every operation may answer are written into the OpenAPI schema once,
+    here, so the schema (and the fuzz test that holds the server to it) is complete:
+    400/404/413/422 everywhere, 401/403 where a session or CSRF token is checked, 429 on
+    unsafe methods (rate limits). Route-specific ones (409, 410) stay on their routes."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        error_ref = {"$ref": "#/components/schemas/ErrorOut"}
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                statuses = {400, 404, 413, 422}
+                if operation.get("security"):
+                    statuses |= {401, 403}
+                if method in UNSAFE:
+                    statuses.add(429)
+                responses = {str(code): body for code, body in operation["responses"].items()}
+                operation["responses"] = responses
+                for status in sorted(statuses):
+                    responses.setdefault(
+                        str(status),
+                        {
+                            "description": REFUSAL_DESCRIPTIONS[status],
+                            "content": {"application/json": {"schema": error_ref}},
+                        },
+                    )
+        return schema
+
+
+api = MaillageAPI(
     title="Maillage API",
     version="1",
     description="Signalements commerçants – police municipale. Erreurs : {code, message, field}.",

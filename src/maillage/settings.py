@@ -28,21 +28,6 @@ DEBUG = envbool("MAILLAGE_DEBUG", not PRODUCTION)
 _DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
 SECRET_KEY = envsecret("MAILLAGE_SECRET_KEY") or ("" if PRODUCTION else _DEV_SECRET)
 
-if PRODUCTION:
-    problems = []
-    if DEMO_MODE:
-        problems.append(
-            "MAILLAGE_DEMO est activé (le mode démo garde une clé racine sur le serveur)"
-        )
-    if DEBUG:
-        problems.append("MAILLAGE_DEBUG est activé")
-    if not SECRET_KEY or len(SECRET_KEY) < 50:
-        problems.append(
-            "MAILLAGE_SECRET_KEY (ou MAILLAGE_SECRET_KEY_FILE) absente ou de moins de 50 caractères"
-        )
-    if problems:
-        raise ImproperlyConfigured("Démarrage en production refusé : " + " ; ".join(problems) + ".")
-
 ALLOWED_HOSTS = envlist(
     "MAILLAGE_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"]
 )
@@ -53,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.staticfiles",
+    "ninja",  # its templates and static files: the API docs page loads Swagger UI from us
     "maillage.territory",
     "maillage.members",
     "maillage.trust",
@@ -65,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "maillage.shield.ApiShield",
+    "maillage.web.security.ContentSecurityPolicy",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -162,6 +149,50 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A TLS-terminating proxy in front (nginx, Caddy, a load balancer) may take over the HTTPS
+# redirect and HSTS: say so explicitly, or production refuses to start without them.
+TLS_BY_PROXY = envbool("MAILLAGE_TLS_BY_PROXY", False)
+if TLS_BY_PROXY:
+    SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008"]
+# Every response: no script, style or frame from anywhere but our own origin, never inline
+# (maillage.web.security). Decrypted photos are shown from blob: URLs (which only our own
+# scripts can mint, hence also readable by fetch), QR codes as data: images.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+if PRODUCTION:
+    problems = []
+    if DEMO_MODE:
+        problems.append(
+            "MAILLAGE_DEMO est activé (le mode démo garde une clé racine sur le serveur)"
+        )
+    if DEBUG:
+        problems.append("MAILLAGE_DEBUG est activé")
+    if not SECRET_KEY or len(SECRET_KEY) < 50:
+        problems.append(
+            "MAILLAGE_SECRET_KEY (ou MAILLAGE_SECRET_KEY_FILE) absente ou de moins de 50 caractères"
+        )
+    if "*" in ALLOWED_HOSTS:
+        problems.append("MAILLAGE_ALLOWED_HOSTS contient « * » (nommez le domaine du service)")
+    if not (SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE):
+        problems.append("MAILLAGE_SECURE_COOKIES est désactivé (cookies envoyés hors HTTPS)")
+    if not TLS_BY_PROXY:
+        if not SECURE_SSL_REDIRECT:
+            problems.append(
+                "MAILLAGE_SSL_REDIRECT est désactivé (mettez MAILLAGE_TLS_BY_PROXY=true si "
+                "votre proxy TLS redirige lui-même vers HTTPS)"
+            )
+        if SECURE_HSTS_SECONDS <= 0:
+            problems.append(
+                "MAILLAGE_HSTS_SECONDS vaut 0 (mettez MAILLAGE_TLS_BY_PROXY=true si votre "
+                "proxy TLS envoie lui-même Strict-Transport-Security)"
+            )
+    if problems:
+        raise ImproperlyConfigured("Démarrage en production refusé : " + " ; ".join(problems) + ".")
+
 
 # WebAuthn relying party: passkeys are bound to this domain. Browsers refuse IP addresses,
 # which is why the demo is opened on http://localhost:8000.
