@@ -79,10 +79,12 @@ class ImportErrorOut(Schema):
 
 
 class ImportRejectedOut(Schema):
+    """A rejected file lists its line errors; a malformed request (no file) has none."""
+
     code: str
     message: str
     field: str | None
-    errors: list[ImportErrorOut]
+    errors: list[ImportErrorOut] = []
 
 
 def _actor(request: HttpRequest) -> Membership:
