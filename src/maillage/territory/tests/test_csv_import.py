@@ -199,7 +199,7 @@ shop_values = st.fixed_dictionaries(
             alphabet=st.characters(categories=["L", "N", "Zs", "P"], exclude_characters="\x85"),
             min_size=1,
             max_size=40,
-        ).filter(lambda text: text.strip() != ""),
+        ).filter(lambda text: text.strip() != "" and not text.lstrip(" ").startswith(("-", "@"))),
         "latitude": st.decimals(-90, 90, places=6),
         "longitude": st.decimals(-180, 180, places=6),
         "secteur": st.sampled_from(["Centre-ville", "centre-ville", "GARE", "gare"]),
