@@ -19,6 +19,7 @@ from ninja import Router, Status
 
 from maillage.access.policy import Action, permissions, require, visible
 from maillage.errors import ApiError, NotFound, Unauthenticated
+from maillage.limits.throttle import per_client, per_member
 from maillage.members import actions, passkeys
 from maillage.members.auth import anonymous_csrf, member_auth, pending_auth, session_device
 from maillage.members.models import CharterVersion, Invitation, Membership, Person
@@ -110,6 +111,7 @@ def logout(request: HttpRequest) -> Status[None]:
     auth=anonymous_csrf,
     response=dict[str, Any],
     summary="Options WebAuthn de connexion (clés d'accès découvrables)",
+    throttle=[per_client("passkey_options")],
 )
 def passkey_options(request: HttpRequest) -> dict[str, Any]:
     return passkeys.authentication_options(request.session)
@@ -120,6 +122,7 @@ def passkey_options(request: HttpRequest) -> dict[str, Any]:
     auth=anonymous_csrf,
     response={200: SessionOut, **errors(403, 422)},
     summary="Connexion par clé d'accès ; lie la session à l'appareil s'il est à vous",
+    throttle=[per_client("passkey_verify")],
 )
 def passkey_verify(request: HttpRequest, payload: SignInIn) -> dict[str, Any]:
     passkey, sign_count = passkeys.verify_authentication(request.session, payload.credential)
@@ -162,6 +165,7 @@ def _invitation_out(invitation: Invitation) -> dict[str, Any]:
     auth=member_auth,
     response={201: InvitationCreatedOut, **errors(403, 404, 409, 422)},
     summary="Inviter une personne (coordinateur) ; le lien n'est montré qu'ici",
+    throttle=[per_member("invitation_create")],
 )
 def create_invitation(request: HttpRequest, payload: InvitationIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
@@ -235,6 +239,7 @@ def cancel_invitation(request: HttpRequest, invitation_id: uuid.UUID) -> Status[
     auth=anonymous_csrf,
     response={200: EnrolmentOut, **errors(404, 409, 410)},
     summary="Ouvrir une invitation : commune, rôle, charte à accepter",
+    throttle=[per_client("enrolment_open")],
 )
 def enrolment_open(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     invitation = actions.open_invitation(payload.token)
@@ -259,6 +264,7 @@ def enrolment_open(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     auth=anonymous_csrf,
     response={200: dict[str, Any], **errors(404, 410)},
     summary="Options WebAuthn de création de la clé d'accès de l'invité",
+    throttle=[per_client("enrolment_options")],
 )
 def enrolment_passkey_options(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     invitation = actions.open_invitation(payload.token)
@@ -277,6 +283,7 @@ def enrolment_passkey_options(request: HttpRequest, payload: TokenIn) -> dict[st
     auth=anonymous_csrf,
     response={201: SessionOut, **errors(404, 409, 410, 422)},
     summary="Terminer l'inscription : charte acceptée, clé d'accès, clés de l'appareil",
+    throttle=[per_client("enrolment_complete")],
 )
 def enrolment_complete(request: HttpRequest, payload: EnrolmentIn) -> Status[dict[str, Any]]:
     actions.open_invitation(payload.token)  # clear reason before spending the challenge

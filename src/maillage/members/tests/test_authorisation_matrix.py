@@ -170,6 +170,10 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         "401 403 401 403 403 403 403 403 403 200",
         "401 403 401 403 403 403 403 403 403 200",
     ),
+    ("GET", "/api/v1/privacy/refusals"): (
+        "401 403 401 403 403 403 403 403 403 200",
+        "401 403 401 403 403 403 403 403 403 200",
+    ),
 }
 
 
@@ -511,6 +515,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ),
     ("GET", "/api/v1/privacy/access-log"): incident_requests.access_log,
     ("GET", "/api/v1/privacy/access-log/verify"): incident_requests.verify_access_log,
+    ("GET", "/api/v1/privacy/refusals"): lambda ctx: ("/api/v1/privacy/refusals", {}),
 }
 
 # Routes that act on "this browser": the session is not bound to a device yet.
