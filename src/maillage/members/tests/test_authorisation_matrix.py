@@ -32,6 +32,7 @@ from maillage.members.actions import IssuedInvitation, create_invitation
 from maillage.members.models import Membership, MembershipStatus, Passkey, Role
 from maillage.members.tests import factory
 from maillage.members.tests.authenticator import SoftAuthenticator
+from maillage.stream.action import CLI
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests.factory import valid_siret
 from maillage.trust import revocations as trust_revocations
@@ -214,7 +215,7 @@ def make_targets(commune: Commune) -> Targets:
         suspended=_suspend(factory.make_member(Role.AGENT, commune, name="Cible suspendue")),
         pending=factory.make_member(Role.AGENT, commune, approved=False, name="Cible en attente"),
         shop=factory.make_shop(commune),
-        invitation=create_invitation(None, commune, role=Role.AGENT, display_name="Invité"),
+        invitation=create_invitation(CLI, commune, role=Role.AGENT, display_name="Invité"),
         authenticator=authenticator,
     )
     targets.ids = {

@@ -75,7 +75,9 @@ def test_sign_in_binds_the_session_to_the_members_device(enrolled) -> None:
     assert session["device"]["id"] == str(enrolled["device"].public_id)
     assert session["device"]["status"] == "active"
     assert "members.view" not in session["permissions"]  # an operator
-    assert Passkey.objects.get().sign_count == 1
+    assert (
+        Passkey.objects.get(credential_id=enrolled["authenticator"].credential_id).sign_count == 1
+    )
     # Certified device: member-only endpoints answer.
     assert client.get("/api/v1/trust/revocations").status_code == 200
 
