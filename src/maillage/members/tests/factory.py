@@ -12,6 +12,7 @@ therefore exercise the actual cryptography.
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,8 @@ from maillage.territory.tests import factory as territory_factory
 from maillage.trust import certificates as trust_certificates
 from maillage.trust import devices as trust_devices
 from maillage.trust import enrolment as trust_enrolment
+from maillage.trust import memberships as trust_memberships
+from maillage.trust import revocations as trust_revocations
 from maillage.trust.devices import DeviceKeys
 from maillage.trust.models import Device, DeviceStatus
 from maillage.wire import chain
@@ -266,6 +269,23 @@ def make_member(
     )
     device.refresh_from_db()
     return Persona(membership, device, sign_key, enc_key, authenticator)
+
+
+def suspend(persona: Persona) -> Persona:
+    """Suspend through the real action, as a coordinator's browser does: it signs the
+    revocation list the server drafts for the member's live certificates."""
+    coordinator = certifier_of(persona.commune)
+    assert coordinator.membership.pk != persona.membership.pk, "a coordinator cannot suspend self"
+    live = persona.membership.devices.exclude(status=DeviceStatus.REVOKED)
+    needed = trust_revocations.withdrawals(live, "suspended")
+    document = None
+    if needed:
+        body = trust_revocations.draft_revocation_list(persona.commune, coordinator.device, needed)
+        document = chain.sign_document(json.loads(body), coordinator.sign_key)
+    trust_memberships.suspend_member(
+        coordinator.actor(), persona.membership, revocation_list=document
+    )
+    return persona.refresh()
 
 
 def anonymous_client(**kwargs: Any) -> Client:

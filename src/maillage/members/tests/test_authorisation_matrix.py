@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +28,7 @@ from django.test import Client
 from maillage.api import api
 from maillage.incidents.tests import matrix_builders as incident_requests
 from maillage.members.actions import IssuedInvitation, create_invitation
-from maillage.members.models import Membership, MembershipStatus, Passkey, Role
+from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.stream.action import CLI
@@ -186,35 +185,24 @@ class Targets:
     suspended: factory.Persona
     pending: factory.Persona
     shop: Shop
+    reporter: factory.Persona
     invitation: IssuedInvitation
     authenticator: SoftAuthenticator
     ids: set[str] = field(default_factory=set)
 
 
-def _suspend(persona: factory.Persona) -> factory.Persona:
-    Membership.objects.filter(pk=persona.membership.pk).update(status=MembershipStatus.SUSPENDED)
-    Device.objects.filter(membership=persona.membership).update(status=DeviceStatus.SUSPENDED)
-    return persona.refresh()
-
-
 def make_targets(commune: Commune) -> Targets:
     member = factory.make_member(Role.AGENT, commune, name="Cible active")
-    authenticator = SoftAuthenticator()
-    authenticator.create(
-        {"rp": {"id": "localhost"}, "user": {"id": "AAAAAAAAAAAAAAAAAAAAAA"}, "challenge": "AA"}
-    )
-    authenticator.user_handle = member.person.public_id.bytes
-    Passkey.objects.create(
-        person=member.person,
-        credential_id=authenticator.credential_id,
-        public_key=authenticator._cose_public_key(),
-    )
+    authenticator = member.authenticator
+    assert authenticator is not None
+    shop = factory.make_shop(commune)
     targets = Targets(
         commune=commune,
         member=member,
-        suspended=_suspend(factory.make_member(Role.AGENT, commune, name="Cible suspendue")),
+        suspended=factory.suspend(factory.make_member(Role.AGENT, commune, name="Cible suspendue")),
         pending=factory.make_member(Role.AGENT, commune, approved=False, name="Cible en attente"),
-        shop=factory.make_shop(commune),
+        shop=shop,
+        reporter=factory.make_member(Role.MERCHANT, commune, shop, name="Cible commerçante"),
         invitation=create_invitation(CLI, commune, role=Role.AGENT, display_name="Invité"),
         authenticator=authenticator,
     )
@@ -228,6 +216,8 @@ def make_targets(commune: Commune) -> Targets:
             targets.pending.membership.public_id,
             targets.pending.device.public_id if targets.pending.device else None,
             targets.shop.public_id,
+            targets.reporter.membership.public_id,
+            targets.reporter.device.public_id,
             targets.invitation.invitation.public_id,
         )
         if value is not None
@@ -247,7 +237,7 @@ def make_world() -> World:
     for role in ROLES:  # the coordinator first would not matter: certifier_of makes one
         personas[str(role)] = factory.make_member(role, home)
     personas["pending"] = factory.make_member(Role.MERCHANT, home, approved=False)
-    personas["suspended"] = _suspend(factory.make_member(Role.OPERATOR, home))
+    personas["suspended"] = factory.suspend(factory.make_member(Role.OPERATOR, home))
     return World(home=home, personas=personas)
 
 
@@ -358,14 +348,10 @@ def _device(persona: factory.Persona) -> Device:
 
 
 def _incident_recipients(ctx: Ctx) -> Request:
-    from maillage.incidents.models import Incident
+    from maillage.incidents.tests.helpers import make_incident
 
-    incident = Incident.objects.create(
-        public_id=uuid.uuid4(),
-        commune=ctx.targets.commune,
-        shop=ctx.targets.shop,
-        reported_by=ctx.targets.member.membership,
-    )
+    incident, _ = make_incident(ctx.targets.reporter)
+    ctx.targets.ids.add(str(incident.public_id))
     return f"/api/v1/trust/recipients?incident={incident.public_id}", {}
 
 
