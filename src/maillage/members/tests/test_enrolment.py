@@ -121,9 +121,12 @@ def test_invitation_expires_after_72_hours(commune) -> None:
 
 
 def test_expired_invitation_is_refused_by_the_api_in_french(commune) -> None:
-    issued = actions.create_invitation(CLI, commune, role=Role.AGENT, display_name="Agent X")
-    Invitation.objects.filter(pk=issued.invitation.pk).update(
-        expires_at=timezone.now() - timedelta(seconds=1)
+    issued = actions.create_invitation(
+        CLI,
+        commune,
+        role=Role.AGENT,
+        display_name="Agent X",
+        now=timezone.now() - timedelta(hours=72, seconds=1),
     )
     response = Client().post(
         "/api/v1/enrolment/open", {"token": issued.token}, content_type="application/json"

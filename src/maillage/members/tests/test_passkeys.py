@@ -186,11 +186,8 @@ def test_origins_are_read_at_call_time_and_enforced(enrolled) -> None:
 
 
 def test_suspended_member_cannot_sign_in(enrolled) -> None:
-    from maillage.members.models import Membership, MembershipStatus
-
-    Membership.objects.filter(pk=enrolled["device"].membership_id).update(
-        status=MembershipStatus.SUSPENDED
-    )
+    device = enrolled["device"]
+    factory.suspend(factory.Persona(device.membership, device))
     response = sign_in(Client(), enrolled["authenticator"], str(enrolled["device"].public_id))
     assert response.status_code == 403
     assert response.json()["code"] == "access_revoked"
