@@ -271,6 +271,32 @@ def make_member(
     return Persona(membership, device, sign_key, enc_key, authenticator)
 
 
+@dataclass(frozen=True)
+class Cast:
+    """A commune's people, one approved persona per role (coordinator first: the others'
+    certificates come from its device), and an outsider: a member of another commune who
+    must see and touch nothing of this one."""
+
+    commune: Commune
+    by_role: dict[str, Persona]
+    outsider: Persona
+
+    def __getitem__(self, role: str) -> Persona:
+        return self.by_role[role]
+
+    @property
+    def everyone(self) -> list[Persona]:
+        return list(self.by_role.values())
+
+
+def make_cast(commune: Commune | None = None, *, outsider_role: str = Role.COORDINATOR) -> Cast:
+    """Every role of `commune` (a new one by default), built through the actions."""
+    commune = commune or make_commune()
+    roles = [Role.COORDINATOR, *(role for role in Role if role != Role.COORDINATOR)]
+    by_role = {str(role): make_member(role, commune) for role in roles}
+    return Cast(commune, by_role, make_member(outsider_role, make_commune()))
+
+
 def suspend(persona: Persona) -> Persona:
     """Suspend through the real action, as a coordinator's browser does: it signs the
     revocation list the server drafts for the member's live certificates."""

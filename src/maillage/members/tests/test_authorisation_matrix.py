@@ -229,16 +229,17 @@ def make_targets(commune: Commune) -> Targets:
 class World:
     home: Commune
     personas: dict[str, factory.Persona | None]
+    elsewhere: Commune  # the cast's outsider's commune: targets for the "other" scope
 
 
 def make_world() -> World:
-    home = factory.make_commune()
+    cast = factory.make_cast()
+    home = cast.commune
     personas: dict[str, factory.Persona | None] = {"anon": None}
-    for role in ROLES:  # the coordinator first would not matter: certifier_of makes one
-        personas[str(role)] = factory.make_member(role, home)
+    personas.update({str(role): cast[role] for role in ROLES})
     personas["pending"] = factory.make_member(Role.MERCHANT, home, approved=False)
     personas["suspended"] = factory.suspend(factory.make_member(Role.OPERATOR, home))
-    return World(home=home, personas=personas)
+    return World(home=home, personas=personas, elsewhere=cast.outsider.commune)
 
 
 # --- requests ---------------------------------------------------------------------------
@@ -568,7 +569,7 @@ def test_matrix(key: tuple[str, str], scope: str) -> None:
     expected = dict(zip(COLUMNS, (int(code) for code in line.split()), strict=True))
 
     world = make_world()
-    targets = make_targets(world.home if scope == "own" else factory.make_commune())
+    targets = make_targets(world.home if scope == "own" else world.elsewhere)
     clients: dict[str, Client] = {}
     for column, persona in world.personas.items():
         if persona is None:

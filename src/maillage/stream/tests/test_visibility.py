@@ -30,13 +30,14 @@ def seers(event: Event, people: dict[str, factory.Persona]) -> set[str]:
 
 @pytest.fixture
 def people(commune: Commune) -> dict[str, factory.Persona]:
+    cast = factory.make_cast(commune, outsider_role=Role.OPERATOR)
     return {
-        "merchant": factory.make_member(Role.MERCHANT, commune),
+        "merchant": cast[Role.MERCHANT],
         "neighbour": factory.make_member(Role.MERCHANT, commune),
-        "operator": factory.make_member(Role.OPERATOR, commune),
-        "coordinator": factory.certifier_of(commune),
-        "observer": factory.make_member(Role.OBSERVER, commune),
-        "outsider": factory.make_member(Role.OPERATOR, factory.make_commune()),
+        "operator": cast[Role.OPERATOR],
+        "coordinator": cast[Role.COORDINATOR],
+        "observer": cast[Role.OBSERVER],
+        "outsider": cast.outsider,
     }
 
 
