@@ -41,6 +41,7 @@ from maillage.members.schemas import (
     person_out,
 )
 from maillage.members.sessions import current_access, end_session, start_session
+from maillage.stream.action import INVITEE, Actor
 from maillage.territory.models import Shop
 from maillage.territory.schemas import shop_out
 from maillage.trust import directory, enrolment, memberships
@@ -180,7 +181,7 @@ def create_invitation(request: HttpRequest, payload: InvitationIn) -> Status[dic
         if shop is None:
             raise NotFound("Commerce introuvable.")
     issued = actions.create_invitation(
-        actor,
+        Actor.member(actor, session_device(request)),
         actor.commune,
         role=payload.role,
         display_name=payload.display_name,
@@ -227,7 +228,7 @@ def cancel_invitation(request: HttpRequest, invitation_id: uuid.UUID) -> Status[
     ).first()
     if invitation is None:
         raise NotFound("Invitation introuvable.")
-    actions.cancel_invitation(actor, invitation)
+    actions.cancel_invitation(Actor.member(actor, session_device(request)), invitation)
     return Status(204, None)
 
 
@@ -293,6 +294,7 @@ def enrolment_complete(request: HttpRequest, payload: EnrolmentIn) -> Status[dic
         purpose="enrol:" + actions.hash_token(payload.token),
     )
     enrolled = enrolment.complete_enrolment(
+        INVITEE,
         payload.token,
         charter_version=payload.charter_version,
         passkey=new_passkey,
@@ -376,9 +378,8 @@ def suspend_member(
     actor = _actor(request)
     target = _member_in_commune(actor, member_id)
     memberships.suspend_member(
-        actor,
+        Actor.member(actor, _actor_device(request)),
         target,
-        actor_device=_actor_device(request),
         revocation_list=revocation_document(payload),
     )
     return _member_out(_member_in_commune(actor, member_id))
@@ -393,7 +394,7 @@ def suspend_member(
 def reinstate_member(request: HttpRequest, member_id: uuid.UUID) -> dict[str, Any]:
     actor = _actor(request)
     target = _member_in_commune(actor, member_id)
-    memberships.reinstate_member(actor, target)
+    memberships.reinstate_member(Actor.member(actor, session_device(request)), target)
     return _member_out(_member_in_commune(actor, member_id))
 
 
@@ -409,9 +410,8 @@ def revoke_member(
     actor = _actor(request)
     target = _member_in_commune(actor, member_id)
     memberships.revoke_member(
-        actor,
+        Actor.member(actor, _actor_device(request)),
         target,
-        actor_device=_actor_device(request),
         revocation_list=revocation_document(payload),
     )
     return _member_out(_member_in_commune(actor, member_id))
@@ -447,5 +447,7 @@ def get_charter(request: HttpRequest) -> dict[str, Any]:
 )
 def publish_charter(request: HttpRequest, payload: CharterIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
-    charter = actions.publish_charter(actor, actor.commune, payload.text)
+    charter = actions.publish_charter(
+        Actor.member(actor, session_device(request)), actor.commune, payload.text
+    )
     return Status(201, _charter_out(charter))
