@@ -11,6 +11,7 @@ from django.test import Client
 
 from maillage.members.models import Invitation, Role
 from maillage.members.tests import factory
+from maillage.stream.action import CLI
 from maillage.territory.actions import import_shops
 from maillage.territory.models import Shop
 from maillage.territory.tests.factory import make_sector, valid_siret
@@ -196,7 +197,7 @@ def test_the_import_refuses_formula_cells_line_by_line_and_keeps_signed_coordina
         f"Tabac;SAS;{valid_siret()};@SUM(A1);48.99;1.71;Centre;-tabac",
         f"Fleurs;SAS;{valid_siret()};3 rue C;=1+1;1.71;Centre;fleurs",
     ]
-    result = import_shops(commune, "\n".join([HEADER, *rows]) + "\n")
+    result = import_shops(CLI, commune, "\n".join([HEADER, *rows]) + "\n")
     assert result.created == 0
     report = result.report_lines()
     assert len(report) == 3
@@ -207,6 +208,6 @@ def test_the_import_refuses_formula_cells_line_by_line_and_keeps_signed_coordina
     assert report[2].startswith("Ligne 5 : latitude : valeur « =1+1 »")
     assert not Shop.objects.filter(commune=commune).exists()
 
-    good = import_shops(commune, "\n".join([HEADER, rows[0]]) + "\n")
+    good = import_shops(CLI, commune, "\n".join([HEADER, rows[0]]) + "\n")
     assert good.created == 1
     assert str(Shop.objects.get(commune=commune).longitude) == "-1.710000"

@@ -54,7 +54,7 @@ def test_500_enrolment_attempts_get_429_and_store_nothing() -> None:
     commune = factory.make_commune()
     coordinator = factory.make_member(Role.COORDINATOR, commune)
     issued = member_actions.create_invitation(
-        coordinator.membership, commune, role=Role.OPERATOR, display_name="Invitée"
+        coordinator.actor(), commune, role=Role.OPERATOR, display_name="Invitée"
     )
     counts = [model.objects.count() for model in (Person, Membership, Passkey, Device)]
     client, headers = anonymous("198.51.100.9")
