@@ -51,6 +51,12 @@ def test_it_passes_deploy_checks_with_safe_settings(tmp_path: Path) -> None:
         ({"MAILLAGE_DEBUG": "true"}, "MAILLAGE_DEBUG"),
         ({"MAILLAGE_SECRET_KEY": ""}, "MAILLAGE_SECRET_KEY"),
         ({"MAILLAGE_SECRET_KEY": "short"}, "MAILLAGE_SECRET_KEY"),
+        ({"MAILLAGE_ALLOWED_HOSTS": "*"}, "MAILLAGE_ALLOWED_HOSTS"),
+        ({"MAILLAGE_ALLOWED_HOSTS": "alertes.example.fr,*"}, "MAILLAGE_ALLOWED_HOSTS"),
+        ({"MAILLAGE_SECURE_COOKIES": "false"}, "MAILLAGE_SECURE_COOKIES"),
+        ({"MAILLAGE_SECURE_COOKIES": "false", "MAILLAGE_TLS_BY_PROXY": "true"}, "COOKIES"),
+        ({"MAILLAGE_SSL_REDIRECT": "false"}, "MAILLAGE_SSL_REDIRECT"),
+        ({"MAILLAGE_HSTS_SECONDS": "0"}, "MAILLAGE_HSTS_SECONDS"),
     ],
 )
 def test_it_refuses_to_start_with_unsafe_settings(
@@ -68,6 +74,21 @@ def test_it_reads_the_secret_from_a_file(tmp_path: Path) -> None:
     result = run_check(
         tmp_path,
         {"MAILLAGE_SECRET_KEY": "", "MAILLAGE_SECRET_KEY_FILE": str(secret_file)},
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_declared_tls_proxy_takes_over_redirect_and_hsts(tmp_path: Path) -> None:
+    result = run_check(
+        tmp_path,
+        {
+            "MAILLAGE_TLS_BY_PROXY": "true",
+            "MAILLAGE_SSL_REDIRECT": "false",
+            "MAILLAGE_HSTS_SECONDS": "0",
+        },
         "--deploy",
         "--fail-level",
         "WARNING",

@@ -49,3 +49,18 @@ def envsecret(name: str, default: str = "") -> str:
     if path:
         return Path(path).read_text(encoding="utf-8").strip()
     return os.environ.get(name, default)
+
+
+def envrate(name: str, default: str) -> tuple[int, int]:
+    """A rate limit "COUNT/SECONDS" ("20/300": 20 requests per 5 minutes; "0/60": no limit)."""
+    raw = (os.environ.get(name) or default).strip()
+    count, _, seconds = raw.partition("/")
+    try:
+        parsed = int(count), int(seconds)
+    except ValueError:
+        parsed = (-1, -1)
+    if parsed[0] < 0 or parsed[1] <= 0:
+        raise ImproperlyConfiguredError(
+            f"{name} doit valoir NOMBRE/SECONDES (par exemple 20/300), pas {raw!r}"
+        )
+    return parsed

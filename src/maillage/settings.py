@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from maillage.env import envbool, envint, envlist, envsecret, envstr
+from maillage.env import envbool, envint, envlist, envrate, envsecret, envstr
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -28,21 +28,6 @@ DEBUG = envbool("MAILLAGE_DEBUG", not PRODUCTION)
 _DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
 SECRET_KEY = envsecret("MAILLAGE_SECRET_KEY") or ("" if PRODUCTION else _DEV_SECRET)
 
-if PRODUCTION:
-    problems = []
-    if DEMO_MODE:
-        problems.append(
-            "MAILLAGE_DEMO est activé (le mode démo garde une clé racine sur le serveur)"
-        )
-    if DEBUG:
-        problems.append("MAILLAGE_DEBUG est activé")
-    if not SECRET_KEY or len(SECRET_KEY) < 50:
-        problems.append(
-            "MAILLAGE_SECRET_KEY (ou MAILLAGE_SECRET_KEY_FILE) absente ou de moins de 50 caractères"
-        )
-    if problems:
-        raise ImproperlyConfigured("Démarrage en production refusé : " + " ; ".join(problems) + ".")
-
 ALLOWED_HOSTS = envlist(
     "MAILLAGE_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"]
 )
@@ -53,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.staticfiles",
+    "ninja",  # its templates and static files: the API docs page loads Swagger UI from us
     "maillage.territory",
     "maillage.members",
     "maillage.trust",
@@ -61,9 +47,12 @@ INSTALLED_APPS = [
     "maillage.incidents",
     "maillage.privacy",
     "maillage.stream",
+    "maillage.limits",
 ]
 
 MIDDLEWARE = [
+    "maillage.shield.ApiShield",
+    "maillage.web.security.ContentSecurityPolicy",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -133,8 +122,11 @@ MEDIA_URL = "/media-not-served/"
 # JSON (≤ 64 KiB of sealed content, up to 500 recipients: a few hundred KB). A bigger
 # request is refused before its body is read (maillage.incidents.middleware).
 SEALED_UPLOAD_MAX_BYTES = 4 * 3 * 1024 * 1024 + 1024 * 1024
-# Form fields and JSON bodies, files excluded (Django's default): ample for the envelope.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Any other request body (JSON, the CSV import form): refused early above this size, by the
+# ASGI wrapper before it is read (maillage.shield). Also Django's limit for form fields and
+# JSON bodies, files excluded: ample for the envelope.
+MAX_REQUEST_BYTES = envint("MAILLAGE_MAX_REQUEST_BYTES", 2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 # A sealed attachment stays in memory: no spooled copy in a temporary folder.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024 + 64 * 1024
 
@@ -158,6 +150,50 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A TLS-terminating proxy in front (nginx, Caddy, a load balancer) may take over the HTTPS
+# redirect and HSTS: say so explicitly, or production refuses to start without them.
+TLS_BY_PROXY = envbool("MAILLAGE_TLS_BY_PROXY", False)
+if TLS_BY_PROXY:
+    SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008"]
+# Every response: no script, style or frame from anywhere but our own origin, never inline
+# (maillage.web.security). Decrypted photos are shown from blob: URLs (which only our own
+# scripts can mint, hence also readable by fetch), QR codes as data: images.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+if PRODUCTION:
+    problems = []
+    if DEMO_MODE:
+        problems.append(
+            "MAILLAGE_DEMO est activé (le mode démo garde une clé racine sur le serveur)"
+        )
+    if DEBUG:
+        problems.append("MAILLAGE_DEBUG est activé")
+    if not SECRET_KEY or len(SECRET_KEY) < 50:
+        problems.append(
+            "MAILLAGE_SECRET_KEY (ou MAILLAGE_SECRET_KEY_FILE) absente ou de moins de 50 caractères"
+        )
+    if "*" in ALLOWED_HOSTS:
+        problems.append("MAILLAGE_ALLOWED_HOSTS contient « * » (nommez le domaine du service)")
+    if not (SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE):
+        problems.append("MAILLAGE_SECURE_COOKIES est désactivé (cookies envoyés hors HTTPS)")
+    if not TLS_BY_PROXY:
+        if not SECURE_SSL_REDIRECT:
+            problems.append(
+                "MAILLAGE_SSL_REDIRECT est désactivé (mettez MAILLAGE_TLS_BY_PROXY=true si "
+                "votre proxy TLS redirige lui-même vers HTTPS)"
+            )
+        if SECURE_HSTS_SECONDS <= 0:
+            problems.append(
+                "MAILLAGE_HSTS_SECONDS vaut 0 (mettez MAILLAGE_TLS_BY_PROXY=true si votre "
+                "proxy TLS envoie lui-même Strict-Transport-Security)"
+            )
+    if problems:
+        raise ImproperlyConfigured("Démarrage en production refusé : " + " ; ".join(problems) + ".")
+
 
 # WebAuthn relying party: passkeys are bound to this domain. Browsers refuse IP addresses,
 # which is why the demo is opened on http://localhost:8000.
@@ -169,6 +205,23 @@ WEBAUTHN_ORIGINS = envlist(
 )
 # Outside production, also accept http://localhost:<any port> (test live servers, Vite).
 WEBAUTHN_ALLOW_LOCALHOST_ANY_PORT = envbool("MAILLAGE_WEBAUTHN_ANY_LOCALHOST_PORT", not PRODUCTION)
+
+# Named rate limits, COUNT/SECONDS, counted in the database so every server process shares
+# them (maillage.limits). Anonymous endpoints count per client address, invitations per
+# coordinator. MAILLAGE_RATE_<NAME>, e.g. MAILLAGE_RATE_PASSKEY_VERIFY=20/300.
+_RATE_DEFAULTS = {
+    "passkey_options": "60/300",
+    "passkey_verify": "30/300",
+    "enrolment_open": "30/300",
+    "enrolment_options": "30/300",
+    "enrolment_complete": "10/300",
+    "demo_login": "60/300",
+    "invitation_create": "60/3600",
+}
+RATE_LIMITS = {
+    name: envrate(f"MAILLAGE_RATE_{name.upper()}", default)
+    for name, default in _RATE_DEFAULTS.items()
+}
 
 INVITATION_TTL_SECONDS = envint("MAILLAGE_INVITATION_TTL_SECONDS", 72 * 3600)
 PUBLIC_URL = envstr("MAILLAGE_PUBLIC_URL", "http://localhost:8000")

@@ -162,6 +162,20 @@ def add_virtual_authenticator(person: Person) -> str:
 
 PersonFactory = Callable[..., Person]
 
+# Chromium also logs "Refused to … because it violates the following Content Security
+# Policy directive"; the event catches what the console might word differently.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+def csp_violations(console: list[str]) -> list[str]:
+    return [
+        line for line in console if "Content Security Policy" in line or "CSP violation" in line
+    ]
+
 
 @pytest.fixture
 def open_browser(
@@ -180,6 +194,7 @@ def open_browser(
             viewport=viewport or PHONE,  # type: ignore[arg-type]
         )
         context.set_default_timeout(15_000)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         page = context.new_page()
         person = Person(name=name, context=context, page=page)
         page.on("console", lambda msg: person.console.append(f"{msg.type}: {msg.text}"))
@@ -202,6 +217,9 @@ def open_browser(
                 "\n".join(person.console), encoding="utf-8"
             )
         person.context.close()
+    violations = [line for person in people for line in csp_violations(person.console)]
+    if violations:
+        pytest.fail("Violation de la politique CSP :\n" + "\n".join(violations), pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -102,3 +102,14 @@ def test_invalid_invitation_link_is_explained_in_french(open_browser: PersonFact
     expect(page.get_by_role("alert")).to_contain_text(
         "Ce lien d'invitation est incomplet ou abîmé."
     )
+
+
+def test_the_api_docs_load_swagger_ui_from_our_own_origin(open_browser: PersonFactory) -> None:
+    """Swagger UI comes from ninja's static files under the strict CSP (no CDN, no inline)."""
+    reader = open_browser("développeuse", viewport=DESKTOP, passkeys=False)
+    origins: set[str] = set()
+    reader.page.on("request", lambda request: origins.add(request.url.split("/")[2]))
+    reader.page.goto("/api/v1/docs")
+    expect(reader.page.locator(".swagger-ui .info .title")).to_contain_text("Maillage API")
+    expect(reader.page.locator(".opblock").first).to_be_visible()
+    assert origins == {reader.page.url.split("/")[2]}

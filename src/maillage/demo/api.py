@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from maillage.errors import Conflict, NotFound
+from maillage.limits.throttle import per_client
 from maillage.members.api import session_payload
 from maillage.members.auth import anonymous_csrf
 from maillage.members.models import Membership, MembershipStatus
@@ -67,7 +68,7 @@ def demo_members(request: HttpRequest) -> list[DemoMemberOut]:
     ]
 
 
-@router.post("/login", auth=anonymous_csrf)
+@router.post("/login", auth=anonymous_csrf, throttle=[per_client("demo_login")])
 def demo_login(request: HttpRequest, payload: DemoLoginIn) -> dict[str, Any]:
     """Sign in as a demo member; this browser's keys get certified by the demo root.
 

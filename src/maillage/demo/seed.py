@@ -3,23 +3,33 @@
 Only a demo commune keeps its root private key in the database (`is_demo`), so that a
 browser signing in through "Se connecter en tant que…" can get its device certified at
 once. `install_root` refuses that for any other commune.
+
+Demo people are made as real members are: an invitation, an enrolment (passkey and
+device), a certificate from the root; each step is an action and leaves its event, with
+DEMO as the actor. Their passkey and device keys are made here and their private halves
+dropped: the demo signs in through "Se connecter en tant que…", never with them.
 """
 
 from __future__ import annotations
 
+import secrets
+import uuid
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.db import transaction
-from django.utils import timezone
 
 from maillage.demo.territory import seed_demo_territory
-from maillage.members.models import Membership, MembershipStatus, Person, Role
+from maillage.members import actions as member_actions
+from maillage.members.models import Membership, Role
+from maillage.members.passkeys import NewPasskey
 from maillage.setup.commune import prepare_commune
+from maillage.stream.action import DEMO
 from maillage.territory.models import Commune, Shop
 from maillage.trust.certificates import certify_with_root
-from maillage.trust.devices import create_device
+from maillage.trust.devices import DeviceKeys
+from maillage.trust.enrolment import complete_enrolment
 from maillage.trust.models import CommuneRoot
 from maillage.trust.rootkey import generate_root
 from maillage.trust.roots import demo_root_key
@@ -49,7 +59,7 @@ def seed_demo() -> DemoSeed:
     with transaction.atomic():
         commune = seed_demo_territory()
         if not CommuneRoot.objects.filter(commune=commune).exists():
-            prepare_commune(commune, generate_root(), keep_private_key=True)
+            prepare_commune(DEMO, commune, generate_root(), keep_private_key=True)
         root_key = demo_root_key(commune)
         shops = list(commune.shops.order_by("enseigne"))
         members = [
@@ -73,30 +83,39 @@ def _demo_member(
     )
     if existing is not None:
         return existing
-    person = Person.objects.create_person(display_name=name)
-    membership = Membership.objects.create(
-        person=person,
-        commune=commune,
-        role=role,
-        shop=shop,
-        status=MembershipStatus.ACTIVE,
-        approved_at=timezone.now(),
+    charter = member_actions.current_charter(commune)
+    assert charter is not None, "prepare_commune publishes the charter"
+    issued = member_actions.create_invitation(
+        DEMO, commune, role=role, display_name=name, shop=shop
     )
     # The member's phone: keys made here stand for it; their private halves are dropped.
-    certify_new_device(
-        membership,
-        root_key,
-        label="Téléphone (démo)",
-        enc_key=chain.b64url_encode(X25519PrivateKey.generate().public_key().public_bytes_raw()),
-        sign_key=chain.public_key_b64(Ed25519PrivateKey.generate()),
+    enrolled = complete_enrolment(
+        DEMO,
+        issued.token,
+        charter_version=charter.version,
+        passkey=demo_passkey(),
+        device=DeviceKeys(
+            label="Téléphone (démo)",
+            enc_key=chain.b64url_encode(
+                X25519PrivateKey.generate().public_key().public_bytes_raw()
+            ),
+            sign_key=chain.public_key_b64(Ed25519PrivateKey.generate()),
+        ),
     )
-    return membership
+    certify_with_root(enrolled.device, root_key)
+    enrolled.membership.refresh_from_db()
+    return enrolled.membership
 
 
-def certify_new_device(
-    membership: Membership, root_key: Ed25519PrivateKey, *, label: str, enc_key: str, sign_key: str
-) -> object:
-    device = create_device(membership, label=label, enc_key=enc_key, sign_key=sign_key)
-    certify_with_root(device, root_key)
-    device.refresh_from_db()
-    return device
+def demo_passkey() -> NewPasskey:
+    """A passkey as a registration would store it: an Ed25519 public key in COSE form
+    (kty OKP, alg EdDSA, crv Ed25519), whose private half nobody keeps."""
+    public = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    cose = bytes([0xA4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20]) + public
+    return NewPasskey(
+        credential_id=secrets.token_bytes(32),
+        public_key=cose,
+        sign_count=0,
+        transports=[],
+        user_handle=uuid.uuid4().bytes,
+    )

@@ -10,18 +10,14 @@ from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 
+from maillage import shield
+
 TOO_LARGE_MESSAGE = "Envoi trop volumineux : au plus 4 pièces jointes chiffrées de 3 Mo chacune."
 UNREADABLE_MESSAGE = "Formulaire d'envoi illisible : renvoyez le message depuis l'application."
 
 
 def is_sealed_upload(request: HttpRequest) -> bool:
-    """POST /api/v1/incidents and POST /api/v1/incidents/<id>/messages."""
-    if request.method != "POST":
-        return False
-    path = request.path_info.rstrip("/")
-    return path == "/api/v1/incidents" or (
-        path.startswith("/api/v1/incidents/") and path.endswith("/messages")
-    )
+    return shield.is_sealed_upload(request.method or "", request.path_info)
 
 
 def _refusal(code: str, message: str, status: int) -> JsonResponse:

@@ -1,7 +1,10 @@
-"""Every state change of the members domain; each one atomic, views and CLI only call these.
+"""Every state change of the members domain; views, the CLI and the demo only call these.
 
-`actor` is the membership acting (asked to the policy); `None` means the mairie's own
-machine (CLI, demo seeding), which is trusted because it holds the root key.
+Each action runs in the action helper (maillage.stream.action): one transaction, the
+policy asked for a member actor, one event in the commune's log (docs/events.md). The
+CLI and the demo seeding are trusted because they hold the root key. `enrol_member` and
+`set_status` are inner steps of trust/'s enrolment and status actions, which record the
+event: they record nothing themselves.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from maillage.access.policy import Action, invitation_action, needs_shop, require
+from maillage.access.policy import Action, invitation_action, needs_shop
 from maillage.errors import ApiError, Conflict, NotFound
 from maillage.members.models import (
     CharterAcceptance,
@@ -33,6 +36,8 @@ from maillage.members.models import (
     Role,
 )
 from maillage.members.passkeys import NewPasskey
+from maillage.stream.action import Actor, action
+from maillage.stream.kinds import Kind
 from maillage.territory.models import Commune, Shop
 
 if TYPE_CHECKING:
@@ -114,9 +119,8 @@ def _root_fingerprint(commune: Commune) -> str:
         ) from exc
 
 
-@transaction.atomic
 def create_invitation(
-    actor: Membership | None,
+    actor: Actor,
     commune: Commune,
     *,
     role: str,
@@ -126,42 +130,51 @@ def create_invitation(
     now: datetime | None = None,
 ) -> IssuedInvitation:
     """A single-use link valid INVITATION_TTL_SECONDS (72 h); only its SHA-256 is kept."""
-    if actor is not None:
-        require(actor, invitation_action(role), commune)
-    _check_role_and_shop(commune, role, shop)
-    display_name = (display_name or "").strip()
-    if not display_name or len(display_name) > 150:
-        raise Invalid(
-            "invalid_name", "Indiquez le nom de la personne invitée.", field="display_name"
+    with action(actor, invitation_action(role), commune, kind=Kind.INVITATION_CREATED) as act:
+        _check_role_and_shop(commune, role, shop)
+        display_name = (display_name or "").strip()
+        if not display_name or len(display_name) > 150:
+            raise Invalid(
+                "invalid_name", "Indiquez le nom de la personne invitée.", field="display_name"
+            )
+        root_fingerprint = _root_fingerprint(commune)
+        token = secrets.token_urlsafe(32)
+        invitation = Invitation.objects.create(
+            commune=commune,
+            role=role,
+            shop=shop,
+            display_name=display_name,
+            email=(email or "").strip(),
+            token_hash=hash_token(token),
+            created_by=actor.membership,
+            expires_at=_now(now) + timedelta(seconds=settings.INVITATION_TTL_SECONDS),
         )
-    root_fingerprint = _root_fingerprint(commune)
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        commune=commune,
-        role=role,
-        shop=shop,
-        display_name=display_name,
-        email=(email or "").strip(),
-        token_hash=hash_token(token),
-        created_by=actor,
-        expires_at=_now(now) + timedelta(seconds=settings.INVITATION_TTL_SECONDS),
-    )
+        act.record(
+            invitation,
+            {
+                "role": role,
+                "shop": str(shop.public_id) if shop is not None else None,
+                "expires_at": int(invitation.expires_at.timestamp()),
+            },
+        )
     url = invitation_url(token, root_fingerprint)
     return IssuedInvitation(invitation=invitation, token=token, url=url, qr_svg=qr_code_svg(url))
 
 
-@transaction.atomic
-def cancel_invitation(actor: Membership | None, invitation: Invitation) -> Invitation:
-    if actor is not None:
-        require(actor, Action.INVITE_MEMBER, invitation)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if invitation.used_at is not None:
-        raise Conflict(
-            "invitation_used", "Cette invitation a déjà servi : suspendez plutôt le membre."
-        )
-    if invitation.cancelled_at is None:
+def cancel_invitation(actor: Actor, invitation: Invitation) -> Invitation:
+    """Cancel an unused invitation; cancelling it again changes nothing and records nothing."""
+    with action(actor, Action.INVITE_MEMBER, invitation, kind=Kind.INVITATION_CANCELLED) as act:
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.used_at is not None:
+            raise Conflict(
+                "invitation_used", "Cette invitation a déjà servi : suspendez plutôt le membre."
+            )
+        if invitation.cancelled_at is not None:
+            act.unchanged()
+            return invitation
         invitation.cancelled_at = timezone.now()
         invitation.save(update_fields=["cancelled_at"])
+        act.record(invitation, {})
     return invitation
 
 
@@ -221,6 +234,15 @@ def current_charter(commune: Commune) -> CharterVersion | None:
 # --- enrolment ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Enrolled:
+    """What the members half of enrolment made, for the event its caller records."""
+
+    membership: Membership
+    invitation: Invitation
+    charter: CharterVersion
+
+
 @transaction.atomic
 def enrol_member(
     token: str,
@@ -228,13 +250,14 @@ def enrol_member(
     charter_version: int,
     passkey: NewPasskey,
     now: datetime | None = None,
-) -> Membership:
+) -> Enrolled:
     """Consume the invitation and create the pending member with their passkey.
 
-    The members half of enrolment; trust/enrolment.py adds the device in the same
-    transaction. Single use is decided by a conditional UPDATE on a locked row: of two
-    concurrent completions exactly one sees `used_at` still empty; the other gets
-    `invitation_used` and, the transaction being atomic, leaves no half-created person.
+    The members half of enrolment, an inner step that records no event:
+    trust/enrolment.py's action adds the device and records `member.enrolled`. Single use
+    is decided by a conditional UPDATE on a locked row: of two concurrent completions
+    exactly one sees `used_at` still empty; the other gets `invitation_used` and, the
+    transaction being atomic, leaves no half-created person.
     """
     moment = _now(now)
     invitation = _usable(
@@ -301,7 +324,7 @@ def enrol_member(
             "Cette inscription entre en conflit avec une autre (clé déjà enregistrée) : "
             "recommencez.",
         ) from exc
-    return membership
+    return Enrolled(membership=membership, invitation=invitation, charter=charter)
 
 
 @transaction.atomic
@@ -331,11 +354,12 @@ def membership_for_sign_in(person: Person, device: Device | None) -> Membership:
 # --- member status --------------------------------------------------------------------
 
 
-def lock_for_status_change(actor: Membership, membership: Membership) -> Membership:
-    """The member about to be suspended, reinstated or revoked, locked; never oneself."""
-    require(actor, Action.MANAGE_MEMBER, membership)
+def lock_for_status_change(actor: Actor, membership: Membership) -> Membership:
+    """The member about to be suspended, reinstated or revoked, locked; never oneself.
+
+    Runs inside the status action, which already asked the policy."""
     target = Membership.objects.select_for_update().get(pk=membership.pk)
-    if target.pk == actor.pk:
+    if actor.membership is not None and target.pk == actor.membership.pk:
         raise Conflict(
             "self_action",
             "Vous ne pouvez pas modifier votre propre accès ; demandez à un autre coordinateur.",
@@ -344,7 +368,8 @@ def lock_for_status_change(actor: Membership, membership: Membership) -> Members
 
 
 def set_status(membership: Membership, status: str) -> None:
-    """Only the membership row; trust/memberships.py withdraws the devices with it."""
+    """Only the membership row, an inner step: trust/memberships.py's action withdraws the
+    devices with it and records the event."""
     membership.status = status
     membership.status_changed_at = timezone.now()
     membership.save(update_fields=["status", "status_changed_at"])
@@ -353,16 +378,16 @@ def set_status(membership: Membership, status: str) -> None:
 # --- charter --------------------------------------------------------------------------
 
 
-@transaction.atomic
-def publish_charter(actor: Membership | None, commune: Commune, text: str) -> CharterVersion:
+def publish_charter(actor: Actor, commune: Commune, text: str) -> CharterVersion:
     """A new charter version; members accepted the version they saw, which stays recorded."""
-    if actor is not None:
-        require(actor, Action.PUBLISH_CHARTER, commune)
-    text = (text or "").strip()
-    if len(text) < 20:
-        raise Invalid("invalid_charter", "Le texte de la charte est trop court.", field="text")
-    Commune.objects.select_for_update().filter(pk=commune.pk).first()
-    latest = current_charter(commune)
-    return CharterVersion.objects.create(
-        commune=commune, version=(latest.version + 1) if latest else 1, text=text
-    )
+    with action(actor, Action.PUBLISH_CHARTER, commune, kind=Kind.CHARTER_PUBLISHED) as act:
+        text = (text or "").strip()
+        if len(text) < 20:
+            raise Invalid("invalid_charter", "Le texte de la charte est trop court.", field="text")
+        Commune.objects.select_for_update().filter(pk=commune.pk).first()
+        latest = current_charter(commune)
+        charter = CharterVersion.objects.create(
+            commune=commune, version=(latest.version + 1) if latest else 1, text=text
+        )
+        act.record(charter, {"version": charter.version})
+    return charter

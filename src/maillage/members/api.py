@@ -19,6 +19,7 @@ from ninja import Router, Status
 
 from maillage.access.policy import Action, permissions, require, visible
 from maillage.errors import ApiError, NotFound, Unauthenticated
+from maillage.limits.throttle import per_client, per_member
 from maillage.members import actions, passkeys
 from maillage.members.auth import anonymous_csrf, member_auth, pending_auth, session_device
 from maillage.members.models import CharterVersion, Invitation, Membership, Person
@@ -40,6 +41,7 @@ from maillage.members.schemas import (
     person_out,
 )
 from maillage.members.sessions import current_access, end_session, start_session
+from maillage.stream.action import INVITEE, Actor
 from maillage.territory.models import Shop
 from maillage.territory.schemas import shop_out
 from maillage.trust import directory, enrolment, memberships
@@ -110,6 +112,7 @@ def logout(request: HttpRequest) -> Status[None]:
     auth=anonymous_csrf,
     response=dict[str, Any],
     summary="Options WebAuthn de connexion (clés d'accès découvrables)",
+    throttle=[per_client("passkey_options")],
 )
 def passkey_options(request: HttpRequest) -> dict[str, Any]:
     return passkeys.authentication_options(request.session)
@@ -120,6 +123,7 @@ def passkey_options(request: HttpRequest) -> dict[str, Any]:
     auth=anonymous_csrf,
     response={200: SessionOut, **errors(403, 422)},
     summary="Connexion par clé d'accès ; lie la session à l'appareil s'il est à vous",
+    throttle=[per_client("passkey_verify")],
 )
 def passkey_verify(request: HttpRequest, payload: SignInIn) -> dict[str, Any]:
     passkey, sign_count = passkeys.verify_authentication(request.session, payload.credential)
@@ -162,6 +166,7 @@ def _invitation_out(invitation: Invitation) -> dict[str, Any]:
     auth=member_auth,
     response={201: InvitationCreatedOut, **errors(403, 404, 409, 422)},
     summary="Inviter une personne (coordinateur) ; le lien n'est montré qu'ici",
+    throttle=[per_member("invitation_create")],
 )
 def create_invitation(request: HttpRequest, payload: InvitationIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
@@ -176,7 +181,7 @@ def create_invitation(request: HttpRequest, payload: InvitationIn) -> Status[dic
         if shop is None:
             raise NotFound("Commerce introuvable.")
     issued = actions.create_invitation(
-        actor,
+        Actor.member(actor, session_device(request)),
         actor.commune,
         role=payload.role,
         display_name=payload.display_name,
@@ -223,7 +228,7 @@ def cancel_invitation(request: HttpRequest, invitation_id: uuid.UUID) -> Status[
     ).first()
     if invitation is None:
         raise NotFound("Invitation introuvable.")
-    actions.cancel_invitation(actor, invitation)
+    actions.cancel_invitation(Actor.member(actor, session_device(request)), invitation)
     return Status(204, None)
 
 
@@ -235,6 +240,7 @@ def cancel_invitation(request: HttpRequest, invitation_id: uuid.UUID) -> Status[
     auth=anonymous_csrf,
     response={200: EnrolmentOut, **errors(404, 409, 410)},
     summary="Ouvrir une invitation : commune, rôle, charte à accepter",
+    throttle=[per_client("enrolment_open")],
 )
 def enrolment_open(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     invitation = actions.open_invitation(payload.token)
@@ -259,6 +265,7 @@ def enrolment_open(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     auth=anonymous_csrf,
     response={200: dict[str, Any], **errors(404, 410)},
     summary="Options WebAuthn de création de la clé d'accès de l'invité",
+    throttle=[per_client("enrolment_options")],
 )
 def enrolment_passkey_options(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     invitation = actions.open_invitation(payload.token)
@@ -277,6 +284,7 @@ def enrolment_passkey_options(request: HttpRequest, payload: TokenIn) -> dict[st
     auth=anonymous_csrf,
     response={201: SessionOut, **errors(404, 409, 410, 422)},
     summary="Terminer l'inscription : charte acceptée, clé d'accès, clés de l'appareil",
+    throttle=[per_client("enrolment_complete")],
 )
 def enrolment_complete(request: HttpRequest, payload: EnrolmentIn) -> Status[dict[str, Any]]:
     actions.open_invitation(payload.token)  # clear reason before spending the challenge
@@ -286,6 +294,7 @@ def enrolment_complete(request: HttpRequest, payload: EnrolmentIn) -> Status[dic
         purpose="enrol:" + actions.hash_token(payload.token),
     )
     enrolled = enrolment.complete_enrolment(
+        INVITEE,
         payload.token,
         charter_version=payload.charter_version,
         passkey=new_passkey,
@@ -369,9 +378,8 @@ def suspend_member(
     actor = _actor(request)
     target = _member_in_commune(actor, member_id)
     memberships.suspend_member(
-        actor,
+        Actor.member(actor, _actor_device(request)),
         target,
-        actor_device=_actor_device(request),
         revocation_list=revocation_document(payload),
     )
     return _member_out(_member_in_commune(actor, member_id))
@@ -386,7 +394,7 @@ def suspend_member(
 def reinstate_member(request: HttpRequest, member_id: uuid.UUID) -> dict[str, Any]:
     actor = _actor(request)
     target = _member_in_commune(actor, member_id)
-    memberships.reinstate_member(actor, target)
+    memberships.reinstate_member(Actor.member(actor, session_device(request)), target)
     return _member_out(_member_in_commune(actor, member_id))
 
 
@@ -402,9 +410,8 @@ def revoke_member(
     actor = _actor(request)
     target = _member_in_commune(actor, member_id)
     memberships.revoke_member(
-        actor,
+        Actor.member(actor, _actor_device(request)),
         target,
-        actor_device=_actor_device(request),
         revocation_list=revocation_document(payload),
     )
     return _member_out(_member_in_commune(actor, member_id))
@@ -440,5 +447,7 @@ def get_charter(request: HttpRequest) -> dict[str, Any]:
 )
 def publish_charter(request: HttpRequest, payload: CharterIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
-    charter = actions.publish_charter(actor, actor.commune, payload.text)
+    charter = actions.publish_charter(
+        Actor.member(actor, session_device(request)), actor.commune, payload.text
+    )
     return Status(201, _charter_out(charter))

@@ -13,11 +13,8 @@ from maillage.territory.models import Commune, Shop
 
 
 class PersonManager(BaseUserManager["Person"]):
-    def create_person(self, display_name: str, email: str = "") -> Person:
-        person = self.model(display_name=display_name, email=email)
-        person.set_unusable_password()
-        person.save(using=self._db)
-        return person
+    """Django's user manager, for authentication lookups only: a person is created by
+    enrolment (`members.actions.enrol_member`), never through the manager."""
 
 
 class Person(AbstractBaseUser):

@@ -8,25 +8,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
 
 from maillage.members.models import Membership, Person
+from maillage.schemas import Email, ErrorOut, Text, errors
 from maillage.territory.models import Commune
 from maillage.territory.schemas import ShopRefOut, shop_out
 from maillage.trust.schemas import DeviceKeysIn, DeviceOut, RootOut
 
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
-
-
-def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    return dict.fromkeys(statuses, ErrorOut)
+__all__ = ["ErrorOut", "errors"]
 
 
 # --- building blocks ------------------------------------------------------------------
@@ -74,25 +67,25 @@ class SignInIn(Schema):
 
 
 class InvitationIn(Schema):
-    role: str
-    display_name: str
-    email: str = ""
+    role: Annotated[str, Text(20)]
+    display_name: Annotated[str, Text(150)]
+    email: Email = ""
     shop: uuid.UUID | None = None
 
 
 class TokenIn(Schema):
-    token: str = Field(max_length=128)
+    token: Annotated[str, Text(128)]
 
 
 class EnrolmentIn(Schema):
-    token: str = Field(max_length=128)
+    token: Annotated[str, Text(128)]
     charter_version: int
     credential: dict[str, Any]
     device: DeviceKeysIn
 
 
 class CharterIn(Schema):
-    text: str
+    text: Annotated[str, Text(100_000, multiline=True)]
 
 
 # --- outputs --------------------------------------------------------------------------

@@ -45,3 +45,25 @@ class ContentAccess(models.Model):
         ]
         indexes = [models.Index(fields=["commune", "incident_public_id"])]
         ordering = ["-number"]
+
+
+class RefusedRequest(models.Model):
+    """A signed-in member's request the API refused (401, 403, 404), for the DPO.
+
+    Only who, when and which address: never a body, a query string or any content. Rows
+    exist for members only; anonymous refusals are counted by the rate limits instead.
+    """
+
+    at = models.DateTimeField()
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(
+        Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=40)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+
+    class Meta:
+        indexes = [models.Index(fields=["commune", "-id"])]

@@ -2,6 +2,10 @@
 
 Spans territory/, trust/ and members/, so it sits above them all; `maillage commune
 create` (trust/management/commands/commune.py) and the demo seed both call it.
+
+A set-up is not an action of its own: it composes actions in one transaction, and each
+leaves its own event (`commune.created`, `root.installed`, `charter.published`,
+`invitation.created`; docs/events.md, "What is not an event").
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from django.utils.text import slugify
 from maillage.members import actions as member_actions
 from maillage.members.charter import default_charter
 from maillage.members.models import CharterVersion, Role
-from maillage.stream.action import CLI
+from maillage.stream.action import CLI, Actor
 from maillage.territory import actions as territory_actions
 from maillage.territory.models import Commune
 from maillage.trust.models import CommuneRoot
@@ -34,6 +38,7 @@ class CommuneSetup:
 
 @transaction.atomic
 def prepare_commune(
+    actor: Actor,
     commune: Commune,
     root_key: Ed25519PrivateKey,
     *,
@@ -42,12 +47,12 @@ def prepare_commune(
 ) -> tuple[CommuneRoot, CharterVersion]:
     """A commune's trust root (revocation list 0 with it) and, unless one exists, its charter.
 
-    The demo calls this for the commune its territory generator made; `create_commune`
-    for a new one.
+    The demo calls this for the commune its territory generator made (actor DEMO);
+    `create_commune` for a new one (actor CLI).
     """
-    root = install_root(CLI, commune, root_key, keep_private_key=keep_private_key)
+    root = install_root(actor, commune, root_key, keep_private_key=keep_private_key)
     charter = member_actions.current_charter(commune) or member_actions.publish_charter(
-        None, commune, charter_text or default_charter(commune.name)
+        actor, commune, charter_text or default_charter(commune.name)
     )
     return root, charter
 
@@ -82,10 +87,10 @@ def create_commune(
         is_demo=is_demo,
     )
     root, charter = prepare_commune(
-        commune, root_key, keep_private_key=keep_private_key, charter_text=charter_text
+        CLI, commune, root_key, keep_private_key=keep_private_key, charter_text=charter_text
     )
     invitation = member_actions.create_invitation(
-        None,
+        CLI,
         commune,
         role=Role.COORDINATOR,
         display_name=coordinator_name,

@@ -104,7 +104,7 @@ SPECS: dict[Kind, KindSpec] = {
     ),
     Kind.SERVICE_KEY_PUBLISHED: _spec("servicekey", Action.VIEW_RECIPIENTS, "number", "grants"),
     Kind.SERVICE_KEY_GRANTS_ADDED: _spec(
-        "servicekey", Action.MANAGE_SERVICE_KEY, "number", "devices"
+        "servicekey", Action.MANAGE_SERVICE_KEY, "number", "grants"
     ),
     Kind.INCIDENT_REPORTED: _spec("incident", Action.VIEW_INCIDENTS, "message", "attachments"),
     Kind.MESSAGE_POSTED: _spec("incident", Action.VIEW_INCIDENTS, "message", "attachments"),

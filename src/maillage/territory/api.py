@@ -19,6 +19,7 @@ from maillage.access.policy import Action, require, visible
 from maillage.errors import NotFound, Unauthenticated
 from maillage.members.auth import member_auth, session_device
 from maillage.members.models import Membership
+from maillage.schemas import ErrorOut
 from maillage.stream.action import Actor
 from maillage.territory import actions
 from maillage.territory.models import Sector, Shop
@@ -26,12 +27,6 @@ from maillage.territory.models import Sector, Shop
 router = Router(tags=["territory"], auth=member_auth)
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class SectorOut(Schema):
@@ -85,10 +80,12 @@ class ImportErrorOut(Schema):
 
 
 class ImportRejectedOut(Schema):
+    """A rejected file lists its line errors; a malformed request (no file) has none."""
+
     code: str
     message: str
     field: str | None
-    errors: list[ImportErrorOut]
+    errors: list[ImportErrorOut] = []
 
 
 def _actor(request: HttpRequest) -> Membership:

@@ -8,6 +8,13 @@ write lives in `maillage.territory.actions.import_shops`.
 Accepted: UTF-8 with or without BOM, `;` (Excel in French) or `,` as delimiter, header
 names in any case and with or without accents ("Raison sociale", "activité"), decimal
 commas in coordinates. Rows that are entirely empty (Excel's trailing `;;;;`) are skipped.
+
+A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is refused with its
+line, so the list never carries one back into the mairie's Excel: in the numeric columns
+(SIRET, latitude, longitude) a signed number is data ("-1,55", west of Greenwich); in the
+text columns (enseigne, raison sociale, adresse, secteur, activité) nothing may start so.
+A future telephone column would take "+33 …" as data: decide it there, with
+`maillage.wire.text.check_cell` and its number rule.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from maillage.territory.fields import (
     missing,
 )
 from maillage.territory.models import Commune, Sector, Shop
+from maillage.wire.text import TextProblem, check_cell
 
 COLUMNS = (
     "enseigne",
@@ -43,6 +51,8 @@ COLUMNS = (
     "activite",
 )
 REQUIRED_COLUMNS = ("enseigne", "siret", "adresse", "latitude", "longitude", "secteur")
+NUMERIC_COLUMNS = frozenset({"siret", "latitude", "longitude"})
+FIELD_OF_COLUMN = {"adresse": "address", "secteur": "sector", "activite": "activity"}
 MAX_ROWS = 5000
 
 T = TypeVar("T")
@@ -158,6 +168,9 @@ class SectorIndex:
 def _clean_row(
     line: int, values: dict[str, str], sectors: SectorIndex
 ) -> tuple[ShopRow | None, list[RowError]]:
+    formulas = _formula_cells(line, values)
+    if formulas:
+        return None, formulas
     problems: list[FieldProblem] = []
 
     def attempt(clean: Callable[[], T]) -> T | None:
@@ -211,6 +224,17 @@ def _clean_row(
         activity=activity,
     )
     return row, []
+
+
+def _formula_cells(line: int, values: dict[str, str]) -> list[RowError]:
+    found = []
+    for column in COLUMNS:
+        try:
+            check_cell(values.get(column) or "", number_allowed=column in NUMERIC_COLUMNS)
+        except TextProblem as problem:
+            field = FIELD_OF_COLUMN.get(column, column)
+            found.append(RowError(line, field, f"{column} : {problem.reason}"))
+    return found
 
 
 def validate_shops_csv(commune: Commune, data: bytes | str) -> tuple[list[ShopRow], list[RowError]]:

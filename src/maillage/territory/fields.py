@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from maillage.territory.siret import InvalidSiret, normalize_siret, validate_siret
+from maillage.wire import text as text_rule
 
 COORDINATE_STEP = Decimal("0.000001")
 MAX_LENGTHS = {
@@ -46,6 +47,12 @@ def missing(field: str) -> FieldProblem:
 
 
 def clean_text(value: str | None, field: str, *, required: bool) -> str:
+    """Spaces collapsed; control and bidirectional characters refused, not removed."""
+    try:
+        text_rule.check_text(value or "")
+    except text_rule.TextProblem as problem:
+        label, _ = LABELS[field]
+        raise FieldProblem(field, f"{label} : {problem.reason}", problem.code) from problem
     text = " ".join((value or "").split())
     if required and not text:
         raise missing(field)

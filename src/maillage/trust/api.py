@@ -19,6 +19,7 @@ from maillage.members.auth import member_auth, pending_auth, session_device
 from maillage.members.models import Membership, MembershipStatus
 from maillage.members.schemas import errors
 from maillage.members.sessions import bind_device
+from maillage.stream.action import Actor
 from maillage.territory.schemas import shop_out
 from maillage.trust import (
     certificates,
@@ -202,8 +203,7 @@ def service_key(request: HttpRequest, number: int | None = None) -> dict[str, An
 )
 def publish_service_key(request: HttpRequest, payload: ServiceKeyIn) -> Status[dict[str, Any]]:
     published, created = service_keys.publish(
-        _actor(request),
-        session_device(request),
+        Actor.member(_actor(request), session_device(request)),
         chain.SignedDocument(payload.document.body, payload.document.signature),
         [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
     )
@@ -240,8 +240,7 @@ def service_key_pending(request: HttpRequest, number: int | None = None) -> dict
 )
 def add_service_key_grants(request: HttpRequest, payload: GrantsIn) -> Status[dict[str, Any]]:
     service_key, created = service_keys.add_grants(
-        _actor(request),
-        session_device(request),
+        Actor.member(_actor(request), session_device(request)),
         [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
     )
     return Status(201, {"number": service_key.number, "grants": created})

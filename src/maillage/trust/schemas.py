@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import Field
 
+from maillage.schemas import Text
 from maillage.territory.schemas import ShopRefOut
 from maillage.trust.models import CommuneRoot, Device
 from maillage.wire import chain
@@ -43,8 +44,8 @@ class RootOut(Schema):
 class SignedIn(Schema):
     """A signed document exactly as the signer produced it (docs/trust.md)."""
 
-    body: str
-    signature: str
+    body: Annotated[str, Text(262_144)]
+    signature: Annotated[str, Text(128)]
 
 
 class RevocationIn(Schema):
@@ -52,9 +53,13 @@ class RevocationIn(Schema):
 
 
 class DeviceKeysIn(Schema):
-    label: str = Field(default="", max_length=100)
-    enc_key: str = Field(description="X25519, 32 octets, base64url sans remplissage")
-    sign_key: str = Field(description="Ed25519, 32 octets, base64url sans remplissage")
+    label: Annotated[str, Text(100)] = ""
+    enc_key: Annotated[str, Text(64)] = Field(
+        description="X25519, 32 octets, base64url sans remplissage"
+    )
+    sign_key: Annotated[str, Text(64)] = Field(
+        description="Ed25519, 32 octets, base64url sans remplissage"
+    )
 
 
 class CertificateTemplateOut(Schema):

@@ -5,6 +5,10 @@ for each other (docs/envelope.md, "Police service key"). The server never holds 
 private key: it checks that what it stores names the right commune, generation, signer
 and recipients, so that a confused or malicious browser cannot publish garbage, and it
 tells operators when a generation must be rotated.
+
+Publishing a generation and adding grants are actions: each leaves one event
+(`service_key.published`, `service_key.grants_added`) naming the operator and device who
+did it; an identical retry of grants stores nothing and records nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from django.utils import timezone
 from maillage.access.policy import Action, require
 from maillage.errors import ApiError, Conflict, Forbidden, NotFound
 from maillage.members.models import Membership
+from maillage.stream.action import Actor, action
+from maillage.stream.kinds import Kind
 from maillage.territory.models import Commune
 from maillage.trust import directory, recipients
 from maillage.trust.models import (
@@ -151,12 +157,20 @@ class _Holder:
     certificate: DeviceCertificate
 
 
-def _holder(actor: Membership, device: Device | None) -> _Holder:
-    require(actor, Action.MANAGE_SERVICE_KEY, actor.commune)
+def _holder(actor: Actor) -> _Holder:
+    """The acting member's certified device; the action has already asked the policy."""
+    device = actor.device
     certificate = directory.current_certificate(device) if device is not None else None
-    if device is None or device.membership_id != actor.pk or certificate is None:
+    if device is None or certificate is None:
         raise Forbidden("Cet appareil n'a pas de certificat valide pour gérer la clé de service.")
     return _Holder(device=device, certificate=certificate)
+
+
+def _member_of(actor: Actor) -> Membership:
+    """Only an operator's device handles the service key: never the CLI or the demo."""
+    if actor.membership is None:
+        raise Forbidden("Seul un opérateur connecté gère la clé de service.")
+    return actor.membership
 
 
 def _trust_context(commune: Commune) -> TrustContext:
@@ -320,10 +334,8 @@ def _refuse_outdated(document: chain.SignedDocument, expected: int) -> None:
         raise _number_conflict(expected)
 
 
-@transaction.atomic
 def publish(
-    actor: Membership,
-    device: Device | None,
+    actor: Actor,
     document: chain.SignedDocument,
     grants: Sequence[chain.SignedDocument],
 ) -> tuple[ServiceKey, int]:
@@ -333,8 +345,21 @@ def publish(
     revocation list, operator leaf, issuer, signature) and must come from the caller's
     session device; one grant must go to that device, or nobody could use the key.
     """
-    holder = _holder(actor, device)
-    commune = actor.commune
+    member = _member_of(actor)
+    with action(
+        actor, Action.MANAGE_SERVICE_KEY, member.commune, kind=Kind.SERVICE_KEY_PUBLISHED
+    ) as act:
+        service_key, created = _publish(_holder(actor), member.commune, document, grants)
+        act.record(service_key, {"number": service_key.number, "grants": created})
+    return service_key, created
+
+
+def _publish(
+    holder: _Holder,
+    commune: Commune,
+    document: chain.SignedDocument,
+    grants: Sequence[chain.SignedDocument],
+) -> tuple[ServiceKey, int]:
     CommuneRoot.objects.select_for_update().get(commune=commune)
     latest = latest_service_key(commune)
     expected = (latest.number if latest else 0) + 1
@@ -392,12 +417,23 @@ def publish(
     return service_key, _store_grants(holder, service_key, checked)
 
 
-@transaction.atomic
-def add_grants(
-    actor: Membership, device: Device | None, grants: Sequence[chain.SignedDocument]
-) -> tuple[ServiceKey, int]:
+def add_grants(actor: Actor, grants: Sequence[chain.SignedDocument]) -> tuple[ServiceKey, int]:
     """Store grants signed by a device that itself holds the generation they name."""
-    holder = _holder(actor, device)
+    member = _member_of(actor)
+    with action(
+        actor, Action.MANAGE_SERVICE_KEY, member.commune, kind=Kind.SERVICE_KEY_GRANTS_ADDED
+    ) as act:
+        service_key, created = _add_grants(_holder(actor), member.commune, grants)
+        if created:
+            act.record(service_key, {"number": service_key.number, "grants": created})
+        else:
+            act.unchanged()
+    return service_key, created
+
+
+def _add_grants(
+    holder: _Holder, commune: Commune, grants: Sequence[chain.SignedDocument]
+) -> tuple[ServiceKey, int]:
     if not grants:
         raise Invalid("grants_required", "Aucune attribution de clé transmise.", field="grants")
     numbers = set()
@@ -414,7 +450,7 @@ def add_grants(
         )
     service_key = (
         ServiceKey.objects.select_related("commune")
-        .filter(commune=actor.commune, service=SERVICE, number=numbers.pop())
+        .filter(commune=commune, service=SERVICE, number=numbers.pop())
         .first()
     )
     if service_key is None:

@@ -13,7 +13,6 @@ from django.test import Client
 
 from maillage.incidents.models import Incident
 from maillage.members.tests import factory
-from maillage.territory.models import Shop
 from maillage.trust import directory
 from maillage.trust.models import Device
 from maillage.wire import sealing
@@ -99,7 +98,7 @@ def post_message(client: Client, draft: Draft, sealed: Sealed | None = None, **k
 
 
 def make_incident(
-    reporter: factory.Persona, *, shop: Shop | None = None, attachments: list[bytes] | None = None
+    reporter: factory.Persona, *, attachments: list[bytes] | None = None
 ) -> tuple[Incident, Draft]:
     """An incident stored through the real action, as if `reporter` had sent it."""
     from maillage.incidents import actions
@@ -112,6 +111,4 @@ def make_incident(
         draft.incident,
         actions.Upload(json.dumps(sealed.wire), sealed.attachments),
     )
-    if shop is not None:
-        Incident.objects.filter(pk=received.incident.pk).update(shop=shop)
     return Incident.objects.get(pk=received.incident.pk), draft

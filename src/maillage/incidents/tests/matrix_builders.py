@@ -7,13 +7,11 @@ sealed by the persona's own certified device, targets hold real sealed messages.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-from maillage.incidents import actions
 from maillage.incidents.models import Incident
-from maillage.incidents.tests.helpers import Draft, multipart
+from maillage.incidents.tests.helpers import Draft, make_incident, multipart
 from maillage.members.tests import factory
 from maillage.privacy.access_log import record_content_access
 from maillage.trust import directory
@@ -39,22 +37,9 @@ def _sealed(ctx: Any, incident: str) -> Sealed | None:
 
 
 def target_incident(ctx: Any) -> tuple[Incident, str]:
-    """An incident of the target shop with one sealed message (sent by the target agent)."""
+    """An incident the target shop's merchant reported, with one sealed attachment."""
     targets = ctx.targets
-    incident = Incident.objects.create(
-        public_id=uuid.uuid4(),
-        commune=targets.commune,
-        shop=targets.shop,
-        reported_by=targets.member.membership,
-    )
-    draft = Draft(targets.member, incident=str(incident.public_id), attachments=[b"cible" * 30])
-    sealed = draft.seal()
-    actions.post_message(
-        targets.member.membership,
-        targets.member.device,
-        incident.public_id,
-        actions.Upload(json.dumps(sealed.wire), sealed.attachments),
-    )
+    incident, draft = make_incident(targets.reporter, attachments=[b"cible" * 30])
     targets.ids.add(str(incident.public_id))
     return incident, draft.message
 
@@ -91,8 +76,8 @@ def attachment(ctx: Any) -> Request:
 def _logged_read(ctx: Any) -> None:
     incident, message = target_incident(ctx)
     record_content_access(
-        membership=ctx.targets.member.membership,
-        device=ctx.targets.member.device,
+        membership=ctx.targets.reporter.membership,
+        device=ctx.targets.reporter.device,
         incident_public_id=str(incident.public_id),
         message_public_id=message,
         what="envelope",

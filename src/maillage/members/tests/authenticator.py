@@ -17,6 +17,7 @@ import cbor2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from maillage.members.passkeys import NewPasskey
 from maillage.wire.chain import b64url_decode, b64url_encode
 
 FLAG_UP = 0x01
@@ -60,6 +61,19 @@ class SoftAuthenticator:
                 "crossOrigin": False,
             }
         ).encode()
+
+    def registered(self, rp_id: str) -> NewPasskey:
+        """The passkey a verified registration of this credential gives the server, for
+        factories that enrol through the action rather than the HTTP ceremony."""
+        self.rp_id = rp_id
+        self.user_handle = os.urandom(16)
+        return NewPasskey(
+            credential_id=self.credential_id,
+            public_key=self._cose_public_key(),
+            sign_count=self.sign_count,
+            transports=["internal"],
+            user_handle=self.user_handle,
+        )
 
     def create(self, options: dict[str, Any], *, origin: str | None = None) -> dict[str, Any]:
         """Answer creation options as navigator.credentials.create() + toJSON() would."""

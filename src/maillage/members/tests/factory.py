@@ -1,14 +1,18 @@
-"""Personas for tests, with real keys and real certificate chains.
+"""Personas for tests, with real keys and real certificate chains, built through actions.
 
-Every commune gets a real Ed25519 root key (kept in memory here, as the CLI would hold it),
-every device real X25519/Ed25519 keys, and every certificate is signed for real: by the
-root for coordinator devices, by a coordinator's device (through the same action the API
-uses) for everyone else. Tests therefore exercise the actual cryptography.
+A member is made as production makes one: an invitation (`create_invitation`), an
+enrolment with a real passkey and device keys (`complete_enrolment`), a certificate
+(`certify`); never rows written by hand. Every commune gets a real Ed25519 root key
+(kept in memory here, as the CLI would hold it), every device real X25519/Ed25519 keys,
+and every certificate is signed for real: by the root for coordinator devices, by a
+coordinator's device (through the same action the API uses) for everyone else. Tests
+therefore exercise the actual cryptography.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,16 +20,24 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from maillage.members import actions as member_actions
 from maillage.members.models import MemberSession, Membership, MembershipStatus, Person, Role
 from maillage.members.sessions import SESSION_DEVICE, SESSION_MEMBERSHIP, SESSION_PERSON
+from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.setup import commune as commune_setup
+from maillage.stream.action import CLI, INVITEE, Actor
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests import factory as territory_factory
 from maillage.trust import certificates as trust_certificates
 from maillage.trust import devices as trust_devices
+from maillage.trust import enrolment as trust_enrolment
+from maillage.trust import memberships as trust_memberships
+from maillage.trust import revocations as trust_revocations
+from maillage.trust.devices import DeviceKeys
 from maillage.trust.models import Device, DeviceStatus
 from maillage.wire import chain
 
@@ -42,6 +54,7 @@ class Persona:
     maybe_device: Device | None
     maybe_sign_key: Ed25519PrivateKey | None = None
     maybe_enc_key: X25519PrivateKey | None = None
+    authenticator: SoftAuthenticator | None = None
 
     @property
     def device(self) -> Device:
@@ -76,6 +89,10 @@ class Persona:
         client = Client(**kwargs)
         login(client, self.membership, self.maybe_device if bind_device else None)
         return client
+
+    def actor(self) -> Actor:
+        """This persona acting from its device, as the API builds the actor."""
+        return Actor.member(self.membership, self.maybe_device)
 
     def refresh(self) -> Persona:
         self.membership.refresh_from_db()
@@ -218,40 +235,83 @@ def make_member(
     role: str,
     commune: Commune,
     shop: Shop | None = None,
-    with_device: bool = True,
     *,
     approved: bool = True,
     name: str | None = None,
 ) -> Persona:
-    """A member of `commune` in `role`.
-
-    with_device: a device with real keys; approved: its certificate is signed (root for a
-    coordinator, a coordinator's device otherwise) and the membership is active. Without a
-    device, `approved` just sets the membership active.
+    """A member of `commune` in `role`, enrolled by invitation with a passkey and a device
+    with real keys. approved: the device's certificate is signed (root for a coordinator,
+    a coordinator's device otherwise), which makes the membership active; otherwise the
+    member and device are pending, as right after enrolment.
     """
     if role == Role.MERCHANT and shop is None:
         shop = make_shop(commune)
-    person = Person.objects.create_person(display_name=name or f"Membre {next(_numbers)}")
-    membership = Membership.objects.create(
-        person=person, commune=commune, role=role, shop=shop, status=MembershipStatus.PENDING
+    issued = member_actions.create_invitation(
+        CLI, commune, role=role, display_name=name or f"Membre {next(_numbers)}", shop=shop
     )
-    device = None
-    sign_key = enc_key = None
-    if with_device:
-        device = add_device(membership)
-        sign_key, enc_key = device_keys(device)
-        if approved:
-            certify(device)
-    elif approved:
-        Membership.objects.filter(pk=membership.pk).update(
-            status=MembershipStatus.ACTIVE, approved_at=timezone.now()
-        )
+    charter = member_actions.current_charter(commune)
+    assert charter is not None, "make_commune publishes the charter"
+    authenticator = SoftAuthenticator()
+    sign_key, enc_key, enc_public, sign_public = new_keys()
+    enrolled = trust_enrolment.complete_enrolment(
+        INVITEE,
+        issued.token,
+        charter_version=charter.version,
+        passkey=authenticator.registered(settings.WEBAUTHN_RP_ID),
+        device=DeviceKeys(label="Téléphone d'essai", enc_key=enc_public, sign_key=sign_public),
+    )
+    device = enrolled.device
+    _DEVICE_KEYS[str(device.public_id)] = (sign_key, enc_key)
+    if approved:
+        certify(device)
     membership = Membership.objects.select_related("person", "commune", "shop").get(
-        pk=membership.pk
+        pk=enrolled.membership.pk
     )
-    if device is not None:
-        device.refresh_from_db()
-    return Persona(membership, device, sign_key, enc_key)
+    device.refresh_from_db()
+    return Persona(membership, device, sign_key, enc_key, authenticator)
+
+
+@dataclass(frozen=True)
+class Cast:
+    """A commune's people, one approved persona per role (coordinator first: the others'
+    certificates come from its device), and an outsider: a member of another commune who
+    must see and touch nothing of this one."""
+
+    commune: Commune
+    by_role: dict[str, Persona]
+    outsider: Persona
+
+    def __getitem__(self, role: str) -> Persona:
+        return self.by_role[role]
+
+    @property
+    def everyone(self) -> list[Persona]:
+        return list(self.by_role.values())
+
+
+def make_cast(commune: Commune | None = None, *, outsider_role: str = Role.COORDINATOR) -> Cast:
+    """Every role of `commune` (a new one by default), built through the actions."""
+    commune = commune or make_commune()
+    roles = [Role.COORDINATOR, *(role for role in Role if role != Role.COORDINATOR)]
+    by_role = {str(role): make_member(role, commune) for role in roles}
+    return Cast(commune, by_role, make_member(outsider_role, make_commune()))
+
+
+def suspend(persona: Persona) -> Persona:
+    """Suspend through the real action, as a coordinator's browser does: it signs the
+    revocation list the server drafts for the member's live certificates."""
+    coordinator = certifier_of(persona.commune)
+    assert coordinator.membership.pk != persona.membership.pk, "a coordinator cannot suspend self"
+    live = persona.membership.devices.exclude(status=DeviceStatus.REVOKED)
+    needed = trust_revocations.withdrawals(live, "suspended")
+    document = None
+    if needed:
+        body = trust_revocations.draft_revocation_list(persona.commune, coordinator.device, needed)
+        document = chain.sign_document(json.loads(body), coordinator.sign_key)
+    trust_memberships.suspend_member(
+        coordinator.actor(), persona.membership, revocation_list=document
+    )
+    return persona.refresh()
 
 
 def anonymous_client(**kwargs: Any) -> Client:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +28,10 @@ from django.test import Client
 from maillage.api import api
 from maillage.incidents.tests import matrix_builders as incident_requests
 from maillage.members.actions import IssuedInvitation, create_invitation
-from maillage.members.models import Membership, MembershipStatus, Passkey, Role
+from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.members.tests.authenticator import SoftAuthenticator
+from maillage.stream.action import CLI
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests.factory import valid_siret
 from maillage.trust import revocations as trust_revocations
@@ -170,6 +170,10 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         "401 403 401 403 403 403 403 403 403 200",
         "401 403 401 403 403 403 403 403 403 200",
     ),
+    ("GET", "/api/v1/privacy/refusals"): (
+        "401 403 401 403 403 403 403 403 403 200",
+        "401 403 401 403 403 403 403 403 403 200",
+    ),
 }
 
 
@@ -185,36 +189,25 @@ class Targets:
     suspended: factory.Persona
     pending: factory.Persona
     shop: Shop
+    reporter: factory.Persona
     invitation: IssuedInvitation
     authenticator: SoftAuthenticator
     ids: set[str] = field(default_factory=set)
 
 
-def _suspend(persona: factory.Persona) -> factory.Persona:
-    Membership.objects.filter(pk=persona.membership.pk).update(status=MembershipStatus.SUSPENDED)
-    Device.objects.filter(membership=persona.membership).update(status=DeviceStatus.SUSPENDED)
-    return persona.refresh()
-
-
 def make_targets(commune: Commune) -> Targets:
     member = factory.make_member(Role.AGENT, commune, name="Cible active")
-    authenticator = SoftAuthenticator()
-    authenticator.create(
-        {"rp": {"id": "localhost"}, "user": {"id": "AAAAAAAAAAAAAAAAAAAAAA"}, "challenge": "AA"}
-    )
-    authenticator.user_handle = member.person.public_id.bytes
-    Passkey.objects.create(
-        person=member.person,
-        credential_id=authenticator.credential_id,
-        public_key=authenticator._cose_public_key(),
-    )
+    authenticator = member.authenticator
+    assert authenticator is not None
+    shop = factory.make_shop(commune)
     targets = Targets(
         commune=commune,
         member=member,
-        suspended=_suspend(factory.make_member(Role.AGENT, commune, name="Cible suspendue")),
+        suspended=factory.suspend(factory.make_member(Role.AGENT, commune, name="Cible suspendue")),
         pending=factory.make_member(Role.AGENT, commune, approved=False, name="Cible en attente"),
-        shop=factory.make_shop(commune),
-        invitation=create_invitation(None, commune, role=Role.AGENT, display_name="Invité"),
+        shop=shop,
+        reporter=factory.make_member(Role.MERCHANT, commune, shop, name="Cible commerçante"),
+        invitation=create_invitation(CLI, commune, role=Role.AGENT, display_name="Invité"),
         authenticator=authenticator,
     )
     targets.ids = {
@@ -227,6 +220,8 @@ def make_targets(commune: Commune) -> Targets:
             targets.pending.membership.public_id,
             targets.pending.device.public_id if targets.pending.device else None,
             targets.shop.public_id,
+            targets.reporter.membership.public_id,
+            targets.reporter.device.public_id,
             targets.invitation.invitation.public_id,
         )
         if value is not None
@@ -238,16 +233,17 @@ def make_targets(commune: Commune) -> Targets:
 class World:
     home: Commune
     personas: dict[str, factory.Persona | None]
+    elsewhere: Commune  # the cast's outsider's commune: targets for the "other" scope
 
 
 def make_world() -> World:
-    home = factory.make_commune()
+    cast = factory.make_cast()
+    home = cast.commune
     personas: dict[str, factory.Persona | None] = {"anon": None}
-    for role in ROLES:  # the coordinator first would not matter: certifier_of makes one
-        personas[str(role)] = factory.make_member(role, home)
+    personas.update({str(role): cast[role] for role in ROLES})
     personas["pending"] = factory.make_member(Role.MERCHANT, home, approved=False)
-    personas["suspended"] = _suspend(factory.make_member(Role.OPERATOR, home))
-    return World(home=home, personas=personas)
+    personas["suspended"] = factory.suspend(factory.make_member(Role.OPERATOR, home))
+    return World(home=home, personas=personas, elsewhere=cast.outsider.commune)
 
 
 # --- requests ---------------------------------------------------------------------------
@@ -357,14 +353,10 @@ def _device(persona: factory.Persona) -> Device:
 
 
 def _incident_recipients(ctx: Ctx) -> Request:
-    from maillage.incidents.models import Incident
+    from maillage.incidents.tests.helpers import make_incident
 
-    incident = Incident.objects.create(
-        public_id=uuid.uuid4(),
-        commune=ctx.targets.commune,
-        shop=ctx.targets.shop,
-        reported_by=ctx.targets.member.membership,
-    )
+    incident, _ = make_incident(ctx.targets.reporter)
+    ctx.targets.ids.add(str(incident.public_id))
     return f"/api/v1/trust/recipients?incident={incident.public_id}", {}
 
 
@@ -511,6 +503,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ),
     ("GET", "/api/v1/privacy/access-log"): incident_requests.access_log,
     ("GET", "/api/v1/privacy/access-log/verify"): incident_requests.verify_access_log,
+    ("GET", "/api/v1/privacy/refusals"): lambda ctx: ("/api/v1/privacy/refusals", {}),
 }
 
 # Routes that act on "this browser": the session is not bound to a device yet.
@@ -581,7 +574,7 @@ def test_matrix(key: tuple[str, str], scope: str) -> None:
     expected = dict(zip(COLUMNS, (int(code) for code in line.split()), strict=True))
 
     world = make_world()
-    targets = make_targets(world.home if scope == "own" else factory.make_commune())
+    targets = make_targets(world.home if scope == "own" else world.elsewhere)
     clients: dict[str, Client] = {}
     for column, persona in world.personas.items():
         if persona is None:

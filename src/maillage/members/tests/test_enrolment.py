@@ -25,6 +25,7 @@ from maillage.members.models import (
 )
 from maillage.members.tests import factory
 from maillage.members.tests.authenticator import SoftAuthenticator
+from maillage.stream.action import CLI, INVITEE
 from maillage.territory.models import Commune
 from maillage.trust import devices as trust_devices
 from maillage.trust import enrolment as trust_enrolment
@@ -107,7 +108,7 @@ def test_invitation_link_pins_the_root_and_the_database_only_holds_the_hash(
 
 
 def test_invitation_expires_after_72_hours(commune) -> None:
-    issued = actions.create_invitation(None, commune, role=Role.AGENT, display_name="Agent X")
+    issued = actions.create_invitation(CLI, commune, role=Role.AGENT, display_name="Agent X")
     created_at = issued.invitation.created_at
     assert issued.invitation.expires_at - created_at == pytest.approx(
         timedelta(hours=72), abs=timedelta(seconds=5)
@@ -120,9 +121,12 @@ def test_invitation_expires_after_72_hours(commune) -> None:
 
 
 def test_expired_invitation_is_refused_by_the_api_in_french(commune) -> None:
-    issued = actions.create_invitation(None, commune, role=Role.AGENT, display_name="Agent X")
-    Invitation.objects.filter(pk=issued.invitation.pk).update(
-        expires_at=timezone.now() - timedelta(seconds=1)
+    issued = actions.create_invitation(
+        CLI,
+        commune,
+        role=Role.AGENT,
+        display_name="Agent X",
+        now=timezone.now() - timedelta(hours=72, seconds=1),
     )
     response = Client().post(
         "/api/v1/enrolment/open", {"token": issued.token}, content_type="application/json"
@@ -230,7 +234,7 @@ def test_enrolment_creates_a_pending_member_signed_in(commune, coordinator) -> N
 
 def test_charter_acceptance_records_the_exact_version_and_time(commune, coordinator) -> None:
     created = invite(coordinator)
-    actions.publish_charter(coordinator.membership, commune, "Charte version deux : " + "x" * 40)
+    actions.publish_charter(coordinator.actor(), commune, "Charte version deux : " + "x" * 40)
     before = timezone.now()
     client = Client()
     stale, _ = enrol(client, token_of(created["url"]), charter_version=1)
@@ -272,6 +276,7 @@ def test_invitation_is_single_use_and_a_second_completion_stores_nothing(
     )
     with pytest.raises(actions.InvitationError) as refused:
         trust_enrolment.complete_enrolment(
+            INVITEE,
             token,
             charter_version=1,
             passkey=_fake_passkey(),
@@ -289,9 +294,10 @@ def test_invitation_is_single_use_and_a_second_completion_stores_nothing(
 
 def test_completion_locks_the_invitation_row(commune, coordinator) -> None:
     """Single use is decided under a row lock plus a conditional UPDATE."""
-    issued = actions.create_invitation(None, commune, role=Role.AGENT, display_name="Agent Y")
+    issued = actions.create_invitation(CLI, commune, role=Role.AGENT, display_name="Agent Y")
     with CaptureQueriesContext(connection) as queries:
         trust_enrolment.complete_enrolment(
+            INVITEE,
             issued.token,
             charter_version=1,
             passkey=_fake_passkey(),
@@ -305,11 +311,12 @@ def test_completion_locks_the_invitation_row(commune, coordinator) -> None:
 
 def test_failed_completion_rolls_everything_back(commune, coordinator) -> None:
     """A device key already in use aborts after the invitation was claimed: nothing stays."""
-    issued = actions.create_invitation(None, commune, role=Role.AGENT, display_name="Agent Z")
+    issued = actions.create_invitation(CLI, commune, role=Role.AGENT, display_name="Agent Z")
     taken = coordinator.device
     assert taken is not None
     with pytest.raises(actions.ApiError) as refused:
         trust_enrolment.complete_enrolment(
+            INVITEE,
             issued.token,
             charter_version=1,
             passkey=_fake_passkey(),
@@ -341,7 +348,8 @@ def test_completion_needs_the_passkey_challenge_of_this_invitation(commune, coor
     )
     assert response.status_code == 422
     assert response.json()["code"] == "passkey_ceremony_expired"
-    assert Invitation.objects.filter(used_at__isnull=False).count() == 0
+    tokens = [actions.hash_token(first), actions.hash_token(second)]
+    assert not Invitation.objects.filter(token_hash__in=tokens, used_at__isnull=False).exists()
 
 
 def test_device_keys_must_be_32_byte_base64url(commune, coordinator) -> None:
@@ -387,7 +395,7 @@ def test_concurrent_completions_create_exactly_one_member() -> None:
     from django.db import connections
 
     commune = factory.make_commune()
-    issued = actions.create_invitation(None, commune, role=Role.AGENT, display_name="Course")
+    issued = actions.create_invitation(CLI, commune, role=Role.AGENT, display_name="Course")
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -395,6 +403,7 @@ def test_concurrent_completions_create_exactly_one_member() -> None:
         try:
             barrier.wait()
             trust_enrolment.complete_enrolment(
+                INVITEE,
                 issued.token,
                 charter_version=1,
                 passkey=_fake_passkey(),

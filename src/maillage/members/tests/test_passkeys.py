@@ -75,7 +75,9 @@ def test_sign_in_binds_the_session_to_the_members_device(enrolled) -> None:
     assert session["device"]["id"] == str(enrolled["device"].public_id)
     assert session["device"]["status"] == "active"
     assert "members.view" not in session["permissions"]  # an operator
-    assert Passkey.objects.get().sign_count == 1
+    assert (
+        Passkey.objects.get(credential_id=enrolled["authenticator"].credential_id).sign_count == 1
+    )
     # Certified device: member-only endpoints answer.
     assert client.get("/api/v1/trust/revocations").status_code == 200
 
@@ -184,11 +186,8 @@ def test_origins_are_read_at_call_time_and_enforced(enrolled) -> None:
 
 
 def test_suspended_member_cannot_sign_in(enrolled) -> None:
-    from maillage.members.models import Membership, MembershipStatus
-
-    Membership.objects.filter(pk=enrolled["device"].membership_id).update(
-        status=MembershipStatus.SUSPENDED
-    )
+    device = enrolled["device"]
+    factory.suspend(factory.Persona(device.membership, device))
     response = sign_in(Client(), enrolled["authenticator"], str(enrolled["device"].public_id))
     assert response.status_code == 403
     assert response.json()["code"] == "access_revoked"

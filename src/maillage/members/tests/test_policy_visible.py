@@ -38,11 +38,11 @@ OWNER: dict[str, Callable[[Any], object]] = {
 
 
 def _commune_with_everyone() -> list[factory.Persona]:
-    commune = factory.make_commune()
-    people = [factory.make_member(role, commune) for role in Role]
+    cast = factory.make_cast()
+    commune = cast.commune
+    people = cast.everyone
     people.append(factory.make_member(Role.MERCHANT, commune))  # a second shop
-    merchant = next(p for p in people if p.membership.role == Role.MERCHANT)
-    operator = next(p for p in people if p.membership.role == Role.OPERATOR)
+    merchant, operator = cast[Role.MERCHANT], cast[Role.OPERATOR]
     incident, _ = make_incident(merchant)
     message = SealedMessage.objects.get(incident=incident)
     record_content_access(

@@ -87,16 +87,11 @@ def test_suspension_throws_the_member_out_at_the_next_request(commune) -> None:
 
 def test_suspend_action_deletes_the_members_sessions_and_says_why(commune: Commune) -> None:
     coordinator = factory.make_member(Role.COORDINATOR, commune)
-    member = factory.make_member(Role.AGENT, commune, with_device=False)
+    member = factory.make_member(Role.AGENT, commune, approved=False)
     client = member.client()
     key = client.cookies["maillage_session"].value
     assert Session.objects.filter(session_key=key).exists()
-    trust_memberships.suspend_member(
-        coordinator.membership,
-        member.membership,
-        actor_device=coordinator.device,
-        revocation_list=None,
-    )
+    trust_memberships.suspend_member(coordinator.actor(), member.membership, revocation_list=None)
     # Gone from the server at once, not merely refused at the next request…
     assert not Session.objects.filter(session_key=key).exists()
     assert MemberSession.objects.get(session_key=key).ended_at is not None

@@ -140,7 +140,7 @@ def test_a_member_s_event_never_lands_in_another_commune_s_log() -> None:
     commune, other = factory.make_commune(), factory.make_commune()
     coordinator = factory.certifier_of(commune)
     foreign = make_sector(other)
-    seen = len(events(other))
+    before = len(events(other))
     with (
         pytest.raises(ActionError, match="sa commune"),
         action(
@@ -152,7 +152,7 @@ def test_a_member_s_event_never_lands_in_another_commune_s_log() -> None:
     ):
         act.record(foreign, {"name": foreign.name, "slug": foreign.slug})
     assert [event.kind for event in events(other)][-1] == "sector.created"
-    assert len(events(other)) == seen
+    assert len(events(other)) == before
 
 
 def test_an_actor_device_must_be_the_actor_s() -> None:

@@ -8,14 +8,13 @@ import pytest
 
 from maillage.incidents.tests.conftest import media  # noqa: F401 - fixture
 from maillage.incidents.tests.helpers import make_incident
-from maillage.members.models import Membership, MembershipStatus, Role
+from maillage.members.models import Role
 from maillage.members.tests import factory
-from maillage.stream.action import CLI, action
-from maillage.stream.kinds import Kind
 from maillage.stream.models import Event
 from maillage.stream.tests.helpers import events
 from maillage.stream.visibility import visible_to
 from maillage.territory.models import Commune
+from maillage.trust.tests.test_api_revocations import signed_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +30,14 @@ def seers(event: Event, people: dict[str, factory.Persona]) -> set[str]:
 
 @pytest.fixture
 def people(commune: Commune) -> dict[str, factory.Persona]:
+    cast = factory.make_cast(commune, outsider_role=Role.OPERATOR)
     return {
-        "merchant": factory.make_member(Role.MERCHANT, commune),
+        "merchant": cast[Role.MERCHANT],
         "neighbour": factory.make_member(Role.MERCHANT, commune),
-        "operator": factory.make_member(Role.OPERATOR, commune),
-        "coordinator": factory.certifier_of(commune),
-        "observer": factory.make_member(Role.OBSERVER, commune),
-        "outsider": factory.make_member(Role.OPERATOR, factory.make_commune()),
+        "operator": cast[Role.OPERATOR],
+        "coordinator": cast[Role.COORDINATOR],
+        "observer": cast[Role.OBSERVER],
+        "outsider": cast.outsider,
     }
 
 
@@ -65,12 +65,17 @@ def test_a_shop_is_seen_by_its_merchant_not_the_neighbour(
 def test_the_member_an_event_is_about_sees_it_while_live(
     commune: Commune, people: dict[str, factory.Persona]
 ) -> None:
-    """A suspension as `suspend_member` will record it once converted."""
-    merchant = people["merchant"].membership
-    with action(CLI, None, kind=Kind.MEMBER_SUSPENDED) as act:
-        event = act.record(merchant, {"revocation_list": 1, "devices": 1})
-    assert event.member == merchant
+    """The real suspension's event: hidden from its subject while suspended, seen again
+    once reinstated."""
+    coordinator, merchant = people["coordinator"], people["merchant"]
+    signed = signed_draft(coordinator, f"member={merchant.membership.public_id}&action=suspend")
+    url = f"/api/v1/members/{merchant.membership.public_id}"
+    suspended = coordinator.client().post(f"{url}/suspend", signed, "application/json")
+    assert suspended.status_code == 200, suspended.json()
+    event = events(commune)[-1]
+    assert (event.kind, event.member) == ("member.suspended", merchant.membership)
+    merchant.refresh()
+    assert seers(event, people) == {"coordinator"}
+    assert coordinator.client().post(f"{url}/reinstate").status_code == 200
+    merchant.refresh()
     assert seers(event, people) == {"merchant", "coordinator"}
-    Membership.objects.filter(pk=merchant.pk).update(status=MembershipStatus.SUSPENDED)
-    merchant.refresh_from_db()
-    assert not visible_to(event, merchant)

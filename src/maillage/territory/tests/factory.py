@@ -1,15 +1,11 @@
-"""Test data for the territory and its API: communes, sectors, shops, signed-in members."""
+"""Test data for the territory: communes, sectors, shops (members: members/tests/factory.py)."""
 
 from __future__ import annotations
 
 import itertools
-import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.test import Client
-
-from maillage.members.models import Membership, MembershipStatus, Person, Role
 from maillage.stream.action import CLI
 from maillage.territory import actions
 from maillage.territory.models import Commune, Sector, Shop
@@ -76,39 +72,3 @@ def make_shop(commune: Commune | None = None, sector: Sector | None = None, **fi
     }
     values.update(fields)
     return actions.create_shop(CLI, commune, sector=sector, **values)
-
-
-def make_member(
-    commune: Commune, role: str = Role.COORDINATOR, shop: Shop | None = None
-) -> Membership:
-    """An approved member with a certified device, as member_auth requires."""
-    from maillage.trust.models import Device, DeviceStatus
-
-    person = Person.objects.create_person(display_name=f"Membre {next(_counter)}")
-    if role == Role.MERCHANT and shop is None:
-        shop = make_shop(commune)
-    membership = Membership.objects.create(
-        person=person, commune=commune, role=role, shop=shop, status=MembershipStatus.ACTIVE
-    )
-    Device.objects.create(
-        membership=membership,
-        label="Navigateur de test",
-        enc_public_key=uuid.uuid4().hex,
-        sign_public_key=uuid.uuid4().hex,
-        sign_key_fingerprint=uuid.uuid4().hex,
-        status=DeviceStatus.ACTIVE,
-    )
-    return membership
-
-
-def signed_in_client(membership: Membership) -> Client:
-    """A test client whose session is bound to the membership and its device."""
-    from maillage.members.sessions import SESSION_DEVICE, SESSION_MEMBERSHIP, SESSION_PERSON
-
-    client = Client()
-    session = client.session
-    session[SESSION_PERSON] = membership.person_id
-    session[SESSION_MEMBERSHIP] = membership.pk
-    session[SESSION_DEVICE] = membership.devices.get().pk
-    session.save()
-    return client

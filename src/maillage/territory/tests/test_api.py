@@ -9,15 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from maillage.members.models import Role
+from maillage.members.tests import factory
 from maillage.territory.models import Commune, Sector, Shop
-from maillage.territory.tests.factory import (
-    make_commune,
-    make_member,
-    make_sector,
-    make_shop,
-    signed_in_client,
-    valid_siret,
-)
+from maillage.territory.tests.factory import make_sector, make_shop, valid_siret
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +20,7 @@ BASE = "/api/v1/territory"
 
 @pytest.fixture
 def commune() -> Commune:
-    return make_commune()
+    return factory.make_commune()
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ def sector(commune: Commune) -> Sector:
 
 @pytest.fixture
 def coordinator(commune: Commune) -> Client:
-    return signed_in_client(make_member(commune, Role.COORDINATOR))
+    return factory.make_member(Role.COORDINATOR, commune).client()
 
 
 def new_shop(target: Sector, **values: object) -> dict[str, object]:
@@ -57,7 +51,7 @@ def new_shop(target: Sector, **values: object) -> dict[str, object]:
 def test_it_lists_sectors_with_their_shop_count(coordinator: Client, sector: Sector) -> None:
     make_shop(sector=sector)
     make_shop(sector=sector)
-    make_sector(make_commune())
+    make_sector(factory.make_commune())
 
     response = coordinator.get(f"{BASE}/sectors")
 
@@ -72,7 +66,7 @@ def test_it_lists_only_the_commune_s_shops_filtered_by_sector(
 ) -> None:
     shop = make_shop(sector=sector)
     make_shop(sector=make_sector(commune, name="Gare"))
-    make_shop(make_commune())
+    make_shop(factory.make_commune())
 
     everything = coordinator.get(f"{BASE}/shops").json()
     centre = coordinator.get(f"{BASE}/shops", {"sector": "centre-ville"}).json()
@@ -86,7 +80,7 @@ def test_it_lists_only_the_commune_s_shops_filtered_by_sector(
 def test_it_shows_a_merchant_only_their_own_shop(commune: Commune, sector: Sector) -> None:
     own = make_shop(sector=sector)
     other = make_shop(sector=sector)
-    merchant = signed_in_client(make_member(commune, Role.MERCHANT, shop=own))
+    merchant = factory.make_member(Role.MERCHANT, commune, shop=own).client()
 
     assert [item["id"] for item in merchant.get(f"{BASE}/shops").json()] == [str(own.public_id)]
     assert merchant.get(f"{BASE}/shops/{own.public_id}").status_code == 200
@@ -94,7 +88,7 @@ def test_it_shows_a_merchant_only_their_own_shop(commune: Commune, sector: Secto
 
 
 def test_it_answers_404_for_a_shop_of_another_commune(coordinator: Client) -> None:
-    elsewhere = make_shop(make_commune())
+    elsewhere = make_shop(factory.make_commune())
 
     response = coordinator.get(f"{BASE}/shops/{elsewhere.public_id}")
 
@@ -118,7 +112,7 @@ def test_it_lets_a_coordinator_create_a_shop(
 
 
 def test_it_forbids_a_merchant_to_create_a_shop(commune: Commune, sector: Sector) -> None:
-    merchant = signed_in_client(make_member(commune, Role.MERCHANT))
+    merchant = factory.make_member(Role.MERCHANT, commune).client()
     before = Shop.objects.count()
 
     response = merchant.post(f"{BASE}/shops", new_shop(sector), content_type="application/json")
@@ -144,7 +138,7 @@ def test_it_refuses_an_invalid_siret_with_a_french_message(
 
 
 def test_it_answers_409_for_a_siret_already_registered(coordinator: Client, sector: Sector) -> None:
-    existing = make_shop(make_commune())
+    existing = make_shop(factory.make_commune())
     response = coordinator.post(
         f"{BASE}/shops", new_shop(sector, siret=existing.siret), content_type="application/json"
     )
@@ -153,7 +147,7 @@ def test_it_answers_409_for_a_siret_already_registered(coordinator: Client, sect
 
 
 def test_it_refuses_a_sector_of_another_commune(coordinator: Client) -> None:
-    foreign = make_sector(make_commune())
+    foreign = make_sector(factory.make_commune())
     response = coordinator.post(
         f"{BASE}/shops", new_shop(foreign, sector=foreign.pk), content_type="application/json"
     )
@@ -200,7 +194,7 @@ def test_it_rejects_a_csv_upload_as_a_whole(coordinator: Client, sector: Sector)
 
 
 def test_it_forbids_a_merchant_to_import(commune: Commune) -> None:
-    merchant = signed_in_client(make_member(commune, Role.MERCHANT))
+    merchant = factory.make_member(Role.MERCHANT, commune).client()
     response = merchant.post(
         f"{BASE}/import", {"file": SimpleUploadedFile("c.csv", b"enseigne\n", "text/csv")}
     )
@@ -208,7 +202,7 @@ def test_it_forbids_a_merchant_to_import(commune: Commune) -> None:
 
 
 def test_it_keeps_the_dpo_out_of_the_shop_list(commune: Commune) -> None:
-    dpo = signed_in_client(make_member(commune, Role.DPO))
+    dpo = factory.make_member(Role.DPO, commune).client()
     assert dpo.get(f"{BASE}/sectors").status_code == 200
     assert dpo.get(f"{BASE}/shops").status_code == 403
 

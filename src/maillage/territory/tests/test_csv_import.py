@@ -172,7 +172,10 @@ def test_it_skips_blank_rows_and_keeps_file_line_numbers(commune: Commune) -> No
 def test_it_counts_lines_from_where_a_quoted_multiline_record_starts(commune: Commune) -> None:
     multiline = row('"Tabac\nPresse"')
     lines = messages(commune, csv_of(multiline, row(secteur="Inconnu")))
-    assert lines == ["Ligne 4 : secteur « Inconnu » inconnu"]
+    assert lines == [
+        "Ligne 2 : enseigne : caractère de contrôle interdit (U+000A, saut de ligne)",
+        "Ligne 4 : secteur « Inconnu » inconnu",
+    ]
 
 
 def test_it_refuses_a_file_that_is_not_utf8(commune: Commune) -> None:
@@ -197,7 +200,7 @@ shop_values = st.fixed_dictionaries(
             alphabet=st.characters(categories=["L", "N", "Zs", "P"], exclude_characters="\x85"),
             min_size=1,
             max_size=40,
-        ).filter(lambda text: text.strip() != ""),
+        ).filter(lambda text: text.strip() != "" and not text.lstrip(" ").startswith(("-", "@"))),
         "latitude": st.decimals(-90, 90, places=6),
         "longitude": st.decimals(-180, 180, places=6),
         "secteur": st.sampled_from(["Centre-ville", "centre-ville", "GARE", "gare"]),

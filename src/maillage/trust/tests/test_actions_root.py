@@ -111,7 +111,7 @@ def test_root_revocation_lists_are_cumulative() -> None:
 
 def test_device_keys_are_checked() -> None:
     commune = factory.make_commune()
-    member = factory.make_member(Role.AGENT, commune, with_device=False)
+    member = factory.make_member(Role.AGENT, commune, approved=False)
     _, _, enc_public, sign_public = factory.new_keys()
     with pytest.raises(ApiError) as same:
         trust_devices.create_device(

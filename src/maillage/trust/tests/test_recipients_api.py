@@ -15,12 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from maillage.incidents.models import Incident
-from maillage.members.models import Membership, MembershipStatus, Role
+from maillage.incidents.tests.helpers import make_incident
+from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune, Sector, Shop
 from maillage.territory.tests import factory as territory_factory
 from maillage.trust import revocations as trust_revocations
-from maillage.trust.models import Device, DeviceStatus
 from maillage.trust.tests import service_key_factory as keys
 from maillage.wire import chain
 from maillage.wire.envelope import EnvelopeError
@@ -34,18 +34,9 @@ def commune() -> Commune:
     return factory.make_commune()
 
 
-def _suspend(persona: factory.Persona) -> None:
-    Membership.objects.filter(pk=persona.membership.pk).update(status=MembershipStatus.SUSPENDED)
-    Device.objects.filter(membership=persona.membership).update(status=DeviceStatus.SUSPENDED)
-
-
 def _incident(merchant: factory.Persona) -> Incident:
-    return Incident.objects.create(
-        public_id=uuid.uuid4(),
-        commune=merchant.commune,
-        shop=merchant.shop,
-        reported_by=merchant.membership,
-    )
+    """A report the merchant sent through the real action (no attachment, so no file)."""
+    return make_incident(merchant)[0]
 
 
 def _devices(response: Any) -> set[str]:
@@ -71,7 +62,7 @@ class World:
         self.other_merchant = factory.make_member(Role.MERCHANT, commune)
         self.pending_operator = factory.make_member(Role.OPERATOR, commune, approved=False)
         self.suspended_operator = factory.make_member(Role.OPERATOR, commune)
-        _suspend(self.suspended_operator)
+        factory.suspend(self.suspended_operator)
         self.revoked_operator = factory.make_member(Role.OPERATOR, commune)
         trust_revocations.revoke_devices_with_root(
             commune, factory.root_key(commune), [self.revoked_operator.device]
@@ -97,8 +88,9 @@ def test_report_lists_police_and_own_shop_only(world: World) -> None:
     assert data["purpose"] == "report"
     assert data["shop"] == str(world.shop.public_id)
     assert data["service_key"] is None
-    assert data["revocations"]["number"] == 2
-    assert data["revocations"]["chain"] == []  # both lists signed by the root
+    # List 1 came with the suspension (the coordinator's device), 2 and 3 from the root.
+    assert data["revocations"]["number"] == 3
+    assert data["revocations"]["chain"] == []  # the latest is signed by the root
 
 
 def test_every_chain_verifies_to_the_root_and_names_its_device(world: World) -> None:
@@ -274,9 +266,9 @@ def test_client_resolves_the_report_directory_with_the_service_key(world: World)
     }
     assert by_id == {**expected_devices, ("service", "police:1"): generation.public_key}
     assert resolution.state.last_service_key_number == 1
-    assert resolution.state.last_revocation_number == 2
+    assert resolution.state.last_revocation_number == 3
     assert resolution.state.known_revoked_serials == resolution.revocations.serials
-    assert len(resolution.revocations.serials) == 2
+    assert len(resolution.revocations.serials) == 3  # suspended, revoked, lost phone
 
 
 def test_client_resolves_incident_and_sector_directories(world: World) -> None:

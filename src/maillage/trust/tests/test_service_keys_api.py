@@ -14,8 +14,8 @@ import pytest
 from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune
-from maillage.trust import certificates as trust_certificates
 from maillage.trust import directory
+from maillage.trust import memberships as trust_memberships
 from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceStatus, ServiceKey, ServiceKeyGrant
 from maillage.trust.tests import service_key_factory as keys
@@ -348,13 +348,9 @@ def test_holder_suspended_then_reinstated_still_flags_rotation(
     """Reinstatement gives a new certificate, not a clean slate: the device kept the key."""
     keys.publish(operator, 1, others=(colleague.device,))
     device = colleague.device
-    trust_revocations.revoke_with_root(
-        commune, factory.root_key(commune), trust_revocations.withdrawals([device], "suspended")
-    )
-    Device.objects.filter(pk=device.pk).update(status=DeviceStatus.PENDING)
-    trust_certificates.certify_with_root(
-        Device.objects.get(pk=device.pk), factory.root_key(commune)
-    )
+    factory.suspend(colleague)
+    trust_memberships.reinstate_member(factory.certifier_of(commune).actor(), colleague.membership)
+    factory.certify(Device.objects.get(pk=device.pk))
     assert Device.objects.get(pk=device.pk).status == DeviceStatus.ACTIVE
     assert fetch_key(operator)[0]["rotation_needed"] is True
 

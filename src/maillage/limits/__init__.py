@@ -1,0 +1,1 @@
+"""Named rate limits stored in the database, shared by every server process."""
