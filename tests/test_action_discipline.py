@@ -180,3 +180,58 @@ session.save()
 """
     assert [line for line, _ in writes(flagged)] == list(range(2, 10))
     assert list(writes(ignored)) == []
+
+
+# --- tests build state through actions too ---------------------------------------------
+
+TESTS_ROOTS = (PACKAGE, SRC.parent / "tests")
+
+# Test files that write rows on purpose, each with its reason: a state no action may
+# produce is exactly what they check the server refuses or detects. Everything else a
+# test needs is built through actions (members/tests/factory.py, territory/tests/factory.py).
+DELIBERATE_TAMPERING: dict[str, str] = {
+    "maillage/members/tests/factory.py": "signs a test client in: session bookkeeping, as "
+    "SESSION_STATE (a passkey ceremony per test would only slow the suite)",
+    "maillage/members/tests/test_sessions.py": "a status changed behind a live session's "
+    "back: the middleware must still throw it out",
+    "maillage/trust/tests/test_api_certificates.py": "a coordinator certificate without "
+    "may_certify, which the root never signs: the server must refuse its approvals",
+    "maillage/incidents/tests/test_api_incidents.py": "a certificate withdrawn without a "
+    "list, and a duplicate row mid-transaction: refusal and rollback are checked",
+    "maillage/trust/tests/test_recipients_api.py": "a closed shop; closing a shop is an "
+    "action of issue 9 (shop management), which will replace this write",
+    "maillage/limits/tests/test_limits.py": "ages a rate-limit window instead of waiting",
+    "maillage/stream/tests/test_log.py": "edits, deletes and gaps in the event log, which "
+    "the chain check must detect; and the action helper itself, tested with rows written "
+    "inside hand-made action blocks",
+}
+
+
+def _test_sources() -> Iterator[Path]:
+    for root in TESTS_ROOTS:
+        for path in sorted(root.rglob("*.py")):
+            parts = path.parts
+            if "tests" in parts and path.name != "test_action_discipline.py":
+                yield path
+
+
+def _test_double(call: str) -> bool:
+    """HTTP DELETE from a test client, a software authenticator's credential: not rows."""
+    return any(mark in call for mark in ("client.delete(", ".delete(url)", "uthenticator"))
+
+
+def scan_tests() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in _test_sources():
+        calls = [f"{line}: {call}" for line, call in writes(path.read_text(encoding="utf-8"))]
+        calls = [c for c in calls if not _test_double(c)]
+        if calls:
+            key = path.relative_to(SRC if path.is_relative_to(SRC) else SRC.parent).as_posix()
+            found[key] = calls
+    return found
+
+
+def test_tests_write_rows_only_on_purpose() -> None:
+    found = scan_tests()
+    assert {p: calls for p, calls in found.items() if p not in DELIBERATE_TAMPERING} == {}
+    assert sorted(set(DELIBERATE_TAMPERING) - set(found)) == []

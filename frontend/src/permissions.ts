@@ -1,12 +1,12 @@
 /**
  * What the screen offers follows the `permissions` the server computed for this session
- * (members/policy.py): the front end never re-derives rights from the role, so a rule
+ * (access/policy.py): the front end never re-derives rights from the role, so a rule
  * changed on the server changes the menus with it. The server still refuses on its own.
  */
 
 import type { Session } from "./types";
 
-/** The policy's action names the UI asks about (members/policy.py `Action`). */
+/** The policy's action names the UI asks about (access/policy.py `Action`). */
 export const PERMISSION = {
   inviteMember: "members.invite",
   manageMember: "members.manage",

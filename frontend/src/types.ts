@@ -52,7 +52,7 @@ export interface Session {
   device: DeviceInfo | null;
   root: RootInfo | null;
   demo: boolean;
-  /** What the server's policy lets this member do (members/policy.py `permissions`). */
+  /** What the server's policy lets this member do (access/policy.py `permissions`). */
   permissions: readonly string[];
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isFingerprint, parseInvitationFragment } from "../src/members/enrolment";
+import { parseInvitationFragment } from "../src/members/enrolment";
+import { isFingerprint } from "../src/trust/ids";
 
 const ROOT = "q1cXzq8aJ2Yx0D7j2o4mN9l3yT1bP6wK8sR5vU2hE0c";
 

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from maillage.members.models import Role
 from maillage.members.tests import factory
+from maillage.stream.action import CLI
 from maillage.trust import certificates as trust_certificates
 from maillage.trust import directory
 from maillage.trust import revocations as trust_revocations
@@ -59,18 +60,17 @@ def test_coordinator_recertifies_the_shop_of_a_revoked_coordinator_device(
 
     # Another coordinator's phone approved a shopkeeper, then was lost and revoked.
     lost = factory.make_member(Role.COORDINATOR, mairie.commune, approved=False)
-    trust_certificates.certify_with_root(lost.device, root_key)
+    trust_certificates.certify_with_root(CLI, lost.device, root_key)
     lost.refresh()
     samir = factory.make_member(
         Role.MERCHANT, mairie.commune, mairie.shop, approved=False, name=MERCHANT
     )
     trust_certificates.accept_certificate(
-        lost.membership,
-        lost.device,
+        lost.actor(),
         samir.device,
         factory.coordinator_certificate(lost, samir.device),
     )
-    trust_revocations.revoke_devices_with_root(mairie.commune, root_key, [lost.device])
+    trust_revocations.revoke_devices_with_root(CLI, mairie.commune, root_key, [lost.device])
     with pytest.raises(chain.TrustError) as refused:
         verify_now(samir.refresh().device)
     assert refused.value.code == "revoked"

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from maillage.incidents.models import SealedMessage
 from maillage.members.models import Membership, Role
+from maillage.stream.action import CLI
 from maillage.trust import revocations as trust_revocations
 from maillage.trust import roots as trust_roots
 from maillage.trust.models import Device, ServiceKey, ServiceKeyGrant
@@ -75,7 +76,7 @@ def test_an_operator_device_approved_after_a_rotation_reads_older_reports(
     shows(a, re.compile(r"Clé transmise à 1 nouvel\(s\) appareil"))
     assert generations_held_by(device_b) == [1]
     trust_revocations.revoke_devices_with_root(
-        demo.commune, trust_roots.demo_root_key(demo.commune), [device_b]
+        CLI, demo.commune, trust_roots.demo_root_key(demo.commune), [device_b]
     )
     a.reload()
     shows(a, "Clé de service créée sur cet appareil (génération 2).")

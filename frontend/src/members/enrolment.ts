@@ -15,16 +15,12 @@ import { keysForRegistration, pinRoot, publicKeys, setPublicId } from "../device
 import { createPasskey } from "../device/webauthn";
 import { t } from "../i18n";
 import { adoptSession } from "../session";
+import { isFingerprint } from "../trust/ids";
 import { normaliseCommune, normaliseShop, type Commune, type Role, type Shop } from "../types";
 
 export interface InvitationLink {
   token: string;
   root: string;
-}
-
-/** A fingerprint is 43 base64url characters (SHA-256, no padding). */
-export function isFingerprint(text: string): boolean {
-  return /^[A-Za-z0-9_-]{43}$/.test(text);
 }
 
 /** Reads `#jeton=…&racine=…`; null when either part is missing or malformed. */

@@ -15,6 +15,16 @@ export function isIdentifier(value: unknown): value is string {
   return typeof value === "string" && IDENTIFIER.test(value);
 }
 
+/** A key fingerprint as it travels: a SHA-256 digest, base64url without padding. */
+export function isFingerprint(value: unknown): value is string {
+  try {
+    decodeFixed(value, 32);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function isInt(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value);
 }

@@ -16,9 +16,10 @@ from maillage.members.api import session_payload
 from maillage.members.auth import anonymous_csrf
 from maillage.members.models import Membership, MembershipStatus
 from maillage.members.sessions import start_session
+from maillage.stream.action import DEMO
 from maillage.trust import directory as trust_directory
 from maillage.trust.certificates import certify_with_root
-from maillage.trust.devices import create_device
+from maillage.trust.devices import DeviceKeys, register_device
 from maillage.trust.models import Device
 from maillage.trust.roots import demo_root_key
 
@@ -84,13 +85,16 @@ def demo_login(request: HttpRequest, payload: DemoLoginIn) -> dict[str, Any]:
         start_session(request, membership, known)
         return session_payload(request)
     with transaction.atomic():
-        device = create_device(
+        device = register_device(
+            DEMO,
             membership,
-            label=payload.device.label,
-            enc_key=payload.device.enc_key,
-            sign_key=payload.device.sign_key,
+            DeviceKeys(
+                label=payload.device.label,
+                enc_key=payload.device.enc_key,
+                sign_key=payload.device.sign_key,
+            ),
         )
-        certify_with_root(device, demo_root_key(membership.commune))
+        certify_with_root(DEMO, device, demo_root_key(membership.commune))
         device = Device.objects.get(pk=device.pk)
     start_session(request, membership, device)
     return session_payload(request)

@@ -102,7 +102,7 @@ def _demo_member(
             sign_key=chain.public_key_b64(Ed25519PrivateKey.generate()),
         ),
     )
-    certify_with_root(enrolled.device, root_key)
+    certify_with_root(DEMO, enrolled.device, root_key)
     enrolled.membership.refresh_from_db()
     return enrolled.membership
 

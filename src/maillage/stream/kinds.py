@@ -100,7 +100,7 @@ SPECS: dict[Kind, KindSpec] = {
         "device", Action.VIEW_DIRECTORY, "revocation_list", "serials", subject_sees=True
     ),
     Kind.REVOCATION_LIST_PUBLISHED: _spec(
-        "revocationlist", Action.VIEW_DIRECTORY, "number", "withdrawn"
+        "commune", Action.VIEW_DIRECTORY, "number", "withdrawn", "devices"
     ),
     Kind.SERVICE_KEY_PUBLISHED: _spec("servicekey", Action.VIEW_RECIPIENTS, "number", "grants"),
     Kind.SERVICE_KEY_GRANTS_ADDED: _spec(

@@ -265,6 +265,7 @@ def register_device(request: HttpRequest, payload: DeviceKeysIn) -> Status[dict[
             status=409,
         )
     device = devices.register_device(
+        Actor.member(actor),
         actor,
         devices.DeviceKeys(label=payload.label, enc_key=payload.enc_key, sign_key=payload.sign_key),
     )
@@ -342,8 +343,7 @@ def certify_device(
     actor = _actor(request)
     device = directory.device_in_commune(actor.commune, device_id)
     certificate = certificates.accept_certificate(
-        actor,
-        _actor_device(request),
+        Actor.member(actor, _actor_device(request)),
         device,
         chain.SignedDocument(body=payload.body, signature=payload.signature),
     )
@@ -370,9 +370,8 @@ def revoke_device(
     actor = _actor(request)
     device = directory.device_in_commune(actor.commune, device_id)
     device = devices.revoke_device(
-        actor,
+        Actor.member(actor, _actor_device(request)),
         device,
-        actor_device=_actor_device(request),
         revocation_list=revocation_document(payload),
     )
     return device_out(device)

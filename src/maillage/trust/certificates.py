@@ -8,9 +8,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from maillage.access.policy import Action, require, root_certifies
+from maillage.access.policy import Action, root_certifies
 from maillage.errors import Conflict, Forbidden
 from maillage.members.models import Membership, MembershipStatus
+from maillage.stream.action import Act, Actor, action
+from maillage.stream.kinds import Kind
 from maillage.trust import directory
 from maillage.trust.common import Invalid, TrustRefused
 from maillage.trust.common import epoch as _epoch
@@ -38,6 +40,7 @@ def _certifiable(device: Device) -> None:
 
 
 def _store_certificate(
+    act: Act,
     device: Device,
     document: chain.SignedDocument,
     body: chain.CertificateBody,
@@ -67,23 +70,45 @@ def _store_certificate(
     Device.objects.filter(pk=device.pk).update(status=DeviceStatus.ACTIVE, certified_at=now)
     device.status, device.certified_at = DeviceStatus.ACTIVE, now
     membership = device.membership
-    if membership.status == MembershipStatus.PENDING:
+    activated = membership.status == MembershipStatus.PENDING
+    if activated:
         membership.status = MembershipStatus.ACTIVE
         membership.approved_at = now
         membership.approved_by = approved_by
         membership.status_changed_at = now
         membership.save(update_fields=["status", "approved_at", "approved_by", "status_changed_at"])
+    act.record(
+        device,
+        {
+            "serial": certificate.serial,
+            "issuer": str(issuer_certificate.device.public_id) if issuer_certificate else "root",
+            "role": str(membership.role),
+            "may_certify": certificate.may_certify,
+            "member_activated": activated,
+        },
+    )
     return certificate
 
 
-@transaction.atomic
 def certify_with_root(
-    device: Device, root_key: Ed25519PrivateKey, *, lifetime_seconds: int | None = None
+    actor: Actor,
+    device: Device,
+    root_key: Ed25519PrivateKey,
+    *,
+    lifetime_seconds: int | None = None,
 ) -> DeviceCertificate:
     """Sign a pending device's certificate with the root (CLI on the mairie's machine, demo).
 
     Coordinator devices get `may_certify`: they will approve everyone else's devices.
+    Holding the root key is the authority: no member may take this action.
     """
+    with action(actor, None, kind=Kind.DEVICE_CERTIFIED) as act:
+        return _certify_with_root(act, device, root_key, lifetime_seconds)
+
+
+def _certify_with_root(
+    act: Act, device: Device, root_key: Ed25519PrivateKey, lifetime_seconds: int | None
+) -> DeviceCertificate:
     device = (
         Device.objects.select_for_update(of=("self",))
         .select_related("membership")
@@ -108,7 +133,9 @@ def certify_with_root(
         expires_at=issued_at + (lifetime_seconds or CERTIFICATE_LIFETIME_SECONDS),
     )
     body = chain.parse_certificate(document)
-    return _store_certificate(device, document, body, issuer_certificate=None, approved_by=None)
+    return _store_certificate(
+        act, device, document, body, issuer_certificate=None, approved_by=None
+    )
 
 
 def _expected_certificate_fields(device: Device) -> dict[str, object]:
@@ -125,9 +152,8 @@ def _expected_certificate_fields(device: Device) -> dict[str, object]:
     }
 
 
-@transaction.atomic
 def accept_certificate(
-    actor: Membership, actor_device: Device, device: Device, document: chain.SignedDocument
+    actor: Actor, device: Device, document: chain.SignedDocument
 ) -> DeviceCertificate:
     """Store a certificate a coordinator's device signed in the browser, after checking it all.
 
@@ -135,13 +161,27 @@ def accept_certificate(
     name the caller's own session device as issuer, and verify, with the caller's chain,
     up to the commune's root. Coordinator devices are refused: only the root certifies them.
     """
+    with action(actor, Action.CERTIFY_DEVICE, device.membership, kind=Kind.DEVICE_CERTIFIED) as act:
+        if actor.membership is None or actor.device is None:
+            raise Forbidden(
+                "Cet appareil n'a pas de certificat valide pour approuver des appareils."
+            )
+        return _accept_certificate(act, actor.membership, actor.device, device, document)
+
+
+def _accept_certificate(
+    act: Act,
+    actor: Membership,
+    actor_device: Device,
+    device: Device,
+    document: chain.SignedDocument,
+) -> DeviceCertificate:
     device = (
         Device.objects.select_for_update(of=("self",))
         .select_related("membership", "membership__commune", "membership__shop")
         .get(pk=device.pk)
     )
     membership = device.membership
-    require(actor, Action.CERTIFY_DEVICE, membership)
     _certifiable(device)
     if root_certifies(membership):
         raise Forbidden(
@@ -205,5 +245,5 @@ def accept_certificate(
     except chain.TrustError as exc:
         raise TrustRefused(exc, field="signature") from exc
     return _store_certificate(
-        device, document, body, issuer_certificate=issuer_certificate, approved_by=actor
+        act, device, document, body, issuer_certificate=issuer_certificate, approved_by=actor
     )

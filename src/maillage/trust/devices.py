@@ -13,10 +13,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from maillage.access.policy import ROOT_CERTIFIED_ROLES, Action, require
-from maillage.errors import Conflict
+from maillage.access.policy import ROOT_CERTIFIED_ROLES, Action
+from maillage.errors import Conflict, Forbidden
 from maillage.members.models import Membership, MembershipStatus
 from maillage.members.sessions import end_sessions
+from maillage.stream.action import Actor, action
+from maillage.stream.kinds import Kind
 from maillage.territory.models import Commune
 from maillage.trust import revocations
 from maillage.trust.common import Invalid
@@ -63,7 +65,10 @@ def check_device_keys(enc_key: str, sign_key: str) -> str:
 
 @transaction.atomic
 def create_device(membership: Membership, *, label: str, enc_key: str, sign_key: str) -> Device:
-    """A browser's public keys, waiting for a certificate (status pending)."""
+    """A browser's public keys, waiting for a certificate (status pending).
+
+    An inner step that records nothing: `register_device` and enrolment (whose
+    `member.enrolled` names the device) are the actions around it."""
     key_fingerprint = check_new_device_keys(DeviceKeys(label, enc_key, sign_key))
     label = (label or "").strip()[:100] or "Appareil"
     try:
@@ -93,46 +98,57 @@ def check_new_device_keys(keys: DeviceKeys) -> str:
     return key_fingerprint
 
 
-@transaction.atomic
-def register_device(membership: Membership, keys: DeviceKeys) -> Device:
-    """A signed-in member on a new browser: its keys wait for a coordinator's approval."""
-    require(membership, Action.REGISTER_DEVICE, membership)
-    return create_device(membership, label=keys.label, enc_key=keys.enc_key, sign_key=keys.sign_key)
-
-
-@transaction.atomic
-def revoke_device(
-    actor: Membership,
-    device: Device,
-    *,
-    actor_device: Device,
-    revocation_list: chain.SignedDocument | None,
-) -> Device:
-    """Withdraw one device (lost phone): signed revocation list, sessions end at once."""
-    device = (
-        Device.objects.select_for_update(of=("self",))
-        .select_related("membership")
-        .get(pk=device.pk)
-    )
-    require(actor, Action.MANAGE_DEVICE, device.membership)
-    if device.pk == actor_device.pk:
-        raise Conflict(
-            "self_revocation",
-            "Vous ne pouvez pas révoquer l'appareil avec lequel vous êtes connecté.",
+def register_device(actor: Actor, membership: Membership, keys: DeviceKeys) -> Device:
+    """A new browser's keys, waiting for approval: a signed-in member's own (`POST
+    /devices`), or those the demo sign-in registers before certifying them."""
+    with action(actor, Action.REGISTER_DEVICE, membership, kind=Kind.DEVICE_REGISTERED) as act:
+        device = create_device(
+            membership, label=keys.label, enc_key=keys.enc_key, sign_key=keys.sign_key
         )
-    if device.status == DeviceStatus.REVOKED:
-        raise Conflict("already_revoked", "Cet appareil est déjà révoqué.")
-    revocations.record_signed_revocation_list(
-        actor,
-        actor_device,
-        device.membership.commune,
-        revocation_list,
-        revocations.withdrawals([device], "revoked"),
-    )
-    device.status = DeviceStatus.REVOKED
-    device.revoked_at = timezone.now()
-    device.save(update_fields=["status", "revoked_at"])
-    end_sessions(device=device)
+        act.record(
+            device, {"fingerprint": device.sign_key_fingerprint, "role": str(membership.role)}
+        )
+    return device
+
+
+def revoke_device(
+    actor: Actor, device: Device, *, revocation_list: chain.SignedDocument | None
+) -> Device:
+    """Withdraw one device (lost phone): signed revocation list, sessions end at once.
+
+    The list is signed by the actor's own session device, which may not be the one withdrawn.
+    """
+    with action(actor, Action.MANAGE_DEVICE, device.membership, kind=Kind.DEVICE_REVOKED) as act:
+        device = (
+            Device.objects.select_for_update(of=("self",))
+            .select_related("membership")
+            .get(pk=device.pk)
+        )
+        actor_device = actor.device
+        if actor.membership is None or actor_device is None:
+            raise Forbidden("Cet appareil n'a pas de certificat valide pour signer une révocation.")
+        if device.pk == actor_device.pk:
+            raise Conflict(
+                "self_revocation",
+                "Vous ne pouvez pas révoquer l'appareil avec lequel vous êtes connecté.",
+            )
+        if device.status == DeviceStatus.REVOKED:
+            raise Conflict("already_revoked", "Cet appareil est déjà révoqué.")
+        needed = revocations.withdrawals([device], "revoked")
+        published = revocations.record_signed_revocation_list(
+            actor.membership, actor_device, device.membership.commune, revocation_list, needed
+        )
+        device.status = DeviceStatus.REVOKED
+        device.revoked_at = timezone.now()
+        device.save(update_fields=["status", "revoked_at"])
+        end_sessions(device=device)
+        act.record(
+            device,
+            {
+                "revocation_list": published.number if published else None,
+                "serials": [w.serial for w in needed],
+            },
+        )
     return device
 
 

@@ -17,6 +17,8 @@ from django.utils import timezone
 from maillage.errors import Conflict, Forbidden
 from maillage.members.models import Membership
 from maillage.members.sessions import end_sessions
+from maillage.stream.action import Actor, action
+from maillage.stream.kinds import Kind
 from maillage.territory.models import Commune
 from maillage.trust import directory
 from maillage.trust.common import Invalid, TrustRefused
@@ -158,6 +160,8 @@ def record_signed_revocation_list(
     """Check and store list n+1 signed by the coordinator's device; mark its certificates.
 
     Nothing to withdraw, nothing to sign: returns None (e.g. a member never approved).
+    An inner step: the action that withdraws (suspend, revoke a member or a device)
+    names the list in its own event.
     """
     if not needed:
         return None
@@ -207,7 +211,8 @@ def record_signed_revocation_list(
 def revoke_with_root(
     commune: Commune, root_key: Ed25519PrivateKey, needed: Sequence[Withdrawal]
 ) -> RevocationList | None:
-    """Publish list n+1 signed by the root (CLI, demo); marks the certificates withdrawn."""
+    """Publish list n+1 signed by the root; marks the certificates withdrawn. An inner step
+    of `revoke_devices_with_root`, which records the event."""
     if not needed:
         return None
     check_root_key(commune, root_key)
@@ -233,18 +238,39 @@ def revoke_with_root(
     return stored
 
 
-@transaction.atomic
 def revoke_devices_with_root(
-    commune: Commune, root_key: Ed25519PrivateKey, devices: Sequence[Device]
+    actor: Actor, commune: Commune, root_key: Ed25519PrivateKey, devices: Sequence[Device]
 ) -> RevocationList | None:
-    """Revoke devices with the root (e.g. a lost coordinator phone); sessions end at once."""
-    for device in devices:
-        if device.membership.commune_id != commune.pk:
-            raise Forbidden("Cet appareil n'appartient pas à cette commune.")
-    targets = [d for d in devices if d.status not in _MAY_NOT_REVOKE]
-    published = revoke_with_root(commune, root_key, withdrawals(targets, "revoked"))
-    now = timezone.now()
-    for device in targets:
-        Device.objects.filter(pk=device.pk).update(status=DeviceStatus.REVOKED, revoked_at=now)
-        end_sessions(device=device)
+    """Revoke devices with the root (e.g. a lost coordinator phone); sessions end at once.
+
+    One action for all of them, as one list names them all: `revocation_list.published`,
+    whose `number` is null when none had a live certificate (nothing to sign).
+    """
+    with action(actor, None, kind=Kind.REVOCATION_LIST_PUBLISHED) as act:
+        for device in devices:
+            if device.membership.commune_id != commune.pk:
+                raise Forbidden("Cet appareil n'appartient pas à cette commune.")
+        targets = list(
+            Device.objects.select_for_update(of=("self",))
+            .filter(pk__in=[d.pk for d in devices])
+            .exclude(status__in=_MAY_NOT_REVOKE)
+            .order_by("pk")
+        )
+        needed = withdrawals(targets, "revoked")
+        published = revoke_with_root(commune, root_key, needed)
+        now = timezone.now()
+        for device in targets:
+            Device.objects.filter(pk=device.pk).update(status=DeviceStatus.REVOKED, revoked_at=now)
+            end_sessions(device=device)
+        if not targets:
+            act.unchanged()
+        else:
+            act.record(
+                commune,
+                {
+                    "number": published.number if published else None,
+                    "withdrawn": len(needed),
+                    "devices": len(targets),
+                },
+            )
     return published

@@ -15,6 +15,7 @@ from maillage.client.http import ClientApiError, MaillageClient
 from maillage.demo.seed import DemoSeed, seed_demo
 from maillage.incidents.models import SealedMessage
 from maillage.members.models import Role
+from maillage.stream.action import CLI
 from maillage.trust import revocations as trust_revocations
 from maillage.trust import roots as trust_roots
 from maillage.trust.models import Device
@@ -79,6 +80,7 @@ def test_service_key_reaches_new_operator_devices_and_rotates_away_from_revoked_
     # The tablet is lost: revoked. The console rotates; the tablet never gets generation 2.
     commune = demo.commune
     trust_revocations.revoke_devices_with_root(
+        CLI,
         commune,
         trust_roots.demo_root_key(commune),
         [Device.objects.get(public_id=tablet.device)],

@@ -10,6 +10,7 @@ from django.test import Client
 from maillage.demo.seed import DemoSeed, seed_demo
 from maillage.members.models import Role
 from maillage.members.tests.factory import new_keys
+from maillage.stream.action import CLI
 from maillage.trust import revocations as trust_revocations
 from maillage.trust import roots as trust_roots
 from maillage.trust.models import Device
@@ -50,7 +51,7 @@ def test_keys_of_another_member_or_a_revoked_device_are_refused(demo: DemoSeed) 
 
     device = Device.objects.get(sign_public_key=sign)
     trust_revocations.revoke_devices_with_root(
-        demo.commune, trust_roots.demo_root_key(demo.commune), [device]
+        CLI, demo.commune, trust_roots.demo_root_key(demo.commune), [device]
     )
     revoked = login(demo, Role.OPERATOR, enc, sign)
     assert (revoked.status_code, revoked.json()["code"]) == (409, "device_key_in_use")

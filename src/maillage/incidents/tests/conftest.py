@@ -22,11 +22,6 @@ def stored_files(root: Path) -> list[Path]:
 
 
 @pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
-
-
-@pytest.fixture
 def merchant(commune: Commune) -> factory.Persona:
     return factory.make_member(Role.MERCHANT, commune, name="Commerçante")
 

@@ -159,10 +159,13 @@ def make_shop(commune: Commune) -> Shop:
 
 
 def add_device(membership: Membership, *, label: str = "Téléphone d'essai") -> Device:
-    """A pending device with real keys for an existing membership."""
+    """A pending device with real keys for an existing membership, registered by the
+    member from that new browser (`POST /devices`)."""
     sign_key, enc_key, enc_public, sign_public = new_keys()
-    device = trust_devices.create_device(
-        membership, label=label, enc_key=enc_public, sign_key=sign_public
+    device = trust_devices.register_device(
+        Actor.member(membership),
+        membership,
+        DeviceKeys(label=label, enc_key=enc_public, sign_key=sign_public),
     )
     _DEVICE_KEYS[str(device.public_id)] = (sign_key, enc_key)
     return device
@@ -220,12 +223,11 @@ def certify(device: Device) -> None:
     membership = device.membership
     commune = membership.commune
     if membership.role == Role.COORDINATOR:
-        trust_certificates.certify_with_root(device, root_key(commune))
+        trust_certificates.certify_with_root(CLI, device, root_key(commune))
         return
     coordinator = certifier_of(commune)
     trust_certificates.accept_certificate(
-        coordinator.membership,
-        coordinator.device,
+        coordinator.actor(),
         device,
         coordinator_certificate(coordinator, device),
     )

@@ -26,7 +26,6 @@ from maillage.members.models import (
 from maillage.members.tests import factory
 from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.stream.action import CLI, INVITEE
-from maillage.territory.models import Commune
 from maillage.trust import devices as trust_devices
 from maillage.trust import enrolment as trust_enrolment
 from maillage.trust.models import Device, DeviceStatus
@@ -77,16 +76,6 @@ def enrol(
     }
     response = client.post("/api/v1/enrolment/complete", payload, content_type="application/json")
     return response, payload
-
-
-@pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
-
-
-@pytest.fixture
-def coordinator(commune: Commune) -> factory.Persona:
-    return factory.make_member(Role.COORDINATOR, commune)
 
 
 def test_invitation_link_pins_the_root_and_the_database_only_holds_the_hash(

@@ -17,16 +17,6 @@ from maillage.trust.models import Device
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
-
-
-@pytest.fixture
-def coordinator(commune: Commune) -> factory.Persona:
-    return factory.make_member(Role.COORDINATOR, commune)
-
-
 def test_an_invitation_is_one_event_without_name_or_link(
     commune: Commune, coordinator: factory.Persona
 ) -> None:

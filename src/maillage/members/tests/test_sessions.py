@@ -19,11 +19,6 @@ from maillage.trust.models import Device, DeviceStatus
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
-
-
 def test_anonymous_session_says_so_and_sets_the_csrf_cookie() -> None:
     client = Client()
     response = client.get("/api/v1/session")

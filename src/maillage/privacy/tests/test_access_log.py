@@ -30,11 +30,6 @@ def media(settings, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
-
-
-@pytest.fixture
 def merchant(commune: Commune) -> factory.Persona:
     return factory.make_member(Role.MERCHANT, commune, name="Commerçante")
 

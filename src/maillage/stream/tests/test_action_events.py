@@ -26,11 +26,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
-
-
-@pytest.fixture
 def coordinator(commune: Commune) -> factory.Persona:
     return factory.certifier_of(commune)
 

@@ -19,11 +19,6 @@ from maillage.trust.tests.test_api_revocations import signed_draft
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
-
-
 def seers(event: Event, people: dict[str, factory.Persona]) -> set[str]:
     return {name for name, persona in people.items() if visible_to(event, persona.membership)}
 

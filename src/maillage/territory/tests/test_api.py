@@ -19,11 +19,6 @@ BASE = "/api/v1/territory"
 
 
 @pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
-
-
-@pytest.fixture
 def sector(commune: Commune) -> Sector:
     return make_sector(commune, name="Centre-ville")
 

@@ -10,6 +10,7 @@ from maillage.errors import ApiError, Forbidden
 from maillage.members.models import MembershipStatus, Role
 from maillage.members.tests import factory
 from maillage.setup import commune as commune_setup
+from maillage.stream.action import CLI
 from maillage.trust import certificates as trust_certificates
 from maillage.trust import devices as trust_devices
 from maillage.trust import directory
@@ -65,7 +66,7 @@ def test_root_certifies_any_device_but_only_coordinators_may_certify() -> None:
     merchant = factory.make_member(Role.MERCHANT, commune, approved=False)
     assert merchant.device is not None
     certificate = trust_certificates.certify_with_root(
-        merchant.device, trust_roots.demo_root_key(commune)
+        CLI, merchant.device, trust_roots.demo_root_key(commune)
     )
     assert certificate.may_certify is False
     assert merchant.refresh().membership.status == MembershipStatus.ACTIVE
@@ -86,7 +87,7 @@ def test_wrong_root_key_is_refused() -> None:
     coordinator = factory.make_member(Role.COORDINATOR, commune, approved=False)
     assert coordinator.device is not None
     with pytest.raises(Forbidden):
-        trust_certificates.certify_with_root(coordinator.device, Ed25519PrivateKey.generate())
+        trust_certificates.certify_with_root(CLI, coordinator.device, Ed25519PrivateKey.generate())
     assert coordinator.refresh().device.status == DeviceStatus.PENDING
 
 
@@ -95,8 +96,8 @@ def test_root_revocation_lists_are_cumulative() -> None:
     first = factory.make_member(Role.AGENT, commune)
     second = factory.make_member(Role.AGENT, commune)
     key = factory.root_key(commune)
-    trust_revocations.revoke_devices_with_root(commune, key, [first.device])
-    trust_revocations.revoke_devices_with_root(commune, key, [second.device])
+    trust_revocations.revoke_devices_with_root(CLI, commune, key, [first.device])
+    trust_revocations.revoke_devices_with_root(CLI, commune, key, [second.device])
     latest, content = directory.parsed_revocations(commune)
     assert latest.number == 2
     assert {e.device for e in content.entries} == {
@@ -105,7 +106,8 @@ def test_root_revocation_lists_are_cumulative() -> None:
     }
     # Revoking an already revoked device publishes nothing new.
     assert (
-        trust_revocations.revoke_devices_with_root(commune, key, [first.refresh().device]) is None
+        trust_revocations.revoke_devices_with_root(CLI, commune, key, [first.refresh().device])
+        is None
     )
 
 

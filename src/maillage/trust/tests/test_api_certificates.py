@@ -14,6 +14,7 @@ from django.utils import timezone
 from maillage.errors import Forbidden
 from maillage.members.models import Membership, MembershipStatus, Role
 from maillage.members.tests import factory
+from maillage.stream.action import CLI
 from maillage.territory.models import Commune
 from maillage.trust import certificates as trust_certificates
 from maillage.trust import directory
@@ -22,16 +23,6 @@ from maillage.trust.models import Device, DeviceCertificate, DeviceStatus
 from maillage.wire import chain
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
-
-
-@pytest.fixture
-def coordinator(commune: Commune) -> factory.Persona:
-    return factory.make_member(Role.COORDINATOR, commune)
 
 
 def post_certificate(
@@ -257,7 +248,7 @@ def orphan_of(commune: Commune, coordinator: factory.Persona) -> factory.Persona
     document = factory.coordinator_certificate(coordinator, merchant.device)
     assert post_certificate(coordinator, merchant.device, document).status_code == 201
     trust_revocations.revoke_devices_with_root(
-        commune, factory.root_key(commune), [coordinator.device]
+        CLI, commune, factory.root_key(commune), [coordinator.device]
     )
     return merchant.refresh()
 
@@ -356,14 +347,12 @@ def test_revoked_device_cannot_recertify_but_its_owner_s_other_device_can(
     document = factory.coordinator_certificate(coordinator, merchant.device)
     coordinator.refresh()
     with pytest.raises(Forbidden):
-        trust_certificates.accept_certificate(
-            coordinator.membership, coordinator.device, merchant.device, document
-        )
+        trust_certificates.accept_certificate(coordinator.actor(), merchant.device, document)
     assert post_certificate(coordinator, merchant.device, document).status_code == 401
     assert DeviceCertificate.objects.filter(device=merchant.device).count() == 1
 
     computer = factory.add_device(coordinator.membership, label="Ordinateur")
-    trust_certificates.certify_with_root(computer, factory.root_key(commune))
+    trust_certificates.certify_with_root(CLI, computer, factory.root_key(commune))
     sign_key, enc_key = factory.device_keys(computer)
     same_member = factory.Persona(coordinator.membership, computer, sign_key, enc_key)
     response = post_certificate(
@@ -379,7 +368,7 @@ def test_coordinator_devices_stay_root_only(commune, coordinator) -> None:
     """A coordinator device never has an issuer certificate, so it is never orphaned."""
     newcomer = factory.make_member(Role.COORDINATOR, commune, approved=False)
     trust_revocations.revoke_devices_with_root(
-        commune, factory.root_key(commune), [coordinator.device]
+        CLI, commune, factory.root_key(commune), [coordinator.device]
     )
     second = factory.make_member(Role.COORDINATOR, commune)
     listed = second.client().get("/api/v1/devices/pending").json()
@@ -403,7 +392,7 @@ def test_orphans_are_found_in_one_query(commune, coordinator) -> None:
     document = factory.coordinator_certificate(second, healthy.device)
     assert post_certificate(second, healthy.device, document).status_code == 201
     trust_revocations.revoke_devices_with_root(
-        commune, factory.root_key(commune), [coordinator.device]
+        CLI, commune, factory.root_key(commune), [coordinator.device]
     )
     with CaptureQueriesContext(connection) as queries:
         orphans = directory.orphaned_devices(commune)

@@ -19,16 +19,6 @@ from maillage.wire import chain
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
-
-
-@pytest.fixture
-def coordinator(commune: Commune) -> factory.Persona:
-    return factory.make_member(Role.COORDINATOR, commune)
-
-
 def signed_draft(coordinator: factory.Persona, query: str) -> dict[str, Any]:
     """What the coordinator's browser does: fetch the draft, check it, sign it."""
     draft = coordinator.client().get(f"/api/v1/trust/revocations/draft?{query}").json()

@@ -15,16 +15,6 @@ from maillage.trust.tests.test_api_revocations import signed_draft
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
-
-
-@pytest.fixture
-def coordinator(commune: Commune) -> factory.Persona:
-    return factory.make_member(Role.COORDINATOR, commune)
-
-
 def act(coordinator: factory.Persona, member: factory.Persona, verb: str, payload: Any) -> Any:
     return coordinator.client().post(
         f"/api/v1/members/{member.membership.public_id}/{verb}",

@@ -18,6 +18,7 @@ from maillage.incidents.models import Incident
 from maillage.incidents.tests.helpers import make_incident
 from maillage.members.models import Role
 from maillage.members.tests import factory
+from maillage.stream.action import CLI
 from maillage.territory.models import Commune, Sector, Shop
 from maillage.territory.tests import factory as territory_factory
 from maillage.trust import revocations as trust_revocations
@@ -27,11 +28,6 @@ from maillage.wire.envelope import EnvelopeError
 from maillage.wire.recipients import Resolution, TrustState, resolve_recipients
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def commune() -> Commune:
-    return factory.make_commune()
 
 
 def _incident(merchant: factory.Persona) -> Incident:
@@ -65,13 +61,13 @@ class World:
         factory.suspend(self.suspended_operator)
         self.revoked_operator = factory.make_member(Role.OPERATOR, commune)
         trust_revocations.revoke_devices_with_root(
-            commune, factory.root_key(commune), [self.revoked_operator.device]
+            CLI, commune, factory.root_key(commune), [self.revoked_operator.device]
         )
         # A second device of an active operator, revoked: the member stays, the device not.
         self.lost_phone = factory.add_device(self.operators[0].membership)
         factory.certify(self.lost_phone)
         trust_revocations.revoke_devices_with_root(
-            commune, factory.root_key(commune), [self.lost_phone]
+            CLI, commune, factory.root_key(commune), [self.lost_phone]
         )
         self.expected = _ids(self.merchant, self.colleague, *self.operators)
 
@@ -288,7 +284,7 @@ def test_client_resolves_incident_and_sector_directories(world: World) -> None:
 def test_key_of_a_revoked_operator_is_served_but_refused_by_the_client(world: World) -> None:
     keys.publish(world.operators[1], 1)
     trust_revocations.revoke_devices_with_root(
-        world.commune, factory.root_key(world.commune), [world.operators[1].device]
+        CLI, world.commune, factory.root_key(world.commune), [world.operators[1].device]
     )
     resolution = _resolve(world.merchant)
     assert resolution.refused == [("service:police", "revoked")]

@@ -13,6 +13,7 @@ import pytest
 
 from maillage.members.models import Role
 from maillage.members.tests import factory
+from maillage.stream.action import CLI
 from maillage.territory.models import Commune
 from maillage.trust import directory
 from maillage.trust import memberships as trust_memberships
@@ -302,7 +303,7 @@ def test_revoked_holder_flags_rotation_and_is_left_out_of_the_next_generation(
     assert fetch_key(operator)[0]["rotation_needed"] is False
 
     trust_revocations.revoke_devices_with_root(
-        commune, factory.root_key(commune), [colleague.device]
+        CLI, commune, factory.root_key(commune), [colleague.device]
     )
     assert fetch_key(operator)[0]["rotation_needed"] is True
 
@@ -363,7 +364,7 @@ def test_revoked_signer_flags_rotation(
 ) -> None:
     keys.publish(operator, 1, others=(colleague.device,))
     trust_revocations.revoke_devices_with_root(
-        commune, factory.root_key(commune), [operator.device]
+        CLI, commune, factory.root_key(commune), [operator.device]
     )
     data = colleague.client().get(CURRENT).json()
     assert data["rotation_needed"] is True

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from maillage.errors import ApiError
+from maillage.stream.action import CLI
 from maillage.trust import certificates, devices, revocations, roots
 from maillage.trust.management.common import commune_by_slug, confirm, load_root
 from maillage.trust.models import Device
@@ -93,7 +94,7 @@ def certify_command(command: BaseCommand, commune: Any, options: dict[str, Any])
         ):
             command.stdout.write("  Ignoré.")
             continue
-        certificate = certificates.certify_with_root(device, root_key)
+        certificate = certificates.certify_with_root(CLI, device, root_key)
         until = timezone.localtime(certificate.expires_at).strftime("%d/%m/%Y")
         command.stdout.write(
             f"  Certifié (certificat {certificate.serial}, valable jusqu'au {until}) : "
@@ -123,7 +124,7 @@ def revoke_command(command: BaseCommand, commune: Any, options: dict[str, Any]) 
     if not options["yes"] and not confirm("Révoquer ces appareils ?"):
         command.stdout.write("Rien n'a été révoqué.")
         return
-    published = revocations.revoke_devices_with_root(commune, root_key, devices)
+    published = revocations.revoke_devices_with_root(CLI, commune, root_key, devices)
     if published is None:
         command.stdout.write("Appareil(s) révoqué(s) ; aucun certificat en cours à retirer.")
     else:
