@@ -212,6 +212,8 @@ class Simulator:
                 break
             outcome = self.send_one()
             outcomes.append(outcome)
+            if burst is not None and not then_continue and len(outcomes) >= burst:
+                break  # nothing follows the last report of a burst: no pause
             if not outcome.ok:
                 pause = self.backoff.failed(self._retry_after)
                 if pause > 0:

@@ -15,6 +15,8 @@ from maillage.client.simulate import REPORTS, Simulator
 from maillage.demo.seed import DemoSeed, seed_demo
 from maillage.incidents.models import Incident
 from maillage.members.models import Role
+from maillage.members.sessions import end_sessions
+from maillage.trust.models import Device
 
 
 @pytest.fixture
@@ -80,6 +82,25 @@ def test_a_refusal_is_logged_and_the_loop_goes_on(
     assert len({o.shop for o in sent}) == 1
     assert Incident.objects.count() == len(sent)
     assert any("rate_limited" in line for line in lines)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_expired_session_is_signed_in_again_with_the_same_device(
+    demo: DemoSeed, live_server: Any
+) -> None:
+    with Simulator(live_server.url, seed=5, shops=1, log=lambda line: None) as simulator:
+        first = simulator.run(burst=1)
+        device = simulator.players[0].device
+        assert device is not None
+        # The session ends on the server side: the next calls get 401.
+        assert end_sessions(device=Device.objects.get(public_id=device.device)) == 1
+        second = simulator.run(burst=1)
+        assert simulator.players[0].device is device
+
+    assert [o.ok for o in first + second] == [True, True]
+    reporters = {i.reported_by_id for i in Incident.objects.all()}
+    assert Incident.objects.count() == 2 and len(reporters) == 1
+    assert Device.objects.filter(public_id=device.device).count() == 1
 
 
 def _closed_port() -> int:
