@@ -84,16 +84,19 @@ def simulate(argv: list[str]) -> int:
             simulator.stop()
             signal.signal(signum, signal.SIG_DFL)  # a second Ctrl-C stops at once
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         print(f"Simulateur vers {options.url} (Ctrl-C pour arrêter)", flush=True)
-        outcomes = simulator.run(
-            options.rate,
-            options.duration,
-            options.burst,
-            spacing=options.spacing,
-            then_continue=options.then_continue,
-        )
+        try:
+            outcomes = simulator.run(
+                options.rate,
+                options.duration,
+                options.burst,
+                spacing=options.spacing,
+                then_continue=options.then_continue,
+            )
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     figures = summary(outcomes)
     median = figures["post_median_ms"]
     timing = (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from maillage.demo.management.commands.demo import _start_simulator
+from maillage.demo.management.commands.demo import _local_url, _start_simulator
 from maillage.incidents.models import Incident
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,3 +42,9 @@ def test_the_demo_simulator_sends_once_the_server_is_up_and_stops_with_it(
     assert not thread.is_alive()
     assert simulator.outcomes and simulator.outcomes[0].ok
     assert Incident.objects.filter(public_id=simulator.outcomes[0].incident).exists()
+
+
+def test_the_simulator_reaches_the_server_where_it_listens() -> None:
+    assert _local_url("0.0.0.0", 8000) == "http://127.0.0.1:8000"  # noqa: S104
+    assert _local_url("::1", 8001) == "http://[::1]:8001"
+    assert _local_url("localhost", 8002) == "http://localhost:8002"

@@ -62,7 +62,7 @@ class Command(BaseCommand):
             return
         simulation = None
         if not options["no_simulate"]:
-            simulation = _start_simulator(f"http://127.0.0.1:{options['port']}", options)
+            simulation = _start_simulator(_local_url(options["host"], options["port"]), options)
             self.stdout.write(
                 "Des commerces envoient des signalements simulés (--no-simulate pour arrêter)."
             )
@@ -73,6 +73,13 @@ class Command(BaseCommand):
                 simulator, thread = simulation
                 simulator.stop()
                 thread.join(timeout=20)
+
+
+def _local_url(host: str, port: int) -> str:
+    """Where this process reaches its own server: loopback when it listens everywhere."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 -- a comparison, not a bind
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _start_simulator(url: str, options: dict[str, Any]) -> tuple[Any, threading.Thread]:
