@@ -44,8 +44,10 @@ chromium:
 	  [ -x "$(CHROMIUM)" ] || { echo "Impossible d'installer Chromium ($(CHROMIUM)) : lancez « apt-get install chromium » en root." >&2; exit 1; }; \
 	fi
 
+# `make demo SIMULATE=0`: without the simulated reports (one every two minutes or so).
+SIMULATE ?= 1
 demo: install
-	$(VENV)/bin/maillage demo
+	$(VENV)/bin/maillage demo $(if $(filter 0 no false,$(SIMULATE)),--no-simulate,)
 
 serve: install
 	$(VENV)/bin/maillage serve

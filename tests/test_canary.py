@@ -89,7 +89,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     }
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [*_maillage_command(), "demo", "--port", str(port)],
+            [*_maillage_command(), "demo", "--port", str(port), "--no-simulate"],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,

@@ -53,6 +53,16 @@ class Report:
     resolution: Resolution
 
 
+@dataclass
+class PreparedReport:
+    """A report sealed for its recipients, not sent yet."""
+
+    incident: str
+    message: str
+    sealed: Sealed
+    resolution: Resolution
+
+
 class MemberDevice:
     """One device of one member. Private keys stay in this object, never on the wire."""
 
@@ -160,6 +170,18 @@ class MemberDevice:
         fields: dict[str, Any] | None = None,
     ) -> Report:
         """A new incident with its first message, as the merchant's « Signaler » button."""
+        prepared = self.prepare_report(text, attachments, fields=fields)
+        return self.post_report(prepared)
+
+    def prepare_report(
+        self,
+        text: str | None,
+        attachments: Sequence[Attachment] = (),
+        *,
+        fields: dict[str, Any] | None = None,
+    ) -> PreparedReport:
+        """The first half of `send_report` (directory, checks, sealing), apart so the
+        simulator and the benchmarks can time the POST alone."""
         incident, message = str(uuid.uuid4()), str(uuid.uuid4())
         binding = Binding(commune=self.commune, incident=incident, message=message)
         sealed, resolution = self.seal(
@@ -169,8 +191,11 @@ class MemberDevice:
             attachments=list(attachments),
             fields=fields,
         )
-        response = self.client.report(incident, sealed)
-        return Report(incident, message, response, resolution)
+        return PreparedReport(incident, message, sealed, resolution)
+
+    def post_report(self, prepared: PreparedReport) -> Report:
+        response = self.client.report(prepared.incident, prepared.sealed)
+        return Report(prepared.incident, prepared.message, response, prepared.resolution)
 
     def send_message(self, incident: str, text: str | None) -> Report:
         message = str(uuid.uuid4())

@@ -24,11 +24,20 @@ CSRF_HEADER = "X-CSRFToken"
 class ClientApiError(Exception):
     """A refusal from the server, as structured by the API (`code`, `message`, `field`)."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.retry_after = retry_after  # seconds, from a 429's Retry-After header
         super().__init__(f"{status} {code}: {message}")
 
 
@@ -174,8 +183,22 @@ def _error_of(response: httpx.Response) -> ClientApiError:
         body = response.json()
     except ValueError:
         body = None
+    retry_after = _seconds(response.headers.get("Retry-After"))
     if isinstance(body, dict) and isinstance(body.get("code"), str):
         return ClientApiError(
-            response.status_code, body["code"], str(body.get("message", "")), body.get("field")
+            response.status_code,
+            body["code"],
+            str(body.get("message", "")),
+            body.get("field"),
+            retry_after=retry_after,
         )
-    return ClientApiError(response.status_code, "http_error", response.text[:200])
+    return ClientApiError(
+        response.status_code, "http_error", response.text[:200], retry_after=retry_after
+    )
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:  # an HTTP date: not sent by Maillage
+        return None
