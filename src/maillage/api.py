@@ -171,6 +171,7 @@ def _register_routers() -> None:
     from maillage.incidents.api import router as incidents_router
     from maillage.members.api import router as members_router
     from maillage.privacy.api import router as privacy_router
+    from maillage.stream.api import router as stream_router
     from maillage.territory.api import router as territory_router
     from maillage.trust.api import devices_router
     from maillage.trust.api import router as trust_router
@@ -184,6 +185,7 @@ def _register_routers() -> None:
     api.add_router("/demo", demo_router)
     api.add_router("/incidents", incidents_router)
     api.add_router("/privacy", privacy_router)
+    api.add_router("/stream", stream_router)
 
 
 _register_routers()

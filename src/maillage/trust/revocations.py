@@ -34,6 +34,8 @@ from maillage.trust.roots import check_root_key
 from maillage.wire import chain
 
 _MAY_NOT_REVOKE = frozenset({DeviceStatus.REVOKED})
+# The root's event names every device it revokes, within the log's 1 KiB payload bound.
+MAX_ROOT_REVOCATIONS = 16
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,12 @@ def revoke_devices_with_root(
     One action for all of them, as one list names them all: `revocation_list.published`,
     whose `number` is null when none had a live certificate (nothing to sign).
     """
+    if len(devices) > MAX_ROOT_REVOCATIONS:
+        raise Invalid(
+            "too_many_devices",
+            f"Révoquez au plus {MAX_ROOT_REVOCATIONS} appareils à la fois.",
+            field="device",
+        )
     with action(actor, None, kind=Kind.REVOCATION_LIST_PUBLISHED) as act:
         for device in devices:
             if device.membership.commune_id != commune.pk:
@@ -270,7 +278,7 @@ def revoke_devices_with_root(
                 {
                     "number": published.number if published else None,
                     "withdrawn": len(needed),
-                    "devices": len(targets),
+                    "devices": sorted(str(device.public_id) for device in targets),
                 },
             )
     return published

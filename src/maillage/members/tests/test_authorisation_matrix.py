@@ -174,6 +174,8 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         "401 403 401 403 403 403 403 403 403 200",
         "401 403 401 403 403 403 403 403 403 200",
     ),
+    # --- the stream's snapshot (its parts follow the policy: test_snapshot.py) -----
+    ("GET", "/api/v1/stream/snapshot"): ("401 200 401 200 200 200 200 200 200 200", None),
 }
 
 
@@ -504,6 +506,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("GET", "/api/v1/privacy/access-log"): incident_requests.access_log,
     ("GET", "/api/v1/privacy/access-log/verify"): incident_requests.verify_access_log,
     ("GET", "/api/v1/privacy/refusals"): lambda ctx: ("/api/v1/privacy/refusals", {}),
+    ("GET", "/api/v1/stream/snapshot"): lambda ctx: ("/api/v1/stream/snapshot", {}),
 }
 
 # Routes that act on "this browser": the session is not bound to a device yet.
