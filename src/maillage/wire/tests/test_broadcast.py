@@ -84,7 +84,7 @@ def _size(wire: dict[str, Any]) -> int:
 
 def test_broadcast_bytes_do_not_grow_with_the_audience(commune: Commune) -> None:
     """One wrap to the group key: 1 or 1,000 holders receive the same bytes, where an
-    envelope wrapped per device grows by about 200 bytes a recipient."""
+    envelope wrapped per device grows by about 260 bytes a recipient."""
     operator = commune.device("operateur")
     private, wire = _publish(commune, operator, 1, None, NOW - 600)
     document = group_key.verify_group_key(wire, commune.trust(), NOW, "commune")
