@@ -27,6 +27,7 @@ __all__ = [
     "ISSUER_ROLES",
     "as_of",
     "fingerprint_of",
+    "is_mine",
     "open_private_key",
     "seal_private_key",
     "sign_body",
@@ -114,4 +115,5 @@ def open_private_key(
 
 
 def is_mine(recipient: str, recipient_key: str, my_device: str, mine: X25519PrivateKey) -> bool:
+    """A grant names this device and its own enc key (`not_a_recipient` otherwise)."""
     return recipient == my_device and recipient_key == x25519_public_of(mine)
