@@ -40,7 +40,7 @@ export const MAX_ATTACHMENT_BYTES = 3 * 1024 * 1024;
 export const MAX_TEXT_CHARS = 4000;
 export const HPKE_INFO = new TextEncoder().encode("maillage.envelope.v1");
 export const KEY_BYTES = 32;
-const WRAPPED_BYTES = KEY_BYTES + 16;
+export const WRAPPED_BYTES = KEY_BYTES + 16;
 
 export type EnvelopeOnlyCode =
   | "unsupported_version"
@@ -53,7 +53,11 @@ export type EnvelopeOnlyCode =
   | "stale_service_key"
   | "wrong_service_key"
   | "not_allowed_recipient"
-  | "no_police_recipient";
+  | "no_police_recipient"
+  | "stale_group_key"
+  | "wrong_group_key"
+  | "wrong_scope"
+  | "not_allowed_sender";
 export type EnvelopeErrorCode = TrustErrorCode | EnvelopeOnlyCode;
 
 /** Every code an envelope operation can end with, and its French sentence. */
@@ -71,6 +75,10 @@ export const ENVELOPE_MESSAGES: Readonly<Record<EnvelopeErrorCode, string>> = {
   not_allowed_recipient: "Cet appareil n'a pas le rôle requis pour recevoir ce contenu.",
   no_police_recipient:
     "Aucun destinataire de la police n'a pu être vérifié : appelez le 17.",
+  stale_group_key: "La clé de diffusion reçue est plus ancienne que la dernière vérifiée.",
+  wrong_group_key: "La clé de diffusion ne suit pas les générations déjà vérifiées.",
+  wrong_scope: "Cette clé ou ce message concerne une autre diffusion.",
+  not_allowed_sender: "Cet appareil n'a pas le rôle requis pour envoyer ce message.",
 };
 
 /** An envelope could not be sealed or opened: `code` is stable, `message` is French. */
@@ -199,8 +207,8 @@ export interface Opened {
 }
 
 /** What `parseWire` found: the header, the sealed content, and what step 4–5 need. */
-export interface ParsedWire {
-  header: Header;
+export interface ParsedWire<H = Header> {
+  header: H;
   content: Uint8Array;
   doc: SignedDocument;
   signature: Uint8Array;
@@ -236,7 +244,7 @@ export function malformed(detail?: string): EnvelopeError {
   return new EnvelopeError("malformed", detail);
 }
 
-function partDigest(raw: unknown): PartDigest {
+export function partDigest(raw: unknown): PartDigest {
   if (!isRecord(raw)) throw malformed("Champs inattendus ou manquants.");
   requireKeys(raw, PART_KEYS);
   return { size: requireCount(raw, "size"), sha256: requireBytes(raw, "sha256", 32) };
@@ -342,11 +350,22 @@ const MAX_CONTENT_TEXT = Math.floor((MAX_CONTENT_BYTES * 4 + 2) / 3);
  * fields, declared sizes), signature, sender chain, then the content text.
  */
 export function parseWireFull(wire: unknown): ParsedWire {
+  return parseSignedWire(wire, headerFromJson);
+}
+
+/**
+ * The wire object around a signed header (envelopes and broadcasts alike): wire keys,
+ * the header by `headerOf`, signature, sender chain, then the content text.
+ */
+export function parseSignedWire<H>(
+  wire: unknown,
+  headerOf: (obj: Record<string, unknown>) => H,
+): ParsedWire<H> {
   try {
     if (!isRecord(wire)) throw malformed();
     requireKeys(wire, WIRE_KEYS);
     if (typeof wire.body !== "string") throw malformed();
-    const header = headerFromJson(parseCanonical(wire.body));
+    const header = headerOf(parseCanonical(wire.body));
     const signature = b64urlDecode(requireBytes(wire, "signature", 64));
     const rawChain = wire.sender_chain;
     if (!Array.isArray(rawChain) || rawChain.length < 1 || rawChain.length > MAX_CHAIN_LENGTH) {
@@ -395,7 +414,7 @@ export async function sha256B64(data: Uint8Array): Promise<string> {
  * over the limit (`too_large`), then size or SHA-256 unlike the header (`tampered`).
  */
 export async function checkParts(
-  header: Header,
+  header: Pick<Header, "content" | "attachments">,
   content: Uint8Array,
   attachments: readonly Uint8Array[],
 ): Promise<void> {

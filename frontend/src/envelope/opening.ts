@@ -5,7 +5,12 @@
  */
 
 import { b64urlDecode } from "../trust/b64";
-import { revocationsAsOf, signatureValid, verifyChain } from "../trust/chain";
+import {
+  revocationsAsOf,
+  signatureValid,
+  verifyChain,
+  type CertificateBody,
+} from "../trust/chain";
 import {
   EnvelopeError,
   HPKE_INFO,
@@ -45,11 +50,39 @@ async function openPart(
   }
 }
 
-async function verifyHeaderSignature(parsed: ParsedWire, signKey: string): Promise<void> {
+async function verifyHeaderSignature(parsed: ParsedWire<unknown>, signKey: string): Promise<void> {
   const signature = new Uint8Array(parsed.signature);
   if (!(await signatureValid(b64urlDecode(signKey), parsed.doc.body, signature))) {
     throw new EnvelopeError("bad_signature");
   }
+}
+
+/**
+ * Steps 4–5: the sender chain as of `sentAt`, the leaf is the announced sender (and, for
+ * broadcasts, of a role allowed to send), then the header signature.
+ */
+export async function verifySender(
+  parsed: ParsedWire<unknown>,
+  sender: { senderDevice: string; senderSerial: string; sentAt: number },
+  trust: TrustContext,
+  roles?: readonly string[],
+): Promise<CertificateBody> {
+  const leaf = await verifyChain(
+    parsed.senderChain,
+    trust.rootPublicKey,
+    trust.pinnedFingerprint,
+    trust.commune,
+    revocationsAsOf(trust.revocations, sender.sentAt),
+    sender.sentAt,
+  );
+  if (leaf.device !== sender.senderDevice || leaf.serial !== sender.senderSerial) {
+    throw new EnvelopeError("wrong_sender");
+  }
+  if (roles !== undefined && !roles.includes(leaf.role)) {
+    throw new EnvelopeError("not_allowed_sender");
+  }
+  await verifyHeaderSignature(parsed, leaf.sign_key);
+  return leaf;
 }
 
 /** Open an envelope: the checks of spec "Opening", in its order. */
@@ -70,18 +103,7 @@ export async function openEnvelope(
     ) {
       throw new EnvelopeError("wrong_context");
     }
-    const sender = await verifyChain(
-      parsed.senderChain,
-      trust.rootPublicKey,
-      trust.pinnedFingerprint,
-      trust.commune,
-      revocationsAsOf(trust.revocations, header.sentAt),
-      header.sentAt,
-    );
-    if (sender.device !== header.senderDevice || sender.serial !== header.senderSerial) {
-      throw new EnvelopeError("wrong_sender");
-    }
-    await verifyHeaderSignature(parsed, sender.sign_key);
+    const sender = await verifySender(parsed, header, trust);
     await checkParts(header, parsed.content, attachments);
 
     const entry = header.recipients.find((r) => r.kind === opener.kind && r.id === opener.id);

@@ -9,19 +9,8 @@
  * other operator devices.
  */
 
-import { b64urlDecode, b64urlEncode } from "../trust/b64";
 import { canonicalBytes, parseCanonical } from "../trust/canonical";
-import {
-  fingerprint,
-  parseChain,
-  parseSignedDocument,
-  revocationsAsOf,
-  signDocument,
-  signatureValid,
-  verifyChain,
-  type CertificateBody,
-  type SignedDocument,
-} from "../trust/chain";
+import { parseChain, parseSignedDocument, type SignedDocument } from "../trust/chain";
 import {
   isRecord,
   requireBytes,
@@ -38,19 +27,23 @@ import {
   type TrustContext,
 } from "./envelope";
 import {
-  exportX25519Private,
-  hpkeOpen,
-  hpkeSeal,
-  importX25519Private,
-  x25519PublicOf,
-} from "./hpke";
+  asOf,
+  issuerFingerprint,
+  openPrivateKey,
+  sealPrivateKey,
+  signAs,
+  verifySigner,
+  type GrantOpener,
+  type Signer,
+} from "./generations";
+import { x25519PublicOf } from "./hpke";
+
+export type { GrantOpener } from "./generations";
 
 export const SERVICE = "police";
 export const SERVICE_KEY_TYPE = "maillage.service-key";
 export const GRANT_TYPE = "maillage.service-key-grant";
 const GRANT_INFO = new TextEncoder().encode("maillage.service-key.v1");
-/** Only operator devices hold the police key: they sign documents and grants. */
-const HOLDER_ROLE = "operateur";
 
 const DOCUMENT_KEYS = ["type", "v", "commune", "service", "number", "key", "issued_at", "issuer"];
 const GRANT_KEYS = [
@@ -157,49 +150,6 @@ export async function generateServiceKey(): Promise<CryptoKeyPair> {
   ])) as CryptoKeyPair;
 }
 
-/** `issuer` is the signing device's Ed25519 public key (b64url); bodies carry its fingerprint. */
-interface Signer {
-  issuer: string;
-}
-
-/**
- * Sign with a (possibly non-extractable) device key and make sure the signature verifies
- * under the announced public key: a caller that passed another key, or a fingerprint,
- * gets an error now rather than a document every verifier refuses.
- */
-async function signAs(
-  body: Record<string, unknown>,
-  signPrivate: CryptoKey,
-  signer: Signer,
-): Promise<SignedDocument> {
-  const doc = await signDocument(body, signPrivate);
-  let valid = false;
-  try {
-    valid = await signatureValid(
-      b64urlDecode(signer.issuer),
-      doc.body,
-      b64urlDecode(doc.signature),
-    );
-  } catch {
-    valid = false;
-  }
-  if (!valid) {
-    throw new EnvelopeError(
-      "malformed",
-      "La clé de signature ne correspond pas à l'émetteur annoncé.",
-    );
-  }
-  return doc;
-}
-
-async function issuerFingerprint(signer: Signer): Promise<string> {
-  try {
-    return await fingerprint(b64urlDecode(signer.issuer));
-  } catch (error) {
-    throw asEnvelopeError(error);
-  }
-}
-
 /** Sign generation `number` with the operator device's key; checked like a verifier. */
 export async function issueServiceKey(
   signPrivate: CryptoKey,
@@ -249,27 +199,13 @@ export async function sealGrant(
   } & Signer,
 ): Promise<SignedDocument> {
   return envelopeErrors(async () => {
-    let sealed: { enc: Uint8Array; ct: Uint8Array };
-    let raw: Uint8Array;
-    try {
-      raw = await exportX25519Private(fields.servicePrivateKey);
-    } catch {
-      throw new EnvelopeError("malformed", "Clé de service non exportable sur cet appareil.");
-    }
-    try {
-      const recipientRaw = b64urlDecode(fields.recipientKey);
-      if (recipientRaw.length !== 32) throw new Error("not 32 bytes");
-      sealed = await hpkeSeal(
-        recipientRaw,
-        raw,
-        GRANT_INFO,
-        grantAad(fields.commune, fields.number, fields.recipientDevice),
-      );
-    } catch {
-      throw new EnvelopeError("malformed", "Clé de destinataire inutilisable.");
-    } finally {
-      raw.fill(0);
-    }
+    const sealed = await sealPrivateKey(
+      fields.recipientKey,
+      fields.servicePrivateKey,
+      GRANT_INFO,
+      grantAad(fields.commune, fields.number, fields.recipientDevice),
+      "Clé de service non exportable sur cet appareil.",
+    );
     const body = {
       type: GRANT_TYPE,
       v: 1,
@@ -278,8 +214,8 @@ export async function sealGrant(
       number: fields.number,
       recipient: fields.recipientDevice,
       recipient_key: fields.recipientKey,
-      enc: b64urlEncode(sealed.enc),
-      wrapped: b64urlEncode(sealed.ct),
+      enc: sealed.enc,
+      wrapped: sealed.wrapped,
       issued_at: fields.issuedAt,
       issuer: await issuerFingerprint(fields),
     };
@@ -290,36 +226,6 @@ export async function sealGrant(
 }
 
 // --- verifying ------------------------------------------------------------------------
-
-/**
- * Chain with the current revocations, an operator leaf, `issuer` its fingerprint, then
- * the signature: the order both implementations follow.
- */
-async function verifySigner(
-  doc: SignedDocument,
-  signerChain: SignedDocument[],
-  issuer: string,
-  trust: TrustContext,
-  now: number,
-): Promise<CertificateBody> {
-  const signature = b64urlDecode(doc.signature);
-  if (signature.length !== 64) throw new EnvelopeError("malformed");
-  const leaf = await verifyChain(
-    signerChain,
-    trust.rootPublicKey,
-    trust.pinnedFingerprint,
-    trust.commune,
-    trust.revocations,
-    now,
-  );
-  if (leaf.role !== HOLDER_ROLE) throw new EnvelopeError("not_allowed_recipient");
-  const signKey = b64urlDecode(leaf.sign_key);
-  if (issuer !== (await fingerprint(signKey))) throw new EnvelopeError("broken_chain");
-  if (!(await signatureValid(signKey, doc.body, signature))) {
-    throw new EnvelopeError("bad_signature");
-  }
-  return leaf;
-}
 
 /** How to judge a published generation; see `verifyServiceKey`. */
 export interface VerifyServiceKeyOptions {
@@ -350,20 +256,12 @@ export async function verifyServiceKey(
     const signerChain = parseChain(wire.chain);
     const body = parseServiceKeyDocument(doc);
     const asOfIssue = options.asOfIssue === true;
-    const judgedBy = asOfIssue
-      ? { ...trust, revocations: revocationsAsOf(trust.revocations, body.issued_at) }
-      : trust;
+    const judgedBy = asOfIssue ? asOf(trust, body.issued_at) : trust;
     await verifySigner(doc, signerChain, body.issuer, judgedBy, asOfIssue ? body.issued_at : now);
     if (body.commune !== trust.commune) throw new EnvelopeError("wrong_commune");
     if (!asOfIssue && body.number < lastSeen) throw new EnvelopeError("stale_service_key");
     return body;
   });
-}
-
-/** This device, as a grant recipient: its id and X25519 key pair (private non-extractable). */
-export interface GrantOpener {
-  privateKey: CryptoKey;
-  publicKey: string;
 }
 
 /**
@@ -385,8 +283,7 @@ export async function openGrant(
     // The granter as of the grant (the server keeps issued_at near its clock): a holder
     // revoked since must not strand the devices it served; the key check below is what
     // makes the grant trustworthy.
-    const then = { ...trust, revocations: revocationsAsOf(trust.revocations, grant.issued_at) };
-    await verifySigner(doc, granterChain, grant.issuer, then, grant.issued_at);
+    await verifySigner(doc, granterChain, grant.issuer, asOf(trust, grant.issued_at), grant.issued_at);
     if (grant.commune !== trust.commune) throw new EnvelopeError("wrong_commune");
     if (grant.number !== serviceKey.number || grant.commune !== serviceKey.commune) {
       throw new EnvelopeError("wrong_service_key");
@@ -394,24 +291,13 @@ export async function openGrant(
     if (grant.recipient !== myDevice || grant.recipient_key !== me.publicKey) {
       throw new EnvelopeError("not_a_recipient");
     }
-    let privateKey: CryptoKey;
-    try {
-      const raw = await hpkeOpen(
-        me.privateKey,
-        b64urlDecode(me.publicKey),
-        b64urlDecode(grant.enc),
-        b64urlDecode(grant.wrapped),
-        GRANT_INFO,
-        grantAad(grant.commune, grant.number, grant.recipient),
-      );
-      try {
-        privateKey = await importX25519Private(raw, true);
-      } finally {
-        raw.fill(0);
-      }
-    } catch {
-      throw new EnvelopeError("undecryptable");
-    }
+    const privateKey = await openPrivateKey(
+      me,
+      grant.enc,
+      grant.wrapped,
+      GRANT_INFO,
+      grantAad(grant.commune, grant.number, grant.recipient),
+    );
     if ((await x25519PublicOf(privateKey)) !== serviceKey.key) {
       throw new EnvelopeError("wrong_service_key");
     }

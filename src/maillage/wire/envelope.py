@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Generic, Literal, Protocol, TypeVar, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -38,6 +38,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "MEDIA_TYPES",
     "VERSION",
+    "WRAPPED_BYTES",
     "Attachment",
     "Binding",
     "EnvelopeError",
@@ -46,6 +47,7 @@ __all__ = [
     "Opened",
     "Opener",
     "ParsedWire",
+    "PartsHeader",
     "Recipient",
     "Sealed",
     "Sender",
@@ -55,9 +57,15 @@ __all__ = [
     "check_parts",
     "check_recipients",
     "content_object",
+    "exact_keys",
+    "field_count",
+    "field_identifier",
+    "fixed_bytes",
     "key_aad",
     "malformed",
+    "parse_body",
     "parse_content",
+    "parse_signed_wire",
     "parse_wire",
     "parse_wire_full",
     "part_aad",
@@ -95,6 +103,10 @@ _ENVELOPE_ONLY_MESSAGES: Final[dict[str, str]] = {
     "wrong_service_key": "La clé de service transmise ne correspond pas à la clé publiée.",
     "not_allowed_recipient": "Cet appareil n'a pas le rôle requis pour recevoir ce contenu.",
     "no_police_recipient": ("Aucun destinataire de la police n'a pu être vérifié : appelez le 17."),
+    "stale_group_key": "La clé de diffusion reçue est plus ancienne que la dernière vérifiée.",
+    "wrong_group_key": "La clé de diffusion ne suit pas les générations déjà vérifiées.",
+    "wrong_scope": "Cette clé ou ce message concerne une autre diffusion.",
+    "not_allowed_sender": "Cet appareil n'a pas le rôle requis pour envoyer ce message.",
 }
 # One table for every code an envelope operation can raise, trust codes included.
 ENVELOPE_MESSAGES: Final[dict[str, str]] = {
@@ -258,21 +270,21 @@ def sha256_b64(data: bytes) -> str:
     return b64url_encode(hashlib.sha256(data).digest())
 
 
-def _identifier(obj: dict[str, Any], name: str, field: str) -> str:
+def field_identifier(obj: dict[str, Any], name: str, field: str) -> str:
     value = obj[name]
     if not is_identifier(value):
         raise malformed(field)
     return value
 
 
-def _count(obj: dict[str, Any], name: str, field: str) -> int:
+def field_count(obj: dict[str, Any], name: str, field: str) -> int:
     value = obj[name]
     if not is_count(value):
         raise malformed(field)
     return int(value)
 
 
-def _fixed_bytes(obj: dict[str, Any], name: str, length: int, field: str) -> str:
+def fixed_bytes(obj: dict[str, Any], name: str, length: int, field: str) -> str:
     value = obj[name]
     try:
         decode_fixed(value, length)
@@ -281,7 +293,7 @@ def _fixed_bytes(obj: dict[str, Any], name: str, length: int, field: str) -> str
     return str(value)
 
 
-def _exact_keys(obj: object, keys: frozenset[str], field: str) -> dict[str, Any]:
+def exact_keys(obj: object, keys: frozenset[str], field: str) -> dict[str, Any]:
     try:
         if not isinstance(obj, dict):
             raise TrustError("malformed")
@@ -291,7 +303,7 @@ def _exact_keys(obj: object, keys: frozenset[str], field: str) -> dict[str, Any]
     return obj
 
 
-def _parse_body(text: str, field: str) -> dict[str, Any]:
+def parse_body(text: str, field: str) -> dict[str, Any]:
     """Parse a signed body exactly as trust.md does (`malformed`, `not_canonical`)."""
     try:
         return parse_canonical(text)
@@ -336,11 +348,14 @@ def part_nonce(index: int) -> bytes:
 # --- wire shape (steps 1-2 and size limits) -------------------------------------------
 
 
+H = TypeVar("H")
+
+
 @dataclass(frozen=True, slots=True)
-class ParsedWire:
+class ParsedWire(Generic[H]):
     """What the shape checks found: the header, the sealed content, what steps 4-5 need."""
 
-    header: Header
+    header: H
     document: chain.SignedDocument
     signature: bytes
     sender_chain: list[chain.SignedDocument]
@@ -350,7 +365,7 @@ class ParsedWire:
 def _parse_header(body: str) -> Header:
     """Steps 1-2 on the body text. `type` and `v` are read before the other fields so
     that a later version, whose fields may differ, is reported as `unsupported_version`."""
-    obj = _parse_body(body, "body")
+    obj = parse_body(body, "body")
     if obj.get("type") != ENVELOPE_TYPE:
         raise malformed("type", "Ce document n'est pas une enveloppe scellée.")
     version = obj.get("v")
@@ -358,54 +373,54 @@ def _parse_header(body: str) -> Header:
         raise malformed("v")
     if version != VERSION:
         raise EnvelopeError("unsupported_version", field="v")
-    _exact_keys(obj, _HEADER_KEYS, "body")
+    exact_keys(obj, _HEADER_KEYS, "body")
 
-    sender = _exact_keys(obj["sender"], frozenset({"device", "serial"}), "sender")
+    sender = exact_keys(obj["sender"], frozenset({"device", "serial"}), "sender")
     raw_recipients = obj["recipients"]
     if not isinstance(raw_recipients, list) or not 1 <= len(raw_recipients) <= MAX_RECIPIENTS:
         raise malformed("recipients", "Entre 1 et 500 destinataires sont attendus.")
     recipients = []
     for raw in raw_recipients:
-        entry = _exact_keys(raw, _RECIPIENT_KEYS, "recipients")
+        entry = exact_keys(raw, _RECIPIENT_KEYS, "recipients")
         kind = entry["kind"]
         if kind not in KINDS:
             raise malformed("recipients")
         recipients.append(
             HeaderRecipient(
                 kind=cast(Literal["device", "service"], kind),
-                id=_identifier(entry, "id", "recipients"),
-                key=_fixed_bytes(entry, "key", KEY_BYTES, "recipients"),
-                enc=_fixed_bytes(entry, "enc", KEY_BYTES, "recipients"),
-                wrapped=_fixed_bytes(entry, "wrapped", WRAPPED_BYTES, "recipients"),
+                id=field_identifier(entry, "id", "recipients"),
+                key=fixed_bytes(entry, "key", KEY_BYTES, "recipients"),
+                enc=fixed_bytes(entry, "enc", KEY_BYTES, "recipients"),
+                wrapped=fixed_bytes(entry, "wrapped", WRAPPED_BYTES, "recipients"),
             )
         )
     order = [(r.kind, r.id) for r in recipients]
     if any(a >= b for a, b in itertools.pairwise(order)):
         raise malformed("recipients", "Destinataires non triés ou en double.")
 
-    content = _exact_keys(obj["content"], _PART_KEYS, "content")
+    content = exact_keys(obj["content"], _PART_KEYS, "content")
     raw_attachments = obj["attachments"]
     if not isinstance(raw_attachments, list) or len(raw_attachments) > MAX_ATTACHMENTS:
         raise malformed("attachments", "Au plus 4 pièces jointes.")
     attachments = []
     for raw in raw_attachments:
-        part = _exact_keys(raw, _PART_KEYS, "attachments")
+        part = exact_keys(raw, _PART_KEYS, "attachments")
         attachments.append(
             (
-                _count(part, "size", "attachments"),
-                _fixed_bytes(part, "sha256", 32, "attachments"),
+                field_count(part, "size", "attachments"),
+                fixed_bytes(part, "sha256", 32, "attachments"),
             )
         )
     header = Header(
-        commune=_identifier(obj, "commune", "commune"),
-        incident=_identifier(obj, "incident", "incident"),
-        message=_identifier(obj, "message", "message"),
-        sender_device=_identifier(sender, "device", "sender"),
-        sender_serial=_identifier(sender, "serial", "sender"),
-        sent_at=_count(obj, "sent_at", "sent_at"),
+        commune=field_identifier(obj, "commune", "commune"),
+        incident=field_identifier(obj, "incident", "incident"),
+        message=field_identifier(obj, "message", "message"),
+        sender_device=field_identifier(sender, "device", "sender"),
+        sender_serial=field_identifier(sender, "serial", "sender"),
+        sent_at=field_count(obj, "sent_at", "sent_at"),
         recipients=recipients,
-        content_size=_count(content, "size", "content"),
-        content_sha256=_fixed_bytes(content, "sha256", 32, "content"),
+        content_size=field_count(content, "size", "content"),
+        content_sha256=fixed_bytes(content, "sha256", 32, "content"),
         attachments=attachments,
     )
     if header.content_size > MAX_CONTENT_BYTES:
@@ -415,21 +430,27 @@ def _parse_header(body: str) -> Header:
     return header
 
 
-def parse_wire_full(wire: object) -> ParsedWire:
+def parse_wire_full(wire: object) -> ParsedWire[Header]:
     """Step 1-2 in a fixed order: wire keys, header (canonical, type, version, fields,
     declared sizes), signature, sender chain, then the content text."""
-    obj = _exact_keys(wire, _WIRE_KEYS, "envelope")
+    return parse_signed_wire(wire, _parse_header)
+
+
+def parse_signed_wire(wire: object, parse_header: Callable[[str], H]) -> ParsedWire[H]:
+    """The wire object around a signed header (envelopes and broadcasts alike): wire
+    keys, the header by `parse_header`, signature, sender chain, then the content text."""
+    obj = exact_keys(wire, _WIRE_KEYS, "envelope")
     body = obj["body"]
     if not isinstance(body, str):
         raise malformed("body")
-    header = _parse_header(body)
-    signature = _fixed_bytes(obj, "signature", 64, "signature")
+    header = parse_header(body)
+    signature = fixed_bytes(obj, "signature", 64, "signature")
     raw_chain = obj["sender_chain"]
     if not isinstance(raw_chain, list) or not 1 <= len(raw_chain) <= chain.MAX_CHAIN_LENGTH:
         raise malformed("sender_chain")
     sender_chain = []
     for item in raw_chain:
-        doc = _exact_keys(item, frozenset({"body", "signature"}), "sender_chain")
+        doc = exact_keys(item, frozenset({"body", "signature"}), "sender_chain")
         if not isinstance(doc["body"], str) or not isinstance(doc["signature"], str):
             raise malformed("sender_chain")
         sender_chain.append(chain.SignedDocument(body=doc["body"], signature=doc["signature"]))
@@ -463,7 +484,18 @@ def parse_wire(wire: object) -> tuple[Header, bytes]:
     return parsed.header, parsed.content
 
 
-def check_parts(header: Header, content: bytes, attachments: Sequence[bytes]) -> None:
+class PartsHeader(Protocol):
+    """What `check_parts` reads of a header (an envelope's or a broadcast's)."""
+
+    @property
+    def content_size(self) -> int: ...
+    @property
+    def content_sha256(self) -> str: ...
+    @property
+    def attachments(self) -> list[tuple[int, str]]: ...
+
+
+def check_parts(header: PartsHeader, content: bytes, attachments: Sequence[bytes]) -> None:
     """Step 6: the bytes are those the signed header describes, and none is too large.
 
     Count first (`tampered`), then each part in order, content first: over the limit
@@ -537,7 +569,7 @@ def parse_content(
         obj = parse_canonical(plaintext.decode("utf-8"))
     except (UnicodeDecodeError, TrustError) as exc:
         raise malformed("content", "Contenu déchiffré illisible ou non canonique.") from exc
-    _exact_keys(obj, _CONTENT_KEYS, "content")
+    exact_keys(obj, _CONTENT_KEYS, "content")
     if obj["type"] != CONTENT_TYPE or not is_count(obj["v"]) or obj["v"] != VERSION:
         raise malformed("content", "Contenu d'un type ou d'une version inconnus.")
     text = obj["text"]
@@ -550,6 +582,6 @@ def parse_content(
     if not isinstance(metas, list) or len(metas) != count:
         raise malformed("content", "Description des pièces jointes incohérente.")
     for meta in metas:
-        _exact_keys(meta, _ATTACHMENT_META_KEYS, "content")
+        exact_keys(meta, _ATTACHMENT_META_KEYS, "content")
         check_attachment_meta(meta["media"], meta["width"], meta["height"])
     return text, fields, metas

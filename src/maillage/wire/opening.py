@@ -6,7 +6,8 @@ both report the same code for the same input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -21,6 +22,7 @@ from maillage.wire.envelope import (
     EnvelopeError,
     Opened,
     Opener,
+    ParsedWire,
     TrustContext,
     check_parts,
     key_aad,
@@ -32,7 +34,37 @@ from maillage.wire.envelope import (
 from maillage.wire.errors import TrustError
 from maillage.wire.hpke import HpkeFailure, hpke_open
 
-__all__ = ["open_envelope"]
+__all__ = ["open_envelope", "verify_sender"]
+
+
+def verify_sender(
+    parsed: ParsedWire[Any],
+    device: str,
+    serial: str,
+    sent_at: int,
+    trust: TrustContext,
+    roles: Collection[str] | None = None,
+) -> chain.CertificateBody:
+    """Steps 4-5: the sender chain as of `sent_at`, the leaf is the announced sender (and,
+    for broadcasts, of a role allowed to send), then the header signature."""
+    try:
+        leaf = chain.verify_chain(
+            parsed.sender_chain,
+            trust.root_public_key,
+            trust.pinned_fingerprint,
+            trust.commune,
+            chain.revocations_as_of(trust.revocations, sent_at),
+            sent_at,
+        )
+    except TrustError as exc:
+        raise EnvelopeError.from_trust(exc, "sender_chain") from exc
+    if leaf.device != device or leaf.serial != serial:
+        raise EnvelopeError("wrong_sender", field="sender")
+    if roles is not None and leaf.role not in roles:
+        raise EnvelopeError("not_allowed_sender", field="sender_chain")
+    if not chain.signature_valid(leaf.sign_key_raw, parsed.document.body, parsed.signature):
+        raise EnvelopeError("bad_signature", field="signature")
+    return leaf
 
 
 def open_envelope(
@@ -47,21 +79,7 @@ def open_envelope(
     header = parsed.header
     if header.binding != expected:
         raise EnvelopeError("wrong_context")
-    try:
-        leaf = chain.verify_chain(
-            parsed.sender_chain,
-            trust.root_public_key,
-            trust.pinned_fingerprint,
-            trust.commune,
-            chain.revocations_as_of(trust.revocations, header.sent_at),
-            header.sent_at,
-        )
-    except TrustError as exc:
-        raise EnvelopeError.from_trust(exc, "sender_chain") from exc
-    if leaf.device != header.sender_device or leaf.serial != header.sender_serial:
-        raise EnvelopeError("wrong_sender", field="sender")
-    if not chain.signature_valid(leaf.sign_key_raw, parsed.document.body, parsed.signature):
-        raise EnvelopeError("bad_signature", field="signature")
+    leaf = verify_sender(parsed, header.sender_device, header.sender_serial, header.sent_at, trust)
     check_parts(header, parsed.content, attachments)
 
     entry = next((r for r in header.recipients if (r.kind, r.id) == (opener.kind, opener.id)), None)

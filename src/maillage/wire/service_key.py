@@ -9,19 +9,26 @@ use the same parsers. Twin of `frontend/src/envelope/serviceKey.ts`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from maillage.wire import chain
-from maillage.wire.b64 import b64url_decode, b64url_encode, decode_fixed
 from maillage.wire.canonical import canonical_json, parse_canonical
 from maillage.wire.envelope import EnvelopeError, Recipient, TrustContext
 from maillage.wire.errors import TrustError
-from maillage.wire.hpke import HpkeFailure, hpke_open, hpke_seal, x25519_public_of
+from maillage.wire.generations import (
+    as_of,
+    fingerprint_of,
+    is_mine,
+    open_private_key,
+    seal_private_key,
+    sign_body,
+    verify_signer,
+)
+from maillage.wire.hpke import x25519_public_of
 from maillage.wire.ids import (
     require_bytes,
     require_count,
@@ -50,8 +57,6 @@ SERVICE: Final = "police"
 SERVICE_KEY_TYPE: Final = "maillage.service-key"
 GRANT_TYPE: Final = "maillage.service-key-grant"
 GRANT_INFO: Final = b"maillage.service-key.v1"
-# Only operator devices hold the police key: they sign documents and grants.
-HOLDER_ROLE: Final = "operateur"
 
 _DOCUMENT_KEYS: Final = frozenset(
     {"type", "v", "commune", "service", "number", "key", "issued_at", "issuer"}
@@ -143,13 +148,6 @@ def _fields(doc: chain.SignedDocument, doc_type: str, keys: frozenset[str]) -> d
     return obj
 
 
-def _sign(body: dict[str, Any], sign_key: Ed25519PrivateKey) -> chain.SignedDocument:
-    try:
-        return chain.sign_document(body, sign_key)
-    except TrustError as exc:
-        raise EnvelopeError.from_trust(exc) from exc
-
-
 def parse_service_key_document(doc: chain.SignedDocument) -> ServiceKeyDocument:
     """Shape only, no signature check: for display and for the server's own checks."""
     obj = _fields(doc, SERVICE_KEY_TYPE, _DOCUMENT_KEYS)
@@ -193,10 +191,6 @@ def generate_service_key() -> X25519PrivateKey:
     return X25519PrivateKey.generate()
 
 
-def _fingerprint_of(sign_key: Ed25519PrivateKey) -> str:
-    return chain.fingerprint(b64url_decode(chain.public_key_b64(sign_key)))
-
-
 def issue_service_key(
     sign_key: Ed25519PrivateKey, *, commune: str, number: int, public_key: str, issued_at: int
 ) -> chain.SignedDocument:
@@ -207,9 +201,9 @@ def issue_service_key(
         number=number,
         key=public_key,
         issued_at=issued_at,
-        issuer=_fingerprint_of(sign_key),
+        issuer=fingerprint_of(sign_key),
     )
-    doc = _sign(body.to_json(), sign_key)
+    doc = sign_body(body.to_json(), sign_key)
     parse_service_key_document(doc)
     return doc
 
@@ -239,62 +233,29 @@ def seal_grant(
 ) -> chain.SignedDocument:
     """Wrap the service private key for one operator device (whose chain the caller
     verified) and sign the grant."""
-    try:
-        enc, wrapped = hpke_seal(
-            b64url_decode(recipient_key),
-            service_private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
-            info=GRANT_INFO,
-            aad=_grant_aad(commune, number, recipient_device),
-        )
-    except (TrustError, HpkeFailure) as exc:
-        raise EnvelopeError("malformed", "Clé de destinataire inutilisable.") from exc
+    enc, wrapped = seal_private_key(
+        recipient_key,
+        service_private_key,
+        info=GRANT_INFO,
+        aad=_grant_aad(commune, number, recipient_device),
+    )
     body = GrantBody(
         commune=commune,
         service=SERVICE,
         number=number,
         recipient=recipient_device,
         recipient_key=recipient_key,
-        enc=b64url_encode(enc),
-        wrapped=b64url_encode(wrapped),
+        enc=enc,
+        wrapped=wrapped,
         issued_at=issued_at,
-        issuer=_fingerprint_of(sign_key),
+        issuer=fingerprint_of(sign_key),
     )
-    doc = _sign(body.to_json(), sign_key)
+    doc = sign_body(body.to_json(), sign_key)
     parse_grant(doc)
     return doc
 
 
 # --- verifying ------------------------------------------------------------------------
-
-
-def _verify_signer(
-    doc: chain.SignedDocument,
-    signer_chain: list[chain.SignedDocument],
-    issuer: str,
-    trust: TrustContext,
-    now: int,
-) -> chain.CertificateBody:
-    """Chain with the current revocations, an operator leaf, `issuer` its fingerprint,
-    then the signature: the order both implementations follow."""
-    try:
-        signature = decode_fixed(doc.signature, 64)
-        leaf = chain.verify_chain(
-            signer_chain,
-            trust.root_public_key,
-            trust.pinned_fingerprint,
-            trust.commune,
-            trust.revocations,
-            now,
-        )
-    except TrustError as exc:
-        raise EnvelopeError.from_trust(exc, "chain") from exc
-    if leaf.role != HOLDER_ROLE:
-        raise EnvelopeError("not_allowed_recipient", field="chain")
-    if issuer != chain.fingerprint(leaf.sign_key_raw):
-        raise EnvelopeError("broken_chain", field="issuer")
-    if not chain.signature_valid(leaf.sign_key_raw, doc.body, signature):
-        raise EnvelopeError("bad_signature", field="signature")
-    return leaf
 
 
 def verify_service_key(
@@ -322,12 +283,9 @@ def verify_service_key(
         raise EnvelopeError.from_trust(exc) from exc
     body = parse_service_key_document(doc)
     if as_of_issue:
-        then = replace(
-            trust, revocations=chain.revocations_as_of(trust.revocations, body.issued_at)
-        )
-        _verify_signer(doc, signer_chain, body.issuer, then, body.issued_at)
+        verify_signer(doc, signer_chain, body.issuer, as_of(trust, body.issued_at), body.issued_at)
     else:
-        _verify_signer(doc, signer_chain, body.issuer, trust, now)
+        verify_signer(doc, signer_chain, body.issuer, trust, now)
     if body.commune != trust.commune:
         raise EnvelopeError("wrong_commune", field="commune")
     if not as_of_issue and body.number < last_seen_number:
@@ -352,25 +310,20 @@ def open_grant(
     key check above is what makes a grant trustworthy, whoever handed it over.
     """
     grant = parse_grant(doc)
-    then = replace(trust, revocations=chain.revocations_as_of(trust.revocations, grant.issued_at))
-    _verify_signer(doc, granter_chain, grant.issuer, then, grant.issued_at)
+    verify_signer(doc, granter_chain, grant.issuer, as_of(trust, grant.issued_at), grant.issued_at)
     if grant.commune != trust.commune:
         raise EnvelopeError("wrong_commune", field="commune")
     if grant.number != service_key.number or grant.commune != service_key.commune:
         raise EnvelopeError("wrong_service_key", field="number")
-    if grant.recipient != my_device or grant.recipient_key != x25519_public_of(my_private_key):
+    if not is_mine(grant.recipient, grant.recipient_key, my_device, my_private_key):
         raise EnvelopeError("not_a_recipient", field="recipient")
-    try:
-        raw = hpke_open(
-            my_private_key,
-            b64url_decode(grant.enc),
-            b64url_decode(grant.wrapped),
-            info=GRANT_INFO,
-            aad=_grant_aad(grant.commune, grant.number, grant.recipient),
-        )
-        private = X25519PrivateKey.from_private_bytes(raw)
-    except (HpkeFailure, ValueError) as exc:
-        raise EnvelopeError("undecryptable") from exc
+    private = open_private_key(
+        my_private_key,
+        grant.enc,
+        grant.wrapped,
+        info=GRANT_INFO,
+        aad=_grant_aad(grant.commune, grant.number, grant.recipient),
+    )
     if x25519_public_of(private) != service_key.key:
         raise EnvelopeError("wrong_service_key")
     return private
