@@ -1,0 +1,76 @@
+/**
+ * The page's one live stream, bound to the browser: the real EventSource (same origin, the
+ * session cookie goes with it), window timers, and the session. It runs while someone is
+ * signed in with a membership that may still become or stay active, and closes on
+ * sign-out. Pages listen through `useStreamEvent` and show `useStreamStatus`.
+ */
+
+import { useEffect, useRef } from "preact/hooks";
+import { loadSession, sessionStore } from "../session";
+import { useStore } from "../store";
+import type { Session } from "../types";
+import {
+  createStream,
+  type EventSourceLike,
+  type Kind, type LiveStream, type StreamEvent, type StreamState } from "./stream";
+
+let stream: LiveStream | null = null;
+
+/** Whether this session should hold a stream: signed in, not suspended nor revoked. */
+export function wantsStream(session: Session | null): boolean {
+  const status = session?.membership?.status;
+  return !!session?.authenticated && (status === "active" || status === "pending");
+}
+
+export function liveStream(): LiveStream {
+  if (stream) return stream;
+  const made = createStream({
+    // The DOM types its handlers with `this`; the shape is the same.
+    connect: (url) => new EventSource(url, { withCredentials: true }) as unknown as EventSourceLike,
+    timers: {
+      setTimeout: (fn, ms) => window.setTimeout(fn, ms),
+      clearTimeout: (handle) => window.clearTimeout(handle as number),
+    },
+    checkSession: async () => {
+      try {
+        return wantsStream(await loadSession());
+      } catch {
+        return true;
+      }
+    },
+  });
+  stream = made;
+  const follow = () => {
+    if (typeof EventSource === "undefined") return;
+    if (wantsStream(sessionStore.get().session)) made.start();
+    else if (made.state.get().status !== "idle") made.stop();
+  };
+  sessionStore.subscribe(follow);
+  follow();
+  return made;
+}
+
+export function useStreamStatus(): StreamState {
+  return useStore(liveStream().state);
+}
+
+/** Calls the latest `handler` for each event of these kinds while the component is shown. */
+export function useStreamEvent<K extends Kind>(
+  kinds: K | readonly K[],
+  handler: (event: StreamEvent & { kind: K }) => void,
+): void {
+  const latest = useRef(handler);
+  latest.current = handler;
+  const key = typeof kinds === "string" ? kinds : kinds.join(",");
+  useEffect(
+    () => liveStream().on(key.split(",") as K[], (event) => latest.current(event)),
+    [key],
+  );
+}
+
+/** Calls `handler` when the stream asks for a reload (`resync`). */
+export function useStreamResync(handler: () => void): void {
+  const latest = useRef(handler);
+  latest.current = handler;
+  useEffect(() => liveStream().onResync(() => latest.current()), []);
+}
