@@ -363,7 +363,12 @@ export const getRevocationDraft = (query: DraftQuery) =>
     `/trust/revocations/draft?${new URLSearchParams(query as Record<string, string>)}`,
   );
 
-export const getRecipients = () => request<KeyDirectoryOut>("GET", "/trust/recipients");
+/** Without `incident`: a new report by this shop; with it: a message in that incident. */
+export const getRecipients = (incident?: string) =>
+  request<KeyDirectoryOut>(
+    "GET",
+    incident === undefined ? "/trust/recipients" : `/trust/recipients?incident=${seg(incident)}`,
+  );
 
 /** The latest police service key generation, or generation `number`. */
 export const getServiceKey = (number?: number) =>
