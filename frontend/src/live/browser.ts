@@ -74,3 +74,43 @@ export function useStreamResync(handler: () => void): void {
   latest.current = handler;
   useEffect(() => liveStream().onResync(() => latest.current()), []);
 }
+
+/** Kinds that may change what this session is (approval, suspension, a device withdrawn). */
+export const SELF_KINDS = [
+  "device.certified",
+  "device.revoked",
+  "member.enrolled",
+  "member.suspended",
+  "member.reinstated",
+  "member.revoked",
+] as const;
+
+/** Whether `event` is about this session's member or device. */
+export function isAboutSelf(event: StreamEvent, session: Session | null): boolean {
+  const member = session?.membership?.id;
+  const device = session?.device?.id;
+  return (
+    (!!member && event.member === member) ||
+    (!!device && event.targetType === "device" && event.targetId === device)
+  );
+}
+
+/**
+ * For the whole app: an event about oneself re-fetches the session, so a member waiting
+ * for approval is taken in as soon as a coordinator certifies the device, and a suspended
+ * one is signed out at once. `onApproved` runs when a pending member or device became active.
+ */
+export function useSelfEvents(onApproved: () => void): void {
+  useStreamEvent(SELF_KINDS, (event) => {
+    const before = sessionStore.get().session;
+    if (!isAboutSelf(event, before)) return;
+    const waiting =
+      before?.membership?.status === "pending" || before?.device?.status === "pending";
+    void loadSession()
+      .then((after) => {
+        const active = after.membership?.status === "active" && after.device?.status === "active";
+        if (waiting && active) onApproved();
+      })
+      .catch(() => undefined);
+  });
+}

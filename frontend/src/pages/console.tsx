@@ -12,7 +12,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../components/ui";
 import type { IncidentSummary } from "../incidents/api";
-import type { MessageView } from "../incidents/read";
+import { fromPolice, type MessageView } from "../incidents/read";
 import { formatDateTime, roleLabel, t } from "../i18n";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
@@ -49,7 +49,16 @@ function formatSeconds(seconds: number): string {
 }
 
 /** One decrypted message; its photos live as object URLs while it is on screen. */
-function Message({ view }: { view: MessageView }) {
+export function Message({
+  view,
+  from,
+  police = false,
+}: {
+  view: MessageView;
+  /** Who wrote it, in words (the shop's home: « Police municipale » / « Votre commerce »). */
+  from?: string;
+  police?: boolean;
+}) {
   const [urls, setUrls] = useState<string[]>([]);
   useEffect(() => {
     const made = (view.opened?.photos ?? []).map((photo) =>
@@ -60,7 +69,8 @@ function Message({ view }: { view: MessageView }) {
   }, [view]);
 
   return (
-    <li class="card stack">
+    <li class={police ? "card stack message-police" : "card stack"}>
+      {from ? <p class="eyebrow">{from}</p> : null}
       <p class="hint">{t("console.sentAt", { date: formatSeconds(view.sentAt) })}</p>
       {view.opened ? (
         <>
@@ -157,7 +167,7 @@ function IncidentView({
       </h2>
       <ul class="message-list">
         {messages.map((view) => (
-          <Message key={view.id} view={view} />
+          <Message key={view.id} view={view} police={fromPolice(view)} />
         ))}
       </ul>
       <ReplyBox incident={incident.id} reply={reply} onSend={onSend} />
