@@ -54,11 +54,16 @@ export function unlockAudio(): void {
   if (ctx && ctx.state === "suspended") void ctx.resume().catch(() => undefined);
 }
 
-/** Two short tones (about 0.35 s), unless muted; returns whether it tried to sound. */
-export function playSignal(): boolean {
-  if (mutedStore.get()) return false;
+/** A burst of reports rings once, not twenty times on top of each other. */
+const QUIET_MS = 1500;
+let lastPlayed = -Infinity;
+
+/** Two short tones (about 0.35 s), unless muted or just played; whether it tried to sound. */
+export function playSignal(now: number = Date.now()): boolean {
+  if (mutedStore.get() || now - lastPlayed < QUIET_MS) return false;
   const ctx = context();
   if (!ctx) return false;
+  lastPlayed = now;
   if (ctx.state === "suspended") void ctx.resume().catch(() => undefined);
   const start = ctx.currentTime + 0.01;
   [0, 0.2].forEach((offset, i) => {
