@@ -177,6 +177,16 @@ describe("createStream", () => {
     last().fail();
     fire();
     expect(last().url).toBe("/api/v1/stream?after=121");
+    // The stream branch's form: {seq} with the SSE id.
+    last().emit("resync", { seq: 200 }, 200);
+    expect(stream.state.get().cursor).toBe(200);
+    expect(reloads).toBe(2);
+  });
+
+  it("reads the envelope under `sealed` too", () => {
+    const sealed = { id: "m", sender_device: "d", sent_at: 1, received_at: "r", attachments: [], envelope: {} };
+    const event = parseEvent("message.posted", JSON.stringify({ seq: 3, kind: "message.posted", payload: {}, sealed }));
+    expect(event?.envelope?.senderDevice).toBe("d");
   });
 
   it("stops when the server refused and the session is gone", async () => {

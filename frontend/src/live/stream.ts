@@ -137,7 +137,12 @@ export function parseEvent(kind: string, data: string): StreamEvent | null {
     shop: optional(raw.shop),
     member: optional(raw.member),
     payload: obj(raw.payload),
-    envelope: raw.envelope ? normaliseMessage(raw.envelope) : null,
+    // `envelope` in the contract; the stream branch in progress calls it `sealed`.
+    envelope: raw.envelope
+      ? normaliseMessage(raw.envelope)
+      : raw.sealed
+        ? normaliseMessage(raw.sealed)
+        : null,
   };
 }
 
@@ -177,8 +182,10 @@ export function createStream(options: StreamOptions): LiveStream {
     events.set(event);
   }
 
-  function resync(data: string): void {
-    const head = Number(obj(safeJson(data)).head);
+  function resync(data: string, lastEventId: string | undefined): void {
+    // The head: `{head}` in the contract, `{seq}` (and the SSE id) in the stream branch.
+    const body = obj(safeJson(data));
+    const head = Number(body.head ?? body.seq ?? lastEventId);
     if (Number.isInteger(head) && head >= 0) state.update({ cursor: head });
     resyncs.set((n) => n + 1);
   }
@@ -218,7 +225,7 @@ export function createStream(options: StreamOptions): LiveStream {
       if (source === current) receive("", event.data);
     });
     current.addEventListener("resync", (event) => {
-      if (source === current) resync(event.data);
+      if (source === current) resync(event.data, event.lastEventId);
     });
   }
 
