@@ -20,6 +20,7 @@ import { mutedStore, playSignal, setMuted, unlockAudio } from "../live/signal";
 import { mayUseConsole } from "../permissions";
 import { createConsole, type ConsoleModel, type ConsoleState } from "../police/console";
 import { orderQueue, queueTitle } from "../police/queue";
+import { ConsoleMap } from "./consoleMap";
 import type { ServiceKeyOutcome } from "../police/serviceKeyFlow";
 import { buildPath, navigate } from "../router";
 import { useSession } from "../session";
@@ -354,6 +355,7 @@ function Console({
           ) : null}
         </section>
       )}
+      {incidents && !shown ? <ConsoleMap incidents={incidents} /> : null}
     </>
   );
 }
