@@ -68,7 +68,22 @@ describe("console model, live", () => {
     const model = createConsole("c", { signal: () => rings++ });
     await Promise.all([1, 2, 3, 4, 5].map((seq) => model.live(event(seq, "incident.reported"))));
     expect(calls.length).toBe(2);
+    // The model asks each time; live/signal.ts keeps a burst to one sound.
     expect(rings).toBe(5);
+    expect(model.state.get().alert).toBe("5 nouveaux signalements.");
+  });
+
+  it("tells reports apart again once the burst is over", async () => {
+    stubServer();
+    let clock = 0;
+    const model = createConsole("c", { now: () => clock });
+    await model.live(event(1, "incident.reported"));
+    clock = 5000;
+    await model.live(event(2, "incident.reported"));
+    expect(model.state.get().alert).toBe("2 nouveaux signalements.");
+    clock = 20000;
+    await model.live(event(3, "incident.reported"));
+    expect(model.state.get().alert).toBe("Nouveau signalement : Boulangerie Martin.");
   });
 
   it("ignores kinds that are not about incidents", async () => {

@@ -14,7 +14,7 @@ import { deliverMessage, sealMessage, type SealedReport } from "../incidents/sen
 import { t } from "../i18n";
 import type { StreamEvent } from "../live/stream";
 import { createStore, type Store } from "../store";
-import { isNews, markRead, markUnread } from "./queue";
+import { isNews, markRead, markUnread, tallyReport, type AlertTally } from "./queue";
 import { runServiceKeyFlow, type ServiceKeyOutcome } from "./serviceKeyFlow";
 
 export interface OpenIncident {
@@ -59,6 +59,7 @@ export interface ConsoleModel {
 export interface ConsoleOptions {
   /** The audible signal (live/signal.ts); the model only decides when. */
   signal?: () => void;
+  now?: () => number;
   /** This device's public id, to tell our own messages from others'. */
   device?: string | null;
 }
@@ -80,6 +81,9 @@ const INITIAL: ConsoleState = {
 export function createConsole(commune: string, options: ConsoleOptions = {}): ConsoleModel {
   const state = createStore<ConsoleState>(INITIAL);
   const sent = new Set<string>();
+  const now = options.now ?? Date.now;
+  // A burst of reports is announced as « 3 nouveaux signalements », not three times.
+  let tally: AlertTally | null = null;
   // A reply sealed but not yet accepted: a retry sends the very same bytes.
   let pendingReply: { incident: string; text: string; sealed: SealedReport } | null = null;
   let started: Promise<void> | null = null;
@@ -201,6 +205,8 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
       return;
     }
     const shop = incident?.shop.enseigne ?? "";
+    if (event.kind === "incident.reported") tally = tallyReport(tally, now());
+    const count = tally?.count ?? 1;
     state.update({
       unread: markUnread(state.get().unread, event.targetId),
       fresh:
@@ -208,9 +214,11 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
           ? markUnread(state.get().fresh, event.targetId)
           : state.get().fresh,
       alert:
-        event.kind === "incident.reported"
-          ? t("console.newReport", { shop })
-          : t("console.newMessage", { shop }),
+        event.kind !== "incident.reported"
+          ? t("console.newMessage", { shop })
+          : count > 1
+            ? t("console.newReports", { count })
+            : t("console.newReport", { shop }),
     });
     options.signal?.();
   }

@@ -55,3 +55,18 @@ export function isNews(
   if (own.device !== null && event.senderDevice === own.device) return false;
   return event.targetId !== openIncident;
 }
+
+/** New reports announced within this window are told as one sentence with their count. */
+export const ALERT_GROUP_MS = 10000;
+
+export interface AlertTally {
+  count: number;
+  at: number;
+}
+
+/** The burst a new report belongs to: one more in the current one, or a fresh one. */
+export function tallyReport(previous: AlertTally | null, now: number): AlertTally {
+  return previous && now - previous.at < ALERT_GROUP_MS
+    ? { count: previous.count + 1, at: now }
+    : { count: 1, at: now };
+}
