@@ -23,6 +23,7 @@ describe("the stream and oneself", () => {
     expect(wantsStream(session("pending"))).toBe(true);
     expect(wantsStream(session("active"))).toBe(true);
     expect(wantsStream(session("suspended"))).toBe(false);
+    expect(wantsStream({ ...session("active"), device: null })).toBe(false);
   });
 
   it("knows an event about its own member or device", () => {

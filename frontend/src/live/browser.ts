@@ -16,10 +16,18 @@ import {
 
 let stream: LiveStream | null = null;
 
-/** Whether this session should hold a stream: signed in, not suspended nor revoked. */
+/**
+ * Whether this session should hold a stream: signed in from a registered device (the
+ * stream answers 403 without one), not suspended nor revoked; pending is live, so that
+ * approval takes the member in at once.
+ */
 export function wantsStream(session: Session | null): boolean {
   const status = session?.membership?.status;
-  return !!session?.authenticated && (status === "active" || status === "pending");
+  return (
+    !!session?.authenticated &&
+    !!session.device?.id &&
+    (status === "active" || status === "pending")
+  );
 }
 
 export function liveStream(): LiveStream {
