@@ -213,9 +213,20 @@ export interface Meta {
   version: string;
   demo_mode: boolean;
   languages: string[];
+  /** The console map's tile source (MAILLAGE_MAP_TILE_URL); empty: a plain background. */
+  map?: { tile_url: string; attribution: string };
 }
 
 export const getMeta = () => request<Meta>("GET", "/meta");
+
+/** The commune's sectors (with outlines) and shops, as served; police/map.ts reads them. */
+export async function getTerritoryMap(): Promise<{ sectors: unknown; shops: unknown }> {
+  const [sectors, shops] = await Promise.all([
+    request<unknown>("GET", "/territory/sectors"),
+    request<unknown>("GET", "/territory/shops"),
+  ]);
+  return { sectors, shops };
+}
 
 /** Sign-in answers wrap the session or are the session; both become a Session. */
 const asSession = (raw: unknown): Session => {
@@ -363,7 +374,12 @@ export const getRevocationDraft = (query: DraftQuery) =>
     `/trust/revocations/draft?${new URLSearchParams(query as Record<string, string>)}`,
   );
 
-export const getRecipients = () => request<KeyDirectoryOut>("GET", "/trust/recipients");
+/** Without `incident`: a new report by this shop; with it: a message in that incident. */
+export const getRecipients = (incident?: string) =>
+  request<KeyDirectoryOut>(
+    "GET",
+    incident === undefined ? "/trust/recipients" : `/trust/recipients?incident=${seg(incident)}`,
+  );
 
 /** The latest police service key generation, or generation `number`. */
 export const getServiceKey = (number?: number) =>

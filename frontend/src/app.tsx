@@ -3,6 +3,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import { LiveStatus } from "./components/ui";
 import { setLang, t, useLang } from "./i18n";
+import { useSelfEvents } from "./live/browser";
 import { useMeta } from "./meta";
 import { ConsolePage } from "./pages/console";
 import { CoordinationPage } from "./pages/coordination";
@@ -67,6 +68,11 @@ export function App() {
   useEffect(() => {
     void loadSession().catch(() => undefined);
   }, []);
+
+  // Approved while waiting: straight to the shop's (or the workspace's) home.
+  useSelfEvents(() => {
+    if (path !== "/") navigate("/");
+  });
 
   // On each client-side navigation to another page, move focus to its heading (WCAG 2.4.3);
   // within one page (a console opening a report) the page places focus itself.

@@ -12,6 +12,11 @@ import { createStore, useStore } from "./store";
 import { ANONYMOUS, type Session } from "./types";
 
 const SIGNED_IN_FLAG = "maillage.signedIn";
+/**
+ * The flag's value once a session was found ended after the page loaded (by its live
+ * stream, say): the next load shows the notice once more, so a reload still says why.
+ */
+const ENDED = "ended";
 
 export interface SessionState {
   session: Session | null;
@@ -33,9 +38,18 @@ function remember(session: Session): void {
 
 function wasSignedIn(): boolean {
   try {
-    return localStorage.getItem(SIGNED_IN_FLAG) === "1";
+    const flag = localStorage.getItem(SIGNED_IN_FLAG);
+    return flag === "1" || flag === ENDED;
   } catch {
     return false;
+  }
+}
+
+function rememberEnded(): void {
+  try {
+    localStorage.setItem(SIGNED_IN_FLAG, ENDED);
+  } catch {
+    /* private mode: the notice shows on this page only */
   }
 }
 
@@ -52,6 +66,7 @@ export async function adoptSession(session: Session): Promise<Session> {
       commune: session.membership?.commune?.id,
     });
   }
+  if (session.authenticated) endedSinceLoad = false;
   remember(session);
   emit({ session, notice: session.authenticated ? null : sessionStore.get().notice });
   return session;
@@ -67,11 +82,21 @@ export function loadSession(): Promise<Session> {
   return inFlight;
 }
 
+// Whether this page already asked once (its load), and found the session ended since.
+let loadedOnce = false;
+let endedSinceLoad = false;
+
 async function fetchSession(): Promise<Session> {
   const hadSession = wasSignedIn();
+  const atLoad = !loadedOnce;
+  loadedOnce = true;
   try {
     const session = await adoptSession(await requestSession());
-    if (!session.authenticated && hadSession) emit({ notice: t("session.ended") });
+    if (!session.authenticated && hadSession) {
+      emit({ notice: t("session.ended") });
+      if (!atLoad) endedSinceLoad = true;
+    }
+    if (!session.authenticated && endedSinceLoad) rememberEnded();
     return session;
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
@@ -88,12 +113,15 @@ export async function logout(): Promise<void> {
   try {
     await postLogout();
   } finally {
+    endedSinceLoad = false;
     remember(ANONYMOUS);
     emit({ session: ANONYMOUS, notice: t("session.loggedOut") });
   }
 }
 
 export function clearNotice(): void {
+  endedSinceLoad = false;
+  if (!sessionStore.get().session?.authenticated) remember(ANONYMOUS);
   emit({ notice: null });
 }
 

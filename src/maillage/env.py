@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 
@@ -64,3 +65,22 @@ def envrate(name: str, default: str) -> tuple[int, int]:
             f"{name} doit valoir NOMBRE/SECONDES (par exemple 20/300), pas {raw!r}"
         )
     return parsed
+
+
+_TILE_URL = re.compile(r"^https?://(?:\{s\}\.)?[A-Za-z0-9.-]+(?::[0-9]{1,5})?/[^\s\"';]*$")
+
+
+def envtiles(name: str) -> tuple[str, str]:
+    """A map tile URL template ("https://{s}.tile.example.org/{z}/{x}/{y}.png") and the
+    Content-Security-Policy source its images come from; ("", "") when unset."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return "", ""
+    if not _TILE_URL.match(raw):
+        raise ImproperlyConfiguredError(
+            f"{name} doit être une adresse http(s) de tuiles, par exemple "
+            f"https://tuiles.exemple.fr/{{z}}/{{x}}/{{y}}.png, pas {raw!r}"
+        )
+    scheme, _, rest = raw.partition("://")
+    host = rest.split("/", 1)[0].replace("{s}.", "*.")
+    return raw, f"{scheme}://{host}"

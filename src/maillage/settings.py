@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from maillage.env import envbool, envint, envlist, envrate, envsecret, envstr
+from maillage.env import envbool, envint, envlist, envrate, envsecret, envstr, envtiles
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -158,8 +158,14 @@ if TLS_BY_PROXY:
 # Every response: no script, style or frame from anywhere but our own origin, never inline
 # (maillage.web.security). Decrypted photos are shown from blob: URLs (which only our own
 # scripts can mint, hence also readable by fetch), QR codes as data: images.
+# The console's map: a tile server of the commune's choice (none: the sectors and shops on
+# a plain background); its origin is the one image source added to the policy.
+MAP_TILE_URL, _MAP_TILE_SOURCE = envtiles("MAILLAGE_MAP_TILE_URL")
+MAP_TILE_ATTRIBUTION = envstr("MAILLAGE_MAP_TILE_ATTRIBUTION", "")
+
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    f"img-src 'self' data: blob:{' ' + _MAP_TILE_SOURCE if _MAP_TILE_SOURCE else ''}; "
     "font-src 'self'; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )

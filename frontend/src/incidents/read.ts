@@ -131,3 +131,9 @@ export async function readIncident(incident: string, ctx: DeviceContext): Promis
   for (const message of messages) views.push(await openOne(incident, message, ctx, trust));
   return views;
 }
+
+/** Whether a decrypted message came from the police (an operator's or agent's device). */
+export function fromPolice(view: MessageView): boolean {
+  const role = view.opened?.sender.role;
+  return role === "operateur" || role === "agent";
+}

@@ -18,7 +18,7 @@ import { resolveRecipients } from "../envelope/recipients";
 import { TrustError, verifyChain, type RevocationList } from "../trust/chain";
 import { saveTrustState } from "../device/trustState";
 import { getLang, t } from "../i18n";
-import { postReport } from "./api";
+import { postMessage, postReport } from "./api";
 import {
   asFlowError,
   FlowError,
@@ -83,13 +83,38 @@ export async function sealReport(
   photos: readonly Blob[],
   onStep: (step: SendStep) => void = () => undefined,
 ): Promise<SealedReport> {
+  return sealFor(commune, null, text, photos, onStep);
+}
+
+/**
+ * The same steps for a message in an existing incident (a police reply to the reporter,
+ * or the reporter's follow-up): the directory is the incident's (its shop's merchants,
+ * the operators, the service key), the envelope is bound to that incident.
+ */
+export async function sealMessage(
+  commune: string,
+  incident: string,
+  text: string,
+  photos: readonly Blob[] = [],
+  onStep: (step: SendStep) => void = () => undefined,
+): Promise<SealedReport> {
+  return sealFor(commune, incident, text, photos, onStep);
+}
+
+async function sealFor(
+  commune: string,
+  existing: string | null,
+  text: string,
+  photos: readonly Blob[],
+  onStep: (step: SendStep) => void,
+): Promise<SealedReport> {
   checkDraft(text, photos);
   try {
     onStep("checking");
     const ctx: DeviceContext = await loadDeviceContext(commune);
 
     onStep("recipients");
-    const directory = await getRecipients();
+    const directory = await getRecipients(existing ?? undefined);
     const now = nowSeconds();
     const resolution = await resolveRecipients(directory, await trustStateFor(ctx), now);
     await saveTrustState(resolution.state);
@@ -100,7 +125,7 @@ export async function sealReport(
     for (const photo of photos) attachments.push(await reencodePhoto(photo));
 
     onStep("sealing");
-    const incident = crypto.randomUUID();
+    const incident = existing ?? crypto.randomUUID();
     const message = crypto.randomUUID();
     const sealed = await seal(
       { commune, incident, message },
@@ -160,6 +185,20 @@ export async function deliverReport(
   try {
     const stored = await postReport(sealed.incident, sealed.wire, sealed.attachments);
     return { ...sealed, receivedAt: stored.message.receivedAt };
+  } catch (error) {
+    throw asFlowError(error);
+  }
+}
+
+/** Step 4 for a message in an existing incident; also safe to repeat with the same bytes. */
+export async function deliverMessage(
+  sealed: SealedReport,
+  onStep: (step: SendStep) => void = () => undefined,
+): Promise<SentReport> {
+  onStep("sending");
+  try {
+    const stored = await postMessage(sealed.incident, sealed.wire, sealed.attachments);
+    return { ...sealed, receivedAt: stored.receivedAt };
   } catch (error) {
     throw asFlowError(error);
   }

@@ -3,16 +3,24 @@
  * page first runs the service key lifecycle (the first operator creates generation 1,
  * others fetch their grant, holders pass it on), then lists incidents; opening one
  * decrypts its messages here, photos shown from object URLs of the decrypted bytes.
- * The flows live in police/console.ts; this file only draws them.
+ * The flows live in police/console.ts; this file only draws them. Live: the stream's new
+ * reports and messages ring (WebAudio, mutable), are marked unread until opened, count in
+ * the tab title, and the open report shows new messages at once; a reply box seals a
+ * message on this device for the reporter and the police.
  */
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { ErrorMessage, LiveStatus, Loading, usePageTitle } from "../components/ui";
+import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../components/ui";
 import type { IncidentSummary } from "../incidents/api";
-import type { MessageView } from "../incidents/read";
+import { fromPolice, type MessageView } from "../incidents/read";
 import { formatDateTime, roleLabel, t } from "../i18n";
+import { useStreamEvent, useStreamResync } from "../live/browser";
+import { LiveBanner } from "../live/LiveBanner";
+import { mutedStore, playSignal, setMuted, unlockAudio } from "../live/signal";
 import { mayUseConsole } from "../permissions";
-import { createConsole } from "../police/console";
+import { createConsole, type ConsoleModel, type ConsoleState } from "../police/console";
+import { orderQueue, queueTitle } from "../police/queue";
+import { ConsoleMap } from "./consoleMap";
 import type { ServiceKeyOutcome } from "../police/serviceKeyFlow";
 import { buildPath, navigate } from "../router";
 import { useSession } from "../session";
@@ -42,7 +50,16 @@ function formatSeconds(seconds: number): string {
 }
 
 /** One decrypted message; its photos live as object URLs while it is on screen. */
-function Message({ view }: { view: MessageView }) {
+export function Message({
+  view,
+  from,
+  police = false,
+}: {
+  view: MessageView;
+  /** Who wrote it, in words (the shop's home: « Police municipale » / « Votre commerce »). */
+  from?: string;
+  police?: boolean;
+}) {
   const [urls, setUrls] = useState<string[]>([]);
   useEffect(() => {
     const made = (view.opened?.photos ?? []).map((photo) =>
@@ -53,7 +70,8 @@ function Message({ view }: { view: MessageView }) {
   }, [view]);
 
   return (
-    <li class="card stack">
+    <li class={police ? "card stack message-police" : "card stack"}>
+      {from ? <p class="eyebrow">{from}</p> : null}
       <p class="hint">{t("console.sentAt", { date: formatSeconds(view.sentAt) })}</p>
       {view.opened ? (
         <>
@@ -87,13 +105,58 @@ function Message({ view }: { view: MessageView }) {
   );
 }
 
+function ReplyBox({
+  incident,
+  reply,
+  onSend,
+}: {
+  incident: string;
+  reply: ConsoleState["reply"];
+  onSend: (text: string) => Promise<boolean>;
+}) {
+  const [text, setText] = useState("");
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (await onSend(text)) setText("");
+  };
+  return (
+    <form class="card stack" onSubmit={submit} noValidate aria-labelledby={`reply-${incident}`}>
+      <h3 id={`reply-${incident}`}>{t("console.replyTitle")}</h3>
+      <Field label={t("console.replyLabel")} hint={t("console.replyHint")} error={reply.error}>
+        {({ id, describedBy, invalid }) => (
+          <textarea
+            id={id}
+            name="reply"
+            rows={3}
+            value={text}
+            disabled={reply.sending}
+            aria-invalid={invalid ? "true" : undefined}
+            aria-describedby={describedBy}
+            onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+          />
+        )}
+      </Field>
+      <p>
+        <button type="submit" class="button button-primary" disabled={reply.sending}>
+          {reply.sending ? t("console.replySending") : t("console.replySend")}
+        </button>
+      </p>
+      <LiveStatus message={reply.sent} busy={reply.sending} />
+    </form>
+  );
+}
+
 function IncidentView({
   incident,
   messages,
+  reply,
+  onSend,
   onClose,
 }: {
   incident: IncidentSummary;
   messages: MessageView[];
+  reply: ConsoleState["reply"];
+  onSend: (text: string) => Promise<boolean>;
   onClose: () => void;
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
@@ -105,9 +168,10 @@ function IncidentView({
       </h2>
       <ul class="message-list">
         {messages.map((view) => (
-          <Message key={view.id} view={view} />
+          <Message key={view.id} view={view} police={fromPolice(view)} />
         ))}
       </ul>
+      <ReplyBox incident={incident.id} reply={reply} onSend={onSend} />
       <button type="button" class="button button-secondary" onClick={onClose}>
         {t("console.close")}
       </button>
@@ -115,9 +179,67 @@ function IncidentView({
   );
 }
 
-function Console({ commune, incident }: { commune: string; incident: string | null }) {
-  const model = useMemo(() => createConsole(commune), [commune]);
-  const { keyOutcome, keyError, incidents, open, status, error, busy } = useStore(model.state);
+/** The sound switch: pressed means muted; remembered on this browser. */
+function MuteToggle() {
+  const muted = useStore(mutedStore);
+  const [said, setSaid] = useState<string | null>(null);
+  return (
+    <>
+      <button
+        type="button"
+        class="button button-secondary"
+        aria-pressed={muted ? "true" : "false"}
+        onClick={() => {
+          setMuted(!muted);
+          setSaid(!muted ? t("console.muted") : t("console.unmuted"));
+        }}
+      >
+        {t("console.mute")}
+      </button>
+      <LiveStatus message={said} />
+    </>
+  );
+}
+
+/** The stream feeds the model; the tab title counts what is unread. */
+function useLiveConsole(model: ConsoleModel, unread: number): void {
+  useStreamEvent(["incident.reported", "message.posted"], (event) => void model.live(event));
+  useStreamResync(() => void model.resync());
+  useEffect(() => {
+    document.title = queueTitle(t("console.tabTitle"), unread);
+  }, [unread]);
+  useEffect(() => {
+    // Browsers start sound only after a gesture: the first one on the page unlocks it.
+    const unlock = () => unlockAudio();
+    document.addEventListener("pointerdown", unlock, { once: true });
+    document.addEventListener("keydown", unlock, { once: true });
+    return () => {
+      document.removeEventListener("pointerdown", unlock);
+      document.removeEventListener("keydown", unlock);
+    };
+  }, []);
+}
+
+function Console({
+  commune,
+  device,
+  incident,
+}: {
+  commune: string;
+  device: string | null;
+  incident: string | null;
+}) {
+  const model = useMemo(
+    () => createConsole(commune, { signal: () => void playSignal(), device }),
+    [commune, device],
+  );
+  const { keyOutcome, keyError, incidents, open, status, error, busy, unread, fresh, alert, reply } =
+    useStore(model.state);
+  useLiveConsole(model, unread.size);
+  const queue = useMemo(
+    () => (incidents ? orderQueue(incidents, unread) : null),
+    [incidents, unread],
+  );
   // The report last opened from the list: its button gets the focus back on closing.
   const lastOpened = useRef<string | null>(null);
   const list = useRef<HTMLUListElement>(null);
@@ -151,18 +273,24 @@ function Console({ commune, incident }: { commune: string; incident: string | nu
         {keyError ? <ErrorMessage message={keyError.message} /> : null}
         {!keyOutcome && !keyError ? <p>{t("console.keyChecking")}</p> : null}
       </section>
+      <LiveBanner />
       <LiveStatus message={status} busy={busy} />
+      <div class="status" role="status" aria-live="polite">
+        {alert ? <p>{alert}</p> : null}
+      </div>
       <ErrorMessage message={error} />
       {shown ? (
         <IncidentView
           incident={shown.incident}
           messages={shown.messages}
+          reply={reply}
+          onSend={(text) => model.sendReply(shown.incident.id, text)}
           onClose={() => navigate("/console")}
         />
       ) : (
         <section class="stack" aria-labelledby="incidents-title">
           <h2 id="incidents-title">{t("console.incidentsTitle")}</h2>
-          <p>
+          <div class="console-tools">
             <button
               type="button"
               class="button button-secondary"
@@ -171,15 +299,35 @@ function Console({ commune, incident }: { commune: string; incident: string | nu
             >
               {t("console.refresh")}
             </button>
-          </p>
-          {incidents === null ? <Loading /> : null}
-          {incidents && incidents.length === 0 ? <p>{t("console.noIncidents")}</p> : null}
-          {incidents && incidents.length > 0 ? (
+            <MuteToggle />
+            {unread.size > 0 ? (
+              <p class="hint">{t("console.unreadSummary", { count: unread.size })}</p>
+            ) : null}
+          </div>
+          {queue === null ? <Loading /> : null}
+          {queue && queue.length === 0 ? <p>{t("console.noIncidents")}</p> : null}
+          {queue && queue.length > 0 ? (
             <ul class="incident-list" ref={list}>
-              {incidents.map((item) => (
-                <li key={item.id} class="card">
+              {queue.map((item) => (
+                <li
+                  key={item.id}
+                  class={[
+                    "card",
+                    unread.has(item.id) ? "incident-unread" : "",
+                    fresh.has(item.id) ? "incident-fresh" : "",
+                  ]
+                    .filter(Boolean)
+                    .join(" ")}
+                >
                   <div>
                     <p>
+                      {unread.has(item.id) ? (
+                        <>
+                          <span class="badge badge-unread">
+                            {fresh.has(item.id) ? t("console.newBadge") : t("console.unread")}
+                          </span>{" "}
+                        </>
+                      ) : null}
                       <strong>
                         {t("console.incidentLine", {
                           shop: item.shop.enseigne,
@@ -207,24 +355,35 @@ function Console({ commune, incident }: { commune: string; incident: string | nu
           ) : null}
         </section>
       )}
+      {incidents && !shown ? <ConsoleMap incidents={incidents} /> : null}
     </>
   );
 }
 
 /** `/console`, or `/incidents/:id` to open that report at once. */
-export function ConsolePage({ incident }: { incident: string | null }) {
+function PlainTitle() {
   usePageTitle(t("console.title"));
+  return null;
+}
+
+export function ConsolePage({ incident }: { incident: string | null }) {
   const { session } = useSession();
   const commune = session?.membership?.commune?.id;
   return (
     <section aria-labelledby="console-title" class="stack">
       <h1 id="console-title">{t("console.title")}</h1>
       {!session ? (
-        <Loading />
+        <>
+          <PlainTitle />
+          <Loading />
+        </>
       ) : mayUseConsole(session) && commune ? (
-        <Console commune={commune} incident={incident} />
+        <Console commune={commune} device={session.device?.id ?? null} incident={incident} />
       ) : (
-        <p class="callout callout-info">{t("console.forbidden")}</p>
+        <>
+          <PlainTitle />
+          <p class="callout callout-info">{t("console.forbidden")}</p>
+        </>
       )}
     </section>
   );

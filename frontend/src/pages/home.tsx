@@ -1,7 +1,13 @@
 /** Accueil: what this person can do now, from what the server says they may do. */
 
+import { useEffect, useMemo } from "preact/hooks";
 import { ErrorMessage, LiveStatus, Loading, usePageTitle } from "../components/ui";
-import { roleLabel, t } from "../i18n";
+import { createMyReports, fromPolice } from "../incidents/mine";
+import { formatDateTime, roleLabel, t } from "../i18n";
+import { useStreamEvent, useStreamResync } from "../live/browser";
+import { LiveBanner } from "../live/LiveBanner";
+import { useStore } from "../store";
+import { Message } from "./console";
 import { useMeta } from "../meta";
 import { Link } from "../router";
 import { homeKind } from "../permissions";
@@ -123,10 +129,90 @@ function MerchantHome({ session }: { session: Session }) {
           {t("home.reportLink")}
         </Link>
       </p>
+      {session.membership?.commune?.id ? (
+        <MyReportsSection commune={session.membership.commune.id} device={session.device?.id ?? null} />
+      ) : null}
       <section aria-labelledby="alerts-title" class="card">
         <h2 id="alerts-title">{t("home.alertsTitle")}</h2>
         <p>{t("home.alertsSoon")}</p>
       </section>
+    </section>
+  );
+}
+
+/** The shop's own reports, live: new police replies marked, the exchange decrypted here. */
+function MyReportsSection({ commune, device }: { commune: string; device: string | null }) {
+  const model = useMemo(() => createMyReports(commune, device), [commune, device]);
+  const { incidents, replied, expanded, thread, alert, error } = useStore(model.state);
+  useEffect(() => {
+    void model.start();
+  }, [model]);
+  useStreamEvent(["incident.reported", "message.posted"], (event) => void model.live(event));
+  useStreamResync(() => void model.reload());
+  return (
+    <section aria-labelledby="reports-title" class="stack">
+      <h2 id="reports-title">{t("home.reportsTitle")}</h2>
+      <LiveBanner />
+      <div class="status" role="status" aria-live="polite">
+        {alert ? <p>{alert}</p> : null}
+      </div>
+      <ErrorMessage message={error} />
+      {incidents === null && !error ? <Loading /> : null}
+      {incidents?.length === 0 ? <p>{t("home.noReports")}</p> : null}
+      {incidents && incidents.length > 0 ? (
+        <ul class="incident-list">
+          {incidents.map((item) => {
+            const date = formatDateTime(item.createdAt);
+            const isOpen = expanded === item.id;
+            return (
+              <li key={item.id} class={replied.has(item.id) ? "card incident-unread" : "card"}>
+                <div class="stack">
+                  <p>
+                    {replied.has(item.id) ? (
+                      <>
+                        <span class="badge badge-new">{t("home.newReply")}</span>{" "}
+                      </>
+                    ) : null}
+                    <strong>{t("home.reportLine", { date })}</strong>
+                  </p>
+                  <p class="hint">
+                    {t("home.reportStatus")} {t("home.reportMessages", { count: item.messages })}
+                  </p>
+                  <p>
+                    <button
+                      type="button"
+                      class="button button-secondary"
+                      aria-expanded={isOpen ? "true" : "false"}
+                      aria-controls={`thread-${item.id}`}
+                      onClick={() => void model.toggle(item.id)}
+                    >
+                      {isOpen ? t("home.hideThread") : t("home.showThread", { date })}
+                    </button>
+                  </p>
+                  {isOpen ? (
+                    <div id={`thread-${item.id}`}>
+                      {thread === null ? (
+                        <Loading />
+                      ) : (
+                        <ul class="message-list">
+                          {thread.map((view) => (
+                            <Message
+                              key={view.id}
+                              view={view}
+                              police={fromPolice(view)}
+                              from={fromPolice(view) ? t("home.fromPolice") : t("home.fromShop")}
+                            />
+                          ))}
+                        </ul>
+                      )}
+                    </div>
+                  ) : null}
+                </div>
+              </li>
+            );
+          })}
+        </ul>
+      ) : null}
     </section>
   );
 }

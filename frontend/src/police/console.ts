@@ -2,15 +2,19 @@
  * The police console's state and flows, apart from its screen: the service key lifecycle
  * run once when the console opens, the incident list, and opening one incident (by the
  * URL `/incidents/:id`) with its messages decrypted on this device. One store holds it
- * all, so the stream of the next issue can add incidents and messages through the same
- * `set` the requests use.
+ * all; the live stream (live/stream.ts) feeds `live` and `resync`, which go through the
+ * same requests and the same `set`: a new report rings, is marked unread until opened, and
+ * a message in the report on screen is decrypted at once.
  */
 
 import { listIncidents, type IncidentSummary } from "../incidents/api";
 import { asFlowError, loadDeviceContext, type FlowError } from "../incidents/context";
 import { readIncident, type MessageView } from "../incidents/read";
+import { deliverMessage, sealMessage, type SealedReport } from "../incidents/send";
 import { t } from "../i18n";
+import type { StreamEvent } from "../live/stream";
 import { createStore, type Store } from "../store";
+import { isNews, markRead, markUnread, tallyReport, type AlertTally } from "./queue";
 import { runServiceKeyFlow, type ServiceKeyOutcome } from "./serviceKeyFlow";
 
 export interface OpenIncident {
@@ -27,6 +31,13 @@ export interface ConsoleState {
   status: string | null;
   error: string | null;
   busy: boolean;
+  /** Reports with something this operator has not opened yet. */
+  unread: ReadonlySet<string>;
+  /** The last live alert, for the polite live region (one sentence per alert). */
+  alert: string | null;
+  /** Reports that arrived live since the page opened: drawn with the visual signal. */
+  fresh: ReadonlySet<string>;
+  reply: { sending: boolean; error: string | null; sent: string | null };
 }
 
 export interface ConsoleModel {
@@ -37,6 +48,20 @@ export interface ConsoleModel {
   /** Opens the incident `id` once the key lifecycle ran (a deep link may come first). */
   openIncident(id: string): Promise<void>;
   close(): void;
+  /** A stream event: new reports, messages in the queue or on screen. */
+  live(event: StreamEvent): Promise<void>;
+  /** `resync`: reload the list (and the open report). */
+  resync(): Promise<void>;
+  /** Seals `text` on this device for the incident's recipients (the reporter too) and posts it. */
+  sendReply(incident: string, text: string): Promise<boolean>;
+}
+
+export interface ConsoleOptions {
+  /** The audible signal (live/signal.ts); the model only decides when. */
+  signal?: () => void;
+  now?: () => number;
+  /** This device's public id, to tell our own messages from others'. */
+  device?: string | null;
 }
 
 const INITIAL: ConsoleState = {
@@ -47,10 +72,20 @@ const INITIAL: ConsoleState = {
   status: null,
   error: null,
   busy: false,
+  unread: new Set(),
+  alert: null,
+  fresh: new Set(),
+  reply: { sending: false, error: null, sent: null },
 };
 
-export function createConsole(commune: string): ConsoleModel {
+export function createConsole(commune: string, options: ConsoleOptions = {}): ConsoleModel {
   const state = createStore<ConsoleState>(INITIAL);
+  const sent = new Set<string>();
+  const now = options.now ?? Date.now;
+  // A burst of reports is announced as « 3 nouveaux signalements », not three times.
+  let tally: AlertTally | null = null;
+  // A reply sealed but not yet accepted: a retry sends the very same bytes.
+  let pendingReply: { incident: string; text: string; sealed: SealedReport } | null = null;
   let started: Promise<void> | null = null;
   // Only the latest request to open something may put it on screen.
   let wanted: string | null = null;
@@ -94,6 +129,8 @@ export function createConsole(commune: string): ConsoleModel {
       if (wanted !== id) return;
       state.update({
         open: { incident, messages },
+        unread: markRead(state.get().unread, id),
+        reply: INITIAL.reply,
         status: t("console.opened", { shop: incident.shop.enseigne, count: messages.length }),
       });
     } catch (err) {
@@ -108,11 +145,123 @@ export function createConsole(commune: string): ConsoleModel {
     if (state.get().open) state.update({ open: null, status: null });
   }
 
+  /** Re-reads the report on screen (a message arrived in it), without moving the focus. */
+  async function reloadOpen(): Promise<void> {
+    const open = state.get().open;
+    if (!open) return;
+    try {
+      const ctx = await loadDeviceContext(commune);
+      const messages = await readIncident(open.incident.id, ctx);
+      const now = state.get().open;
+      if (now?.incident.id !== open.incident.id) return;
+      const incident =
+        state.get().incidents?.find((item) => item.id === open.incident.id) ?? open.incident;
+      state.update({ open: { incident, messages } });
+    } catch (err) {
+      state.update({ error: asFlowError(err).message });
+    }
+  }
+
+  // A burst of events: one list request in flight, at most one more after it, and every
+  // caller waits for a request that started after its event.
+  let running: Promise<void> | null = null;
+  let queued: Promise<void> | null = null;
+  function refreshLive(): Promise<void> {
+    if (queued) return queued;
+    if (!running) {
+      running = refresh(false).finally(() => {
+        running = null;
+      });
+      return running;
+    }
+    queued = running.then(() => {
+      queued = null;
+      return refreshLive();
+    });
+    return queued;
+  }
+
+  async function live(event: StreamEvent): Promise<void> {
+    if (event.kind !== "incident.reported" && event.kind !== "message.posted") return;
+    const message = typeof event.payload.message === "string" ? event.payload.message : null;
+    const openId = state.get().open?.incident.id ?? null;
+    const news = isNews(
+      {
+        kind: event.kind,
+        targetId: event.targetId,
+        message,
+        senderDevice: event.envelope?.senderDevice ?? null,
+      },
+      { device: options.device ?? null, sent },
+      openId,
+    );
+    await refreshLive();
+    const incident = state.get().incidents?.find((item) => item.id === event.targetId);
+    if (event.targetId === openId) await reloadOpen();
+    if (!news) {
+      if (event.targetId === openId && event.kind === "message.posted" && !sent.has(message ?? "")) {
+        state.update({ alert: t("console.newMessageOpen") });
+      }
+      return;
+    }
+    const shop = incident?.shop.enseigne ?? "";
+    if (event.kind === "incident.reported") tally = tallyReport(tally, now());
+    const count = tally?.count ?? 1;
+    state.update({
+      unread: markUnread(state.get().unread, event.targetId),
+      fresh:
+        event.kind === "incident.reported"
+          ? markUnread(state.get().fresh, event.targetId)
+          : state.get().fresh,
+      alert:
+        event.kind !== "incident.reported"
+          ? t("console.newMessage", { shop })
+          : count > 1
+            ? t("console.newReports", { count })
+            : t("console.newReport", { shop }),
+    });
+    options.signal?.();
+  }
+
+  async function resync(): Promise<void> {
+    await refresh(false);
+    await reloadOpen();
+  }
+
+  async function sendReply(incident: string, text: string): Promise<boolean> {
+    if (!text.trim()) {
+      state.update({ reply: { sending: false, error: t("console.replyEmpty"), sent: null } });
+      return false;
+    }
+    state.update({ reply: { sending: true, error: null, sent: null } });
+    try {
+      const sealed =
+        pendingReply && pendingReply.incident === incident && pendingReply.text === text
+          ? pendingReply.sealed
+          : await sealMessage(commune, incident, text);
+      pendingReply = { incident, text, sealed };
+      sent.add(sealed.message);
+      await deliverMessage(sealed);
+      pendingReply = null;
+      state.update({ reply: { sending: false, error: null, sent: t("console.replySent") } });
+      await reloadOpen();
+      return true;
+    } catch (err) {
+      state.update({
+        reply: { sending: false, error: asFlowError(err).message, sent: null },
+      });
+      return false;
+    }
+  }
+
   return {
     state,
     start: () => (started ??= runStart()),
     refresh,
     openIncident,
     close,
+    live,
+    resync,
+    sendReply,
   };
 }

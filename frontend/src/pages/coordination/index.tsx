@@ -18,6 +18,8 @@ import { t } from "../../i18n";
 import { can, mayCoordinate, PERMISSION } from "../../permissions";
 import { Link } from "../../router";
 import { useSession } from "../../session";
+import { useStreamEvent, useStreamResync } from "../../live/browser";
+import { LiveBanner } from "../../live/LiveBanner";
 import { useStore } from "../../store";
 import { PendingDevices } from "./devices";
 import { InvitationList, InviteForm } from "./invitations";
@@ -77,6 +79,27 @@ function Coordination(props: {
     void model.start();
   }, [model]);
 
+  // Live: a new device waiting appears at once; approvals made elsewhere leave the list.
+  const [liveNote, setLiveNote] = useState<string | null>(null);
+  useStreamEvent(
+    ["device.registered", "device.certified", "device.revoked", "member.enrolled"],
+    (event) => {
+      void model.pending.reload();
+      void model.members.reload();
+      if (event.kind === "member.enrolled") void model.invitations.reload();
+      if (event.kind === "device.registered" || event.kind === "member.enrolled")
+        setLiveNote(t("coord.newPending"));
+    },
+  );
+  useStreamEvent(
+    ["member.suspended", "member.reinstated", "member.revoked", "invitation.created", "invitation.cancelled"],
+    (event) => {
+      if (event.kind.startsWith("invitation.")) void model.invitations.reload();
+      else void model.members.reload();
+    },
+  );
+  useStreamResync(() => void model.start());
+
   const onConfirm = () => {
     const current = confirm;
     setConfirm(null);
@@ -132,6 +155,8 @@ function Coordination(props: {
       </p>
       <ErrorMessage message={error} />
       <LiveStatus message={status} />
+      <LiveBanner />
+      <LiveStatus message={liveNote} />
       <TrustPanel certifier={trust.certifier} error={trust.error} checking={trust.checking} />
       {props.mayInvite ? (
         <div class="grid">

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { parseEvent, type StreamEvent } from "../src/live/stream";
+import { createConsole } from "../src/police/console";
+
+const incidents = [
+  {
+    id: "i-new",
+    commune: "c",
+    shop: { id: "s1", enseigne: "Boulangerie Martin" },
+    reported_by: "m",
+    created_at: "2026-12-02T10:00:00Z",
+    messages: 1,
+  },
+];
+
+/** The server's GET /incidents at the network boundary; counts the calls. */
+function stubServer() {
+  const calls: string[] = [];
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (url: string) => {
+      calls.push(url);
+      return new Response(JSON.stringify(incidents), { status: 200 });
+    }),
+  );
+  return calls;
+}
+
+function event(seq: number, kind: string, extra: Record<string, unknown> = {}): StreamEvent {
+  const parsed = parseEvent(
+    kind,
+    JSON.stringify({ seq, kind, at: "x", actor_kind: "member", target_type: "incident", target_id: "i-new", shop: "s1", payload: { message: `m${seq}`, attachments: 0 }, ...extra }),
+  );
+  if (!parsed) throw new Error("bad event");
+  return parsed;
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("console model, live", () => {
+  it("a new report is listed, marked unread, announced and rings once", async () => {
+    const calls = stubServer();
+    let rings = 0;
+    const model = createConsole("c", { signal: () => rings++, device: "d-mine" });
+    await model.live(event(1, "incident.reported"));
+    const state = model.state.get();
+    expect(calls).toEqual(["/api/v1/incidents"]);
+    expect(state.incidents?.map((i) => i.id)).toEqual(["i-new"]);
+    expect([...state.unread]).toEqual(["i-new"]);
+    expect([...state.fresh]).toEqual(["i-new"]);
+    expect(state.alert).toBe("Nouveau signalement : Boulangerie Martin.");
+    expect(rings).toBe(1);
+  });
+
+  it("stays quiet for a message this device sent", async () => {
+    stubServer();
+    let rings = 0;
+    const model = createConsole("c", { signal: () => rings++, device: "d-mine" });
+    const envelope = { id: "m2", sender_device: "d-mine", sent_at: 1, received_at: "r", attachments: [], envelope: {} };
+    await model.live(event(2, "message.posted", { envelope }));
+    expect(rings).toBe(0);
+    expect(model.state.get().unread.size).toBe(0);
+  });
+
+  it("a burst asks for the list at most twice", async () => {
+    const calls = stubServer();
+    let rings = 0;
+    const model = createConsole("c", { signal: () => rings++ });
+    await Promise.all([1, 2, 3, 4, 5].map((seq) => model.live(event(seq, "incident.reported"))));
+    expect(calls.length).toBe(2);
+    // The model asks each time; live/signal.ts keeps a burst to one sound.
+    expect(rings).toBe(5);
+    expect(model.state.get().alert).toBe("5 nouveaux signalements.");
+  });
+
+  it("tells reports apart again once the burst is over", async () => {
+    stubServer();
+    let clock = 0;
+    const model = createConsole("c", { now: () => clock });
+    await model.live(event(1, "incident.reported"));
+    clock = 5000;
+    await model.live(event(2, "incident.reported"));
+    expect(model.state.get().alert).toBe("2 nouveaux signalements.");
+    clock = 20000;
+    await model.live(event(3, "incident.reported"));
+    expect(model.state.get().alert).toBe("Nouveau signalement : Boulangerie Martin.");
+  });
+
+  it("ignores kinds that are not about incidents", async () => {
+    const calls = stubServer();
+    const model = createConsole("c");
+    await model.live(event(3, "device.registered", { target_type: "device" }));
+    expect(calls).toEqual([]);
+  });
+});
+
+describe("the shop's own reports, live", () => {
+  it("marks a police reply as new and says so; its own messages are not news", async () => {
+    stubServer();
+    const { createMyReports } = await import("../src/incidents/mine");
+    const model = createMyReports("c", "d-shop");
+    const mine = { id: "m5", sender_device: "d-shop", sent_at: 1, received_at: "r", attachments: [], envelope: {} };
+    await model.live(event(5, "message.posted", { envelope: mine }));
+    expect(model.state.get().replied.size).toBe(0);
+    expect(model.state.get().alert).toBeNull();
+    const police = { ...mine, id: "m6", sender_device: "d-police" };
+    await model.live(event(6, "message.posted", { envelope: police }));
+    expect([...model.state.get().replied]).toEqual(["i-new"]);
+    expect(model.state.get().alert).toBe("Nouvelle réponse de la police à votre signalement.");
+    expect(model.state.get().incidents?.length).toBe(1);
+  });
+});

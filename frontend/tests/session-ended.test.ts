@@ -1,0 +1,66 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+/** localStorage and the server's GET /session, at the page's boundary. */
+const storage = new Map<string, string>();
+let signedIn = true;
+
+beforeEach(() => {
+  storage.clear();
+  vi.resetModules();
+  vi.stubGlobal("localStorage", {
+    getItem: (k: string) => storage.get(k) ?? null,
+    setItem: (k: string, v: string) => void storage.set(k, v),
+    removeItem: (k: string) => void storage.delete(k),
+  });
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async () =>
+      new Response(
+        JSON.stringify(
+          signedIn
+            ? { authenticated: true, person: { id: "p", display_name: "Karim" }, membership: null, device: null, root: null, permissions: [] }
+            : { authenticated: false },
+        ),
+        { status: 200 },
+      ),
+    ),
+  );
+});
+afterEach(() => vi.unstubAllGlobals());
+
+/** A fresh page: the module loaded anew, as a reload does. */
+const page = () => import("../src/session");
+
+describe("the notice of a session that ended", () => {
+  it("shows at the load that finds it, and not on the next one", async () => {
+    signedIn = true;
+    await (await page()).loadSession();
+    vi.resetModules();
+    signedIn = false;
+    const reload = await page();
+    await reload.loadSession();
+    expect(reload.sessionStore.get().notice).toMatch(/Votre session a pris fin/);
+    vi.resetModules();
+    const next = await page();
+    await next.loadSession();
+    expect(next.sessionStore.get().notice).toBeNull();
+  });
+
+  it("found by a live page, shows there and once more after a reload", async () => {
+    signedIn = true;
+    const live = await page();
+    await live.loadSession();
+    signedIn = false;
+    await live.loadSession(); // the stream was refused: the page asks again
+    expect(live.sessionStore.get().notice).toMatch(/Votre session a pris fin/);
+    await live.loadSession();
+    vi.resetModules();
+    const reload = await page();
+    await reload.loadSession();
+    expect(reload.sessionStore.get().notice).toMatch(/Votre session a pris fin/);
+    vi.resetModules();
+    const next = await page();
+    await next.loadSession();
+    expect(next.sessionStore.get().notice).toBeNull();
+  });
+});
