@@ -153,6 +153,8 @@ class Connection:
         self.queue: asyncio.Queue[Item] = asyncio.Queue()
         self.overflow = False
         self.limit = int(settings.STREAM_QUEUE)
+        self.replaying = False
+        self.checked = 0.0
 
     # Called by the reader, on the loop, for every event of the commune: no query here.
     def offer(self, item: Item) -> None:
@@ -213,15 +215,20 @@ class Connection:
                 )
                 payload = item.sealed_frame
             await self.write(payload)
-        if control == "close":
+        if control == "close" and not self.replaying:
             raise Closed
-        if control == "recheck":
-            fresh = await self.hub.db(recheck, self.access.session_key)
-            if fresh is None:
-                raise Closed
-            if fresh.signature() != self.access.signature():
-                self.access = fresh
-                await self.resync(self.cursor)
+        if control is not None:
+            # Replayed history (a suspension since lifted) closes only if access ended.
+            await self.recheck_access()
+
+    async def recheck_access(self) -> None:
+        self.checked = asyncio.get_running_loop().time()
+        fresh = await self.hub.db(recheck, self.access.session_key)
+        if fresh is None:
+            raise Closed
+        if fresh.signature() != self.access.signature():
+            self.access = fresh
+            await self.resync(self.cursor)
 
     async def write(self, data: bytes) -> None:
         await self.send({"type": "http.response.body", "body": data, "more_body": True})
@@ -238,13 +245,19 @@ class Connection:
             await self.write(f"retry: {RETRY_MS}\n\n".encode())
             await self.start(commune_id, requested, live_from)
             heartbeat = float(settings.STREAM_HEARTBEAT_SECONDS)
+            every = float(settings.STREAM_RECHECK_SECONDS)
+            loop = asyncio.get_running_loop()
+            self.checked = loop.time()
             while not self.overflow:
                 try:
                     item = await asyncio.wait_for(self.queue.get(), heartbeat)
                 except TimeoutError:
                     await self.write(HEARTBEAT)
-                    continue
-                await self.deliver(item)
+                else:
+                    await self.deliver(item)
+                if loop.time() - self.checked > every:
+                    # Signed out elsewhere, session expired: no event says so.
+                    await self.recheck_access()
         except Closed:
             pass
         finally:
@@ -271,13 +284,17 @@ class Connection:
             return
         self.cursor = requested
         after = requested
-        while after < live_from:
-            items = await self.hub.db(read_after, commune_id, after, live_from, self.hub.enrich)
-            if not items:
-                break
-            for item in items:
-                await self.deliver(item)
-            after = items[-1].seq
+        self.replaying = True
+        try:
+            while after < live_from:
+                items = await self.hub.db(read_after, commune_id, after, live_from, self.hub.enrich)
+                if not items:
+                    break
+                for item in items:
+                    await self.deliver(item)
+                after = items[-1].seq
+        finally:
+            self.replaying = False
 
 
 # --- the ASGI callable ------------------------------------------------------------------

@@ -206,3 +206,17 @@ def test_refusals_are_structured_json(server: str, streams: Any) -> None:
     assert posted.json()["code"] == "method_not_allowed"
     # Other paths still go to Django.
     assert httpx.get(f"{server}/api/v1/stream/").json()["code"] == "not_found"
+
+
+def test_a_stream_whose_session_ended_elsewhere_closes_at_its_next_recheck(
+    server: str, streams: Any, settings: Any
+) -> None:
+    settings.STREAM_RECHECK_SECONDS = 0.5
+    cast = make_cast()
+    session = key(cast[Role.AGENT])
+    stream = streams(server, session)
+    assert stream.status == 200
+    from importlib import import_module
+
+    import_module(settings.SESSION_ENGINE).SessionStore(session_key=session).delete()
+    assert stream.ended.wait(15)
