@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 
 WAIT = 20.0  # generous: a delivery is checked, never timed
@@ -163,3 +164,42 @@ def session_key_of(client: Any) -> str:
     if hasattr(cookies, "jar"):
         return str(cookies.get("maillage_session"))
     return str(cookies["maillage_session"].value)
+
+
+@contextlib.contextmanager
+def file_database(path: str) -> Iterator[None]:
+    """SQLite only: the live tests run on a file database instead of the shared in-memory
+    test database, whose table locks fail concurrent threads at once (the server's threads
+    and the test's would trip over each other). Every thread's connection reads the same
+    settings dict, so its NAME is switched in place; the test thread's in-memory connection
+    is set aside, open, so that database survives for the other tests."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    settings_dict = connections.settings["default"]
+    previous_name = settings_dict["NAME"]
+    previous = connections["default"]
+    settings_dict["NAME"] = path
+    connections["default"] = connections.create_connection("default")
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+        yield
+    finally:
+        connections["default"].close()
+        settings_dict["NAME"] = previous_name
+        connections["default"] = previous
+
+
+@pytest.fixture
+def live_db(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[None]:
+    """The database a live server shares with the test (transactional: rows are committed)."""
+    from django.db import connection
+
+    request.getfixturevalue("django_db_setup")
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        blocker = request.getfixturevalue("django_db_blocker")
+        with blocker.unblock(), file_database(str(tmp_path / "live.sqlite3")):
+            yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
