@@ -196,7 +196,7 @@ def live_db(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[None]:
     from django.db import connection
 
     request.getfixturevalue("django_db_setup")
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
         blocker = request.getfixturevalue("django_db_blocker")
         with blocker.unblock(), file_database(str(tmp_path / "live.sqlite3")):
             yield
