@@ -192,14 +192,12 @@ def file_database(path: str) -> Iterator[None]:
 
 @pytest.fixture
 def live_db(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[None]:
-    """The database a live server shares with the test (transactional: rows are committed)."""
+    """With `django_db(transaction=True)`: the database a live server shares with the test
+    (rows committed; on SQLite, a file of its own)."""
     from django.db import connection
 
-    request.getfixturevalue("django_db_setup")
     if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
-        blocker = request.getfixturevalue("django_db_blocker")
-        with blocker.unblock(), file_database(str(tmp_path / "live.sqlite3")):
+        with file_database(str(tmp_path / "live.sqlite3")):
             yield
         return
-    request.getfixturevalue("transactional_db")
     yield

@@ -19,7 +19,7 @@ from maillage.stream.tests.helpers import head, since
 from maillage.stream.tests.live import SseClient, serve, session_key_of
 from maillage.territory import actions as territory_actions
 
-pytestmark = pytest.mark.usefixtures("live_db")
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_db")]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from maillage.stream.tests.live import SseClient, serve
 from maillage.stream.tests.test_stream_live import publish
 from maillage.trust.models import Device
 
-pytestmark = pytest.mark.usefixtures("live_db")
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_db")]
 
 
 @pytest.fixture
