@@ -74,6 +74,7 @@ def test_a_recipient_device_gets_the_envelope_and_the_delivery_is_logged(
         assert sealed["envelope"] == fetched["envelope"]
         assert sealed["sender_device"] == fetched["sender_device"]
         assert sealed["attachments"] == fetched["attachments"]
+        assert sealed["received_at"] == fetched["received_at"]
         # The stream's delivery is logged as the fetch is: one entry each.
         console_device = Device.objects.get(public_id=console.device)
         entries = ContentAccess.objects.filter(
