@@ -30,7 +30,7 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def servers(tmp_path: Path) -> Iterator[list[str]]:
+def servers(tmp_path: Path) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
     if connection.vendor != "postgresql":
         pytest.skip("plusieurs processus serveurs : PostgreSQL seulement")
     env = {
@@ -63,7 +63,7 @@ def servers(tmp_path: Path) -> Iterator[list[str]]:
                     if time.monotonic() > deadline:
                         pytest.fail(f"Le serveur n'a pas démarré :\n{log.read_text()}")
                     time.sleep(0.2)
-        yield [base for _, base, _ in started]
+        yield [(base, process) for process, base, _ in started]
     finally:
         for process, _, _ in started:
             process.terminate()
@@ -76,9 +76,9 @@ def servers(tmp_path: Path) -> Iterator[list[str]]:
 
 
 def test_an_event_committed_through_one_process_reaches_a_client_of_the_other(
-    servers: list[str],
+    servers: list[tuple[str, subprocess.Popen[bytes]]],
 ) -> None:
-    first, second = servers
+    (first, _), (second, second_process) = servers
     cast = make_cast()
     listener = SseClient(second, key(cast[Role.MERCHANT]))
     try:
@@ -99,5 +99,9 @@ def test_an_event_committed_through_one_process_reaches_a_client_of_the_other(
         publish(cast.commune, "Publiée hors des serveurs.")
         through_test = listener.until("charter.published")[-1]
         assert int(through_test.data["seq"]) == int(through_first.data["seq"]) + 1
+        # A restart is not held up by open streams: they are cut, their clients reconnect.
+        second_process.terminate()
+        assert listener.ended.wait(30)
+        assert second_process.wait(timeout=30) is not None
     finally:
         listener.close()
