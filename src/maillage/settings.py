@@ -229,6 +229,19 @@ RATE_LIMITS = {
     for name, default in _RATE_DEFAULTS.items()
 }
 
+# The live stream (GET /api/v1/stream, docs/events.md "The feed"): a heartbeat comment
+# every HEARTBEAT seconds; a Last-Event-ID more than REPLAY events behind the commune's
+# head (or unknown) gets `resync`; each reader re-reads the log every POLL seconds even
+# without a wake-up; DB_THREADS threads per process run the stream's queries; a client
+# more than QUEUE events behind is cut (it resumes with its cursor).
+STREAM_HEARTBEAT_SECONDS = float(envint("MAILLAGE_STREAM_HEARTBEAT_SECONDS", 15))
+STREAM_REPLAY = envint("MAILLAGE_STREAM_REPLAY", 1000)
+STREAM_POLL_SECONDS = float(envint("MAILLAGE_STREAM_POLL_SECONDS", 5))
+STREAM_DB_THREADS = envint("MAILLAGE_STREAM_DB_THREADS", 4)
+STREAM_QUEUE = envint("MAILLAGE_STREAM_QUEUE", 2000)
+# How often an open stream re-reads its session (sign-out elsewhere, expiry).
+STREAM_RECHECK_SECONDS = float(envint("MAILLAGE_STREAM_RECHECK_SECONDS", 300))
+
 INVITATION_TTL_SECONDS = envint("MAILLAGE_INVITATION_TTL_SECONDS", 72 * 3600)
 PUBLIC_URL = envstr("MAILLAGE_PUBLIC_URL", "http://localhost:8000")
 

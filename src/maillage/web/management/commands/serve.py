@@ -29,5 +29,8 @@ class Command(BaseCommand):
             port=options["port"],
             workers=options["workers"],
             proxy_headers=True,
+            # Live streams never end by themselves: give them 5 s, then cut them (their
+            # clients reconnect, to another process, with Last-Event-ID).
+            timeout_graceful_shutdown=5,
             log_level="info",
         )

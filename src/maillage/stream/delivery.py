@@ -1,0 +1,92 @@
+"""Sealed content in the stream: the envelope a recipient device gets with its event, and
+the access-log entry that delivery writes, exactly as `GET /incidents/{id}/messages` does.
+
+An interface module (like an api.py): it composes incidents, trust and privacy for the
+stream, which sits below them (pyproject.toml, import contracts).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from django.db.models import Prefetch
+
+from maillage.incidents.models import SealedAttachment, SealedMessage
+from maillage.incidents.schemas import message_out, wire_of
+from maillage.members.models import Membership
+from maillage.privacy.access_log import Access, record_content_accesses
+from maillage.privacy.models import ContentAccess
+from maillage.stream.fanout import Sealed
+from maillage.stream.kinds import Kind
+from maillage.stream.models import Event
+from maillage.trust.models import Device, ServiceKeyGrant
+
+CONTENT_KINDS = frozenset({Kind.INCIDENT_REPORTED.value, Kind.MESSAGE_POSTED.value})
+
+
+def sealed_for(events: list[Event]) -> dict[int, Sealed]:
+    """For each event naming a message: its envelope and the devices it is addressed to
+    (device recipients, and the holders of a grant of each service key generation named).
+    Two or three queries per batch of events, whatever the number of connections."""
+    wanted = {
+        str(event.payload.get("message")): event
+        for event in events
+        if event.kind in CONTENT_KINDS and event.payload.get("message")
+    }
+    if not wanted:
+        return {}
+    messages = (
+        SealedMessage.objects.filter(public_id__in=list(wanted))
+        .select_related("incident", "sender_device")
+        .prefetch_related(Prefetch("attachments", SealedAttachment.objects.order_by("index")))
+    )
+    headers = {}
+    generations: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for message in messages:
+        header = json.loads(message.header)
+        headers[message] = header
+        for recipient in header.get("recipients", []):
+            if recipient.get("kind") == "service":
+                service, _, number = str(recipient.get("id", "")).partition(":")
+                if number.isdigit():
+                    generations[(message.incident.commune_id, service)].add(int(number))
+    holders: dict[tuple[int, str, int], set[str]] = defaultdict(set)
+    for (commune_id, service), numbers in generations.items():
+        grants = ServiceKeyGrant.objects.filter(
+            service_key__commune_id=commune_id,
+            service_key__service=service,
+            service_key__number__in=numbers,
+        ).values_list("service_key__number", "recipient_device__public_id")
+        for generation, device in grants:
+            holders[(commune_id, service, int(generation))].add(str(device))
+    result = {}
+    for message, header in headers.items():
+        event = wanted.get(str(message.public_id))
+        if event is None or message.incident.commune_id != event.commune_id:
+            continue
+        recipients: set[str] = set()
+        for recipient in header.get("recipients", []):
+            if recipient.get("kind") == "device":
+                recipients.add(str(recipient.get("id")))
+            elif recipient.get("kind") == "service":
+                service, _, number = str(recipient.get("id", "")).partition(":")
+                if number.isdigit():
+                    recipients |= holders[(message.incident.commune_id, service, int(number))]
+        result[event.seq] = Sealed(
+            incident=str(message.incident.public_id),
+            message=str(message.public_id),
+            recipients=frozenset(recipients),
+            body={**message_out(message), "envelope": wire_of(message)},
+        )
+    return result
+
+
+def log_delivery(membership: Membership, device: Device, sealed: Sealed) -> None:
+    """The access-log entry of one envelope delivered through the stream (before it is sent)."""
+    record_content_accesses(
+        membership=membership,
+        device=device,
+        incident_public_id=sealed.incident,
+        accesses=[Access(sealed.message, ContentAccess.What.ENVELOPE)],
+    )

@@ -1,0 +1,101 @@
+"""Sealed content in the live stream: a recipient device gets the envelope with the event
+(and that delivery is in the access log, as a fetch is); a viewer that is not a recipient
+gets the event without content; another shop's merchant and the DPO get nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from maillage.client.device import MemberDevice
+from maillage.client.http import MaillageClient
+from maillage.demo.seed import DemoSeed, seed_demo
+from maillage.privacy.models import ContentAccess
+from maillage.stream.tests.live import SseClient, serve
+from maillage.stream.tests.test_stream_live import publish
+from maillage.trust.models import Device
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_db")]
+
+
+@pytest.fixture
+def demo(settings: Any) -> DemoSeed:
+    settings.DEMO_MODE = True
+    return seed_demo()
+
+
+@pytest.fixture
+def server(settings: Any) -> Iterator[str]:
+    settings.STREAM_POLL_SECONDS = 30.0
+    with serve() as base:
+        yield base
+
+
+def signed_in(demo: DemoSeed, base: str, name: str, label: str) -> MemberDevice:
+    member = next(m for m in demo.members if m.person.display_name == name)
+    device = MemberDevice(MaillageClient(base), label=label)
+    device.sign_in_demo(str(member.public_id))
+    return device
+
+
+def stream_of(base: str, device: MemberDevice) -> SseClient:
+    return SseClient(base, str(device.client.http.cookies.get("maillage_session")))
+
+
+def test_a_recipient_device_gets_the_envelope_and_the_delivery_is_logged(
+    demo: DemoSeed, server: str
+) -> None:
+    console = signed_in(demo, server, "Lucas Moreau", "Console CSU")
+    assert console.ensure_service_key() == 1
+    agent = signed_in(demo, server, "Julie Leroy", "Tablette agent")
+    other_shop = signed_in(demo, server, "Karim Benali", "Téléphone boutique A")
+    dpo = signed_in(demo, server, "Nadia Haddad", "Poste DPO")
+    reporter = signed_in(demo, server, "Sophie Martin", "Téléphone boutique B")
+    streams = {
+        name: stream_of(server, device)
+        for name, device in {
+            "console": console,
+            "agent": agent,
+            "other_shop": other_shop,
+            "dpo": dpo,
+        }.items()
+    }
+    try:
+        report = reporter.send_report("Vol à l'étalage en cours, individu en fuite.")
+        publish(demo.commune, "Fin de l'essai.")
+
+        to_console = streams["console"].until("incident.reported")[-1]
+        assert to_console.data["target_id"] == report.incident
+        sealed = to_console.data["sealed"]
+        fetched = console.client.messages(report.incident)[0]
+        assert sealed["id"] == fetched["id"] == report.message
+        assert sealed["envelope"] == fetched["envelope"]
+        assert sealed["sender_device"] == fetched["sender_device"]
+        assert sealed["attachments"] == fetched["attachments"]
+        assert sealed["received_at"] == fetched["received_at"]
+        # The stream's delivery is logged as the fetch is: one entry each.
+        console_device = Device.objects.get(public_id=console.device)
+        entries = ContentAccess.objects.filter(
+            device=console_device, message_public_id=report.message
+        )
+        assert [entry.what for entry in entries] == [ContentAccess.What.ENVELOPE] * 2
+        # And the console can open what the stream carried.
+        assert console.read_incident(report.incident)[0].text == (
+            "Vol à l'étalage en cours, individu en fuite."
+        )
+
+        to_agent = streams["agent"].until("incident.reported")[-1]
+        assert "sealed" not in to_agent.data
+        agent_device = Device.objects.get(public_id=agent.device)
+        assert not ContentAccess.objects.filter(device=agent_device).exists()
+
+        for name in ("other_shop", "dpo"):
+            kinds = [event.event for event in streams[name].until("charter.published")]
+            assert "incident.reported" not in kinds, name
+    finally:
+        for stream in streams.values():
+            stream.close()
+        for device in (console, agent, other_shop, dpo, reporter):
+            device.client.close()
