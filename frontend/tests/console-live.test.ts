@@ -57,7 +57,7 @@ describe("console model, live", () => {
     let rings = 0;
     const model = createConsole("c", { signal: () => rings++, device: "d-mine" });
     const envelope = { id: "m2", sender_device: "d-mine", sent_at: 1, received_at: "r", attachments: [], envelope: {} };
-    await model.live(event(2, "message.posted", { envelope }));
+    await model.live(event(2, "message.posted", { sealed: envelope }));
     expect(rings).toBe(0);
     expect(model.state.get().unread.size).toBe(0);
   });
@@ -100,11 +100,11 @@ describe("the shop's own reports, live", () => {
     const { createMyReports } = await import("../src/incidents/mine");
     const model = createMyReports("c", "d-shop");
     const mine = { id: "m5", sender_device: "d-shop", sent_at: 1, received_at: "r", attachments: [], envelope: {} };
-    await model.live(event(5, "message.posted", { envelope: mine }));
+    await model.live(event(5, "message.posted", { sealed: mine }));
     expect(model.state.get().replied.size).toBe(0);
     expect(model.state.get().alert).toBeNull();
     const police = { ...mine, id: "m6", sender_device: "d-police" };
-    await model.live(event(6, "message.posted", { envelope: police }));
+    await model.live(event(6, "message.posted", { sealed: police }));
     expect([...model.state.get().replied]).toEqual(["i-new"]);
     expect(model.state.get().alert).toBe("Nouvelle réponse de la police à votre signalement.");
     expect(model.state.get().incidents?.length).toBe(1);

@@ -41,9 +41,13 @@ class FakeSource implements EventSourceLike {
   }
 }
 
+const SILENCE = 40000;
+
 function harness(options: { checkSession?: () => Promise<boolean>; cursor?: number } = {}) {
   const sources: FakeSource[] = [];
   const timers: { fn: () => void; ms: number; cleared: boolean }[] = [];
+  // The silence watchdog's timers, apart from the reconnection ones.
+  const watchdogs: { fn: () => void; ms: number; cleared: boolean }[] = [];
   const stream = createStream({
     connect: (url) => {
       const source = new FakeSource(url);
@@ -53,7 +57,7 @@ function harness(options: { checkSession?: () => Promise<boolean>; cursor?: numb
     timers: {
       setTimeout: (fn, ms) => {
         const timer = { fn, ms, cleared: false };
-        timers.push(timer);
+        (ms === SILENCE ? watchdogs : timers).push(timer);
         return timer;
       },
       clearTimeout: (handle) => {
@@ -62,6 +66,7 @@ function harness(options: { checkSession?: () => Promise<boolean>; cursor?: numb
     },
     baseDelay: 1000,
     maxDelay: 8000,
+    silence: SILENCE,
     random: () => 1,
     ...options,
   });
@@ -71,7 +76,8 @@ function harness(options: { checkSession?: () => Promise<boolean>; cursor?: numb
     timer.cleared = true;
     timer.fn();
   };
-  return { stream, sources, timers, fire, last: () => sources[sources.length - 1] };
+  const live = () => watchdogs.filter((t) => !t.cleared);
+  return { stream, sources, timers, watchdogs: live, fire, last: () => sources[sources.length - 1] };
 }
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -83,14 +89,14 @@ describe("parseEvent", () => {
       JSON.stringify({
         seq: 7, kind: "message.posted", at: "x", actor_kind: "member", target_type: "incident",
         target_id: "abc", shop: "s", payload: { message: "m" },
-        envelope: { id: "m", sender_device: "d", sent_at: 5, received_at: "r", attachments: [], envelope: { v: 1 } },
+        sealed: { id: "m", sender_device: "d", sent_at: 5, received_at: "r", attachments: [], envelope: { v: 1 } },
       }),
     );
     expect(event?.seq).toBe(7);
     expect(event?.targetId).toBe("abc");
     expect(event?.member).toBeNull();
-    expect(event?.envelope?.id).toBe("m");
-    expect(event?.envelope?.sentAt).toBe(5);
+    expect(event?.sealed?.id).toBe("m");
+    expect(event?.sealed?.sentAt).toBe(5);
   });
 
   it("refuses what is not an event", () => {
@@ -169,7 +175,7 @@ describe("createStream", () => {
     stream.start();
     last().open();
     last().send(5);
-    last().emit("resync", { head: 120 });
+    last().emit("resync", { seq: 120 }, 120);
     expect(reloads).toBe(1);
     expect(stream.state.get().cursor).toBe(120);
     last().send(121);
@@ -177,16 +183,27 @@ describe("createStream", () => {
     last().fail();
     fire();
     expect(last().url).toBe("/api/v1/stream?after=121");
-    // The stream branch's form: {seq} with the SSE id.
-    last().emit("resync", { seq: 200 }, 200);
+    // No body: the SSE id alone says where the stream goes on.
+    last().emit("resync", {}, 200);
     expect(stream.state.get().cursor).toBe(200);
     expect(reloads).toBe(2);
   });
 
-  it("reads the envelope under `sealed` too", () => {
-    const sealed = { id: "m", sender_device: "d", sent_at: 1, received_at: "r", attachments: [], envelope: {} };
-    const event = parseEvent("message.posted", JSON.stringify({ seq: 3, kind: "message.posted", payload: {}, sealed }));
-    expect(event?.envelope?.senderDevice).toBe("d");
+  it("reconnects when nothing, not even a heartbeat, came for too long", () => {
+    const { stream, sources, watchdogs, timers, last } = harness();
+    stream.start();
+    last().open();
+    expect(watchdogs()).toHaveLength(1);
+    last().emit("heartbeat", {});
+    expect(watchdogs()).toHaveLength(1);
+    const silent = watchdogs()[0];
+    silent.cleared = true;
+    silent.fn();
+    expect(sources[0].closed).toBe(true);
+    expect(stream.state.get().status).toBe("lost");
+    expect(timers.filter((t) => !t.cleared).map((t) => t.ms)).toEqual([1000]);
+    stream.stop();
+    expect(watchdogs()).toEqual([]);
   });
 
   it("stops when the server refused and the session is gone", async () => {

@@ -78,7 +78,7 @@ export function createMyReports(commune: string, device: string | null): MyRepor
     if (state.get().expanded === id) await readThread(id);
     const fromOther =
       event.kind === "message.posted" &&
-      (event.envelope === null || event.envelope.senderDevice !== device);
+      (event.sealed === null || event.sealed.senderDevice !== device);
     if (fromOther && state.get().expanded !== id) {
       const replied = new Set(state.get().replied);
       replied.add(id);

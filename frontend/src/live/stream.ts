@@ -52,7 +52,7 @@ export interface StreamEvent {
   member: string | null;
   payload: Record<string, unknown>;
   /** The sealed message itself, present only where this device is a recipient. */
-  envelope: StoredMessage | null;
+  sealed: StoredMessage | null;
 }
 
 export type ConnectionStatus = "idle" | "connecting" | "open" | "lost" | "closed";
@@ -91,6 +91,9 @@ export interface StreamOptions {
   checkSession?: () => Promise<boolean>;
   /** A cursor kept from an earlier page, if any. */
   cursor?: number | null;
+  /** No event nor heartbeat for this long (ms): the connection is dead though not closed
+   * (a phone that lost its network); reconnect. The server beats every 15 s. */
+  silence?: number;
 }
 
 export interface LiveStream {
@@ -125,24 +128,17 @@ export function parseEvent(kind: string, data: string): StreamEvent | null {
   const seq = typeof raw.seq === "number" ? raw.seq : Number(raw.seq);
   const name = str(raw.kind) || kind;
   if (!Number.isInteger(seq) || seq < 1 || !(KINDS as readonly string[]).includes(name)) return null;
-  const actor = obj(raw.actor);
-  const target = obj(raw.target);
   return {
     seq,
     kind: name as Kind,
     at: str(raw.at),
-    actorKind: str(raw.actor_kind ?? actor.kind),
-    targetType: str(raw.target_type ?? target.type),
-    targetId: str(raw.target_id ?? target.id),
+    actorKind: str(raw.actor_kind),
+    targetType: str(raw.target_type),
+    targetId: str(raw.target_id),
     shop: optional(raw.shop),
     member: optional(raw.member),
     payload: obj(raw.payload),
-    // `envelope` in the contract; the stream branch in progress calls it `sealed`.
-    envelope: raw.envelope
-      ? normaliseMessage(raw.envelope)
-      : raw.sealed
-        ? normaliseMessage(raw.sealed)
-        : null,
+    sealed: raw.sealed ? normaliseMessage(raw.sealed) : null,
   };
 }
 
@@ -171,6 +167,37 @@ export function createStream(options: StreamOptions): LiveStream {
   let source: EventSourceLike | null = null;
   let timer: unknown = null;
   let running = false;
+  let watchdog: unknown = null;
+  const silence = options.silence ?? 40000;
+
+  function disarm(): void {
+    if (watchdog !== null) options.timers.clearTimeout(watchdog);
+    watchdog = null;
+  }
+
+  function arm(current: EventSourceLike): void {
+    disarm();
+    watchdog = options.timers.setTimeout(() => {
+      watchdog = null;
+      if (source === current) lose(current, false);
+    }, silence);
+  }
+
+  function lose(current: EventSourceLike, refused: boolean): void {
+    disarm();
+    current.close();
+    source = null;
+    const attempts = state.get().attempts + 1;
+    state.update({ status: "lost", attempts });
+    if (refused && options.checkSession) {
+      void options.checkSession().then(
+        (signedIn) => (signedIn ? schedule(attempts) : stop()),
+        () => schedule(attempts),
+      );
+    } else {
+      schedule(attempts);
+    }
+  }
 
   function receive(kind: string, data: string): void {
     const event = parseEvent(kind, data);
@@ -183,9 +210,9 @@ export function createStream(options: StreamOptions): LiveStream {
   }
 
   function resync(data: string, lastEventId: string | undefined): void {
-    // The head: `{head}` in the contract, `{seq}` (and the SSE id) in the stream branch.
+    // `{seq}`: the head the stream goes on from (also the SSE id).
     const body = obj(safeJson(data));
-    const head = Number(body.head ?? body.seq ?? lastEventId);
+    const head = Number(body.seq ?? lastEventId);
     if (Number.isInteger(head) && head >= 0) state.update({ cursor: head });
     resyncs.set((n) => n + 1);
   }
@@ -199,33 +226,31 @@ export function createStream(options: StreamOptions): LiveStream {
     current.onopen = () => {
       if (source !== current) return;
       state.update({ status: "open", attempts: 0 });
+      arm(current);
     };
     current.onerror = () => {
       if (source !== current) return;
-      const refused = current.readyState === CLOSED;
-      current.close();
-      source = null;
-      const attempts = state.get().attempts + 1;
-      state.update({ status: "lost", attempts });
-      if (refused && options.checkSession) {
-        void options.checkSession().then(
-          (signedIn) => (signedIn ? schedule(attempts) : stop()),
-          () => schedule(attempts),
-        );
-      } else {
-        schedule(attempts);
-      }
+      lose(current, current.readyState === CLOSED);
     };
     for (const kind of KINDS) {
       current.addEventListener(kind, (event) => {
-        if (source === current) receive(kind, event.data);
+        if (source !== current) return;
+        arm(current);
+        receive(kind, event.data);
       });
     }
     current.addEventListener("message", (event) => {
-      if (source === current) receive("", event.data);
+      if (source !== current) return;
+      arm(current);
+      receive("", event.data);
+    });
+    current.addEventListener("heartbeat", () => {
+      if (source === current) arm(current);
     });
     current.addEventListener("resync", (event) => {
-      if (source === current) resync(event.data, event.lastEventId);
+      if (source !== current) return;
+      arm(current);
+      resync(event.data, event.lastEventId);
     });
   }
 
@@ -243,6 +268,7 @@ export function createStream(options: StreamOptions): LiveStream {
 
   function stop(): void {
     running = false;
+    disarm();
     if (timer !== null) options.timers.clearTimeout(timer);
     timer = null;
     source?.close();

@@ -190,7 +190,7 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
         kind: event.kind,
         targetId: event.targetId,
         message,
-        senderDevice: event.envelope?.senderDevice ?? null,
+        senderDevice: event.sealed?.senderDevice ?? null,
       },
       { device: options.device ?? null, sent },
       openId,

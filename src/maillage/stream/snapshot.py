@@ -28,7 +28,7 @@ from maillage.access.policy import Action, may, visible
 from maillage.incidents.models import Incident, SealedMessage
 from maillage.members.models import CharterVersion, Invitation, Membership, MembershipStatus
 from maillage.stream.kinds import Kind
-from maillage.stream.models import Event, EventHead
+from maillage.stream.models import EventHead
 from maillage.territory.models import Sector, Shop
 from maillage.trust.models import Device, DeviceStatus, RevocationList, ServiceKey
 
@@ -77,21 +77,6 @@ def snapshot(viewer: Membership, parts: list[str] | None = None) -> Snapshot:
         for part in wanted:
             state[part] = _READERS[part](viewer)
     return state
-
-
-def event_data(event: Event) -> dict[str, Any]:
-    """An event as the stream sends it (ids public, never a database key)."""
-    return {
-        "seq": event.seq,
-        "kind": event.kind,
-        "at": event.at.isoformat(),
-        "actor_kind": event.actor_kind,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "member": str(event.member.public_id) if event.member is not None else None,
-        "shop": str(event.shop.public_id) if event.shop is not None else None,
-        "payload": event.payload,
-    }
 
 
 def apply(state: Snapshot, data: dict[str, Any]) -> Snapshot:

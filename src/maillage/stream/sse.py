@@ -38,7 +38,9 @@ logger = logging.getLogger(__name__)
 
 STREAM_PATH = "/api/v1/stream"
 RETRY_MS = 3000
-HEARTBEAT = b": heartbeat\n\n"
+# A named event, not a comment: page scripts never see comments, and a phone whose
+# network vanished without closing the connection is only noticed by silence.
+HEARTBEAT = b"event: heartbeat\ndata: {}\n\n"
 
 UNAUTHENTICATED = "Connectez-vous pour recevoir les nouvelles en direct."
 NO_DEVICE = (

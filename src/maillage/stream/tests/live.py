@@ -75,6 +75,7 @@ class SseClient:
         self.http = httpx.Client(base_url=base, cookies=cookies, timeout=httpx.Timeout(60.0))
         self.events: queue.Queue[SseEvent | None] = queue.Queue()
         self.comments: list[str] = []
+        self.heartbeats = 0
         self.status: int | None = None
         self.headers: httpx.Headers | None = None
         self.error_body: Any = None
@@ -100,7 +101,9 @@ class SseClient:
                     if self._stop:
                         return
                     if line == "":
-                        if "event" in fields or "data" in fields:
+                        if fields.get("event") == "heartbeat":
+                            self.heartbeats += 1
+                        elif "event" in fields or "data" in fields:
                             data = fields.get("data")
                             self.events.put(
                                 SseEvent(

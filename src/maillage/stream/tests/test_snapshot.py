@@ -20,6 +20,7 @@ from maillage.members.models import Invitation, Membership, MembershipStatus, Ro
 from maillage.members.tests import factory
 from maillage.stream import snapshot as snap
 from maillage.stream.action import CLI
+from maillage.stream.fanout import event_data
 from maillage.stream.kinds import Kind
 from maillage.stream.models import Event
 from maillage.stream.visibility import visible_to
@@ -208,7 +209,7 @@ def _caught_up(viewer: Membership, before: snap.Snapshot) -> snap.Snapshot:
     for event in events.select_related("member", "shop").order_by("seq"):
         if not visible_to(event, viewer):
             continue
-        state = snap.apply(state, snap.event_data(event))
+        state = snap.apply(state, event_data(event))
         reload = snap.RELOADS.get(Kind(event.kind), ())
         if reload:
             state = {
@@ -247,7 +248,7 @@ def test_replaying_an_event_already_in_the_snapshot_changes_nothing() -> None:
     _suspend(cast)
     state = snap.snapshot(viewer)
     for event in Event.objects.filter(commune=cast.commune, seq__gt=cursor).order_by("seq"):
-        state = snap.apply(state, snap.event_data(event))
+        state = snap.apply(state, event_data(event))
     assert state == snap.snapshot(viewer)
 
 

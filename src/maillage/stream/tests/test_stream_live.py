@@ -96,7 +96,7 @@ def _wait_heartbeat(listener: SseClient) -> bool:
 
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if any(comment.startswith(": heartbeat") for comment in listener.comments):
+        if listener.heartbeats:
             return True
         time.sleep(0.1)
     return False
