@@ -54,6 +54,10 @@ export function unlockAudio(): void {
   if (ctx && ctx.state === "suspended") void ctx.resume().catch(() => undefined);
 }
 
+/** How many signals this page started: the console shows it as `data-signals` (no other
+ * trace of a sound is observable, and the browser tests check the beep was triggered). */
+export const signalCountStore = createStore<number>(0);
+
 /** A burst of reports rings once, not twenty times on top of each other. */
 const QUIET_MS = 1500;
 let lastPlayed = -Infinity;
@@ -79,5 +83,6 @@ export function playSignal(now: number = Date.now()): boolean {
     osc.start(t0);
     osc.stop(t0 + 0.16);
   });
+  signalCountStore.set(signalCountStore.get() + 1);
   return true;
 }

@@ -16,7 +16,7 @@ import { fromPolice, type MessageView } from "../incidents/read";
 import { formatDateTime, roleLabel, t } from "../i18n";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
-import { mutedStore, playSignal, setMuted, unlockAudio } from "../live/signal";
+import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from "../live/signal";
 import { mayUseConsole } from "../permissions";
 import { createConsole, type ConsoleModel, type ConsoleState } from "../police/console";
 import { orderQueue, queueTitle } from "../police/queue";
@@ -369,8 +369,9 @@ function PlainTitle() {
 export function ConsolePage({ incident }: { incident: string | null }) {
   const { session } = useSession();
   const commune = session?.membership?.commune?.id;
+  const signals = useStore(signalCountStore);
   return (
-    <section aria-labelledby="console-title" class="stack">
+    <section aria-labelledby="console-title" class="stack" data-signals={signals}>
       <h1 id="console-title">{t("console.title")}</h1>
       {!session ? (
         <>
