@@ -15,6 +15,7 @@ server-side fan-out time can be told apart from the client's own reading time.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 import time
@@ -27,7 +28,7 @@ HELLO = b": ok\n\n"
 RING = 64
 
 
-class Fanout:
+class Fanout(abc.ABC):
     name = "base"
 
     def __init__(self) -> None:
@@ -79,11 +80,13 @@ class Fanout:
             },
         }
 
+    @abc.abstractmethod
     async def publish(self) -> int:
-        raise NotImplementedError
+        """Wake every listener with the next event; its seq."""
 
+    @abc.abstractmethod
     def listen(self) -> AsyncIterator[tuple[int, bytes]]:
-        raise NotImplementedError
+        """One connection's events as (seq, frame)."""
 
 
 class QueueFanout(Fanout):

@@ -27,8 +27,8 @@ from django.db import transaction
 from maillage.access.policy import Action, may, visible
 from maillage.incidents.models import Incident, SealedMessage
 from maillage.members.models import CharterVersion, Invitation, Membership, MembershipStatus
+from maillage.stream.fanout import head_seq
 from maillage.stream.kinds import Kind
-from maillage.stream.models import EventHead
 from maillage.territory.models import Sector, Shop
 from maillage.trust.models import Device, DeviceStatus, RevocationList, ServiceKey
 
@@ -72,8 +72,7 @@ def snapshot(viewer: Membership, parts: list[str] | None = None) -> Snapshot:
     held = held_parts(viewer)
     wanted = [part for part in (parts or held) if part in held]
     with transaction.atomic():
-        head = EventHead.objects.filter(commune_id=viewer.commune_id).first()
-        state: Snapshot = {"cursor": head.seq if head else 0, "me": _me(viewer)}
+        state: Snapshot = {"cursor": head_seq(viewer.commune_id), "me": _me(viewer)}
         for part in wanted:
             state[part] = _READERS[part](viewer)
     return state
