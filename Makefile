@@ -13,6 +13,10 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 CHROMIUM ?= /usr/bin/chromium
 PG_URL ?= postgres://postgres@127.0.0.1:5432/maillage_test
+# The suite on every core, one file per worker at a time (module fixtures stay shared);
+# TEST_WORKERS=0 runs it in this process (docs/decisions.md, "Suite time").
+TEST_WORKERS ?= auto
+PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: install python-deps frontend-deps frontend chromium demo serve test test-sqlite test-postgres lint typecheck test-frontend test-browser bench clean
 
@@ -65,10 +69,10 @@ test-frontend: frontend-deps
 	cd frontend && npx vitest run
 
 test-sqlite: install chromium
-	DATABASE_URL= $(VENV)/bin/pytest -q
+	DATABASE_URL= $(PYTEST)
 
 test-postgres: install chromium
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(VENV)/bin/pytest -q
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PYTEST)
 
 test: install chromium lint typecheck test-frontend test-sqlite test-postgres
 

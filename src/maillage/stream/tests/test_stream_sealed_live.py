@@ -29,6 +29,9 @@ def demo(settings: Any) -> DemoSeed:
 @pytest.fixture
 def server(settings: Any) -> Iterator[str]:
     settings.STREAM_POLL_SECONDS = 30.0
+    # A reader thread notices close() at its next frame: a short heartbeat ends the test
+    # quickly instead of each close waiting out its join.
+    settings.STREAM_HEARTBEAT_SECONDS = 0.3
     with serve() as base:
         yield base
 
