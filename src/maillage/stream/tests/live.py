@@ -204,3 +204,39 @@ def live_db(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[None]:
             yield
         return
     yield
+
+
+class LoopThread:
+    """An asyncio loop in a thread of its own, for the asyncio stream clients
+    (maillage.client.stream) while the test's thread acts on the database."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def call(self, coroutine: Any, timeout: float = WAIT * 3) -> Any:
+        """Run a coroutine on the loop and return its result."""
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def soon(self, function: Any, *args: Any) -> None:
+        self.loop.call_soon_threadsafe(function, *args)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        if not self.loop.is_running():
+            self.loop.close()
+
+
+def wait_until(condition: Any, timeout: float = WAIT, what: str = "la condition") -> None:
+    """Poll a condition with a generous timeout (a wait, never a timed assertion)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} : pas atteinte en {timeout:.0f} s")
+        time.sleep(0.05)
