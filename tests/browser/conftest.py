@@ -19,7 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Page,
+    expect,
+    sync_playwright,
+)
+
+# The suite runs on every core beside other work: a page's live update may take longer
+# than Playwright's 5 s default on a loaded machine (the contexts' own default is 15 s).
+expect.set_options(timeout=15_000)
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MANIFEST = PROJECT_DIR / "frontend" / "dist" / ".vite" / "manifest.json"

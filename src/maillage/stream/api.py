@@ -35,6 +35,8 @@ class SnapshotOut(Schema):
     revocation_list: int | None = None
     service_key: int | None = None
     incidents: dict[str, dict[str, Any]] | None = None
+    group_keys: dict[str, int] | None = None
+    broadcasts: dict[str, dict[str, Any]] | None = None
 
 
 @router.get(

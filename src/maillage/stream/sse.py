@@ -240,9 +240,14 @@ class Connection:
         body = json.dumps({"seq": seq})
         await self.write(f"id: {seq}\nevent: resync\ndata: {body}\n\n".encode())
 
-    async def run(self, requested: int | str | None) -> None:
+    async def subscribe(self) -> int:
+        """Join the commune's reader before the response starts: once a client sees its
+        200, every event committed after that is on its way to it, cursor or not."""
+        return await self.hub.subscribe(self.access.membership.commune_id, self)
+
+    async def run(self, requested: int | str | None, live_from: int) -> None:
+        """After `subscribe`; leaves the reader whatever happens."""
         commune_id = self.access.membership.commune_id
-        live_from = await self.hub.subscribe(commune_id, self)
         try:
             await self.write(f"retry: {RETRY_MS}\n\n".encode())
             await self.start(commune_id, requested, live_from)
@@ -344,32 +349,37 @@ async def stream_app(scope: Scope, receive: Receive, send: Send) -> None:
         if isinstance(result, Refusal):
             await _send_json(send, result.status, error_payload(result.code, result.message))
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"text/event-stream; charset=utf-8"),
-                    (b"cache-control", b"no-store"),
-                    (b"x-accel-buffering", b"no"),
-                    (b"x-content-type-options", b"nosniff"),
-                ],
-            }
-        )
-        started = True
         connection = Connection(current, result, send)
-        streaming = asyncio.ensure_future(connection.run(requested))
-        disconnect = asyncio.ensure_future(_until_disconnect(receive))
-        done, pending = await asyncio.wait(
-            {streaming, disconnect}, return_when=asyncio.FIRST_COMPLETED
-        )
-        for task in pending:
-            task.cancel()
-        for task in pending:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if streaming in done and streaming.exception() is not None:
-            raise streaming.exception()  # type: ignore[misc]
+        live_from = await connection.subscribe()
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"text/event-stream; charset=utf-8"),
+                        (b"cache-control", b"no-store"),
+                        (b"x-accel-buffering", b"no"),
+                        (b"x-content-type-options", b"nosniff"),
+                    ],
+                }
+            )
+            started = True
+            streaming = asyncio.ensure_future(connection.run(requested, live_from))
+            disconnect = asyncio.ensure_future(_until_disconnect(receive))
+            done, pending = await asyncio.wait(
+                {streaming, disconnect}, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if streaming in done and streaming.exception() is not None:
+                raise streaming.exception()  # type: ignore[misc]
+        finally:
+            # Also when the stream's task was cancelled before it began.
+            current.unsubscribe(result.membership.commune_id, connection)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
     except OSError:
         return  # the client went away mid-write
