@@ -14,6 +14,9 @@ import {
   verifyGenerations,
   type ServedGeneration,
 } from "../src/broadcasts/keys";
+import type { GroupKeyOutcome } from "../src/broadcasts/groupKeyFlow";
+import { concernsKey } from "../src/broadcasts/model";
+import type { StreamEvent } from "../src/live/stream";
 import { openBroadcast, sealBroadcast } from "../src/envelope/broadcast";
 import { EnvelopeError } from "../src/envelope/envelope";
 import {
@@ -252,5 +255,35 @@ describe("grants to pending devices", () => {
     expect(await codeOf(openBroadcast(late.wire, [], binding, opener, world.trust()))).toBe(
       "stale_group_key",
     );
+  });
+});
+
+describe("which live events make a device fetch the key again", () => {
+  const event = (kind: StreamEvent["kind"], payload: Record<string, unknown>): StreamEvent => ({
+    seq: 1,
+    kind,
+    at: "",
+    actorKind: "member",
+    targetType: "groupkey",
+    targetId: "k",
+    shop: null,
+    member: null,
+    payload,
+    sealed: null,
+  });
+  const held: GroupKeyOutcome = { state: "held", number: 2, granted: 0, refused: [], holders: null };
+
+  it("skips grants and publications of a generation already held, not newer ones", () => {
+    expect(concernsKey(event("group_key.grants_added", { number: 2 }), held)).toBe(false);
+    expect(concernsKey(event("group_key.published", { number: 2 }), held)).toBe(false);
+    expect(concernsKey(event("group_key.published", { number: 3 }), held)).toBe(true);
+    expect(concernsKey(event("group_key.grants_added", { number: 2 }), { state: "waiting", number: 2 })).toBe(true);
+    expect(concernsKey(event("group_key.grants_added", {}), null)).toBe(true);
+  });
+
+  it("skips certified devices that hold no broadcast key", () => {
+    expect(concernsKey(event("device.certified", { role: "commercant" }), held)).toBe(true);
+    expect(concernsKey(event("device.certified", { role: "coordinateur" }), held)).toBe(false);
+    expect(concernsKey(event("member.suspended", {}), held)).toBe(true);
   });
 });

@@ -30,6 +30,7 @@ import {
   type StoredBroadcast,
 } from "./api";
 import { runGroupKeyFlow, SCOPE, type GroupKeyOutcome, type KeyRing } from "./groupKeyFlow";
+import { holderRoles } from "./keys";
 
 export interface BroadcastView {
   id: string;
@@ -235,7 +236,7 @@ export function createBroadcasts(commune: string, options: { operator: boolean }
       return;
     }
     const keyKinds: readonly string[] = options.operator ? OPERATOR_KINDS : HOLDER_KINDS;
-    if (!keyKinds.includes(event.kind)) return;
+    if (!keyKinds.includes(event.kind) || !concernsKey(event, state.get().key)) return;
     const before = state.get().key;
     await refreshKeys();
     // A grant that just came in opens what could not be opened before.
@@ -331,6 +332,25 @@ export function createBroadcasts(commune: string, options: { operator: boolean }
   }
 
   return { state, start, live, resync, markRead, send };
+}
+
+/**
+ * Whether a key event may change anything here: every device of the commune hears each
+ * grant and each certification, and most of them have nothing to fetch.
+ */
+export function concernsKey(event: StreamEvent, key: GroupKeyOutcome | null): boolean {
+  const number = event.payload.number;
+  if (event.kind === "group_key.grants_added" || event.kind === "group_key.published") {
+    // A generation this device already holds (often its own publication), or grants of
+    // it: for other devices.
+    const holds = key?.state === "held" || key?.state === "created";
+    return !(holds && typeof number === "number" && key.number >= number);
+  }
+  if (event.kind === "device.certified") {
+    const role = event.payload.role;
+    return typeof role !== "string" || holderRoles(SCOPE).includes(role);
+  }
+  return true;
 }
 
 function safeNumber(envelope: WireEnvelope): number | null {
