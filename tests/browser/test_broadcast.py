@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from maillage.members.models import Role
 
+from .a11y import audit
 from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot
 from .test_envelopes import demo, demo_sign_in, member, open_console, rows_containing
 from .test_live_console import app_url, live_db
@@ -75,6 +76,8 @@ def test_a_message_to_every_shop_reaches_the_open_home_live_and_sealed(
         messages.get_by_role("status").filter(has_text="Nouveau message de la police municipale.")
     ).to_have_count(1)
     save_screenshot(shop, "message-a-tous-les-commerces", tmp_path)
+    assert audit(shop) == []
+    assert audit(operator) == []
     messages.get_by_role("button", name="Marquer comme lus").click()
     expect(arrived.locator(".badge-new")).to_have_count(0)
 

@@ -319,7 +319,8 @@ async function operatorOnce(ctx: DeviceContext, scope: string): Promise<{ ring: 
   if (!(await ring.opener(number))) return { ring, outcome: { state: "waiting", number } };
   const numbers = generations.docs.map((d) => d.number).reverse();
   const shared = await grantPending(ring, numbers);
-  return { ring, outcome: { state, number, ...shared, holders: holdersOf(latest) } };
+  const holders = state === "held" ? holdersOf(latest) : null;
+  return { ring, outcome: { state, number, ...shared, holders } };
 }
 
 async function holderOnce(ctx: DeviceContext, scope: string): Promise<{ ring: KeyRing; outcome: GroupKeyOutcome }> {

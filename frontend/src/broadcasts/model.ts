@@ -152,11 +152,12 @@ export function createBroadcasts(commune: string, options: { operator: boolean }
       error: null,
     };
     try {
-      if (!current) throw new FlowError("no_group_key", t("broadcast.noKey"));
-      // The header says which generation it was sealed to; the listing is not trusted.
+      // The header says when and to which generation it was sealed; the listing is not
+      // trusted (and the stream's inline copy says neither).
       const { header } = parseBroadcast(stored.envelope);
       view.sentAt = header.sentAt;
       view.senderDevice = header.senderDevice;
+      if (!current) throw new FlowError("no_group_key", t("broadcast.noKey"));
       const opener = await current.opener(header.number);
       if (!opener) throw new FlowError("no_group_grant", t("broadcast.noGrant"));
       const parts: Uint8Array[] = [];
