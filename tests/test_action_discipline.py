@@ -62,6 +62,7 @@ ACTION_MODULES = frozenset(
         "maillage/trust/certificates.py",
         "maillage/trust/revocations.py",
         "maillage/trust/service_keys.py",
+        "maillage/trust/group_keys.py",
         "maillage/trust/enrolment.py",
         "maillage/trust/memberships.py",
         "maillage/setup/commune.py",

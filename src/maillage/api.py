@@ -167,13 +167,14 @@ def _any_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register_routers() -> None:
     """Each domain owns its router; adding one here is the only wiring needed."""
+    from maillage.broadcasts.api import router as broadcasts_router
     from maillage.demo.api import router as demo_router
     from maillage.incidents.api import router as incidents_router
     from maillage.members.api import router as members_router
     from maillage.privacy.api import router as privacy_router
     from maillage.stream.api import router as stream_router
     from maillage.territory.api import router as territory_router
-    from maillage.trust.api import devices_router
+    from maillage.trust.api import devices_router, group_keys_router
     from maillage.trust.api import router as trust_router
     from maillage.web.api import router as web_router
 
@@ -186,6 +187,8 @@ def _register_routers() -> None:
     api.add_router("/incidents", incidents_router)
     api.add_router("/privacy", privacy_router)
     api.add_router("/stream", stream_router)
+    api.add_router("/", group_keys_router)
+    api.add_router("/broadcasts", broadcasts_router)
 
 
 _register_routers()

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "maillage.web",
     "maillage.demo",
     "maillage.incidents",
+    "maillage.broadcasts",
     "maillage.privacy",
     "maillage.stream",
     "maillage.limits",

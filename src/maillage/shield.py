@@ -67,11 +67,12 @@ _BOUNDARY = _lazy_re_compile(r"[ -~]{0,200}[!-~]")
 
 
 def is_sealed_upload(method: str, path: str) -> bool:
-    """POST /api/v1/incidents and POST /api/v1/incidents/<id>/messages (docs/envelope.md)."""
+    """POST /api/v1/incidents, POST /api/v1/incidents/<id>/messages and POST
+    /api/v1/broadcasts (docs/envelope.md)."""
     if method != "POST":
         return False
     path = path.rstrip("/")
-    return path == "/api/v1/incidents" or (
+    return path in ("/api/v1/incidents", "/api/v1/broadcasts") or (
         path.startswith("/api/v1/incidents/") and path.endswith("/messages")
     )
 

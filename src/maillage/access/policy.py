@@ -17,7 +17,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from maillage.access.roles import MembershipStatus, Role
 from maillage.errors import Forbidden, NotFound
@@ -51,6 +51,10 @@ class Action(enum.StrEnum):
     ALERT_SECTOR = "trust.alert_sector"
     MANAGE_SERVICE_KEY = "trust.manage_service_key"
     INVITE_COORDINATOR = "members.invite_coordinator"
+    VIEW_GROUP_KEY = "trust.view_group_key"
+    MANAGE_GROUP_KEY = "trust.manage_group_key"
+    SEND_BROADCAST = "broadcasts.send"
+    VIEW_BROADCASTS = "broadcasts.view"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -92,6 +96,12 @@ RULES: dict[Action, frozenset[Role]] = {
     # CLI command invites); the newcomer's device is certified by the commune root only,
     # so the mairie's root holder still confirms every coordinator (docs/decisions.md).
     Action.INVITE_COORDINATOR: frozenset({Role.COORDINATOR}),
+    # Broadcast group keys (docs/envelope.md, "Broadcasts and group keys"): operators send
+    # and grant, merchants read; both hold the keys. Scope-bound below.
+    Action.VIEW_GROUP_KEY: frozenset({Role.OPERATOR, Role.MERCHANT}),
+    Action.MANAGE_GROUP_KEY: frozenset({Role.OPERATOR}),
+    Action.SEND_BROADCAST: frozenset({Role.OPERATOR, Role.MERCHANT}),
+    Action.VIEW_BROADCASTS: frozenset({Role.OPERATOR, Role.MERCHANT}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)
@@ -105,6 +115,11 @@ SHOP_ROLES = frozenset({Role.MERCHANT})
 POLICE_RECIPIENT_ROLES = frozenset({Role.OPERATOR})
 SHOP_RECIPIENT_ROLES = frozenset({Role.MERCHANT})
 SERVICE_KEY_HOLDER_ROLES = frozenset({Role.OPERATOR})
+# Who holds a broadcast group key: the police devices that send and grant it, and the
+# merchants who read it (for a sector's key, the merchants of that sector's shops only).
+# The clients apply the same rule (maillage.wire.broadcast.sender_roles, group_key).
+GROUP_KEY_POLICE_ROLES = frozenset({Role.OPERATOR})
+GROUP_KEY_SHOP_ROLES = frozenset({Role.MERCHANT})
 
 # What a member waiting for the mairie's approval may already do: read the root key to
 # pin it, read the charter they accepted, and register the browser they are on.
@@ -122,6 +137,20 @@ SHOP_BOUND_ACTIONS = frozenset(
 
 # A merchant acts on their own shop's sector only (target: the Sector).
 SECTOR_BOUND_ACTIONS = frozenset({Action.ALERT_SECTOR})
+
+# Actions on a broadcast scope (its group key, its broadcasts). The target is the commune
+# (scope `commune`), a sector (`sector:<id>`), or a row or an event of a scope (its
+# `sector_id`, or an event's payload `scope`). The commune scope admits only the roles
+# below; a sector's, a merchant of that sector only (operators of the commune always).
+COMMUNE_SCOPE_RULES: dict[Action, frozenset[Role]] = {
+    Action.VIEW_GROUP_KEY: frozenset({Role.OPERATOR, Role.MERCHANT}),
+    # « Message à tous les commerces » comes from the police only.
+    Action.SEND_BROADCAST: frozenset({Role.OPERATOR}),
+    Action.VIEW_BROADCASTS: frozenset({Role.OPERATOR, Role.MERCHANT}),
+}
+SCOPE_BOUND_ACTIONS = frozenset(COMMUNE_SCOPE_RULES)
+COMMUNE_SCOPE = "commune"
+SECTOR_SCOPE_PREFIX = "sector:"
 
 
 class CommuneScoped(Protocol):
@@ -145,7 +174,44 @@ def may(actor: Membership | None, action: Action, target: object | None = None) 
         return _shop_of(target) == actor.shop_id
     if action in SECTOR_BOUND_ACTIONS and actor.role == Role.MERCHANT:
         return actor.shop is not None and actor.shop.sector_id == getattr(target, "pk", None)
+    if action in SCOPE_BOUND_ACTIONS:
+        return _may_in_scope(actor, action, _sector_of(target))
     return True
+
+
+def _may_in_scope(actor: Membership, action: Action, sector: int | None) -> bool:
+    if sector is None:
+        return Role(actor.role) in COMMUNE_SCOPE_RULES[action]
+    if actor.role == Role.MERCHANT:
+        return actor.shop is not None and actor.shop.sector_id == sector
+    return True
+
+
+def sector_of_scope(scope: object) -> int | None:
+    """The sector id a scope names: None for `commune`; -1 (no sector) for anything else
+    that is not `sector:<id>`, so that it matches no merchant's sector."""
+    if scope == COMMUNE_SCOPE:
+        return None
+    if isinstance(scope, str) and scope.startswith(SECTOR_SCOPE_PREFIX):
+        rest = scope.removeprefix(SECTOR_SCOPE_PREFIX)
+        if rest.isdigit() and len(rest) < 19:
+            return int(rest)
+    return -1
+
+
+def _sector_of(target: object) -> int | None:
+    """The sector of a scope-bound target; None for the commune scope."""
+    label = _label(target)
+    if label == "territory.sector":
+        return getattr(target, "pk", None)
+    if label == "territory.commune":
+        return None
+    if hasattr(target, "sector_id"):
+        sector_id = target.sector_id
+        return int(sector_id) if sector_id is not None else None
+    # An event stands in for its target and names the scope in its payload.
+    payload = getattr(target, "payload", None)
+    return sector_of_scope(payload.get("scope") if isinstance(payload, dict) else None)
 
 
 def permissions(actor: Membership | None) -> list[str]:
@@ -179,6 +245,7 @@ class Scope:
     action: Action
     commune: str
     shop: str | None = None
+    sector: str | None = None
 
 
 # One row per kind a list endpoint (or, next, the event stream) hands out.
@@ -194,6 +261,8 @@ SCOPES: dict[str, Scope] = {
         Action.READ_CONTENT, "incident__commune_id", shop="incident__shop_id"
     ),
     "privacy.contentaccess": Scope(Action.VIEW_ACCESS_LOG, "commune_id"),
+    "trust.groupkey": Scope(Action.VIEW_GROUP_KEY, "commune_id", sector="sector_id"),
+    "broadcasts.broadcast": Scope(Action.VIEW_BROADCASTS, "commune_id", sector="sector_id"),
 }
 
 
@@ -214,6 +283,16 @@ def visible(actor: Membership | None, model: type[M], action: Action | None = No
         if scope.shop is None:
             return objects.none()
         objects = objects.filter(**{scope.shop: actor.shop_id})
+    if action in SCOPE_BOUND_ACTIONS:
+        if scope.sector is None:
+            return objects.none()
+        if Role(actor.role) not in COMMUNE_SCOPE_RULES[action]:
+            objects = objects.filter(**{f"{scope.sector}__isnull": False})
+        if actor.role == Role.MERCHANT:
+            sector = actor.shop.sector_id if actor.shop is not None else None
+            objects = objects.filter(
+                Q(**{f"{scope.sector}__isnull": True}) | Q(**{scope.sector: sector})
+            )
     return objects
 
 

@@ -35,6 +35,9 @@ class Kind(enum.StrEnum):
     SERVICE_KEY_GRANTS_ADDED = "service_key.grants_added"
     INCIDENT_REPORTED = "incident.reported"
     MESSAGE_POSTED = "message.posted"
+    GROUP_KEY_PUBLISHED = "group_key.published"
+    GROUP_KEY_GRANTS_ADDED = "group_key.grants_added"
+    BROADCAST_SENT = "broadcast.sent"
 
 
 @dataclass(frozen=True)
@@ -108,4 +111,12 @@ SPECS: dict[Kind, KindSpec] = {
     ),
     Kind.INCIDENT_REPORTED: _spec("incident", Action.VIEW_INCIDENTS, "message", "attachments"),
     Kind.MESSAGE_POSTED: _spec("incident", Action.VIEW_INCIDENTS, "message", "attachments"),
+    # Scope-bound (access.policy): a merchant sees the commune's and its own sector's.
+    Kind.GROUP_KEY_PUBLISHED: _spec("groupkey", Action.VIEW_GROUP_KEY, "scope", "number", "grants"),
+    Kind.GROUP_KEY_GRANTS_ADDED: _spec(
+        "groupkey", Action.MANAGE_GROUP_KEY, "scope", "number", "grants"
+    ),
+    Kind.BROADCAST_SENT: _spec(
+        "broadcast", Action.VIEW_BROADCASTS, "scope", "number", "attachments"
+    ),
 }

@@ -23,14 +23,16 @@ import copy
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 
 from maillage.access.policy import Action, may, visible
+from maillage.broadcasts.models import Broadcast
 from maillage.incidents.models import Incident, SealedMessage
 from maillage.members.models import CharterVersion, Invitation, Membership, MembershipStatus
 from maillage.stream.fanout import head_seq
 from maillage.stream.kinds import Kind
 from maillage.territory.models import Sector, Shop
-from maillage.trust.models import Device, DeviceStatus, RevocationList, ServiceKey
+from maillage.trust.models import Device, DeviceStatus, GroupKey, RevocationList, ServiceKey
 
 Snapshot = dict[str, Any]
 
@@ -45,6 +47,8 @@ PARTS: dict[str, Action] = {
     "revocation_list": Action.CERTIFY_DEVICE,
     "service_key": Action.VIEW_RECIPIENTS,
     "incidents": Action.VIEW_INCIDENTS,
+    "group_keys": Action.VIEW_GROUP_KEY,
+    "broadcasts": Action.VIEW_BROADCASTS,
 }
 
 # Kinds whose payload cannot carry the change: the client re-fetches these parts.
@@ -169,6 +173,21 @@ def _incidents(viewer: Membership) -> dict[str, Any]:
     return incidents
 
 
+def _group_keys(viewer: Membership) -> dict[str, int]:
+    """Scope → latest generation, for the scopes the viewer holds (a merchant: the
+    commune's and its own sector's)."""
+    latest = visible(viewer, GroupKey).values("scope").annotate(number=Max("number"))
+    return {row["scope"]: row["number"] for row in latest.order_by("scope")}
+
+
+def _broadcasts(viewer: Membership) -> dict[str, Any]:
+    rows = visible(viewer, Broadcast).values_list("public_id", "scope", "group_key__number")
+    return {
+        str(public_id): {"scope": scope, "number": number}
+        for public_id, scope, number in rows.order_by("public_id")
+    }
+
+
 _READERS = {
     "sectors": _sectors,
     "shops": _shops,
@@ -179,6 +198,8 @@ _READERS = {
     "revocation_list": _revocation_list,
     "service_key": _service_key,
     "incidents": _incidents,
+    "group_keys": _group_keys,
+    "broadcasts": _broadcasts,
 }
 
 
@@ -296,6 +317,20 @@ def _message(state: Snapshot, data: dict[str, Any], payload: dict[str, Any]) -> 
         incident["messages"] = sorted({*incident["messages"], payload["message"]})
 
 
+def _group_key_published(state: Snapshot, data: dict[str, Any], payload: dict[str, Any]) -> None:
+    if "group_keys" in state:
+        scope = payload["scope"]
+        state["group_keys"][scope] = max(state["group_keys"].get(scope, 0), payload["number"])
+
+
+def _broadcast_sent(state: Snapshot, data: dict[str, Any], payload: dict[str, Any]) -> None:
+    if "broadcasts" in state:
+        state["broadcasts"][data["target_id"]] = {
+            "scope": payload["scope"],
+            "number": payload["number"],
+        }
+
+
 def _set_member_status(
     state: Snapshot, data: dict[str, Any], status: str, *, member: str | None = None
 ) -> None:
@@ -328,4 +363,6 @@ _APPLY = {
     Kind.SERVICE_KEY_PUBLISHED: _service_key_published,
     Kind.INCIDENT_REPORTED: _message,
     Kind.MESSAGE_POSTED: _message,
+    Kind.GROUP_KEY_PUBLISHED: _group_key_published,
+    Kind.BROADCAST_SENT: _broadcast_sent,
 }

@@ -25,6 +25,7 @@ from maillage.trust import (
     certificates,
     devices,
     directory,
+    group_keys,
     recipients,
     revocations,
     service_keys,
@@ -37,8 +38,13 @@ from maillage.trust.schemas import (
     DeviceOut,
     GrantOut,
     GrantsIn,
+    GroupKeyGenerationsOut,
+    GroupKeyIn,
+    GroupKeyOut,
+    GroupKeyPublishedOut,
     PendingDeviceOut,
     PendingGrantsOut,
+    PendingGroupGrantsOut,
     RecipientsOut,
     RevocationDraftOut,
     RevocationIn,
@@ -56,6 +62,7 @@ from maillage.wire import chain
 
 router = Router(tags=["trust"])
 devices_router = Router(tags=["devices"])
+group_keys_router = Router(tags=["group-keys"])
 
 
 def _actor(request: HttpRequest) -> Membership:
@@ -244,6 +251,90 @@ def add_service_key_grants(request: HttpRequest, payload: GrantsIn) -> Status[di
         [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
     )
     return Status(201, {"number": service_key.number, "grants": created})
+
+
+# --- broadcast group keys (/api/v1/group-keys; docs/envelope.md) -----------------------
+
+SCOPE_DOC = "« commune » ou « sector:<id du secteur> »"
+
+
+@group_keys_router.post(
+    "/group-keys",
+    auth=member_auth,
+    response={201: GroupKeyPublishedOut, **errors(403, 404, 409, 422)},
+    summary="Publier la génération suivante d'une clé de diffusion (opérateur)",
+)
+def publish_group_key(request: HttpRequest, payload: GroupKeyIn) -> Status[dict[str, Any]]:
+    """The scope is the document's; its number must be the latest + 1 (else 409
+    `group_key_conflict`), and one grant must go to the caller's own device."""
+    published, created = group_keys.publish(
+        Actor.member(_actor(request), session_device(request)),
+        chain.SignedDocument(payload.document.body, payload.document.signature),
+        [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
+    )
+    return Status(201, {"number": published.number, "grants": created})
+
+
+@group_keys_router.post(
+    "/group-keys/grants",
+    auth=member_auth,
+    response={201: GroupKeyPublishedOut, **errors(403, 404, 409, 422)},
+    summary="Transmettre une génération de clé de diffusion à d'autres appareils (opérateur)",
+)
+def add_group_key_grants(request: HttpRequest, payload: GrantsIn) -> Status[dict[str, Any]]:
+    """All grants name one generation, which the caller's device holds; an identical retry
+    stores nothing (`grants`: 0)."""
+    group_key, created = group_keys.add_grants(
+        Actor.member(_actor(request), session_device(request)),
+        [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
+    )
+    return Status(201, {"number": group_key.number, "grants": created})
+
+
+@group_keys_router.get(
+    "/group-keys/{scope}",
+    auth=member_auth,
+    response={200: GroupKeyOut, **errors(403, 404, 422)},
+    summary="Génération en cours (ou `number`) d'une clé de diffusion",
+)
+def group_key(request: HttpRequest, scope: str, number: int | None = None) -> dict[str, Any]:
+    """`scope`: « commune » ou « sector:<id du secteur> ». A merchant reads the commune's
+    and its own shop's sector's."""
+    return group_keys.current(_actor(request), scope, number)
+
+
+@group_keys_router.get(
+    "/group-keys/{scope}/generations",
+    auth=member_auth,
+    response={200: GroupKeyGenerationsOut, **errors(403, 404, 422)},
+    summary="Toutes les générations d'une clé de diffusion, de la plus ancienne à la dernière",
+)
+def group_key_generations(request: HttpRequest, scope: str) -> dict[str, Any]:
+    return group_keys.generations(_actor(request), scope)
+
+
+@group_keys_router.get(
+    "/group-keys/{scope}/grant",
+    auth=member_auth,
+    response={200: GrantOut, **errors(403, 404, 422)},
+    summary="La clé de diffusion chiffrée pour l'appareil connecté",
+)
+def group_key_grant(request: HttpRequest, scope: str, number: int | None = None) -> dict[str, Any]:
+    """The latest generation unless `number` asks for an older one (older broadcasts)."""
+    return group_keys.grant_for(_actor(request), session_device(request), scope, number)
+
+
+@group_keys_router.get(
+    "/group-keys/{scope}/pending",
+    auth=member_auth,
+    response={200: PendingGroupGrantsOut, **errors(403, 404, 422)},
+    summary="Appareils qui attendent une génération de clé de diffusion (opérateur)",
+)
+def group_key_pending(
+    request: HttpRequest, scope: str, number: int | None = None
+) -> dict[str, Any]:
+    """Entitled devices without a grant of the latest generation (or `number`)."""
+    return group_keys.pending(_actor(request), scope, number)
 
 
 # --- devices (/api/v1/devices) ----------------------------------------------------------

@@ -179,3 +179,66 @@ class ServiceKeyGrant(models.Model):
                 fields=["service_key", "recipient_device"], name="service_key_grant_unique"
             )
         ]
+
+
+class GroupKey(models.Model):
+    """One generation of a broadcast group key of a scope (`commune` or `sector:<id>`):
+    only the public half, as signed by an operator device.
+
+    The private half travels in grants to the scope's member devices (docs/envelope.md,
+    "Broadcasts and group keys"); the server never sees it. `sector` repeats the scope
+    for the access policy (a merchant reads its own sector's key only).
+    """
+
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="group_keys")
+    scope = models.CharField(max_length=80)
+    sector = models.ForeignKey(
+        "territory.Sector", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    number = models.PositiveIntegerField()
+    public_key = models.CharField(max_length=64, help_text="X25519, base64url")
+    body = models.TextField(help_text="Canonical JSON, as signed")
+    signature = models.CharField(max_length=128)
+    signer_device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+")
+    signer_certificate = models.ForeignKey(
+        DeviceCertificate,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The signing device's certificate when it published the generation",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commune", "scope", "number"], name="group_key_unique_number"
+            )
+        ]
+        ordering = ["-number"]
+
+
+class GroupKeyGrant(models.Model):
+    """A group private key wrapped (HPKE) for one member device, signed by an operator
+    device holding that generation."""
+
+    group_key = models.ForeignKey(GroupKey, on_delete=models.CASCADE, related_name="grants")
+    recipient_device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="group_key_grants"
+    )
+    granter_device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+")
+    granter_certificate = models.ForeignKey(
+        DeviceCertificate,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The granting device's certificate when it signed the grant",
+    )
+    body = models.TextField(help_text="Canonical JSON, as signed")
+    signature = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group_key", "recipient_device"], name="group_key_grant_unique"
+            )
+        ]

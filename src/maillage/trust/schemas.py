@@ -224,3 +224,47 @@ def root_out(root: CommuneRoot) -> dict[str, Any]:
         "fingerprint": root.fingerprint,
         "demo": bool(root.demo_private_key),
     }
+
+
+# --- broadcast group keys (docs/envelope.md, "Broadcasts and group keys") ---------------
+
+
+class GroupKeyGenerationOut(SignedWithChainOut):
+    number: int
+
+
+class GroupKeyOut(GroupKeyGenerationOut):
+    rotation_needed: bool = Field(
+        description="Un appareil détenteur n'a plus droit à la clé (membre ou appareil "
+        "suspendu, révoqué) ou le signataire n'est plus valide : publiez la génération "
+        "suivante"
+    )
+
+
+class GroupKeyGenerationsOut(Schema):
+    generations: list[GroupKeyGenerationOut] = Field(
+        description="Toutes les générations, de la plus ancienne à la plus récente"
+    )
+
+
+class GroupKeyIn(Schema):
+    document: SignedIn
+    grants: list[SignedIn] = Field(max_length=500)
+
+
+class GroupKeyPublishedOut(Schema):
+    number: int
+    grants: int = Field(description="Attributions nouvellement enregistrées")
+
+
+class PendingGroupDeviceOut(Schema):
+    device: uuid.UUID
+    enc_public_key: str = Field(description="X25519 de l'appareil (à vérifier dans sa chaîne)")
+    chain: list[SignedIn] = Field(description="Chaîne de certificats, feuille en premier")
+    member: uuid.UUID
+    role: str
+
+
+class PendingGroupGrantsOut(Schema):
+    number: int
+    devices: list[PendingGroupDeviceOut]

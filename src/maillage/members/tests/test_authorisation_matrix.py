@@ -26,6 +26,7 @@ from django.db import transaction
 from django.test import Client
 
 from maillage.api import api
+from maillage.broadcasts.tests import matrix_builders as broadcast_requests
 from maillage.incidents.tests import matrix_builders as incident_requests
 from maillage.members.actions import IssuedInvitation, create_invitation
 from maillage.members.models import Role
@@ -65,6 +66,7 @@ COORDINATOR_ONLY = "401 403 401 403 200 403 403 403 403 403"
 OTHER_COMMUNE_ABSENT = "401 403 401 404 404 404 404 404 404 404"
 OPERATOR_ONLY = "401 403 401 403 403 200 403 403 403 403"
 OPERATOR_ONLY_CREATED = "401 403 401 403 403 201 403 403 403 403"
+HOLDERS = "401 403 401 200 403 200 403 403 403 403"  # merchants and operators
 
 MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     # --- demo (404 everywhere outside demo mode) -----------------------------------
@@ -126,6 +128,20 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     ("GET", "/api/v1/trust/service-key/grant"): (OPERATOR_ONLY, None),
     ("GET", "/api/v1/trust/service-key/pending"): (OPERATOR_ONLY, None),
     ("POST", "/api/v1/trust/service-key/grants"): (OPERATOR_ONLY_CREATED, None),
+    # --- broadcast group keys and broadcasts (scope "commune") ------------------------
+    ("POST", "/api/v1/group-keys"): (OPERATOR_ONLY_CREATED, None),
+    ("POST", "/api/v1/group-keys/grants"): (OPERATOR_ONLY_CREATED, None),
+    ("GET", "/api/v1/group-keys/{scope}"): (HOLDERS, None),
+    ("GET", "/api/v1/group-keys/{scope}/generations"): (HOLDERS, None),
+    ("GET", "/api/v1/group-keys/{scope}/grant"): (HOLDERS, None),
+    ("GET", "/api/v1/group-keys/{scope}/pending"): (OPERATOR_ONLY, None),
+    # Only the police broadcast to the whole commune.
+    ("POST", "/api/v1/broadcasts"): (OPERATOR_ONLY_CREATED, None),
+    ("GET", "/api/v1/broadcasts"): (HOLDERS, HOLDERS),
+    ("GET", "/api/v1/broadcasts/{broadcast_id}/attachments/{index}"): (
+        HOLDERS,
+        OTHER_COMMUNE_ABSENT,
+    ),
     # --- territory -----------------------------------------------------------------
     ("GET", "/api/v1/territory/sectors"): (
         "401 403 401 200 200 200 200 200 403 200",
@@ -488,6 +504,25 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
         "/api/v1/trust/service-key/pending"
     ),
     ("POST", "/api/v1/trust/service-key/grants"): _grant_service_key,
+    ("POST", "/api/v1/group-keys"): broadcast_requests.publish,
+    ("POST", "/api/v1/group-keys/grants"): broadcast_requests.add_grants,
+    ("GET", "/api/v1/group-keys/{scope}"): broadcast_requests.with_generation(
+        "/api/v1/group-keys/commune"
+    ),
+    ("GET", "/api/v1/group-keys/{scope}/generations"): broadcast_requests.with_generation(
+        "/api/v1/group-keys/commune/generations"
+    ),
+    ("GET", "/api/v1/group-keys/{scope}/grant"): broadcast_requests.with_generation(
+        "/api/v1/group-keys/commune/grant"
+    ),
+    ("GET", "/api/v1/group-keys/{scope}/pending"): broadcast_requests.with_generation(
+        "/api/v1/group-keys/commune/pending"
+    ),
+    ("POST", "/api/v1/broadcasts"): broadcast_requests.send,
+    ("GET", "/api/v1/broadcasts"): broadcast_requests.list_broadcasts,
+    ("GET", "/api/v1/broadcasts/{broadcast_id}/attachments/{index}"): (
+        broadcast_requests.attachment
+    ),
     ("GET", "/api/v1/territory/sectors"): lambda c: ("/api/v1/territory/sectors", {}),
     ("GET", "/api/v1/territory/shops"): lambda c: ("/api/v1/territory/shops", {}),
     ("GET", "/api/v1/territory/shops/{public_id}"): lambda c: (

@@ -20,6 +20,7 @@ from maillage.members.models import Membership, Role
 from maillage.members.tests import factory
 from maillage.privacy.access_log import record_content_access
 from maillage.privacy.models import ContentAccess
+from maillage.trust.tests import group_key_factory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,14 @@ def _commune_with_everyone() -> list[factory.Persona]:
         what=ContentAccess.What.ENVELOPE,
     )
     factory.make_member(Role.AGENT, commune, approved=False)  # a device waiting
+    # Group keys and broadcasts of the commune and of the first merchant's sector only.
+    for scope in ("commune", f"sector:{merchant.shop.sector_id}"):
+        generation = group_key_factory.publish(operator, scope=scope)
+        sealed = group_key_factory.seal(operator, generation)
+        response = operator.client().post(
+            "/api/v1/broadcasts", **group_key_factory.multipart(sealed)
+        )
+        assert response.status_code == 201, response.content
     return people
 
 

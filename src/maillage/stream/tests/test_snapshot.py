@@ -28,7 +28,7 @@ from maillage.territory import actions as territory_actions
 from maillage.territory.tests import factory as territory_factory
 from maillage.territory.tests.test_csv_import import csv_of, row
 from maillage.trust import devices, memberships, revocations
-from maillage.trust.tests import service_key_factory
+from maillage.trust.tests import group_key_factory, service_key_factory
 from maillage.wire import chain
 
 pytestmark = pytest.mark.django_db
@@ -161,6 +161,37 @@ def _message(cast: factory.Cast) -> None:
     )
 
 
+def _publish_group_keys(cast: factory.Cast) -> None:
+    """The commune's key, and a sector's the cast's merchant is not in: it must not see it."""
+    operator = cast[Role.OPERATOR]
+    group_key_factory.publish(operator, others=(cast[Role.MERCHANT].device,))
+    elsewhere = territory_factory.make_sector(cast.commune, name="Hors secteur")
+    group_key_factory.publish(operator, scope=f"sector:{elsewhere.pk}")
+
+
+def _add_group_grants(cast: factory.Cast) -> None:
+    operator, merchant = cast[Role.OPERATOR], cast[Role.MERCHANT]
+    generation = group_key_factory.publish(operator)
+    grant = group_key_factory.grant(operator, generation, merchant.device)
+    response = operator.client().post(
+        "/api/v1/group-keys/grants", {"grants": [grant.to_wire()]}, "application/json"
+    )
+    assert response.status_code == 201, response.content
+
+
+def _broadcast(cast: factory.Cast) -> None:
+    """To the whole commune, and to a sector the cast's merchant is not in."""
+    operator = cast[Role.OPERATOR]
+    elsewhere = f"sector:{territory_factory.make_sector(cast.commune, name='Hors secteur').pk}"
+    for scope in ("commune", elsewhere):
+        generation = group_key_factory.publish(operator, scope=scope)
+        sealed = group_key_factory.seal(operator, generation)
+        response = operator.client().post(
+            "/api/v1/broadcasts", **group_key_factory.multipart(sealed)
+        )
+        assert response.status_code == 201, response.content
+
+
 SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
     Kind.SHOP_CREATED: _shop,
@@ -180,6 +211,9 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.SERVICE_KEY_GRANTS_ADDED: _add_grants,
     Kind.INCIDENT_REPORTED: _report,
     Kind.MESSAGE_POSTED: _message,
+    Kind.GROUP_KEY_PUBLISHED: _publish_group_keys,
+    Kind.GROUP_KEY_GRANTS_ADDED: _add_group_grants,
+    Kind.BROADCAST_SENT: _broadcast,
 }
 
 
@@ -264,8 +298,17 @@ def test_each_role_holds_the_parts_its_policy_shows() -> None:
         "devices",
         "revocation_list",
     ]
-    assert held[Role.OPERATOR] == ["sectors", "shops", "charter", "service_key", "incidents"]
-    assert held[Role.MERCHANT] == ["sectors", "shops", "charter", "service_key", "incidents"]
+    police_and_shops = [
+        "sectors",
+        "shops",
+        "charter",
+        "service_key",
+        "incidents",
+        "group_keys",
+        "broadcasts",
+    ]
+    assert held[Role.OPERATOR] == police_and_shops
+    assert held[Role.MERCHANT] == police_and_shops
     assert held[Role.OBSERVER] == ["charter"]
     waiting = factory.make_member(Role.MERCHANT, cast.commune, approved=False)
     assert snap.held_parts(waiting.membership) == ["charter"]
