@@ -15,7 +15,7 @@ import {
   type ServedGeneration,
 } from "../src/broadcasts/keys";
 import type { GroupKeyOutcome } from "../src/broadcasts/groupKeyFlow";
-import { concernsKey } from "../src/broadcasts/model";
+import { carried, concernsKey } from "../src/broadcasts/model";
 import type { StreamEvent } from "../src/live/stream";
 import { openBroadcast, sealBroadcast } from "../src/envelope/broadcast";
 import { EnvelopeError } from "../src/envelope/envelope";
@@ -285,5 +285,22 @@ describe("which live events make a device fetch the key again", () => {
     expect(concernsKey(event("device.certified", { role: "commercant" }), held)).toBe(true);
     expect(concernsKey(event("device.certified", { role: "coordinateur" }), held)).toBe(false);
     expect(concernsKey(event("member.suspended", {}), held)).toBe(true);
+  });
+});
+
+describe("what the panel says after the key ran again", () => {
+  it("keeps « created » for the same generation and adds up the grants", () => {
+    const created: GroupKeyOutcome = { state: "created", number: 1, granted: 1, refused: [], holders: null };
+    const later: GroupKeyOutcome = {
+      state: "held",
+      number: 1,
+      granted: 2,
+      refused: [{ device: "d", code: "revoked" }],
+      holders: null,
+    };
+    expect(carried(created, later)).toEqual({ ...later, state: "created", granted: 3 });
+    const rotated: GroupKeyOutcome = { state: "created", number: 2, granted: 0, refused: [], holders: null };
+    expect(carried(created, rotated)).toEqual(rotated);
+    expect(carried(null, later)).toEqual(later);
   });
 });

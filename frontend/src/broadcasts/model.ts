@@ -116,7 +116,7 @@ export function createBroadcasts(commune: string, options: { operator: boolean }
   async function runKeys(): Promise<KeyRing | null> {
     try {
       const { ring: made, outcome } = await runGroupKeyFlow(commune, SCOPE);
-      state.update({ key: outcome, keyError: null });
+      state.update({ key: carried(state.get().key, outcome), keyError: null });
       return made;
     } catch (err) {
       state.update({ keyError: asFlowError(err).message });
@@ -333,6 +333,24 @@ export function createBroadcasts(commune: string, options: { operator: boolean }
   }
 
   return { state, start, live, resync, markRead, send };
+}
+
+/**
+ * What the page says after a later run: a generation created here stays « created » while
+ * it is the latest, and the grants made since the page opened add up.
+ */
+export function carried(before: GroupKeyOutcome | null, after: GroupKeyOutcome): GroupKeyOutcome {
+  const had = before?.state === "created" || before?.state === "held" ? before : null;
+  if (!had || (after.state !== "held" && after.state !== "created")) return after;
+  if (had.number !== after.number) return after;
+  const refused = new Map(had.refused.map((r) => [r.device, r.code]));
+  for (const r of after.refused) refused.set(r.device, r.code);
+  return {
+    ...after,
+    state: had.state === "created" ? "created" : after.state,
+    granted: had.granted + after.granted,
+    refused: [...refused].map(([device, code]) => ({ device, code })),
+  };
 }
 
 /**
