@@ -52,6 +52,9 @@ def test_a_message_to_every_shop_reaches_the_open_home_live_and_sealed(
         panel.get_by_text("Clé de diffusion créée sur cet appareil (génération 1).")
     ).to_be_visible(timeout=LIVE)
     expect(panel.get_by_text("Aucun message envoyé pour l'instant.")).to_be_visible()
+    holders = panel.locator("[data-holders]")
+    expect(holders).to_contain_text("Appareils de commerçants détenant la clé :")
+    assert int(holders.get_attribute("data-holders") or "0") >= 1
 
     # The shop's home, left open, receives its grant without a reload.
     expect(messages.get_by_text("En attente de la clé de diffusion.")).to_have_count(

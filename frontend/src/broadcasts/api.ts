@@ -20,8 +20,8 @@ export interface GenerationOut {
 
 export interface LatestGenerationOut extends GenerationOut {
   rotation_needed: boolean;
-  /** How many devices hold a grant for it, when the server says so. */
-  holders?: unknown;
+  /** Merchant devices entitled today that hold a grant of it (what a broadcast reaches). */
+  merchant_holders?: unknown;
 }
 
 export interface GroupGrantOut {
@@ -107,7 +107,11 @@ export async function getGroupKey(scope: string, number?: number): Promise<Lates
     number === undefined ? scopePath(scope) : `${scopePath(scope)}?number=${seg(number)}`,
   );
   const r = obj(raw);
-  return { ...normaliseGeneration(r), rotation_needed: r.rotation_needed === true, holders: r.holders };
+  return {
+    ...normaliseGeneration(r),
+    rotation_needed: r.rotation_needed === true,
+    merchant_holders: r.merchant_holders,
+  };
 }
 
 /** Every generation of `scope`, oldest first (a device verifies 1..n in order). */

@@ -103,15 +103,10 @@ function trustOf(ctx: DeviceContext, revocations: TrustContext["revocations"]): 
 
 const isOperator = (ctx: DeviceContext) => ctx.certificate.role === "operateur";
 
-/** The holder count the server may add to the latest generation (`holders`). */
+/** What a broadcast reaches: the server's count of merchant devices holding the latest. */
 function holdersOf(latest: LatestGenerationOut | null): number | null {
-  const raw = latest?.holders;
-  if (typeof raw === "number") return raw;
-  if (typeof raw === "object" && raw !== null) {
-    const merchants = (raw as Record<string, unknown>).merchants;
-    if (typeof merchants === "number") return merchants;
-  }
-  return null;
+  const raw = latest?.merchant_holders;
+  return typeof raw === "number" && Number.isSafeInteger(raw) && raw >= 0 ? raw : null;
 }
 
 async function fetchLatest(scope: string): Promise<LatestGenerationOut | null> {
@@ -319,7 +314,9 @@ async function operatorOnce(ctx: DeviceContext, scope: string): Promise<{ ring: 
   if (!(await ring.opener(number))) return { ring, outcome: { state: "waiting", number } };
   const numbers = generations.docs.map((d) => d.number).reverse();
   const shared = await grantPending(ring, numbers);
-  const holders = state === "held" ? holdersOf(latest) : null;
+  // The count as it stands after this run's publication and grants.
+  const counted = state === "held" && shared.granted === 0 ? latest : await fetchLatest(scope);
+  const holders = counted?.number === number ? holdersOf(counted) : null;
   return { ring, outcome: { state, number, ...shared, holders } };
 }
 
