@@ -62,7 +62,7 @@ def test_a_message_to_every_shop_reaches_the_open_home_live_and_sealed(
     )
     expect(messages.get_by_text("Aucun message de la police pour l'instant.")).to_be_visible()
 
-    panel.get_by_label("Votre message à tous les commerces").fill(canary)
+    panel.get_by_label("Message à envoyer à tous les commerces").fill(canary)
     panel.get_by_role("button", name="Envoyer à tous les commerces").click()
     expect(panel.get_by_text("Message envoyé à tous les commerces.")).to_be_visible(timeout=LIVE)
     sent = panel.locator("li.broadcast").filter(has_text=canary)

@@ -124,7 +124,9 @@ async function verifiedChain(
   trust: TrustContext,
   scope: string,
   expected: number | null,
+  signal?: AbortSignal,
 ): Promise<VerifiedGenerations> {
+  signal?.throwIfAborted();
   const served = expected === 0 ? [] : await getGroupKeyGenerations(scope);
   const known = await lastVerifiedGeneration(ctx.commune, scope);
   const generations = await verifyGenerations(served, trust, nowSeconds(), scope, known);
@@ -191,6 +193,7 @@ function makeRing(
   trust: TrustContext,
   scope: string,
   generations: VerifiedGenerations,
+  signal?: AbortSignal,
 ): KeyRing {
   // One grant request per generation per ring: a missing grant is not asked for again.
   const asked = new Map<number, Promise<HeldGroupKey | null>>();
@@ -207,6 +210,7 @@ function makeRing(
       );
       let key: HeldGroupKey | null = held ?? null;
       if (!key) {
+        signal?.throwIfAborted();
         if (!asked.has(number)) asked.set(number, receiveGrant(ctx, trust, doc));
         key = await asked.get(number)!;
       }
@@ -262,6 +266,7 @@ async function publishGeneration(
 async function grantPending(
   ring: KeyRing,
   numbers: readonly number[],
+  signal?: AbortSignal,
 ): Promise<{ granted: number; refused: RefusedDevice[] }> {
   const { ctx, trust, scope } = ring;
   const granted = new Set<string>();
@@ -269,6 +274,7 @@ async function grantPending(
   for (const number of numbers) {
     const opener = await ring.opener(number);
     if (!opener) continue;
+    signal?.throwIfAborted();
     const pending = await getGroupKeyPending(scope, number);
     if (pending.number !== number || pending.devices.length === 0) continue;
     const now = nowSeconds();
@@ -298,10 +304,15 @@ async function grantPending(
   };
 }
 
-async function operatorOnce(ctx: DeviceContext, scope: string): Promise<{ ring: KeyRing; outcome: GroupKeyOutcome }> {
+async function operatorOnce(
+  ctx: DeviceContext,
+  scope: string,
+  signal?: AbortSignal,
+): Promise<{ ring: KeyRing; outcome: GroupKeyOutcome }> {
   const trust = trustOf(ctx, await verifiedRevocations(ctx));
+  signal?.throwIfAborted();
   const latest = await fetchLatest(scope);
-  let generations = await verifiedChain(ctx, trust, scope, latest?.number ?? 0);
+  let generations = await verifiedChain(ctx, trust, scope, latest?.number ?? 0, signal);
   const action = decideGroupKeyAction(generations, latest?.rotation_needed === true);
   let state: "created" | "held" = "held";
   if (action.kind !== "keep") {
@@ -309,21 +320,25 @@ async function operatorOnce(ctx: DeviceContext, scope: string): Promise<{ ring: 
     generations = { docs: [...generations.docs, doc], latest: doc, latestUntrusted: null };
     state = "created";
   }
-  const ring = makeRing(ctx, trust, scope, generations);
+  const ring = makeRing(ctx, trust, scope, generations, signal);
   const number = generations.latest!.number;
   if (!(await ring.opener(number))) return { ring, outcome: { state: "waiting", number } };
   const numbers = generations.docs.map((d) => d.number).reverse();
-  const shared = await grantPending(ring, numbers);
+  const shared = await grantPending(ring, numbers, signal);
   // The count as it stands after this run's publication and grants.
   const counted = state === "held" && shared.granted === 0 ? latest : await fetchLatest(scope);
   const holders = counted?.number === number ? holdersOf(counted) : null;
   return { ring, outcome: { state, number, ...shared, holders } };
 }
 
-async function holderOnce(ctx: DeviceContext, scope: string): Promise<{ ring: KeyRing; outcome: GroupKeyOutcome }> {
+async function holderOnce(
+  ctx: DeviceContext,
+  scope: string,
+  signal?: AbortSignal,
+): Promise<{ ring: KeyRing; outcome: GroupKeyOutcome }> {
   const trust = trustOf(ctx, await verifiedRevocations(ctx));
-  const generations = await verifiedChain(ctx, trust, scope, null);
-  const ring = makeRing(ctx, trust, scope, generations);
+  const generations = await verifiedChain(ctx, trust, scope, null, signal);
+  const ring = makeRing(ctx, trust, scope, generations, signal);
   const latest = generations.latest;
   if (latest === null) return { ring, outcome: { state: "none" } };
   if (!(await ring.opener(latest.number))) {
@@ -337,24 +352,30 @@ async function holderOnce(ctx: DeviceContext, scope: string): Promise<{ ring: Ke
 
 /**
  * Runs the lifecycle for this device: an operator device manages the key (create, rotate,
- * grant), any other holder receives it. FlowError in French on failure.
+ * grant), any other holder receives it. FlowError in French on failure; `signal` stops it
+ * between two requests (the page was left), with the signal's reason.
  */
 export async function runGroupKeyFlow(
   commune: string,
   scope: string = SCOPE,
+  signal?: AbortSignal,
 ): Promise<{ ring: KeyRing; outcome: GroupKeyOutcome }> {
   try {
     const ctx = await loadDeviceContext(commune);
+    signal?.throwIfAborted();
     await forgetGroupKeysOfOtherDevices(ctx.deviceId);
-    if (!isOperator(ctx)) return await holderOnce(ctx, scope);
+    if (!isOperator(ctx)) return await holderOnce(ctx, scope, signal);
     try {
-      return await operatorOnce(ctx, scope);
+      return await operatorOnce(ctx, scope, signal);
     } catch (error) {
       // Another operator published the same generation first: take theirs.
-      if (error instanceof ApiError && error.status === 409) return await operatorOnce(ctx, scope);
+      if (error instanceof ApiError && error.status === 409) {
+        return await operatorOnce(ctx, scope, signal);
+      }
       throw error;
     }
   } catch (error) {
+    if (signal?.aborted) throw error;
     if (error instanceof EnvelopeError || error instanceof TrustError) {
       const flow = asFlowError(error);
       throw new FlowError(flow.code, t("broadcast.keyRefused", { reason: flow.message }));

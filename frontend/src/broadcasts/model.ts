@@ -59,6 +59,8 @@ export interface BroadcastsModel {
   live(event: StreamEvent): Promise<void>;
   resync(): Promise<void>;
   markRead(): void;
+  /** The page was left: nothing more is asked of the server; an answer in flight is ignored. */
+  stop(): void;
   /** Operator devices: seal `text` once to the latest generation and post it. */
   send(text: string, photos?: readonly Blob[]): Promise<boolean>;
 }
@@ -103,8 +105,15 @@ function merge(items: readonly BroadcastView[], added: readonly BroadcastView[])
   return [...byId.values()].sort((a, b) => b.sentAt - a.sentAt || a.id.localeCompare(b.id));
 }
 
-export function createBroadcasts(commune: string, options: { operator: boolean }): BroadcastsModel {
+export interface BroadcastsOptions {
+  operator: boolean;
+  /** Runs first (the console's service key lifecycle): one key flow at a time per page. */
+  after?: Promise<unknown>;
+}
+
+export function createBroadcasts(commune: string, options: BroadcastsOptions): BroadcastsModel {
   const state = createStore<BroadcastsState>(INITIAL);
+  const stopped = new AbortController();
   let ring: Promise<KeyRing | null> | null = null;
   let pending: SealedBroadcast | null = null;
   const sentHere = new Set<string>();
@@ -115,11 +124,11 @@ export function createBroadcasts(commune: string, options: { operator: boolean }
 
   async function runKeys(): Promise<KeyRing | null> {
     try {
-      const { ring: made, outcome } = await runGroupKeyFlow(commune, SCOPE);
+      const { ring: made, outcome } = await runGroupKeyFlow(commune, SCOPE, stopped.signal);
       state.update({ key: carried(state.get().key, outcome), keyError: null });
       return made;
     } catch (err) {
-      state.update({ keyError: asFlowError(err).message });
+      if (!stopped.signal.aborted) state.update({ keyError: asFlowError(err).message });
       return null;
     }
   }
@@ -189,13 +198,17 @@ export function createBroadcasts(commune: string, options: { operator: boolean }
 
   async function openAll(list: readonly StoredBroadcast[], current: KeyRing | null) {
     const views: BroadcastView[] = [];
-    for (const stored of list) views.push(await open(stored, current));
+    for (const stored of list) {
+      if (stopped.signal.aborted) break;
+      views.push(await open(stored, current));
+    }
     return views;
   }
 
   async function reload(): Promise<void> {
     try {
       const current = await keys();
+      if (stopped.signal.aborted) return;
       const list = await listBroadcasts(SCOPE);
       const views = await openAll(list, current);
       state.update({ items: merge([], views), error: null });
@@ -205,6 +218,7 @@ export function createBroadcasts(commune: string, options: { operator: boolean }
   }
 
   async function start(): Promise<void> {
+    await options.after?.catch(() => undefined);
     await keys();
     await reload();
   }
@@ -232,6 +246,7 @@ export function createBroadcasts(commune: string, options: { operator: boolean }
   }
 
   async function live(event: StreamEvent): Promise<void> {
+    if (stopped.signal.aborted) return;
     if (event.kind === "broadcast.sent") {
       await arrived(event);
       return;
@@ -332,7 +347,7 @@ export function createBroadcasts(commune: string, options: { operator: boolean }
     }
   }
 
-  return { state, start, live, resync, markRead, send };
+  return { state, start, live, resync, markRead, send, stop: () => stopped.abort() };
 }
 
 /**

@@ -21,11 +21,19 @@ import { formatCount, MAX_TEXT_CHARS } from "../incidents/send";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { useStore } from "../store";
 
-function useBroadcasts(commune: string, operator: boolean): [BroadcastsModel, BroadcastsState] {
-  const model = useMemo(() => createBroadcasts(commune, { operator }), [commune, operator]);
+function useBroadcasts(
+  commune: string,
+  operator: boolean,
+  after?: Promise<unknown>,
+): [BroadcastsModel, BroadcastsState] {
+  const model = useMemo(
+    () => createBroadcasts(commune, { operator, after }),
+    [commune, operator, after],
+  );
   const state = useStore(model.state);
   useEffect(() => {
     void model.start();
+    return () => model.stop();
   }, [model]);
   useStreamEvent(operator ? OPERATOR_KINDS : HOLDER_KINDS, (event) => void model.live(event));
   useStreamResync(() => void model.resync());
@@ -103,8 +111,8 @@ function keyLine(key: GroupKeyOutcome | null, operator: boolean): string | null 
 }
 
 /** The console's panel: the key's state, the form, and the messages sent. */
-export function BroadcastPanel({ commune }: { commune: string }) {
-  const [model, state] = useBroadcasts(commune, true);
+export function BroadcastPanel({ commune, after }: { commune: string; after?: Promise<unknown> }) {
+  const [model, state] = useBroadcasts(commune, true, after);
   const { key, keyError, items, send, error } = state;
   const [text, setText] = useState("");
   const ready = key?.state === "created" || key?.state === "held";

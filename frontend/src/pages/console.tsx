@@ -247,9 +247,8 @@ function Console({
   const lastOpened = useRef<string | null>(null);
   const list = useRef<HTMLUListElement>(null);
 
-  useEffect(() => {
-    void model.start();
-  }, [model]);
+  // The service key first, then the broadcast key: the two lifecycles never write at once.
+  const keyRun = useMemo(() => model.start(), [model]);
 
   useEffect(() => {
     if (incident) {
@@ -277,7 +276,12 @@ function Console({
         {!keyOutcome && !keyError ? <p>{t("console.keyChecking")}</p> : null}
       </section>
       <LiveBanner />
-      {broadcast && !shown ? <BroadcastPanel commune={commune} /> : null}
+      {broadcast ? (
+        // Kept mounted while a report is open: its key and list stay as they are.
+        <div hidden={!!shown}>
+          <BroadcastPanel commune={commune} after={keyRun} />
+        </div>
+      ) : null}
       <LiveStatus message={status} busy={busy} />
       <div class="status" role="status" aria-live="polite">
         {alert ? <p>{alert}</p> : null}
