@@ -14,6 +14,9 @@ export const PERMISSION = {
   reportIncident: "incidents.report",
   readContent: "incidents.read_content",
   manageServiceKey: "trust.manage_service_key",
+  manageGroupKey: "trust.manage_group_key",
+  viewBroadcasts: "broadcasts.view",
+  sendBroadcast: "broadcasts.send",
 } as const;
 
 export type Permission = (typeof PERMISSION)[keyof typeof PERMISSION];
@@ -35,6 +38,16 @@ export const mayUseConsole = (session: Session | null | undefined): boolean =>
   can(session, PERMISSION.manageServiceKey) &&
   can(session, PERMISSION.readContent) &&
   session?.device?.status === "active";
+
+/** « Message à tous les commerces » in the console: the key is managed and sealed here. */
+export const mayBroadcast = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.manageGroupKey) &&
+  can(session, PERMISSION.sendBroadcast) &&
+  session?.device?.status === "active";
+
+/** The police's messages to every shop, opened on this (certified) device. */
+export const mayReadBroadcasts = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.viewBroadcasts) && session?.device?.status === "active";
 
 /** Which home a signed-in, approved member on a certified device sees. */
 export type HomeKind = "merchant" | "coordinator" | "operator" | "other";

@@ -10,6 +10,11 @@
  *   They are extractable by design (an operator device re-wraps them for other operator
  *   devices, docs/envelope.md); they are filed under the device's public_id so a browser
  *   that becomes another member's device (demo sign-in) does not keep them.
+ * - per device, the broadcast group keys (scope `commune`, later sectors) by generation:
+ *   extractable on operator devices (they grant them), non-extractable on the others.
+ * - per commune and scope, every group-key generation this browser verified, so the next
+ *   generation must continue the chain it knows (`previous`) and an older or forked one
+ *   served later is caught (`stale_group_key`, `wrong_group_key`).
  *
  * A separate database from keystore.ts, so neither schema has to know about the other.
  * This is the browser's only memory of revocation lists: senders, readers and certifiers
@@ -17,6 +22,7 @@
  */
 
 import { t } from "../i18n";
+import type { GroupKeyDocument } from "../envelope/groupKey";
 import {
   parseRevocationDocument,
   verifyRevocationList,
@@ -24,9 +30,11 @@ import {
 } from "../trust/chain";
 
 const DB_NAME = "maillage-trust";
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 const STATE_STORE = "state";
 const SERVICE_STORE = "service-keys";
+const GROUP_STORE = "group-keys";
+const GENERATION_STORE = "group-key-generations";
 /** Where coordination/certify.ts kept its own copy before; read once, folded in, dropped. */
 const LEGACY_CERTIFY_SEEN = (commune: string) => `maillage.revocations.${commune}`;
 
@@ -59,6 +67,18 @@ export interface HeldServiceKey {
   commune: string;
   number: number;
   /** X25519 public key, b64url: equals the verified service key document's `key`. */
+  publicKey: string;
+  privateKey: CryptoKey;
+  storedAt: number;
+}
+
+/** A broadcast group key this device holds for one generation of one scope. */
+export interface HeldGroupKey {
+  device: string;
+  commune: string;
+  scope: string;
+  number: number;
+  /** X25519 public key, b64url: equals the verified generation document's `key`. */
   publicKey: string;
   privateKey: CryptoKey;
   storedAt: number;
@@ -106,6 +126,10 @@ function openDb(): Promise<IDBDatabase> {
       const db = req.result;
       if (!db.objectStoreNames.contains(STATE_STORE)) db.createObjectStore(STATE_STORE);
       if (!db.objectStoreNames.contains(SERVICE_STORE)) db.createObjectStore(SERVICE_STORE);
+      if (!db.objectStoreNames.contains(GROUP_STORE)) db.createObjectStore(GROUP_STORE);
+      if (!db.objectStoreNames.contains(GENERATION_STORE)) {
+        db.createObjectStore(GENERATION_STORE);
+      }
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(new Error(t("device.storageUnavailable")));
@@ -280,4 +304,87 @@ export async function forgetServiceKeysOfOtherDevices(device: string): Promise<n
       cursor.continue();
     };
   });
+}
+
+// --- broadcast group keys ---------------------------------------------------------------
+
+const groupKeyId = (device: string, commune: string, scope: string, number: number) =>
+  `${device}|${commune}|${scope}|${number}`;
+const generationId = (commune: string, scope: string, number: number) =>
+  `${commune}|${scope}|${number}`;
+
+export async function storeGroupKey(key: Omit<HeldGroupKey, "storedAt">): Promise<void> {
+  const record: HeldGroupKey = { ...key, storedAt: Date.now() };
+  await transact<void>(GROUP_STORE, "readwrite", (store, done) => {
+    store.put(record, groupKeyId(key.device, key.commune, key.scope, key.number));
+    done(undefined);
+  });
+}
+
+/** Every generation of `scope` this device holds, newest first. */
+export async function heldGroupKeys(
+  device: string,
+  commune: string,
+  scope: string,
+): Promise<HeldGroupKey[]> {
+  const all = await transact<HeldGroupKey[]>(GROUP_STORE, "readonly", (store, done) => {
+    const req = store.getAll();
+    req.onsuccess = () => done((req.result as HeldGroupKey[]) ?? []);
+  });
+  return all
+    .filter((k) => k.device === device && k.commune === commune && k.scope === scope)
+    .sort((a, b) => b.number - a.number);
+}
+
+/** Drops group keys filed under any other device: this browser is now `device`. */
+export async function forgetGroupKeysOfOtherDevices(device: string): Promise<number> {
+  return transact<number>(GROUP_STORE, "readwrite", (store, done) => {
+    const req = store.openCursor();
+    let removed = 0;
+    req.onsuccess = () => {
+      const cursor = req.result;
+      if (!cursor) {
+        done(removed);
+        return;
+      }
+      if ((cursor.value as HeldGroupKey).device !== device) {
+        cursor.delete();
+        removed++;
+      }
+      cursor.continue();
+    };
+  });
+}
+
+/**
+ * Keeps verified generations; one already kept under the same number is never replaced
+ * (a fork served later must fail against it).
+ */
+export async function rememberGenerations(docs: readonly GroupKeyDocument[]): Promise<void> {
+  if (docs.length === 0) return;
+  await transact<void>(GENERATION_STORE, "readwrite", (store, done) => {
+    for (const doc of docs) {
+      const id = generationId(doc.commune, doc.scope, doc.number);
+      const req = store.get(id);
+      req.onsuccess = () => {
+        if (req.result === undefined) store.put({ ...doc }, id);
+      };
+    }
+    done(undefined);
+  });
+}
+
+/** The newest generation of `scope` this browser verified, or null. */
+export async function lastVerifiedGeneration(
+  commune: string,
+  scope: string,
+): Promise<GroupKeyDocument | null> {
+  const all = await transact<GroupKeyDocument[]>(GENERATION_STORE, "readonly", (store, done) => {
+    const req = store.getAll();
+    req.onsuccess = () => done((req.result as GroupKeyDocument[]) ?? []);
+  });
+  const mine = all
+    .filter((d) => d.commune === commune && d.scope === scope)
+    .sort((a, b) => b.number - a.number);
+  return mine[0] ?? null;
 }

@@ -12,6 +12,7 @@
  * whether to go on at all.
  */
 
+import { normaliseBroadcast, type StoredBroadcast } from "../broadcasts/api";
 import { normaliseMessage, type StoredMessage } from "../incidents/api";
 import { createStore, type Store } from "../store";
 
@@ -37,6 +38,9 @@ export const KINDS = [
   "service_key.grants_added",
   "incident.reported",
   "message.posted",
+  "group_key.published",
+  "group_key.grants_added",
+  "broadcast.sent",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];
@@ -53,6 +57,8 @@ export interface StreamEvent {
   payload: Record<string, unknown>;
   /** The sealed message itself, present only where this device is a recipient. */
   sealed: StoredMessage | null;
+  /** `broadcast.sent`: the sealed broadcast, inline for the devices holding the key. */
+  broadcast?: StoredBroadcast | null;
 }
 
 export type ConnectionStatus = "idle" | "connecting" | "open" | "lost" | "closed";
@@ -138,7 +144,8 @@ export function parseEvent(kind: string, data: string): StreamEvent | null {
     shop: optional(raw.shop),
     member: optional(raw.member),
     payload: obj(raw.payload),
-    sealed: raw.sealed ? normaliseMessage(raw.sealed) : null,
+    sealed: raw.sealed && name !== "broadcast.sent" ? normaliseMessage(raw.sealed) : null,
+    broadcast: raw.sealed && name === "broadcast.sent" ? normaliseBroadcast(raw.sealed) : null,
   };
 }
 

@@ -17,7 +17,8 @@ import { formatDateTime, roleLabel, t } from "../i18n";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
 import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from "../live/signal";
-import { mayUseConsole } from "../permissions";
+import { mayBroadcast, mayUseConsole } from "../permissions";
+import { BroadcastPanel } from "./broadcasts";
 import { createConsole, type ConsoleModel, type ConsoleState } from "../police/console";
 import { orderQueue, queueTitle } from "../police/queue";
 import { ConsoleMap } from "./consoleMap";
@@ -224,10 +225,12 @@ function Console({
   commune,
   device,
   incident,
+  broadcast,
 }: {
   commune: string;
   device: string | null;
   incident: string | null;
+  broadcast: boolean;
 }) {
   const model = useMemo(
     () => createConsole(commune, { signal: () => void playSignal(), device }),
@@ -244,9 +247,8 @@ function Console({
   const lastOpened = useRef<string | null>(null);
   const list = useRef<HTMLUListElement>(null);
 
-  useEffect(() => {
-    void model.start();
-  }, [model]);
+  // The service key first, then the broadcast key: the two lifecycles never write at once.
+  const keyRun = useMemo(() => model.start(), [model]);
 
   useEffect(() => {
     if (incident) {
@@ -274,6 +276,12 @@ function Console({
         {!keyOutcome && !keyError ? <p>{t("console.keyChecking")}</p> : null}
       </section>
       <LiveBanner />
+      {broadcast ? (
+        // Kept mounted while a report is open: its key and list stay as they are.
+        <div hidden={!!shown}>
+          <BroadcastPanel commune={commune} after={keyRun} />
+        </div>
+      ) : null}
       <LiveStatus message={status} busy={busy} />
       <div class="status" role="status" aria-live="polite">
         {alert ? <p>{alert}</p> : null}
@@ -379,7 +387,12 @@ export function ConsolePage({ incident }: { incident: string | null }) {
           <Loading />
         </>
       ) : mayUseConsole(session) && commune ? (
-        <Console commune={commune} device={session.device?.id ?? null} incident={incident} />
+        <Console
+          commune={commune}
+          device={session.device?.id ?? null}
+          incident={incident}
+          broadcast={mayBroadcast(session)}
+        />
       ) : (
         <>
           <PlainTitle />

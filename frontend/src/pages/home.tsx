@@ -10,7 +10,8 @@ import { useStore } from "../store";
 import { Message } from "./console";
 import { useMeta } from "../meta";
 import { Link } from "../router";
-import { homeKind } from "../permissions";
+import { homeKind, mayReadBroadcasts } from "../permissions";
+import { PoliceMessages } from "./broadcasts";
 import { loadSession, useSession, useSessionRecheck } from "../session";
 import type { Session } from "../types";
 import { DeviceFingerprint, RegisterDevice } from "./device";
@@ -90,6 +91,9 @@ function MerchantHome({ session }: { session: Session }) {
     <section aria-labelledby="home-title" class="stack">
       <p class="eyebrow">{t("home.shopEyebrow")}</p>
       <h1 id="home-title">{shop?.enseigne || t("home.shopTitle")}</h1>
+      {mayReadBroadcasts(session) && session.membership?.commune?.id ? (
+        <PoliceMessages commune={session.membership.commune.id} />
+      ) : null}
       <dl class="facts">
         {shop?.sector?.name ? (
           <div>

@@ -113,8 +113,10 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.MESSAGE_POSTED: _spec("incident", Action.VIEW_INCIDENTS, "message", "attachments"),
     # Scope-bound (access.policy): a merchant sees the commune's and its own sector's.
     Kind.GROUP_KEY_PUBLISHED: _spec("groupkey", Action.VIEW_GROUP_KEY, "scope", "number", "grants"),
+    # Holders too: the grants to others follow a publication (pending lists the devices of
+    # an existing generation only), so a merchant's open page learns of its grant here.
     Kind.GROUP_KEY_GRANTS_ADDED: _spec(
-        "groupkey", Action.MANAGE_GROUP_KEY, "scope", "number", "grants"
+        "groupkey", Action.VIEW_GROUP_KEY, "scope", "number", "grants"
     ),
     Kind.BROADCAST_SENT: _spec(
         "broadcast", Action.VIEW_BROADCASTS, "scope", "number", "attachments"

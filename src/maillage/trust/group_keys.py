@@ -119,14 +119,19 @@ def entitled_certificates(scope: Scope) -> list[DeviceCertificate]:
     """Who must hold the scope's key: each active device's newest valid certificate of an
     active operator of the commune, or merchant (of an open shop of the sector, for a
     sector's key). One query."""
+    who = Q(device__membership__role__in=GROUP_KEY_POLICE_ROLES) | _shop_holders(scope)
+    return recipients.current_certificates(recipients.in_commune(scope.commune), who)
+
+
+def _shop_holders(scope: Scope) -> Q:
+    """The merchants among a scope's holders (of an open shop of the sector, for a sector)."""
     shops = Q(device__membership__role__in=GROUP_KEY_SHOP_ROLES)
     if scope.sector is not None:
         shops &= Q(
             device__membership__shop__sector=scope.sector,
             device__membership__shop__is_active=True,
         )
-    who = Q(device__membership__role__in=GROUP_KEY_POLICE_ROLES) | shops
-    return recipients.current_certificates(recipients.in_commune(scope.commune), who)
+    return shops
 
 
 # --- reading --------------------------------------------------------------------------
@@ -183,6 +188,19 @@ def rotation_needed(group_key: GroupKey, scope: Scope) -> bool:
     return not holders <= entitled
 
 
+def merchant_holders(group_key: GroupKey, scope: Scope) -> int:
+    """How many merchant devices entitled to the scope today hold a grant of this
+    generation: what « message à tous les commerces » reaches (the console shows it)."""
+    entitled = {
+        c.device_id
+        for c in recipients.current_certificates(
+            recipients.in_commune(scope.commune), _shop_holders(scope)
+        )
+    }
+    granted = set(group_key.grants.values_list("recipient_device_id", flat=True))
+    return len(entitled & granted)
+
+
 def current(actor: Membership, name: str, number: int | None = None) -> dict[str, Any]:
     """The latest generation of a scope, or generation `number`."""
     scope = scope_of(actor.commune, name)
@@ -194,6 +212,7 @@ def current(actor: Membership, name: str, number: int | None = None) -> dict[str
     return {
         **document(wanted),
         "rotation_needed": wanted.pk == newest.pk and rotation_needed(newest, scope),
+        "merchant_holders": merchant_holders(wanted, scope),
     }
 
 

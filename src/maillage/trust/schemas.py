@@ -239,6 +239,10 @@ class GroupKeyOut(GroupKeyGenerationOut):
         "suspendu, révoqué) ou le signataire n'est plus valide : publiez la génération "
         "suivante"
     )
+    merchant_holders: int = Field(
+        description="Appareils de commerçants ayant droit à la clé aujourd'hui qui détiennent "
+        "cette génération (ceux qu'atteint un message à tous les commerces)"
+    )
 
 
 class GroupKeyGenerationsOut(Schema):

@@ -8,6 +8,7 @@ import pytest
 from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.stream.tests.helpers import assert_by, head, since
+from maillage.stream.visibility import visible_to
 from maillage.trust.models import GroupKey
 from maillage.trust.tests import group_key_factory as keys
 from maillage.wire import group_key
@@ -57,3 +58,30 @@ def test_publishing_and_granting_are_one_event_each() -> None:
     )
     assert since(commune, before) == []
     assert GroupKey.objects.filter(commune=commune).count() == 1
+
+
+def test_grants_are_heard_by_the_holders_of_the_scope_not_by_others() -> None:
+    """An operator grants the other holders right after publishing (`pending` knows only
+    published generations): an open shop page learns of its grant from this event."""
+    commune = factory.make_commune()
+    operator = factory.make_member(Role.OPERATOR, commune)
+    merchant = factory.make_member(Role.MERCHANT, commune)
+    coordinator = factory.make_member(Role.COORDINATOR, commune)
+    outsider = factory.make_member(Role.MERCHANT, factory.make_commune())
+    generation = keys.publish(operator, 1)
+    payload = {"grants": [keys.grant(operator, generation, merchant.device).to_wire()]}
+    before = head(commune)
+    assert operator.client().post(GRANTS, payload, "application/json").status_code == 201
+    [granted] = since(commune, before)
+    assert granted.kind == "group_key.grants_added"
+    seers = {
+        name
+        for name, persona in {
+            "operator": operator,
+            "merchant": merchant,
+            "coordinator": coordinator,
+            "outsider": outsider,
+        }.items()
+        if visible_to(granted, persona.membership)
+    }
+    assert seers == {"operator", "merchant"}

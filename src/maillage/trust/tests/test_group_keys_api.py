@@ -112,6 +112,7 @@ def test_a_generation_reaches_merchants_and_pending_devices_get_theirs(
     generation = keys.publish(operator, 1, others=(merchant.device,))
     current = merchant.client().get(CURRENT).json()
     assert (current["number"], current["rotation_needed"]) == (1, False)
+    assert current["merchant_holders"] == 1  # the operator's own device is not a shop's
     assert x25519_public_of(open_my_grant(merchant)) == generation.public_key
 
     newcomer = factory.make_member(Role.MERCHANT, commune)
@@ -148,6 +149,7 @@ def test_a_generation_reaches_merchants_and_pending_devices_get_theirs(
     other = {"grants": [keys.grant(operator, generation, newcomer.device).to_wire()]}
     assert post(operator, GRANTS, other).json()["code"] == "grant_exists"
     assert operator.client().get(f"{CURRENT}/pending").json()["devices"] == []
+    assert operator.client().get(CURRENT).json()["merchant_holders"] == 2
     assert x25519_public_of(open_my_grant(newcomer)) == generation.public_key
     assert stored(commune) == (1, 4)
 
