@@ -1,6 +1,7 @@
 """`python -m benchmarks` (`make bench`): every benchmark, one after the other."""
 
 from benchmarks import envelope, sse_fanout
+from benchmarks.delivery import run as delivery_run
 
 if __name__ == "__main__":
     envelope.main()
@@ -8,3 +9,6 @@ if __name__ == "__main__":
     sse_fanout.main(
         ["--connections", "500", "--runs", "1", "--servers", "django-uvicorn,lean-uvicorn"]
     )
+    # End to end at the issue's first size (needs PostgreSQL on 127.0.0.1:5432, else
+    # --pg); every size and the browser: `python -m benchmarks.delivery --help`.
+    delivery_run.main(["--devices", "140", "--alerts", "5", "--bursts", "1"])
