@@ -38,7 +38,7 @@ from maillage.members.models import Membership
 from maillage.stream.action import Actor, action
 from maillage.stream.kinds import Kind
 from maillage.territory.models import Commune, Sector
-from maillage.trust import directory, recipients
+from maillage.trust import recipients, signed_keys
 from maillage.trust.models import (
     CommuneRoot,
     Device,
@@ -48,7 +48,7 @@ from maillage.trust.models import (
     GroupKeyGrant,
 )
 from maillage.trust.recipients import signed_chain, with_chains
-from maillage.trust.service_keys import Invalid, _trust_context
+from maillage.trust.signed_keys import Invalid
 from maillage.wire import chain
 from maillage.wire import group_key as wire_group_key
 from maillage.wire.envelope import EnvelopeError
@@ -74,10 +74,6 @@ class NoGroupGrant(ApiError):
             "Cet appareil n'a pas encore reçu la clé de diffusion : la console d'un opérateur "
             "doit la lui transmettre.",
         )
-
-
-def _epoch() -> int:
-    return int(timezone.now().timestamp())
 
 
 # --- scopes ---------------------------------------------------------------------------
@@ -278,41 +274,6 @@ def pending(actor: Membership, name: str, number: int | None = None) -> dict[str
 # --- writing --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Holder:
-    """The caller's session device as the signer of a generation or of grants."""
-
-    device: Device
-    certificate: DeviceCertificate
-
-
-def _holder(actor: Actor) -> _Holder:
-    device = actor.device
-    certificate = directory.current_certificate(device) if device is not None else None
-    if device is None or certificate is None:
-        raise Forbidden(
-            "Cet appareil n'a pas de certificat valide pour gérer les clés de diffusion."
-        )
-    return _Holder(device=device, certificate=certificate)
-
-
-def _member_of(actor: Actor) -> Membership:
-    """Only an operator's device handles group keys: never the CLI or the demo."""
-    if actor.membership is None:
-        raise Forbidden("Seul un opérateur connecté gère les clés de diffusion.")
-    return actor.membership
-
-
-def _check_time(issued_at: int, field: str) -> None:
-    if abs(issued_at - _epoch()) > chain.CLOCK_SKEW:
-        raise Invalid(
-            "group_key_time",
-            "La date d'émission est éloignée de l'heure du serveur : vérifiez l'horloge "
-            "de votre appareil.",
-            field=field,
-        )
-
-
 def _number_conflict(expected: int) -> Conflict:
     return Conflict(
         "group_key_conflict",
@@ -322,45 +283,25 @@ def _number_conflict(expected: int) -> Conflict:
     )
 
 
-def _verify_signature(holder: _Holder, document: chain.SignedDocument, field: str) -> None:
-    try:
-        valid = chain.signature_valid(
-            chain.b64url_decode(holder.device.sign_public_key),
-            document.body,
-            chain.b64url_decode(document.signature),
-        )
-    except chain.TrustError:
-        valid = False
-    if not valid:
-        raise Invalid("bad_signature", chain.TRUST_MESSAGES["bad_signature"], field=field)
-
-
-def _refused(error: EnvelopeError | chain.TrustError, field: str) -> ApiError:
-    return Invalid(error.code, error.message, field=field)
-
-
-@dataclass(frozen=True)
-class _CheckedGrant:
-    document: chain.SignedDocument
-    recipient: Device
-
-
 def _check_grants(
-    holder: _Holder, group_key: GroupKey, scope: Scope, documents: Sequence[chain.SignedDocument]
-) -> list[_CheckedGrant]:
+    holder: signed_keys.Holder,
+    group_key: GroupKey,
+    scope: Scope,
+    documents: Sequence[chain.SignedDocument],
+) -> list[signed_keys.CheckedGrant]:
     """Each grant names this generation, comes from the caller's device and targets a
     device entitled to the scope with its own encryption key, once."""
     if not documents:
         raise Invalid("grants_required", "Aucune attribution de clé transmise.", field="grants")
     entitled = {str(c.device.public_id): c.device for c in entitled_certificates(scope)}
-    checked: list[_CheckedGrant] = []
+    checked: list[signed_keys.CheckedGrant] = []
     seen: set[str] = set()
     for index, signed in enumerate(documents):
         field = f"grants.{index}"
         try:
             grant = wire_group_key.parse_group_grant(signed)
         except (EnvelopeError, chain.TrustError) as exc:
-            raise _refused(exc, field) from exc
+            raise signed_keys.refused(exc, field) from exc
         if (
             grant.commune != str(group_key.commune.public_id)
             or grant.scope != group_key.scope
@@ -378,8 +319,8 @@ def _check_grants(
                 "L'attribution doit être signée par l'appareil avec lequel vous êtes connecté.",
                 field=field,
             )
-        _check_time(grant.issued_at, field)
-        _verify_signature(holder, signed, field)
+        signed_keys.check_issued_at(grant.issued_at, field, "group_key_time")
+        signed_keys.verify_signature(holder, signed, field)
         recipient = entitled.get(grant.recipient)
         if recipient is None:
             raise Invalid(
@@ -397,7 +338,7 @@ def _check_grants(
         if grant.recipient in seen:
             raise Invalid("grant_mismatch", "Deux attributions pour le même appareil.", field=field)
         seen.add(grant.recipient)
-        checked.append(_CheckedGrant(document=signed, recipient=recipient))
+        checked.append(signed_keys.CheckedGrant(document=signed, recipient=recipient))
     return checked
 
 
@@ -409,7 +350,9 @@ def _grant_exists() -> Conflict:
     )
 
 
-def _store_grants(holder: _Holder, group_key: GroupKey, grants: list[_CheckedGrant]) -> int:
+def _store_grants(
+    holder: signed_keys.Holder, group_key: GroupKey, grants: list[signed_keys.CheckedGrant]
+) -> int:
     """Insert new grants in one statement; an identical one already stored is a harmless
     retry, a different one for the same device a conflict. Returns how many were new."""
     existing = {
@@ -461,24 +404,26 @@ def publish(
     nothing. Verified as a client would (the caller's chain to the root with today's
     revocation list, operator leaf, issuer, signature, link to the latest generation); one
     grant must go to the caller's own device, or nobody could use the key."""
-    member = _member_of(actor)
+    member = signed_keys.member_of(actor, "les clés de diffusion")
     # Refused before the document is read; the action asks again in its transaction.
     require(member, Action.MANAGE_GROUP_KEY, member.commune)
     try:
         body = wire_group_key.parse_group_key_document(signed)
     except (EnvelopeError, chain.TrustError) as exc:
-        raise _refused(exc, "document") from exc
+        raise signed_keys.refused(exc, "document") from exc
     scope = scope_of(member.commune, body.scope, "document")
     with action(
         actor, Action.MANAGE_GROUP_KEY, member.commune, kind=Kind.GROUP_KEY_PUBLISHED
     ) as act:
-        group_key, created = _publish(_holder(actor), scope, signed, grants)
+        group_key, created = _publish(
+            signed_keys.holder_of(actor, "les clés de diffusion"), scope, signed, grants
+        )
         act.record(group_key, {"scope": scope.name, "number": group_key.number, "grants": created})
     return group_key, created
 
 
 def _publish(
-    holder: _Holder,
+    holder: signed_keys.Holder,
     scope: Scope,
     signed: chain.SignedDocument,
     grants: Sequence[chain.SignedDocument],
@@ -498,10 +443,10 @@ def _publish(
     wire = {**signed.to_wire(), "chain": signed_chain(holder.certificate)}
     try:
         body = wire_group_key.verify_group_key(
-            wire, _trust_context(commune), _epoch(), scope.name, last
+            wire, signed_keys.trust_context(commune), signed_keys.epoch(), scope.name, last
         )
     except (EnvelopeError, chain.TrustError) as exc:
-        raise _refused(exc, "document") from exc
+        raise signed_keys.refused(exc, "document") from exc
     if body.issuer != holder.device.sign_key_fingerprint:
         raise Invalid(
             "group_key_mismatch",
@@ -510,7 +455,7 @@ def _publish(
         )
     if body.number != expected:
         raise _number_conflict(expected)
-    _check_time(body.issued_at, "document")
+    signed_keys.check_issued_at(body.issued_at, "document", "group_key_time")
     if GroupKey.objects.filter(commune=commune, public_key=body.key).exists():
         raise Invalid(
             "group_key_reused",
@@ -544,11 +489,13 @@ def _publish(
 
 def add_grants(actor: Actor, grants: Sequence[chain.SignedDocument]) -> tuple[GroupKey, int]:
     """Store grants signed by a device that itself holds the generation they name."""
-    member = _member_of(actor)
+    member = signed_keys.member_of(actor, "les clés de diffusion")
     with action(
         actor, Action.MANAGE_GROUP_KEY, member.commune, kind=Kind.GROUP_KEY_GRANTS_ADDED
     ) as act:
-        group_key, created = _add_grants(_holder(actor), member.commune, grants)
+        group_key, created = _add_grants(
+            signed_keys.holder_of(actor, "les clés de diffusion"), member.commune, grants
+        )
         if created:
             act.record(
                 group_key, {"scope": group_key.scope, "number": group_key.number, "grants": created}
@@ -559,7 +506,7 @@ def add_grants(actor: Actor, grants: Sequence[chain.SignedDocument]) -> tuple[Gr
 
 
 def _add_grants(
-    holder: _Holder, commune: Commune, grants: Sequence[chain.SignedDocument]
+    holder: signed_keys.Holder, commune: Commune, grants: Sequence[chain.SignedDocument]
 ) -> tuple[GroupKey, int]:
     if not grants:
         raise Invalid("grants_required", "Aucune attribution de clé transmise.", field="grants")
@@ -568,7 +515,7 @@ def _add_grants(
         try:
             grant = wire_group_key.parse_group_grant(signed)
         except (EnvelopeError, chain.TrustError) as exc:
-            raise _refused(exc, f"grants.{index}") from exc
+            raise signed_keys.refused(exc, f"grants.{index}") from exc
         named.add((grant.scope, grant.number))
     if len(named) != 1:
         raise Invalid(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -28,11 +27,10 @@ from maillage.members.models import Membership
 from maillage.stream.action import Actor, action
 from maillage.stream.kinds import Kind
 from maillage.territory.models import Commune
-from maillage.trust import directory, recipients
+from maillage.trust import recipients, signed_keys
 from maillage.trust.models import (
     CommuneRoot,
     Device,
-    DeviceCertificate,
     DeviceStatus,
     ServiceKey,
     ServiceKeyGrant,
@@ -43,15 +41,12 @@ from maillage.trust.recipients import (
     service_key_document,
     signed_chain,
 )
+from maillage.trust.signed_keys import Invalid
 from maillage.wire import chain
 from maillage.wire import service_key as wire_service_key
-from maillage.wire.envelope import EnvelopeError, TrustContext
+from maillage.wire.envelope import EnvelopeError
 
 SERVICE = recipients.SERVICE
-
-
-class Invalid(ApiError):
-    status = 422
 
 
 class NoGrant(ApiError):
@@ -63,14 +58,6 @@ class NoGrant(ApiError):
             "Cet appareil n'a pas encore reçu la clé de service : un autre appareil "
             "d'opérateur doit la lui transmettre.",
         )
-
-
-def _refused(error: EnvelopeError | chain.TrustError, field: str) -> ApiError:
-    return Invalid(error.code, error.message, field=field)
-
-
-def _epoch() -> int:
-    return int(timezone.now().timestamp())
 
 
 # --- reading --------------------------------------------------------------------------
@@ -149,51 +136,6 @@ def grant_for(
 # --- writing --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Holder:
-    """The caller's session device as the signer of a key or of grants."""
-
-    device: Device
-    certificate: DeviceCertificate
-
-
-def _holder(actor: Actor) -> _Holder:
-    """The acting member's certified device; the action has already asked the policy."""
-    device = actor.device
-    certificate = directory.current_certificate(device) if device is not None else None
-    if device is None or certificate is None:
-        raise Forbidden("Cet appareil n'a pas de certificat valide pour gérer la clé de service.")
-    return _Holder(device=device, certificate=certificate)
-
-
-def _member_of(actor: Actor) -> Membership:
-    """Only an operator's device handles the service key: never the CLI or the demo."""
-    if actor.membership is None:
-        raise Forbidden("Seul un opérateur connecté gère la clé de service.")
-    return actor.membership
-
-
-def _trust_context(commune: Commune) -> TrustContext:
-    root = directory.root_of(commune)
-    _, revocations = directory.parsed_revocations(commune)
-    return TrustContext(
-        root_public_key=root.public_key,
-        pinned_fingerprint=root.fingerprint,
-        commune=str(commune.public_id),
-        revocations=revocations,
-    )
-
-
-def _check_time(issued_at: int, field: str) -> None:
-    if abs(issued_at - _epoch()) > chain.CLOCK_SKEW:
-        raise Invalid(
-            "service_key_time",
-            "La date d'émission est éloignée de l'heure du serveur : vérifiez l'horloge "
-            "de votre appareil.",
-            field=field,
-        )
-
-
 def _number_conflict(expected: int) -> Conflict:
     return Conflict(
         "service_key_conflict",
@@ -203,28 +145,9 @@ def _number_conflict(expected: int) -> Conflict:
     )
 
 
-def _verify_signature(holder: _Holder, document: chain.SignedDocument, field: str) -> None:
-    try:
-        valid = chain.signature_valid(
-            chain.b64url_decode(holder.device.sign_public_key),
-            document.body,
-            chain.b64url_decode(document.signature),
-        )
-    except chain.TrustError:
-        valid = False
-    if not valid:
-        raise Invalid("bad_signature", chain.TRUST_MESSAGES["bad_signature"], field=field)
-
-
-@dataclass(frozen=True)
-class _CheckedGrant:
-    document: chain.SignedDocument
-    recipient: Device
-
-
 def _check_grants(
-    holder: _Holder, service_key: ServiceKey, documents: Sequence[chain.SignedDocument]
-) -> list[_CheckedGrant]:
+    holder: signed_keys.Holder, service_key: ServiceKey, documents: Sequence[chain.SignedDocument]
+) -> list[signed_keys.CheckedGrant]:
     """Each grant names this generation, comes from the caller's device and targets an
     active operator device of the commune with its own encryption key, once."""
     if not documents:
@@ -235,14 +158,14 @@ def _check_grants(
             recipients.in_commune(service_key.commune)
         )
     }
-    checked: list[_CheckedGrant] = []
+    checked: list[signed_keys.CheckedGrant] = []
     seen: set[str] = set()
     for index, document in enumerate(documents):
         field = f"grants.{index}"
         try:
             grant = wire_service_key.parse_grant(document)
         except (EnvelopeError, chain.TrustError) as exc:
-            raise _refused(exc, field) from exc
+            raise signed_keys.refused(exc, field) from exc
         if (
             grant.commune != str(service_key.commune.public_id)
             or grant.service != service_key.service
@@ -260,8 +183,8 @@ def _check_grants(
                 "L'attribution doit être signée par l'appareil avec lequel vous êtes connecté.",
                 field=field,
             )
-        _check_time(grant.issued_at, field)
-        _verify_signature(holder, document, field)
+        signed_keys.check_issued_at(grant.issued_at, field, "service_key_time")
+        signed_keys.verify_signature(holder, document, field)
         recipient = operators.get(grant.recipient)
         if recipient is None:
             raise Invalid(
@@ -279,11 +202,13 @@ def _check_grants(
         if grant.recipient in seen:
             raise Invalid("grant_mismatch", "Deux attributions pour le même appareil.", field=field)
         seen.add(grant.recipient)
-        checked.append(_CheckedGrant(document=document, recipient=recipient))
+        checked.append(signed_keys.CheckedGrant(document=document, recipient=recipient))
     return checked
 
 
-def _store_grants(holder: _Holder, service_key: ServiceKey, grants: list[_CheckedGrant]) -> int:
+def _store_grants(
+    holder: signed_keys.Holder, service_key: ServiceKey, grants: list[signed_keys.CheckedGrant]
+) -> int:
     """Insert new grants; an identical one already stored is a harmless retry, a
     different one for the same device is a conflict. Returns how many were new."""
     existing = {
@@ -345,17 +270,19 @@ def publish(
     revocation list, operator leaf, issuer, signature) and must come from the caller's
     session device; one grant must go to that device, or nobody could use the key.
     """
-    member = _member_of(actor)
+    member = signed_keys.member_of(actor, "la clé de service")
     with action(
         actor, Action.MANAGE_SERVICE_KEY, member.commune, kind=Kind.SERVICE_KEY_PUBLISHED
     ) as act:
-        service_key, created = _publish(_holder(actor), member.commune, document, grants)
+        service_key, created = _publish(
+            signed_keys.holder_of(actor, "la clé de service"), member.commune, document, grants
+        )
         act.record(service_key, {"number": service_key.number, "grants": created})
     return service_key, created
 
 
 def _publish(
-    holder: _Holder,
+    holder: signed_keys.Holder,
     commune: Commune,
     document: chain.SignedDocument,
     grants: Sequence[chain.SignedDocument],
@@ -365,13 +292,13 @@ def _publish(
     expected = (latest.number if latest else 0) + 1
     _refuse_outdated(document, expected)
     wire = {**document.to_wire(), "chain": signed_chain(holder.certificate)}
-    now = _epoch()
+    now = signed_keys.epoch()
     try:
         body = wire_service_key.verify_service_key(
-            wire, _trust_context(commune), now, latest.number if latest else 0
+            wire, signed_keys.trust_context(commune), now, latest.number if latest else 0
         )
     except (EnvelopeError, chain.TrustError) as exc:
-        raise _refused(exc, "document") from exc
+        raise signed_keys.refused(exc, "document") from exc
     if body.issuer != holder.device.sign_key_fingerprint:
         raise Invalid(
             "service_key_mismatch",
@@ -386,7 +313,7 @@ def _publish(
         )
     if body.number != expected:
         raise _number_conflict(expected)
-    _check_time(body.issued_at, "document")
+    signed_keys.check_issued_at(body.issued_at, "document", "service_key_time")
     if ServiceKey.objects.filter(commune=commune, public_key=body.key).exists():
         raise Invalid(
             "service_key_reused",
@@ -419,11 +346,13 @@ def _publish(
 
 def add_grants(actor: Actor, grants: Sequence[chain.SignedDocument]) -> tuple[ServiceKey, int]:
     """Store grants signed by a device that itself holds the generation they name."""
-    member = _member_of(actor)
+    member = signed_keys.member_of(actor, "la clé de service")
     with action(
         actor, Action.MANAGE_SERVICE_KEY, member.commune, kind=Kind.SERVICE_KEY_GRANTS_ADDED
     ) as act:
-        service_key, created = _add_grants(_holder(actor), member.commune, grants)
+        service_key, created = _add_grants(
+            signed_keys.holder_of(actor, "la clé de service"), member.commune, grants
+        )
         if created:
             act.record(service_key, {"number": service_key.number, "grants": created})
         else:
@@ -432,7 +361,7 @@ def add_grants(actor: Actor, grants: Sequence[chain.SignedDocument]) -> tuple[Se
 
 
 def _add_grants(
-    holder: _Holder, commune: Commune, grants: Sequence[chain.SignedDocument]
+    holder: signed_keys.Holder, commune: Commune, grants: Sequence[chain.SignedDocument]
 ) -> tuple[ServiceKey, int]:
     if not grants:
         raise Invalid("grants_required", "Aucune attribution de clé transmise.", field="grants")
@@ -441,7 +370,7 @@ def _add_grants(
         try:
             numbers.add(wire_service_key.parse_grant(document).number)
         except (EnvelopeError, chain.TrustError) as exc:
-            raise _refused(exc, f"grants.{index}") from exc
+            raise signed_keys.refused(exc, f"grants.{index}") from exc
     if len(numbers) != 1:
         raise Invalid(
             "grant_mismatch",

@@ -1,0 +1,101 @@
+"""What the server checks alike for the police service key and the broadcast group keys:
+the operator device that signs a generation or its grants, its signature, the issue time
+(docs/envelope.md; the client-side twin is `maillage.wire.generations`).
+
+Each key module keeps its own words (« clé de service », « clé de diffusion ») and codes;
+the rules are here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from maillage.errors import ApiError, Forbidden
+from maillage.members.models import Membership
+from maillage.stream.action import Actor
+from maillage.territory.models import Commune
+from maillage.trust import directory
+from maillage.trust.models import Device, DeviceCertificate
+from maillage.wire import chain
+from maillage.wire.envelope import EnvelopeError, TrustContext
+
+
+class Invalid(ApiError):
+    status = 422
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The caller's session device as the signer of a generation or of grants."""
+
+    device: Device
+    certificate: DeviceCertificate
+
+
+@dataclass(frozen=True)
+class CheckedGrant:
+    document: chain.SignedDocument
+    recipient: Device
+
+
+def holder_of(actor: Actor, key_name: str) -> Holder:
+    """The acting member's certified device; the action has already asked the policy."""
+    device = actor.device
+    certificate = directory.current_certificate(device) if device is not None else None
+    if device is None or certificate is None:
+        raise Forbidden(f"Cet appareil n'a pas de certificat valide pour gérer {key_name}.")
+    return Holder(device=device, certificate=certificate)
+
+
+def member_of(actor: Actor, key_name: str) -> Membership:
+    """Only an operator's device handles these keys: never the CLI or the demo."""
+    if actor.membership is None:
+        raise Forbidden(f"Seul un opérateur connecté gère {key_name}.")
+    return actor.membership
+
+
+def epoch() -> int:
+    return int(timezone.now().timestamp())
+
+
+def check_issued_at(issued_at: int, field: str, code: str) -> None:
+    if abs(issued_at - epoch()) > chain.CLOCK_SKEW:
+        raise Invalid(
+            code,
+            "La date d'émission est éloignée de l'heure du serveur : vérifiez l'horloge "
+            "de votre appareil.",
+            field=field,
+        )
+
+
+def verify_signature(holder: Holder, document: chain.SignedDocument, field: str) -> None:
+    """Signed by the caller's own device key (the chain was checked by the caller)."""
+    try:
+        valid = chain.signature_valid(
+            chain.b64url_decode(holder.device.sign_public_key),
+            document.body,
+            chain.b64url_decode(document.signature),
+        )
+    except chain.TrustError:
+        valid = False
+    if not valid:
+        raise Invalid("bad_signature", chain.TRUST_MESSAGES["bad_signature"], field=field)
+
+
+def refused(error: EnvelopeError | chain.TrustError, field: str) -> ApiError:
+    return Invalid(error.code, error.message, field=field)
+
+
+def trust_context(commune: Commune) -> TrustContext:
+    """The commune's root and today's revocation list, to verify a generation as a client
+    would."""
+    root = directory.root_of(commune)
+    _, revocations = directory.parsed_revocations(commune)
+    return TrustContext(
+        root_public_key=root.public_key,
+        pinned_fingerprint=root.fingerprint,
+        commune=str(commune.public_id),
+        revocations=revocations,
+    )
