@@ -15,7 +15,7 @@ from django.db.models import Prefetch
 from maillage.incidents.models import SealedAttachment, SealedMessage
 from maillage.incidents.schemas import message_out, wire_of
 from maillage.members.models import Membership
-from maillage.privacy.access_log import Access, record_content_accesses
+from maillage.privacy.access_log import Access, Read, record_reads
 from maillage.privacy.models import ContentAccess
 from maillage.stream.fanout import Sealed
 from maillage.stream.kinds import Kind
@@ -82,11 +82,17 @@ def sealed_for(events: list[Event]) -> dict[int, Sealed]:
     return result
 
 
-def log_delivery(membership: Membership, device: Device, sealed: Sealed) -> None:
-    """The access-log entry of one envelope delivered through the stream (before it is sent)."""
-    record_content_accesses(
-        membership=membership,
-        device=device,
-        incident_public_id=sealed.incident,
-        accesses=[Access(sealed.message, ContentAccess.What.ENVELOPE)],
+def log_deliveries(deliveries: list[tuple[Membership, Device, Sealed]]) -> None:
+    """The access-log entries of envelopes delivered through the stream, before they are
+    sent: one append for every connection that delivers them at the same moment."""
+    record_reads(
+        [
+            Read(
+                membership,
+                device,
+                sealed.incident,
+                Access(sealed.message, ContentAccess.What.ENVELOPE),
+            )
+            for membership, device, sealed in deliveries
+        ]
     )

@@ -28,7 +28,7 @@ from maillage.members.models import MemberSession, Membership
 from maillage.members.sessions import ACCESS_REVOKED_MESSAGE, AccessEnded, load_access
 from maillage.shield import Receive, Scope, Send, _send_json, error_payload
 from maillage.stream import bus
-from maillage.stream.delivery import log_delivery, sealed_for
+from maillage.stream.delivery import log_deliveries, sealed_for
 from maillage.stream.fanout import Hub, Item, head_seq, read_after
 from maillage.stream.kinds import Kind
 from maillage.stream.visibility import visible_to
@@ -212,8 +212,8 @@ class Connection:
             payload = item.frame
             if self.sealed_for_me(item) and item.sealed is not None and item.sealed_frame:
                 # Logged before it leaves, as a fetch is.
-                await self.hub.db(
-                    log_delivery, self.access.membership, self.access.device, item.sealed
+                await self.hub.db_batched(
+                    log_deliveries, (self.access.membership, self.access.device, item.sealed)
                 )
                 payload = item.sealed_frame
             await self.write(payload)
