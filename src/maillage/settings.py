@@ -98,6 +98,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+elif envint("MAILLAGE_DB_POOL", 1):
+    # A connection per request, and per stream job, cost 2 to 5 ms each on the report
+    # path; the pool hands them back (docs/decisions.md, "Database connections").
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": envint("MAILLAGE_DB_POOL_SIZE", 12),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.Person"
