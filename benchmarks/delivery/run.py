@@ -90,6 +90,10 @@ def close_django() -> None:
     from django.db import connections
 
     connections.close_all()
+    for connection in connections.all(initialized_only=True):
+        close_pool = getattr(connection, "close_pool", None)  # PostgreSQL's backend only
+        if close_pool is not None:
+            close_pool()  # pooled connections would keep the database in use
 
 
 def prepare_database(options: Options, n: int) -> dict[str, float]:
