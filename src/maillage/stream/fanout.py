@@ -34,10 +34,12 @@ BATCH = 500
 class Sealed:
     """What a recipient of an event's message receives with it (see stream.delivery)."""
 
-    incident: str
-    message: str
+    incident: str  # "" for a broadcast
+    message: str  # the message's (or the broadcast's) public id
     recipients: frozenset[str]  # device public ids the envelope is addressed to
-    body: dict[str, Any]  # as GET /incidents/{id}/messages returns it
+    body: dict[str, Any]  # as GET /incidents/{id}/messages (or GET /broadcasts) returns it
+    # A broadcast is not: GET /broadcasts writes no access-log entry either.
+    access_logged: bool = True
 
 
 # events -> {seq: Sealed} for the events that carry a message (injected: stream is a low
