@@ -9,7 +9,9 @@ to read them: docs/benchmarks.md, "Delivery, end to end". The benchmark creates 
 its own database (`--database`, default maillage_bench_delivery) and keeps one template
 per N (`…_seedV_N`, dropped with `--drop-seeds`, skipped with `--no-seed-cache`).
 
-- `seed.py`: the commune, through the actions; `client.py`: the devices' process;
+- `maillage.testing.seed`: the commune, through the actions (shared with the no-loss
+  test, as are the server processes of `maillage.testing.servers`); `client.py`: the
+  devices' process;
   `run.py`: the driver (servers, cases, table, JSON); `queries.py`: SQL queries per step,
   in process; `browser.py`: tap → signal in Chromium; `profiled.py`: a server under
   cProfile (BENCH_PROFILE_SERVERS=1).
