@@ -227,15 +227,23 @@ def without_qr_codes() -> Iterator[None]:
         yield
 
 
-def add_members(made: SeededCommune, role: Role, count: int, *, prefix: str) -> list[Seeded]:
+def add_members(
+    made: SeededCommune,
+    role: Role,
+    count: int,
+    *,
+    prefix: str,
+    shops: list[Shop] | None = None,
+) -> list[Seeded]:
     """`count` members of `role`, each with one certified device (merchants spread over
-    the shops), in transactions of BATCH members."""
+    `shops`, by default all the commune's), in transactions of BATCH members."""
+    over = shops or made.shops
     started = time.monotonic()
     out: list[Seeded] = []
     for start in range(0, count, BATCH):
         with transaction.atomic():
             for index in range(start, min(count, start + BATCH)):
-                shop = made.shops[index % len(made.shops)] if role == Role.MERCHANT else None
+                shop = over[index % len(over)] if role == Role.MERCHANT else None
                 out.append(
                     _member(
                         made.commune,

@@ -217,9 +217,10 @@ class ServerProcess:
 
 @contextlib.contextmanager
 def server_processes(
-    count: int, env: Mapping[str, str], logs: Path, **options: Any
+    count: int, env: Mapping[str, str], logs: Path, *, ready: bool = True, **options: Any
 ) -> Iterator[list[ServerProcess]]:
-    """`count` servers started and ready; all stopped on exit, whatever happened."""
+    """`count` servers started and (unless `ready=False`: the caller does something else
+    meanwhile, then calls `wait_ready`) ready; all stopped on exit, whatever happened."""
     servers = [
         ServerProcess(env, logs / f"server-{index}.log", **options) for index in range(count)
     ]
@@ -227,7 +228,8 @@ def server_processes(
         for server in servers:
             server.start()
         for server in servers:
-            server.wait_ready()
+            if ready:
+                server.wait_ready()
         yield servers
     finally:
         stop_all(servers)
