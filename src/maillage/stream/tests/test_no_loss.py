@@ -139,13 +139,6 @@ def noloss_database(django_db_blocker: Any) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def loop() -> Iterator[LoopThread]:
-    thread = LoopThread()
-    yield thread
-    thread.close()
-
-
 class Timeline:
     """Where the test's time went, printed as it goes (pytest shows it with a failure):
     for reading a slow or failed run, never asserted."""
