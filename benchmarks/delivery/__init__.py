@@ -16,8 +16,9 @@ maillage_bench_delivery) and keeps one template per N and kind of devices
 (`…_seedV_N_rb`: r operators, b merchants; dropped with `--drop-seeds`, skipped with
 `--no-seed-cache`).
 
-- `seed.py`: the commune, through the actions, and the N devices in bulk (10,000 in
-  seconds); `client.py`: the devices' process;
+- `maillage.testing.seed`: the commune, through the actions, and the N devices in bulk
+  (10,000 in seconds), shared with the no-loss test, as are the server processes of
+  `maillage.testing.servers`; `client.py`: the devices' process;
   `run.py`: the driver (servers, cases, table, JSON); `queries.py`: SQL queries per step,
   in process; `browser.py`: tap → signal in Chromium; `profiled.py`: a server under
   cProfile (BENCH_PROFILE_SERVERS=1).

@@ -22,11 +22,20 @@ from typing import Any
 import psutil
 
 from benchmarks.sse.serve import raise_nofile
-from benchmarks.sse_fanout import free_port, tree_rss
+from benchmarks.sse_fanout import tree_rss
+from maillage.testing.servers import (
+    ServerProcess,
+    admin,
+    create_database,
+    database_exists,
+    drop_database,
+    release,
+    stop_all,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MIB = 1024 * 1024
-SEED_VERSION = 2  # bump when seed.py changes what it makes (cached seeds are then unused)
+SEED_VERSION = 2  # bump when maillage.testing.seed changes what it makes (cached seeds unused)
 POSTERS = 20  # merchants (one shop each) who send the reports of a burst
 POSTER_PREFIX = "Émetteur"
 OPERATOR_PREFIX = "Opérateur"
@@ -60,30 +69,6 @@ class Options:
 # --- PostgreSQL --------------------------------------------------------------------------
 
 
-def admin(pg: str) -> Any:
-    import psycopg
-
-    return psycopg.connect(f"{pg}/postgres", autocommit=True)
-
-
-def exists(pg: str, name: str) -> bool:
-    with admin(pg) as conn:
-        row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        return row is not None
-
-
-def drop(pg: str, name: str) -> None:
-    with admin(pg) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def create(pg: str, name: str, template: str | None = None) -> None:
-    with admin(pg) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        suffix = f' TEMPLATE "{template}"' if template else ""
-        conn.execute(f'CREATE DATABASE "{name}"{suffix}')
-
-
 def seed_parts(options: Options) -> str:
     """What a seed holds: `r` N operator devices (reports), `b` N merchant devices
     (broadcasts); a cached seed is reused only for the same parts."""
@@ -100,38 +85,32 @@ def seed_name(options: Options, n: int) -> str:
 
 
 def close_django() -> None:
+    """Pooled connections would keep the database in use (a copy needs it idle)."""
     from django.db import connections
 
-    connections.close_all()
     for connection in connections.all(initialized_only=True):
-        close_pool = getattr(connection, "close_pool", None)  # PostgreSQL's backend only
-        if close_pool is not None:
-            close_pool()  # pooled connections would keep the database in use
+        release(connection)
 
 
 def prepare_database(options: Options, n: int) -> dict[str, float]:
     """The run database for N devices: a copy of the cached seed, or seeded now."""
     close_django()
     template = seed_name(options, n)
-    if options.seed_cache and exists(options.pg, template):
+    if options.seed_cache and database_exists(options.pg, template):
         started = time.monotonic()
-        create(options.pg, options.database, template)
+        create_database(options.pg, options.database, template)
         return {"copied_seed_s": time.monotonic() - started}
-    from unittest import mock
-
     from django.core.management import call_command
 
-    from benchmarks.delivery import seed
     from maillage.members.models import Role
+    from maillage.testing import seed
 
-    create(options.pg, options.database)
+    create_database(options.pg, options.database)
     started = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0)
     timings = {"migrate_s": time.monotonic() - started}
-    # The invitation's QR code is drawn for the coordinator's screen, never stored:
-    # 40 ms per member for nothing here.
     parts = seed_parts(options)
-    with mock.patch("maillage.members.actions.qr_code_svg", lambda url: ""):
+    with seed.without_qr_codes():
         made = seed.make_commune(shops=max(POSTERS, 20))
         seed.add_members(made, Role.MERCHANT, POSTERS, prefix=POSTER_PREFIX)
         seed.add_members(made, Role.OPERATOR, 1, prefix=CONSOLE_NAME)
@@ -151,7 +130,7 @@ def prepare_database(options: Options, n: int) -> dict[str, float]:
     timings["seed_total_s"] = time.monotonic() - started
     if options.seed_cache:
         close_django()
-        create(options.pg, template, options.database)
+        create_database(options.pg, template, options.database)
     return timings
 
 
@@ -197,7 +176,7 @@ class Processes:
     def __init__(self, options: Options, logs: Path) -> None:
         self.options = options
         self.logs = logs
-        self.servers: list[subprocess.Popen[bytes]] = []
+        self.servers: list[ServerProcess] = []
         self.urls: list[str] = []
         self.client: subprocess.Popen[str] | None = None
         self.media = tempfile.TemporaryDirectory(prefix="maillage-bench-media-")
@@ -215,33 +194,21 @@ class Processes:
         }
 
     def start_servers(self, count: int = 2) -> list[str]:
-        maillage = Path(sys.executable).parent / "maillage"
         for index in range(count):
-            port = free_port()
-            profile = []
+            command = None
             if os.environ.get("BENCH_PROFILE_SERVERS"):  # the event loop's thread only
                 out = self.logs / f"server-{index}.prof"
-                profile = [sys.executable, "-m", "benchmarks.delivery.profiled", str(out)]
-            log = open(self.logs / f"server-{index}.log", "wb")  # noqa: SIM115 - kept open
+                command = [sys.executable, "-m", "benchmarks.delivery.profiled", str(out)]
+            log = self.logs / f"server-{index}.log"
+            log.unlink(missing_ok=True)
             self.servers.append(
-                subprocess.Popen(  # noqa: S603 - our own command
-                    [
-                        *(profile or [str(maillage)]),
-                        "serve",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                    ],
-                    cwd=ROOT,
-                    env=self.env(),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+                ServerProcess(self.env(), log, url_host="localhost", command=command, cwd=ROOT)
             )
-            self.urls.append(f"http://localhost:{port}")
-        for server, url in zip(self.servers, self.urls, strict=True):
-            wait_ready(url, server)
+        for server in self.servers:
+            server.start()
+        for server in self.servers:
+            server.wait_ready()
+        self.urls = [server.url for server in self.servers]
         return self.urls
 
     def start_client(self, devices: list[tuple[str, str]]) -> dict[str, Any]:
@@ -290,15 +257,7 @@ class Processes:
                 self.client.kill()
                 self.client.wait()
         self.client = None
-        for server in self.servers:
-            if server.poll() is None:
-                server.terminate()
-        for server in self.servers:
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop_all(self.servers)
         self.servers, self.urls = [], []
 
     def stop_client(self) -> None:
@@ -321,21 +280,6 @@ class Processes:
     def close(self) -> None:
         self.stop()
         self.media.cleanup()
-
-
-def wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):  # noqa: S310 - our server
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("server not ready")
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -833,7 +777,7 @@ def parse(argv: list[str] | None) -> Options:
                 [f"{options.database}_seed%"],
             ).fetchall()
         for (name,) in names:
-            drop(options.pg, name)
+            drop_database(options.pg, name)
             print(f"dropped {name}")
         raise SystemExit(0)
     return options
@@ -863,7 +807,7 @@ def main(argv: list[str] | None = None) -> None:
         print("interrupted: servers stopped, database dropped", flush=True)
     finally:
         close_django()
-        drop(options.pg, options.database)
+        drop_database(options.pg, options.database)
     if report:
         print("\n" + HEADER)
         for size in report:

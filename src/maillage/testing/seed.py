@@ -1,6 +1,7 @@
-"""The benchmark's commune, made through the actions (as the demo seeding and the test
-factory do): commune and root, sectors, shops, members invited, enrolled and certified by
-a coordinator's device, and one signed-in session per device.
+"""A commune of many devices, made through the actions (as the demo seeding and the test
+factory do), for the delivery benchmark and the no-loss test: commune and root, sectors,
+shops, members invited, enrolled and certified by a coordinator's device, and one
+signed-in session per device.
 
 Sessions are written in bulk: a session row and its `MemberSession` binding are what
 `members.sessions.start_session` writes for a sign-in (no event: sign-in is not an action,
@@ -17,9 +18,11 @@ else on the delivery path depends on it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -87,6 +90,7 @@ class SeededCommune:
     shops: list[Shop] = field(default_factory=list)
     operators: list[Seeded] = field(default_factory=list)
     merchants: list[Seeded] = field(default_factory=list)
+    others: list[Seeded] = field(default_factory=list)  # the other roles
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -215,15 +219,33 @@ def make_commune(shops: int, sectors: int = 5) -> SeededCommune:
     return made
 
 
-def add_members(made: SeededCommune, role: Role, count: int, *, prefix: str) -> list[Seeded]:
+@contextlib.contextmanager
+def without_qr_codes() -> Iterator[None]:
+    """The invitation's QR code is drawn for the coordinator's screen, never stored:
+    40 ms per member for nothing when seeding."""
+    from unittest import mock
+
+    with mock.patch("maillage.members.actions.qr_code_svg", lambda url: ""):
+        yield
+
+
+def add_members(
+    made: SeededCommune,
+    role: Role,
+    count: int,
+    *,
+    prefix: str,
+    shops: list[Shop] | None = None,
+) -> list[Seeded]:
     """`count` members of `role`, each with one certified device (merchants spread over
-    the shops), in transactions of BATCH members."""
+    `shops`, by default all the commune's), in transactions of BATCH members."""
+    over = shops or made.shops
     started = time.monotonic()
     out: list[Seeded] = []
     for start in range(0, count, BATCH):
         with transaction.atomic():
             for index in range(start, min(count, start + BATCH)):
-                shop = made.shops[index % len(made.shops)] if role == Role.MERCHANT else None
+                shop = over[index % len(over)] if role == Role.MERCHANT else None
                 out.append(
                     _member(
                         made.commune,
@@ -233,7 +255,7 @@ def add_members(made: SeededCommune, role: Role, count: int, *, prefix: str) -> 
                         coordinator=made.coordinator,
                     )
                 )
-    target = made.operators if role == Role.OPERATOR else made.merchants
+    target = {Role.OPERATOR: made.operators, Role.MERCHANT: made.merchants}.get(role, made.others)
     target.extend(out)
     made.seconds[f"members.{role}"] = made.seconds.get(f"members.{role}", 0) + (
         time.monotonic() - started
