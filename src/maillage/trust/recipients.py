@@ -137,7 +137,15 @@ def directory_rows(
     revocations = latest.first()
     if revocations is None:
         raise directory.NoRoot
-    service_key = None if purpose == "sector" else latest_service_key(commune)
+    service_key = (
+        None
+        if purpose == "sector"
+        # Only what the answer serves: the document and its signer's certificate.
+        else ServiceKey.objects.select_related("signer_certificate")
+        .filter(commune=commune, service=SERVICE)
+        .order_by("-number")
+        .first()
+    )
     return DirectoryRows(purpose, shop, certificates, revocations, service_key)
 
 
