@@ -443,7 +443,7 @@ def test_a_device_whose_approval_was_withdrawn_is_told_before_sending(
 
 
 def test_the_browser_revalidates_the_key_directory_by_itself(
-    open_browser: PersonFactory, demo: Any
+    open_browser: PersonFactory, demo: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No code of ours keeps the directory: the server's ETag and `Cache-Control:
     private, no-cache` make Chromium's HTTP cache keep it and ask with If-None-Match, and
@@ -455,6 +455,18 @@ def test_the_browser_revalidates_the_key_directory_by_itself(
     expect(
         operator.get_by_text("Clé de service créée sur cet appareil (génération 1).")
     ).to_be_visible()
+
+    # What the server saw (the live server runs in this process): each request's
+    # If-None-Match and whether it matched.
+    trust_api = importlib.import_module("maillage.trust.api")
+    seen: list[tuple[str | None, bool]] = []
+    matches = trust_api._matches
+
+    def spy(if_none_match: str | None, etag: str) -> bool:
+        seen.append((if_none_match, matches(if_none_match, etag)))
+        return bool(seen[-1][1])
+
+    monkeypatch.setattr(trust_api, "_matches", spy)
 
     shop = open_browser("commercant", viewport=PHONE, passkeys=False).page
     demo_sign_in(shop, merchant)
@@ -474,7 +486,9 @@ def test_the_browser_revalidates_the_key_directory_by_itself(
     shop.get_by_role("button", name="Envoyer le signalement").click()
     expect(shop.get_by_role("heading", name="Signalement envoyé à")).to_be_visible()
 
-    assert [status for status, _ in answers] == [200, 304], answers
-    assert answers[0][1] is None and answers[1][1] is not None
+    # The server answered the second fetch 304; the page (and Playwright) saw the kept 200.
+    assert [matched for _, matched in seen] == [False, True], (seen, answers)
+    assert seen[0][0] is None and seen[1][0] is not None
+    assert [status for status, _ in answers] == [200, 200]
     first, second = (json.loads(m.header) for m in SealedMessage.objects.order_by("pk"))
     assert {r["id"] for r in first["recipients"]} == {r["id"] for r in second["recipients"]}
