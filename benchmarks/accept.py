@@ -77,6 +77,8 @@ def server_env(database_url: str, data: Path, src: Path) -> dict[str, str]:
             "MAILLAGE_MEDIA_ROOT": str(data / "media"),
             "MAILLAGE_LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(src),
+            # Each police device signs in through the demo sign-in, rate-limited per address.
+            "MAILLAGE_RATE_DEMO_LOGIN": "0/60",
         }
     )
     return env
