@@ -8,9 +8,8 @@ CaptureQueriesContext) on the seeded database, the servers stopped.
   `directory_304`: the same, revalidated with the ETag the device kept (304, no body).
 - `stream_read_batch`: what a server's commune reader runs once per wake-up for the events
   it reads (the log rows, then the sealed envelopes and the service key's holders).
-- `access_log_append`: the access-log append of a sealed event's deliveries, measured
-  for one device. Main still runs it once per recipient device; the batched write (one
-  per process per event, `DeliveryLog`) is on branch h-bench, commit e3ed3eb, to land.
+- `access_log_append`: the access-log append of a sealed event's deliveries to every
+  recipient device at once, as a server process writes it (one batch per event).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ def measure(poster_member: str, *, direct: bool) -> dict[str, Any]:
     from maillage.client.device import MemberDevice
     from maillage.client.http import MaillageClient
     from maillage.members.models import Membership
-    from maillage.stream.delivery import log_delivery, sealed_for
+    from maillage.stream.delivery import log_deliveries, sealed_for
     from maillage.stream.fanout import read_after
     from maillage.stream.models import Event
     from maillage.trust.models import Device
@@ -68,12 +67,13 @@ def measure(poster_member: str, *, direct: bool) -> dict[str, Any]:
     sealed = items[0].sealed
     assert sealed is not None
     recipients = len(sealed.recipients)
-    device = Device.objects.filter(public_id__in=list(sealed.recipients)).first()
-    assert device is not None
-    membership = Membership.objects.select_related("commune").get(pk=device.membership_id)
+    devices = list(Device.objects.filter(public_id__in=list(sealed.recipients)))
+    assert devices
+    memberships = Membership.objects.in_bulk([device.membership_id for device in devices])
+    deliveries = [(memberships[device.membership_id], device, sealed) for device in devices]
     with CaptureQueriesContext(connection) as captured:
         started = time.perf_counter()
-        log_delivery(membership, device, sealed)
+        log_deliveries(deliveries)
         timings["access_log_append_ms"] = (time.perf_counter() - started) * 1000
     counts["access_log_append"] = len(captured.captured_queries)
     client.close()

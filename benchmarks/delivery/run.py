@@ -22,14 +22,27 @@ from typing import Any
 import psutil
 
 from benchmarks.sse.serve import raise_nofile
-from benchmarks.sse_fanout import free_port, tree_rss
+from benchmarks.sse_fanout import tree_rss
+from maillage.testing.servers import (
+    ServerProcess,
+    admin,
+    create_database,
+    database_exists,
+    drop_database,
+    release,
+    stop_all,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MIB = 1024 * 1024
-SEED_VERSION = 1  # bump when seed.py changes what it makes (cached seeds are then unused)
+SEED_VERSION = 2  # bump when maillage.testing.seed changes what it makes (cached seeds unused)
 POSTERS = 20  # merchants (one shop each) who send the reports of a burst
 POSTER_PREFIX = "Émetteur"
 OPERATOR_PREFIX = "Opérateur"
+MERCHANT_PREFIX = "Destinataire"  # the broadcast case's N merchant devices (seeded in bulk)
+# The cases that need N operator devices (reports to the police); `broadcast` needs N
+# merchant devices instead.
+REPORT_CASES = frozenset({"isolated", "burst", "queries", "browser"})
 CONSOLE_NAME = "Opératrice Console"
 # The real client seals to every police device, up to the envelope's 500 recipients
 # (envelope.MAX_RECIPIENTS, with the service key and the shop's own devices).
@@ -41,6 +54,7 @@ class Options:
     devices: list[int]
     cases: list[str]
     alerts: int
+    broadcasts: int
     bursts: int
     burst_size: int
     burst_rate: float
@@ -55,77 +69,68 @@ class Options:
 # --- PostgreSQL --------------------------------------------------------------------------
 
 
-def admin(pg: str) -> Any:
-    import psycopg
-
-    return psycopg.connect(f"{pg}/postgres", autocommit=True)
-
-
-def exists(pg: str, name: str) -> bool:
-    with admin(pg) as conn:
-        row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        return row is not None
-
-
-def drop(pg: str, name: str) -> None:
-    with admin(pg) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def create(pg: str, name: str, template: str | None = None) -> None:
-    with admin(pg) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        suffix = f' TEMPLATE "{template}"' if template else ""
-        conn.execute(f'CREATE DATABASE "{name}"{suffix}')
+def seed_parts(options: Options) -> str:
+    """What a seed holds: `r` N operator devices (reports), `b` N merchant devices
+    (broadcasts); a cached seed is reused only for the same parts."""
+    return ("r" if REPORT_CASES & set(options.cases) else "") + (
+        "b" if "broadcast" in options.cases else ""
+    )
 
 
 def seed_name(options: Options, n: int) -> str:
-    return f"{options.database}_seed{SEED_VERSION}_{n}"
+    return f"{options.database}_seed{SEED_VERSION}_{n}_{seed_parts(options)}"
 
 
 # --- the seeded commune (in this process, through the actions) ---------------------------
 
 
 def close_django() -> None:
+    """Pooled connections would keep the database in use (a copy needs it idle)."""
     from django.db import connections
 
-    connections.close_all()
+    for connection in connections.all(initialized_only=True):
+        release(connection)
 
 
 def prepare_database(options: Options, n: int) -> dict[str, float]:
     """The run database for N devices: a copy of the cached seed, or seeded now."""
     close_django()
     template = seed_name(options, n)
-    if options.seed_cache and exists(options.pg, template):
+    if options.seed_cache and database_exists(options.pg, template):
         started = time.monotonic()
-        create(options.pg, options.database, template)
+        create_database(options.pg, options.database, template)
         return {"copied_seed_s": time.monotonic() - started}
-    from unittest import mock
-
     from django.core.management import call_command
 
-    from benchmarks.delivery import seed
     from maillage.members.models import Role
+    from maillage.testing import seed
 
-    create(options.pg, options.database)
+    create_database(options.pg, options.database)
     started = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0)
     timings = {"migrate_s": time.monotonic() - started}
-    # The invitation's QR code is drawn for the coordinator's screen, never stored:
-    # 40 ms per member for nothing here.
-    with mock.patch("maillage.members.actions.qr_code_svg", lambda url: ""):
+    parts = seed_parts(options)
+    with seed.without_qr_codes():
         made = seed.make_commune(shops=max(POSTERS, 20))
         seed.add_members(made, Role.MERCHANT, POSTERS, prefix=POSTER_PREFIX)
         seed.add_members(made, Role.OPERATOR, 1, prefix=CONSOLE_NAME)
-        print(f"  seeding {n} operator devices…", flush=True)
-        seed.add_members(made, Role.OPERATOR, n, prefix=OPERATOR_PREFIX)
-        seed.publish_service_key(made, made.operators[1:])
-    seed.sign_in(made.operators[1:])
+        if "r" in parts:
+            print(f"  seeding {n} operator devices in bulk…", flush=True)
+            seed.bulk_members(made, Role.OPERATOR, n, prefix=OPERATOR_PREFIX)
+            print(f"  … in {made.seconds[f'bulk.{Role.OPERATOR}']:.1f} s", flush=True)
+            seed.publish_service_key(made, made.operators[1:])
+        if "b" in parts:
+            print(f"  seeding {n} merchant devices in bulk…", flush=True)
+            seed.bulk_members(made, Role.MERCHANT, n, prefix=MERCHANT_PREFIX)
+            print(f"  … in {made.seconds[f'bulk.{Role.MERCHANT}']:.1f} s", flush=True)
+    started_sessions = time.monotonic()
+    seed.sign_in(made.operators[1:] + made.merchants[POSTERS:])
+    made.seconds["sessions"] = time.monotonic() - started_sessions
     timings.update({f"seed_{k}": v for k, v in made.seconds.items()})
     timings["seed_total_s"] = time.monotonic() - started
     if options.seed_cache:
         close_django()
-        create(options.pg, template, options.database)
+        create_database(options.pg, template, options.database)
     return timings
 
 
@@ -171,7 +176,7 @@ class Processes:
     def __init__(self, options: Options, logs: Path) -> None:
         self.options = options
         self.logs = logs
-        self.servers: list[subprocess.Popen[bytes]] = []
+        self.servers: list[ServerProcess] = []
         self.urls: list[str] = []
         self.client: subprocess.Popen[str] | None = None
         self.media = tempfile.TemporaryDirectory(prefix="maillage-bench-media-")
@@ -189,33 +194,21 @@ class Processes:
         }
 
     def start_servers(self, count: int = 2) -> list[str]:
-        maillage = Path(sys.executable).parent / "maillage"
         for index in range(count):
-            port = free_port()
-            profile = []
+            command = None
             if os.environ.get("BENCH_PROFILE_SERVERS"):  # the event loop's thread only
                 out = self.logs / f"server-{index}.prof"
-                profile = [sys.executable, "-m", "benchmarks.delivery.profiled", str(out)]
-            log = open(self.logs / f"server-{index}.log", "wb")  # noqa: SIM115 - kept open
+                command = [sys.executable, "-m", "benchmarks.delivery.profiled", str(out)]
+            log = self.logs / f"server-{index}.log"
+            log.unlink(missing_ok=True)
             self.servers.append(
-                subprocess.Popen(  # noqa: S603 - our own command
-                    [
-                        *(profile or [str(maillage)]),
-                        "serve",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                    ],
-                    cwd=ROOT,
-                    env=self.env(),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+                ServerProcess(self.env(), log, url_host="localhost", command=command, cwd=ROOT)
             )
-            self.urls.append(f"http://localhost:{port}")
-        for server, url in zip(self.servers, self.urls, strict=True):
-            wait_ready(url, server)
+        for server in self.servers:
+            server.start()
+        for server in self.servers:
+            server.wait_ready()
+        self.urls = [server.url for server in self.servers]
         return self.urls
 
     def start_client(self, devices: list[tuple[str, str]]) -> dict[str, Any]:
@@ -264,16 +257,20 @@ class Processes:
                 self.client.kill()
                 self.client.wait()
         self.client = None
-        for server in self.servers:
-            if server.poll() is None:
-                server.terminate()
-        for server in self.servers:
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop_all(self.servers)
         self.servers, self.urls = [], []
+
+    def stop_client(self) -> None:
+        """End the devices' process (its streams close), keep the servers."""
+        if self.client is not None and self.client.poll() is None:
+            with contextlib.suppress(Exception):
+                self.ask_quit()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.client.wait(timeout=30)
+            if self.client.poll() is None:
+                self.client.kill()
+                self.client.wait()
+        self.client = None
 
     def ask_quit(self) -> None:
         assert self.client is not None and self.client.stdin is not None
@@ -283,21 +280,6 @@ class Processes:
     def close(self) -> None:
         self.stop()
         self.media.cleanup()
-
-
-def wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):  # noqa: S310 - our server
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("server not ready")
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -474,6 +456,35 @@ class Poster:
         self.device.client.close()
 
 
+class Broadcaster:
+    """The police console's device (maillage.client), signed in through the demo sign-in:
+    a new operator device, certified by the demo root, that holds the group key."""
+
+    def __init__(self, url: str, member: str) -> None:
+        from maillage.client.device import MemberDevice
+        from maillage.client.http import MaillageClient
+
+        self.device = MemberDevice(MaillageClient(url, timeout=900), label="Console (banc)")
+        self.device.sign_in_demo(member)
+
+    def holders(self) -> int:
+        latest = self.device.client.group_key("commune")
+        return int((latest or {}).get("merchant_holders") or 0)
+
+    def prepare(self, text: str) -> Any:
+        return self.device.broadcasts.prepare(text)
+
+    def post(self, prepared: Any) -> Sent:
+        wall, started = time.time(), time.monotonic_ns()
+        self.device.broadcasts.post(prepared)
+        answered = time.monotonic_ns()
+        size = len(json.dumps(prepared.sealed.wire))
+        return Sent(prepared.broadcast, started, wall, answered, size)
+
+    def close(self) -> None:
+        self.device.client.close()
+
+
 def send_schedule(posters: list[Poster], prepared: list[Any], spacing: float) -> list[Sent]:
     """POST each prepared report at its slot (`spacing` seconds apart), each from its own
     thread so a slow answer does not delay the next slot."""
@@ -502,12 +513,13 @@ def send_schedule(posters: list[Poster], prepared: list[Any], spacing: float) ->
 
 
 def run_size(options: Options, n: int, logs: Path) -> dict[str, Any]:
-    print(f"\n== {n} operator devices ==", flush=True)
+    print(f"\n== {n} devices ==", flush=True)
     setup: dict[str, Any] = {"devices": n}
     setup.update(prepare_database(options, n))
-    keys = device_sessions(OPERATOR_PREFIX)
+    reports = bool(REPORT_CASES & set(options.cases))
+    keys = device_sessions(OPERATOR_PREFIX) if reports else []
     posters_ids = member_ids(POSTER_PREFIX)
-    if len(keys) != n:
+    if reports and len(keys) != n:
         raise RuntimeError(f"seed has {len(keys)} operator sessions, expected {n}")
     processes = Processes(options, logs)
     results: list[CaseResult] = []
@@ -516,76 +528,11 @@ def run_size(options: Options, n: int, logs: Path) -> dict[str, Any]:
         time.sleep(1.0)
         pids = processes.server_pids()
         setup["idle_rss_mib"] = sum(tree_rss(p) for p in pids) / MIB
-        # Devices alternate over the two servers; every report is POSTed to server 0.
-        placement = [i % 2 for i in range(n)]
-        ready = processes.start_client([(urls[placement[i]], key) for i, key in enumerate(keys)])
-        setup["connect_s"] = ready["connect_seconds"]
-        time.sleep(1.0)
-        rss = sum(tree_rss(p) for p in pids) / MIB
-        setup["connected_rss_mib"] = rss
-        setup["kib_per_device"] = (rss - setup["idle_rss_mib"]) * 1024 / n
-        print(
-            f"  {n} streams open in {ready['connect_seconds']:.1f} s; servers' RSS "
-            f"{setup['idle_rss_mib']:.0f} MiB idle, {rss:.0f} MiB connected",
-            flush=True,
-        )
-        direct = n <= DIRECT_LIMIT
-        posters = [Poster(urls[0], member, direct) for member in posters_ids]
-        # Warm-up: one report, so first-request costs (imports, connections) are not timed.
-        warm = posters[0].post(posters[0].prepare("Échauffement"))
-        processes.ask({"cmd": "wait", "kind": "incident.reported", "count": 1, "timeout": 30})
-        del warm
-        if "isolated" in options.cases:
-            result = CaseResult("isolated", n)
-            for index in range(options.alerts):
-                prepared = posters[index % len(posters)].prepare(f"Alerte isolée {index}")
-                before = cpu_seconds(pids)
-                sent = [posters[index % len(posters)].post(prepared)]
-                answer = processes.ask(
-                    {"cmd": "wait", "kind": "incident.reported", "count": 1, "timeout": 30}
-                )
-                result.cpu_s += cpu_seconds(pids) - before
-                result.add(sent, answer, placement)
-                time.sleep(0.5)
-            results.append(result)
-            print_row(result.figures())
-        if "burst" in options.cases:
-            result = CaseResult("burst", n)
-            for burst in range(options.bursts):
-                prepared = [
-                    posters[i % len(posters)].prepare(f"Rafale {burst}.{i}")
-                    for i in range(options.burst_size)
-                ]
-                before = cpu_seconds(pids)
-                sent = send_schedule(posters, prepared, 1.0 / options.burst_rate)
-                answer = processes.ask(
-                    {
-                        "cmd": "wait",
-                        "kind": "incident.reported",
-                        "count": options.burst_size,
-                        "timeout": 60,
-                    }
-                )
-                result.cpu_s += cpu_seconds(pids) - before
-                result.add(sent, answer, placement)
-                time.sleep(2.0)
-            results.append(result)
-            print_row(result.figures())
-        for poster in posters:
-            poster.close()
-        if "browser" in options.cases:
-            from benchmarks.delivery import browser
-
-            setup["browser"] = browser.measure(
-                urls, f"{CONSOLE_NAME} 00001", posters_ids, options, direct=direct
-            )
-            b = setup["browser"]
-            print(
-                f"  browser: tap→signal median {b['tap_to_signal']['p50']:.0f} ms, "
-                f"p95 {b['tap_to_signal']['p95']:.0f} ms; POST→signal median "
-                f"{b['post_to_signal']['p50']:.0f} ms ({b['reports']} reports)",
-                flush=True,
-            )
+        if reports:
+            run_reports(options, n, processes, urls, keys, posters_ids, setup, results)
+            processes.stop_client()
+        if "broadcast" in options.cases:
+            results.append(run_broadcasts(options, n, processes, urls, setup))
     finally:
         processes.close()
     if "queries" in options.cases:
@@ -595,6 +542,142 @@ def run_size(options: Options, n: int, logs: Path) -> dict[str, Any]:
         q = setup["queries"]
         print(f"  SQL queries: {json.dumps(q['counts'])}", flush=True)
     return {"setup": setup, "cases": [r.figures() | {"raw": raw(r)} for r in results]}
+
+
+def run_reports(
+    options: Options,
+    n: int,
+    processes: Processes,
+    urls: list[str],
+    keys: list[str],
+    posters_ids: list[str],
+    setup: dict[str, Any],
+    results: list[CaseResult],
+) -> None:
+    """The report cases: N operator devices connected, reports POSTed by shops."""
+    pids = processes.server_pids()
+    # Devices alternate over the two servers; every report is POSTed to server 0.
+    placement = [i % 2 for i in range(n)]
+    ready = processes.start_client([(urls[placement[i]], key) for i, key in enumerate(keys)])
+    setup["connect_s"] = ready["connect_seconds"]
+    time.sleep(1.0)
+    rss = sum(tree_rss(p) for p in pids) / MIB
+    setup["connected_rss_mib"] = rss
+    setup["kib_per_device"] = (rss - setup["idle_rss_mib"]) * 1024 / n
+    print(
+        f"  {n} streams open in {ready['connect_seconds']:.1f} s; servers' RSS "
+        f"{setup['idle_rss_mib']:.0f} MiB idle, {rss:.0f} MiB connected",
+        flush=True,
+    )
+    direct = n <= DIRECT_LIMIT
+    posters = [Poster(urls[0], member, direct) for member in posters_ids]
+    # Warm-up: one report, so first-request costs (imports, connections) are not timed.
+    warm = posters[0].post(posters[0].prepare("Échauffement"))
+    processes.ask({"cmd": "wait", "kind": "incident.reported", "count": 1, "timeout": 30})
+    del warm
+    if "isolated" in options.cases:
+        result = CaseResult("isolated", n)
+        for index in range(options.alerts):
+            prepared = posters[index % len(posters)].prepare(f"Alerte isolée {index}")
+            before = cpu_seconds(pids)
+            sent = [posters[index % len(posters)].post(prepared)]
+            answer = processes.ask(
+                {"cmd": "wait", "kind": "incident.reported", "count": 1, "timeout": 30}
+            )
+            result.cpu_s += cpu_seconds(pids) - before
+            result.add(sent, answer, placement)
+            time.sleep(0.5)
+        results.append(result)
+        print_row(result.figures())
+    if "burst" in options.cases:
+        result = CaseResult("burst", n)
+        for burst in range(options.bursts):
+            prepared = [
+                posters[i % len(posters)].prepare(f"Rafale {burst}.{i}")
+                for i in range(options.burst_size)
+            ]
+            before = cpu_seconds(pids)
+            sent = send_schedule(posters, prepared, 1.0 / options.burst_rate)
+            answer = processes.ask(
+                {
+                    "cmd": "wait",
+                    "kind": "incident.reported",
+                    "count": options.burst_size,
+                    "timeout": 60,
+                }
+            )
+            result.cpu_s += cpu_seconds(pids) - before
+            result.add(sent, answer, placement)
+            time.sleep(2.0)
+        results.append(result)
+        print_row(result.figures())
+    for poster in posters:
+        poster.close()
+    if "browser" in options.cases:
+        from benchmarks.delivery import browser
+
+        setup["browser"] = browser.measure(
+            urls, f"{CONSOLE_NAME} 00001", posters_ids, options, direct=direct
+        )
+        b = setup["browser"]
+        print(
+            f"  browser: tap→signal median {b['tap_to_signal']['p50']:.0f} ms, "
+            f"p95 {b['tap_to_signal']['p95']:.0f} ms; POST→signal median "
+            f"{b['post_to_signal']['p50']:.0f} ms ({b['reports']} reports)",
+            flush=True,
+        )
+
+
+def run_broadcasts(
+    options: Options, n: int, processes: Processes, urls: list[str], setup: dict[str, Any]
+) -> CaseResult:
+    """« Message à tous les commerces »: the console's device (maillage.client) publishes
+    the commune's group key and grants it to every holder the server lists (verifying each
+    chain, as the console does), N merchant devices connect, then each broadcast is
+    POSTed to server 0 and timed to its receipt, with the sealed copy inline, on all N."""
+    pids = processes.server_pids()
+    keys = device_sessions(MERCHANT_PREFIX)
+    if len(keys) != n:
+        raise RuntimeError(f"seed has {len(keys)} merchant sessions, expected {n}")
+    sender = Broadcaster(urls[0], member_ids(f"{CONSOLE_NAME} 00001")[0])
+    started = time.monotonic()
+    number = sender.device.broadcasts.ensure()
+    holders = sender.holders()
+    setup["broadcast_key_s"] = time.monotonic() - started
+    setup["broadcast_holders"] = holders
+    print(
+        f"  group key generation {number} granted to {holders} merchant devices "
+        f"in {setup['broadcast_key_s']:.1f} s (client side: verify each chain, wrap, POST)",
+        flush=True,
+    )
+    before_rss = sum(tree_rss(p) for p in pids) / MIB
+    placement = [i % 2 for i in range(n)]
+    ready = processes.start_client([(urls[placement[i]], key) for i, key in enumerate(keys)])
+    setup["broadcast_connect_s"] = ready["connect_seconds"]
+    time.sleep(1.0)
+    rss = sum(tree_rss(p) for p in pids) / MIB
+    setup["broadcast_connected_rss_mib"] = rss
+    setup["broadcast_kib_per_device"] = (rss - before_rss) * 1024 / n
+    print(
+        f"  {n} merchant streams open in {ready['connect_seconds']:.1f} s; servers' RSS "
+        f"{before_rss:.0f} MiB before, {rss:.0f} MiB connected",
+        flush=True,
+    )
+    sender.post(sender.prepare("Échauffement"))
+    processes.ask({"cmd": "wait", "kind": "broadcast.sent", "count": 1, "timeout": 60})
+    result = CaseResult("broadcast", n)
+    for index in range(options.broadcasts):
+        prepared = sender.prepare(f"Message à tous les commerces n° {index} : fermeture à 18 h.")
+        before = cpu_seconds(pids)
+        sent = [sender.post(prepared)]
+        answer = processes.ask({"cmd": "wait", "kind": "broadcast.sent", "count": 1, "timeout": 60})
+        result.cpu_s += cpu_seconds(pids) - before
+        result.add(sent, answer, placement)
+        time.sleep(0.5)
+    sender.close()
+    processes.stop_client()
+    print_row(result.figures())
+    return result
 
 
 def raw(result: CaseResult) -> dict[str, Any]:
@@ -651,9 +734,12 @@ def parse(argv: list[str] | None) -> Options:
     )
     parser.add_argument("--devices", default="140", help="comma-separated N (e.g. 140,1000)")
     parser.add_argument(
-        "--cases", default="isolated,burst,queries", help="isolated,burst,queries,browser"
+        "--cases",
+        default="isolated,burst,queries",
+        help="isolated,burst,queries,browser,broadcast",
     )
     parser.add_argument("--alerts", type=int, default=10, help="isolated reports per size")
+    parser.add_argument("--broadcasts", type=int, default=10, help="broadcasts per size")
     parser.add_argument("--bursts", type=int, default=3, help="bursts per size")
     parser.add_argument("--burst-size", type=int, default=20)
     parser.add_argument("--burst-rate", type=float, default=2.0, help="reports per second")
@@ -673,6 +759,7 @@ def parse(argv: list[str] | None) -> Options:
         devices=[int(n) for n in args.devices.split(",")],
         cases=args.cases.split(","),
         alerts=args.alerts,
+        broadcasts=args.broadcasts,
         bursts=args.bursts,
         burst_size=args.burst_size,
         burst_rate=args.burst_rate,
@@ -690,7 +777,7 @@ def parse(argv: list[str] | None) -> Options:
                 [f"{options.database}_seed%"],
             ).fetchall()
         for (name,) in names:
-            drop(options.pg, name)
+            drop_database(options.pg, name)
             print(f"dropped {name}")
         raise SystemExit(0)
     return options
@@ -703,7 +790,8 @@ def main(argv: list[str] | None = None) -> None:
     logs = ROOT / "var" / "bench-delivery"
     logs.mkdir(parents=True, exist_ok=True)
     print(
-        "Delivery, end to end: POST /api/v1/incidents on server 0 → receipt at each device;\n"
+        "Delivery, end to end: POST /api/v1/incidents (or /broadcasts) on server 0 → receipt"
+        " at each device;\n"
         "2 `maillage serve` processes on one PostgreSQL, devices alternate over both;\n"
         f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()}; latencies in ms",
         flush=True,
@@ -719,7 +807,7 @@ def main(argv: list[str] | None = None) -> None:
         print("interrupted: servers stopped, database dropped", flush=True)
     finally:
         close_django()
-        drop(options.pg, options.database)
+        drop_database(options.pg, options.database)
     if report:
         print("\n" + HEADER)
         for size in report:

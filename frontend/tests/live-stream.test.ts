@@ -99,6 +99,25 @@ describe("parseEvent", () => {
     expect(event?.sealed?.sentAt).toBe(5);
   });
 
+  it("reads a broadcast carried inline, as GET /broadcasts lists it", () => {
+    const base = {
+      seq: 8, kind: "broadcast.sent", at: "x", actor_kind: "member", target_type: "broadcast",
+      target_id: "b1", shop: null, payload: { scope: "commune", number: 2, attachments: 0 },
+    };
+    const sealed = {
+      broadcast: "b1", scope: "commune", number: 2, sent_at: 9, created_at: "2026-12-03T07:00:00Z",
+      sender: { device: "d", member_label: "Police municipale" }, envelope: { body: "{}" }, attachments: [],
+    };
+    const event = parseEvent("broadcast.sent", JSON.stringify({ ...base, sealed }));
+    expect(event?.sealed).toBeNull();
+    expect(event?.broadcast?.broadcast).toBe("b1");
+    expect(event?.broadcast?.number).toBe(2);
+    expect(event?.broadcast?.senderDevice).toBe("d");
+    expect(event?.broadcast?.envelope).toEqual({ body: "{}" });
+    // A viewer without the key gets the event alone: the model falls back to the fetch.
+    expect(parseEvent("broadcast.sent", JSON.stringify(base))?.broadcast).toBeNull();
+  });
+
   it("refuses what is not an event", () => {
     expect(parseEvent("incident.reported", "{not json")).toBeNull();
     expect(parseEvent("incident.reported", JSON.stringify({ kind: "incident.reported" }))).toBeNull();

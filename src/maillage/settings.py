@@ -6,6 +6,8 @@ so a misconfigured server never comes up half-protected.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -98,6 +100,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests get a file of their own per process, never the shared in-memory database:
+    # Django hands that one connection to the live server's threads, and two requests
+    # writing at once then fail ("cannot open savepoint", "database table is locked").
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"maillage-test-{os.getpid()}.sqlite3")
+    }
+elif envint("MAILLAGE_DB_POOL", 1):
+    # A connection per request, and per stream job, cost 2 to 5 ms each on the report
+    # path; the pool hands them back (docs/decisions.md, "Database connections").
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": envint("MAILLAGE_DB_POOL_SIZE", 12),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.Person"

@@ -62,6 +62,17 @@ def test_a_message_to_every_shop_reaches_the_open_home_live_and_sealed(
     )
     expect(messages.get_by_text("Aucun message de la police pour l'instant.")).to_be_visible()
 
+    # From here on the shop's home has its key: the broadcast must be opened from the
+    # stream's inline copy, without listing GET /broadcasts again.
+    listings: list[str] = []
+    shop.on(
+        "request",
+        lambda request: (
+            listings.append(request.url)
+            if request.method == "GET" and "/api/v1/broadcasts" in request.url
+            else None
+        ),
+    )
     panel.get_by_label("Message à envoyer à tous les commerces").fill(canary)
     panel.get_by_role("button", name="Envoyer à tous les commerces").click()
     expect(panel.get_by_text("Message envoyé à tous les commerces.")).to_be_visible(timeout=LIVE)
@@ -78,6 +89,7 @@ def test_a_message_to_every_shop_reaches_the_open_home_live_and_sealed(
     expect(
         messages.get_by_role("status").filter(has_text="Nouveau message de la police municipale.")
     ).to_have_count(1)
+    assert listings == []
     save_screenshot(shop, "message-a-tous-les-commerces", tmp_path)
     assert audit(shop) == []
     assert audit(operator) == []

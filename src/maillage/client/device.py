@@ -4,6 +4,7 @@ The same steps as the browser (`frontend/src/incidents/send.ts`, `read.ts`,
 `frontend/src/police/serviceKeyFlow.ts`): verify the own chain and the commune root, ask
 the key directory who should receive, check every certificate before wrapping, seal,
 upload; and on the police side, hold the service key and hand it to new operator devices.
+Broadcasts and their group keys are `MemberDevice.broadcasts` (`client/broadcasts.py`).
 The simulator, benchmarks and end-to-end tests drive a real server through this class.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from maillage.client.broadcasts import BroadcastKeys
 from maillage.client.http import MaillageClient
 from maillage.wire import chain, envelope, opening, sealing, service_key
 from maillage.wire.envelope import Attachment, Binding, Opened, Opener, Sealed, TrustContext
@@ -77,6 +79,8 @@ class MemberDevice:
         self.chain: list[chain.SignedDocument] = []
         self.state: TrustState | None = None
         self.service_keys: dict[int, X25519PrivateKey] = {}
+        # Broadcast group keys (docs/envelope.md, "Broadcasts and group keys").
+        self.broadcasts = BroadcastKeys(self)
 
     @property
     def enc_public(self) -> str:

@@ -170,6 +170,64 @@ class MaillageClient:
     def add_grants(self, grants: list[dict[str, str]]) -> dict[str, Any]:
         return self.post("/trust/service-key/grants", {"grants": grants})
 
+    # --- broadcast group keys and broadcasts ------------------------------------------
+
+    def group_key(self, scope: str, number: int | None = None) -> dict[str, Any] | None:
+        """The latest generation of `scope` (or `number`); None when none is published."""
+        try:
+            return self.get(f"/group-keys/{scope}", number=number)
+        except ClientApiError as error:
+            if error.code == "no_group_key":
+                return None
+            raise
+
+    def group_key_generations(self, scope: str) -> list[dict[str, Any]]:
+        """Every generation of `scope`, oldest first ([] when none is published)."""
+        return list(self.get(f"/group-keys/{scope}/generations")["generations"])
+
+    def publish_group_key(
+        self, document: dict[str, str], grants: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        return self.post("/group-keys", {"document": document, "grants": grants})
+
+    def my_group_grant(self, scope: str, number: int | None = None) -> dict[str, Any] | None:
+        try:
+            return self.get(f"/group-keys/{scope}/grant", number=number)
+        except ClientApiError as error:
+            if error.code in ("no_grant", "no_group_key"):
+                return None
+            raise
+
+    def group_key_pending(self, scope: str, number: int | None = None) -> dict[str, Any]:
+        return self.get(f"/group-keys/{scope}/pending", number=number)
+
+    def add_group_key_grants(self, grants: list[dict[str, str]]) -> dict[str, Any]:
+        return self.post("/group-keys/grants", {"grants": grants})
+
+    def send_broadcast(self, sealed: Sealed) -> dict[str, Any]:
+        """POST /broadcasts: the wire object as the `envelope` field, the sealed parts as
+        `attachment_0` … (the broadcasts API names them so, unlike /incidents)."""
+        parts: list[tuple[str, Any]] = [("envelope", (None, json.dumps(sealed.wire)))]
+        parts += [
+            (f"attachment_{index}", (f"part-{index + 1}.bin", data, "application/octet-stream"))
+            for index, data in enumerate(sealed.attachments)
+        ]
+        return self.request("POST", "/broadcasts", files=parts).json()
+
+    def broadcasts(
+        self,
+        scope: str | None = None,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        """Broadcasts this member may read, newest first."""
+        return self.get("/broadcasts", scope=scope, after=after, before=before, limit=limit)
+
+    def broadcast_attachment(self, broadcast: str, index: int) -> bytes:
+        return self.request("GET", f"/broadcasts/{broadcast}/attachments/{index}").content
+
     # --- incidents and sealed messages ------------------------------------------------
 
     def report(self, incident: uuid.UUID | str, sealed: Sealed) -> dict[str, Any]:

@@ -68,6 +68,17 @@ def record_content_access(
     )[0]
 
 
+@dataclass(frozen=True)
+class Read:
+    """One member's device reading one part of one message (a fetch or a stream delivery)."""
+
+    membership: Membership
+    device: Device | None
+    incident_public_id: str
+    access: Access
+    reason: str = ""
+
+
 def record_content_accesses(
     *,
     membership: Membership,
@@ -76,37 +87,57 @@ def record_content_accesses(
     accesses: list[Access],
     reason: str = "",
 ) -> list[ContentAccess]:
-    """Append entries to the membership's commune chain (the only way entries are made).
+    """Append one member's reads to its commune chain.
 
     One lock of the head row and one write per batch: a console reading an incident's
     twenty messages must not queue twenty times behind every other reader of the commune.
     """
-    commune = membership.commune
+    return record_reads(
+        [Read(membership, device, incident_public_id, access, reason) for access in accesses]
+    )
+
+
+def record_reads(reads: list[Read]) -> list[ContentAccess]:
+    """Append reads, in order, to their communes' chains (the only way entries are made):
+    one head lock and one bulk insert per commune, whoever the readers are. The stream
+    logs one event's delivery to 140 consoles with one append, not 140 queued on the lock.
+    """
+    by_commune: dict[int, list[Read]] = {}
+    for read in reads:
+        by_commune.setdefault(read.membership.commune_id, []).append(read)
+    entries: list[ContentAccess] = []
     with transaction.atomic():
-        head, _ = AccessLogHead.objects.select_for_update().get_or_create(commune=commune)
-        number, prev_hash = head.number, head.entry_hash or GENESIS
-        at = timezone.now()
-        entries = []
-        for access in accesses:
-            number += 1
-            entry = ContentAccess(
-                commune=commune,
-                number=number,
-                at=at,
-                membership=membership,
-                device=device,
-                incident_public_id=incident_public_id,
-                message_public_id=access.message_public_id,
-                what=access.what,
-                part=access.part,
-                reason=reason,
-                prev_hash=prev_hash,
-            )
-            entry.entry_hash = prev_hash = entry_hash(entry, commune)
-            entries.append(entry)
-        ContentAccess.objects.bulk_create(entries)
-        head.number, head.entry_hash = number, prev_hash
-        head.save(update_fields=["number", "entry_hash"])
+        for commune_id in sorted(by_commune):  # one lock order: no deadlock between batches
+            entries += _append(by_commune[commune_id])
+    return entries
+
+
+def _append(reads: list[Read]) -> list[ContentAccess]:
+    commune = reads[0].membership.commune
+    head, _ = AccessLogHead.objects.select_for_update().get_or_create(commune=commune)
+    number, prev_hash = head.number, head.entry_hash or GENESIS
+    at = timezone.now()
+    entries = []
+    for read in reads:
+        number += 1
+        entry = ContentAccess(
+            commune=commune,
+            number=number,
+            at=at,
+            membership=read.membership,
+            device=read.device,
+            incident_public_id=read.incident_public_id,
+            message_public_id=read.access.message_public_id,
+            what=read.access.what,
+            part=read.access.part,
+            reason=read.reason,
+            prev_hash=prev_hash,
+        )
+        entry.entry_hash = prev_hash = entry_hash(entry, commune)
+        entries.append(entry)
+    ContentAccess.objects.bulk_create(entries)
+    head.number, head.entry_hash = number, prev_hash
+    head.save(update_fields=["number", "entry_hash"])
     return entries
 
 

@@ -1,5 +1,7 @@
 """Sealed content in the stream: the envelope a recipient device gets with its event, and
-the access-log entry that delivery writes, exactly as `GET /incidents/{id}/messages` does.
+the access-log entry that delivery writes, exactly as `GET /incidents/{id}/messages` does;
+and the sealed broadcast a holder of its group-key generation gets with `broadcast.sent`,
+unlogged exactly as `GET /broadcasts` is.
 
 An interface module (like an api.py): it composes incidents, trust and privacy for the
 stream, which sits below them (pyproject.toml, import contracts).
@@ -12,20 +14,27 @@ from collections import defaultdict
 
 from django.db.models import Prefetch
 
+from maillage.broadcasts.models import Broadcast, BroadcastAttachment
+from maillage.broadcasts.schemas import broadcast_out
 from maillage.incidents.models import SealedAttachment, SealedMessage
 from maillage.incidents.schemas import message_out, wire_of
 from maillage.members.models import Membership
-from maillage.privacy.access_log import Access, record_content_accesses
+from maillage.privacy.access_log import Access, Read, record_reads
 from maillage.privacy.models import ContentAccess
 from maillage.stream.fanout import Sealed
 from maillage.stream.kinds import Kind
 from maillage.stream.models import Event
-from maillage.trust.models import Device, ServiceKeyGrant
+from maillage.trust.models import Device, GroupKeyGrant, ServiceKeyGrant
 
 CONTENT_KINDS = frozenset({Kind.INCIDENT_REPORTED.value, Kind.MESSAGE_POSTED.value})
 
 
 def sealed_for(events: list[Event]) -> dict[int, Sealed]:
+    """The sealed copies a batch of events carries: messages and broadcasts."""
+    return {**messages_for(events), **broadcasts_for(events)}
+
+
+def messages_for(events: list[Event]) -> dict[int, Sealed]:
     """For each event naming a message: its envelope and the devices it is addressed to
     (device recipients, and the holders of a grant of each service key generation named).
     Two or three queries per batch of events, whatever the number of connections."""
@@ -82,11 +91,61 @@ def sealed_for(events: list[Event]) -> dict[int, Sealed]:
     return result
 
 
-def log_delivery(membership: Membership, device: Device, sealed: Sealed) -> None:
-    """The access-log entry of one envelope delivered through the stream (before it is sent)."""
-    record_content_accesses(
-        membership=membership,
-        device=device,
-        incident_public_id=sealed.incident,
-        accesses=[Access(sealed.message, ContentAccess.What.ENVELOPE)],
+def broadcasts_for(events: list[Event]) -> dict[int, Sealed]:
+    """For each `broadcast.sent`: the broadcast as `GET /broadcasts` lists it, and the
+    devices holding a grant of the generation it is sealed to (the only ones that can open
+    it; the policy's scope bound is the connection's `visible`). Three queries per batch
+    (broadcasts with their sender, their attachments, the grants), whatever the number of
+    connections or of holders; the body is the same for every holder, rendered once.
+
+    Not access-logged (`access_logged=False`): `GET /broadcasts` writes no entry either, and
+    the stream delivers exactly as a fetch does."""
+    wanted = {
+        event.target_id: event
+        for event in events
+        if event.kind == Kind.BROADCAST_SENT.value and event.target_id
+    }
+    if not wanted:
+        return {}
+    broadcasts = list(
+        Broadcast.objects.filter(public_id__in=list(wanted))
+        .select_related(
+            "group_key", "sender_device", "sender_membership", "sender_membership__shop"
+        )
+        .prefetch_related(Prefetch("attachments", BroadcastAttachment.objects.order_by("index")))
+    )
+    holders: dict[int, set[str]] = defaultdict(set)
+    grants = GroupKeyGrant.objects.filter(
+        group_key_id__in={broadcast.group_key_id for broadcast in broadcasts}
+    ).values_list("group_key_id", "recipient_device__public_id")
+    for group_key_id, device in grants:
+        holders[group_key_id].add(str(device))
+    result = {}
+    for broadcast in broadcasts:
+        event = wanted.get(str(broadcast.public_id))
+        if event is None or broadcast.commune_id != event.commune_id:
+            continue
+        result[event.seq] = Sealed(
+            incident="",
+            message=str(broadcast.public_id),
+            recipients=frozenset(holders[broadcast.group_key_id]),
+            body=broadcast_out(broadcast),
+            access_logged=False,
+        )
+    return result
+
+
+def log_deliveries(deliveries: list[tuple[Membership, Device, Sealed]]) -> None:
+    """The access-log entries of envelopes delivered through the stream, before they are
+    sent: one append for every connection that delivers them at the same moment."""
+    record_reads(
+        [
+            Read(
+                membership,
+                device,
+                sealed.incident,
+                Access(sealed.message, ContentAccess.What.ENVELOPE),
+            )
+            for membership, device, sealed in deliveries
+        ]
     )

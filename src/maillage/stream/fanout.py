@@ -34,10 +34,12 @@ BATCH = 500
 class Sealed:
     """What a recipient of an event's message receives with it (see stream.delivery)."""
 
-    incident: str
-    message: str
+    incident: str  # "" for a broadcast
+    message: str  # the message's (or the broadcast's) public id
     recipients: frozenset[str]  # device public ids the envelope is addressed to
-    body: dict[str, Any]  # as GET /incidents/{id}/messages returns it
+    body: dict[str, Any]  # as GET /incidents/{id}/messages (or GET /broadcasts) returns it
+    # A broadcast is not: GET /broadcasts writes no access-log entry either.
+    access_logged: bool = True
 
 
 # events -> {seq: Sealed} for the events that carry a message (injected: stream is a low
@@ -161,6 +163,7 @@ class Hub:
         self.loop = loop
         self.enrich = enrich
         self.readers: dict[int, CommuneReader] = {}
+        self.batches: dict[Callable[[list[Any]], None], Batch] = {}
         self.executor = ThreadPoolExecutor(
             max_workers=int(settings.STREAM_DB_THREADS), thread_name_prefix="maillage-stream"
         )
@@ -168,6 +171,14 @@ class Hub:
     async def db(self, function: Callable[..., T], *args: Any) -> T:
         """Run ORM code off the event loop; its connections close as after a request."""
         return await self.loop.run_in_executor(self.executor, _job, function, args)
+
+    async def db_batched(self, function: Callable[[list[Any]], None], item: Any) -> None:
+        """`function([item, …])` in one job for every call made in the same turn of the
+        loop; returns once the job that included `item` is done (or raises its error)."""
+        batch = self.batches.get(function)
+        if batch is None:
+            batch = self.batches[function] = Batch(self, function)
+        await batch.add(item)
 
     async def subscribe(self, commune_id: int, subscriber: Subscriber) -> int:
         """Join the commune's reader; returns the last seq it has read (the live start)."""
@@ -212,6 +223,48 @@ class Hub:
             return
         with contextlib.suppress(RuntimeError):  # the loop closed in between
             self.loop.call_soon_threadsafe(self.wake, commune_id, seq)
+
+
+@dataclass(eq=False)
+class Batch:
+    """Calls of one database function gathered while a job is pending, run as one job.
+
+    A reader offers an event to every connection of its commune in one turn of the loop,
+    so the access-log writes of its deliveries arrive together: one transaction on the
+    commune's chain head instead of one each, queued on its lock (p99 1.2 s at 40 devices).
+    """
+
+    hub: Hub
+    function: Callable[[list[Any]], None]
+    pending: list[tuple[Any, asyncio.Future[None]]] = field(default_factory=list)
+    running: bool = False
+
+    async def add(self, item: Any) -> None:
+        future: asyncio.Future[None] = self.hub.loop.create_future()
+        self.pending.append((item, future))
+        if not self.running:
+            self.running = True
+            self.hub.loop.create_task(self.drain())  # runs after this turn's other callers
+        await future
+
+    async def drain(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending, []
+                error: BaseException | None = None
+                try:
+                    await self.hub.db(self.function, [item for item, _ in batch])
+                except Exception as failure:
+                    error = failure
+                for _, future in batch:
+                    if future.done():  # its connection went away meanwhile
+                        continue
+                    if error is None:
+                        future.set_result(None)
+                    else:
+                        future.set_exception(error)
+        finally:
+            self.running = False
 
 
 def _job(function: Callable[..., T], args: tuple[Any, ...]) -> T:

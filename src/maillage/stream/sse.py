@@ -28,7 +28,7 @@ from maillage.members.models import MemberSession, Membership
 from maillage.members.sessions import ACCESS_REVOKED_MESSAGE, AccessEnded, load_access
 from maillage.shield import Receive, Scope, Send, _send_json, error_payload
 from maillage.stream import bus
-from maillage.stream.delivery import log_delivery, sealed_for
+from maillage.stream.delivery import log_deliveries, sealed_for
 from maillage.stream.fanout import Hub, Item, head_seq, read_after
 from maillage.stream.kinds import Kind
 from maillage.stream.visibility import visible_to
@@ -196,11 +196,18 @@ class Connection:
 
     def sealed_for_me(self, item: Item) -> bool:
         sealed = item.sealed
+        # A broadcast's content right is the one that lists it (`broadcasts.view`, which
+        # `visible` has asked): GET /broadcasts asks nothing more.
+        right = (
+            Action.VIEW_BROADCASTS
+            if item.event.kind == Kind.BROADCAST_SENT
+            else Action.READ_CONTENT
+        )
         return (
             sealed is not None
             and self.access.certified
             and str(self.access.device.public_id) in sealed.recipients
-            and may(self.access.membership, Action.READ_CONTENT, item.event)
+            and may(self.access.membership, right, item.event)
         )
 
     async def deliver(self, item: Item) -> None:
@@ -211,10 +218,11 @@ class Connection:
         if self.visible(item):
             payload = item.frame
             if self.sealed_for_me(item) and item.sealed is not None and item.sealed_frame:
-                # Logged before it leaves, as a fetch is.
-                await self.hub.db(
-                    log_delivery, self.access.membership, self.access.device, item.sealed
-                )
+                # Logged before it leaves, as a fetch is (a broadcast's fetch is not).
+                if item.sealed.access_logged:
+                    await self.hub.db_batched(
+                        log_deliveries, (self.access.membership, self.access.device, item.sealed)
+                    )
                 payload = item.sealed_frame
             await self.write(payload)
         if control == "close" and not self.replaying:

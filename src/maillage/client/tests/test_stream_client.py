@@ -15,10 +15,10 @@ from maillage.client.stream import SseParser, StreamClient, StreamEvent, StreamR
 from maillage.members.models import Role
 from maillage.members.tests.factory import make_cast
 from maillage.stream.tests.helpers import head, since
-from maillage.stream.tests.live import WAIT, LoopThread, free_port, live_db, serve, wait_until
+from maillage.stream.tests.live import WAIT, LoopThread, free_port, live_db, loop, serve, wait_until
 from maillage.stream.tests.test_stream_live import key, publish
 
-__all__ = ["live_db"]  # the fixture, shared with the stream tests
+__all__ = ["live_db", "loop"]  # the fixtures, shared with the stream tests
 
 # --- the parser -------------------------------------------------------------------------
 
@@ -85,13 +85,6 @@ def server(settings: Any) -> Iterator[str]:
     settings.STREAM_POLL_SECONDS = 30.0
     with serve() as base:
         yield base
-
-
-@pytest.fixture
-def loop() -> Iterator[LoopThread]:
-    thread = LoopThread()
-    yield thread
-    thread.close()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,11 @@ from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.privacy.access_log import (
     GENESIS,
+    Access,
+    Read,
     Verification,
     record_content_access,
+    record_reads,
     verify_chain,
 )
 from maillage.privacy.models import AccessLogHead, ContentAccess
@@ -158,6 +162,30 @@ def test_chain_links_every_entry_to_the_previous_one(operator) -> None:
     assert [e.prev_hash for e in entries[1:]] == [e.entry_hash for e in entries[:-1]]
     head = AccessLogHead.objects.get(commune=operator.commune)
     assert (head.number, head.entry_hash) == (3, entries[-1].entry_hash)
+
+
+def test_one_batch_of_reads_by_several_members_of_two_communes_keeps_each_chain(
+    commune, operator
+) -> None:
+    """The stream logs one event's deliveries to every console in one call."""
+    _log(operator, 1)
+    elsewhere = factory.make_member(Role.OPERATOR, factory.make_commune(), name="Ailleurs")
+    second = factory.make_member(Role.OPERATOR, commune, name="Second opérateur")
+    incident, message = str(uuid.uuid4()), str(uuid.uuid4())
+    reads = [
+        Read(p.membership, p.device, incident, Access(message, "envelope"))
+        for p in (operator, elsewhere, second)
+    ]
+    entries = record_reads(reads)
+    assert [(e.commune_id, e.number, e.membership_id) for e in entries] == [
+        (commune.pk, 2, operator.membership.pk),
+        (commune.pk, 3, second.membership.pk),
+        (elsewhere.commune.pk, 1, elsewhere.membership.pk),
+    ]
+    for each in (commune, elsewhere.commune):
+        assert verify_chain(each).ok
+    assert AccessLogHead.objects.get(commune=commune).number == 3
+    assert AccessLogHead.objects.get(commune=elsewhere.commune).number == 1
 
 
 @pytest.mark.parametrize(

@@ -233,6 +233,14 @@ class LoopThread:
             self.loop.close()
 
 
+@pytest.fixture
+def loop() -> Iterator[LoopThread]:
+    """An asyncio loop in its own thread for the test's stream clients."""
+    thread = LoopThread()
+    yield thread
+    thread.close()
+
+
 def wait_until(condition: Any, timeout: float = WAIT, what: str = "la condition") -> None:
     """Poll a condition with a generous timeout (a wait, never a timed assertion)."""
     deadline = time.monotonic() + timeout

@@ -102,3 +102,38 @@ def test_a_recipient_device_gets_the_envelope_and_the_delivery_is_logged(
             stream.close()
         for device in (console, agent, other_shop, dpo, reporter):
             device.client.close()
+
+
+def test_one_events_deliveries_to_several_consoles_are_logged_in_one_append(
+    demo: DemoSeed, server: str
+) -> None:
+    """Each delivery has its entry, and they share one append (one `at`, consecutive
+    numbers): a console per device must not queue on the chain's lock once each."""
+    first = signed_in(demo, server, "Lucas Moreau", "Console CSU 1")
+    assert first.ensure_service_key() == 1
+    consoles = [first] + [
+        signed_in(demo, server, "Lucas Moreau", f"Console CSU {n}") for n in (2, 3)
+    ]
+    first.ensure_service_key()  # grants generation 1 to the two new devices
+    for console in consoles[1:]:
+        assert console.ensure_service_key() == 1
+    reporter = signed_in(demo, server, "Sophie Martin", "Téléphone boutique B")
+    streams = [stream_of(server, console) for console in consoles]
+    try:
+        report = reporter.send_report("Individu menaçant devant la vitrine.")
+        for stream in streams:
+            assert "sealed" in stream.until("incident.reported")[-1].data
+        entries = list(
+            ContentAccess.objects.filter(message_public_id=report.message).order_by("number")
+        )
+        assert sorted(str(entry.device.public_id) for entry in entries if entry.device) == sorted(
+            console.device for console in consoles
+        )
+        assert len({entry.at for entry in entries}) == 1
+        numbers = [entry.number for entry in entries]
+        assert numbers == list(range(numbers[0], numbers[0] + len(consoles)))
+    finally:
+        for stream in streams:
+            stream.close()
+        for device in [*consoles, reporter]:
+            device.client.close()

@@ -1,11 +1,14 @@
-"""The benchmark's commune, made through the actions (as the demo seeding and the test
-factory do): commune and root, sectors, shops, members invited, enrolled and certified by
-a coordinator's device, and one signed-in session per device.
+"""A commune of many devices, made through the actions (as the demo seeding and the test
+factory do), for the delivery benchmark and the no-loss test: commune and root, sectors,
+shops, members invited, enrolled and certified by a coordinator's device, and one
+signed-in session per device.
 
-Only sessions are written in bulk: a session row and its `MemberSession` binding are what
+Sessions are written in bulk: a session row and its `MemberSession` binding are what
 `members.sessions.start_session` writes for a sign-in (no event: sign-in is not an action,
 docs/decisions.md), so `bulk_create` of the same rows is the same state, 10,000 times
-faster than 10,000 requests.
+faster than 10,000 requests. So are the N devices that receive (`bulk_members`): the rows
+an enrolment and a coordinator's certificate leave, without their events (about 110 ms a
+member through the actions, i.e. 18 minutes for 10,000; see its docstring).
 
 The commune is a demo commune (its root private key kept in the database, as `maillage
 demo` does): the browser case signs its console in through « Se connecter en tant que… »,
@@ -15,9 +18,11 @@ else on the delivery path depends on it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -85,6 +90,7 @@ class SeededCommune:
     shops: list[Shop] = field(default_factory=list)
     operators: list[Seeded] = field(default_factory=list)
     merchants: list[Seeded] = field(default_factory=list)
+    others: list[Seeded] = field(default_factory=list)  # the other roles
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -213,15 +219,33 @@ def make_commune(shops: int, sectors: int = 5) -> SeededCommune:
     return made
 
 
-def add_members(made: SeededCommune, role: Role, count: int, *, prefix: str) -> list[Seeded]:
+@contextlib.contextmanager
+def without_qr_codes() -> Iterator[None]:
+    """The invitation's QR code is drawn for the coordinator's screen, never stored:
+    40 ms per member for nothing when seeding."""
+    from unittest import mock
+
+    with mock.patch("maillage.members.actions.qr_code_svg", lambda url: ""):
+        yield
+
+
+def add_members(
+    made: SeededCommune,
+    role: Role,
+    count: int,
+    *,
+    prefix: str,
+    shops: list[Shop] | None = None,
+) -> list[Seeded]:
     """`count` members of `role`, each with one certified device (merchants spread over
-    the shops), in transactions of BATCH members."""
+    `shops`, by default all the commune's), in transactions of BATCH members."""
+    over = shops or made.shops
     started = time.monotonic()
     out: list[Seeded] = []
     for start in range(0, count, BATCH):
         with transaction.atomic():
             for index in range(start, min(count, start + BATCH)):
-                shop = made.shops[index % len(made.shops)] if role == Role.MERCHANT else None
+                shop = over[index % len(over)] if role == Role.MERCHANT else None
                 out.append(
                     _member(
                         made.commune,
@@ -231,7 +255,7 @@ def add_members(made: SeededCommune, role: Role, count: int, *, prefix: str) -> 
                         coordinator=made.coordinator,
                     )
                 )
-    target = made.operators if role == Role.OPERATOR else made.merchants
+    target = {Role.OPERATOR: made.operators, Role.MERCHANT: made.merchants}.get(role, made.others)
     target.extend(out)
     made.seconds[f"members.{role}"] = made.seconds.get(f"members.{role}", 0) + (
         time.monotonic() - started
@@ -294,3 +318,112 @@ def publish_service_key(made: SeededCommune, holders: list[Seeded], *, batch: in
     for start in range(0, len(holders), batch):
         service_keys.add_grants(actor, [grant(h) for h in holders[start : start + batch]])
     made.seconds["service_key"] = time.monotonic() - started
+
+
+def bulk_members(made: SeededCommune, role: Role, count: int, *, prefix: str) -> list[Seeded]:
+    """`count` certified members of `role` (merchants spread over the shops), written in
+    bulk: the rows that invitation, enrolment and a coordinator's certificate leave behind
+    (person, active membership approved by the coordinator, active device with real keys,
+    its certificate signed by the coordinator's device, verifiable in the chain), in a
+    few `bulk_create`s instead of three actions each.
+
+    Their enrolment events are not appended: nothing on the delivery path reads past
+    events (a stream starts at the head, a holder is found by its certificate and its
+    grant), and an action per member is what made 10,000 devices take minutes. The seed
+    is a benchmark fixture, not a commune to audit."""
+    from maillage.access.roles import MembershipStatus
+    from maillage.members.models import Person
+    from maillage.trust import directory
+    from maillage.trust.common import moment
+    from maillage.trust.models import DeviceCertificate, DeviceStatus
+
+    started = time.monotonic()
+    now = timezone.now()
+    coordinator = made.coordinator
+    issuer = directory.current_certificate(coordinator.device)
+    assert issuer is not None, "the coordinator's device is certified by the root"
+    issuer_fingerprint = chain.fingerprint(chain.b64url_decode(coordinator.keys.sign_public))
+    commune_id = str(made.commune.public_id)
+    out: list[Seeded] = []
+    with transaction.atomic():
+        people = Person.objects.bulk_create(
+            [Person(display_name=f"{prefix} {i + 1:05d}") for i in range(count)],
+            batch_size=1000,
+        )
+        memberships = Membership.objects.bulk_create(
+            [
+                Membership(
+                    person=person,
+                    commune=made.commune,
+                    role=role,
+                    shop=made.shops[i % len(made.shops)] if role == Role.MERCHANT else None,
+                    status=MembershipStatus.ACTIVE,
+                    approved_at=now,
+                    approved_by=coordinator.membership,
+                    status_changed_at=now,
+                )
+                for i, person in enumerate(people)
+            ],
+            batch_size=1000,
+        )
+        keys = [Keys(Ed25519PrivateKey.generate(), X25519PrivateKey.generate()) for _ in people]
+        devices = Device.objects.bulk_create(
+            [
+                Device(
+                    public_id=uuid.uuid4(),
+                    membership=membership,
+                    label="Appareil (banc d'essai, en masse)",
+                    enc_public_key=k.enc_public,
+                    sign_public_key=k.sign_public,
+                    sign_key_fingerprint=chain.fingerprint(chain.b64url_decode(k.sign_public)),
+                    status=DeviceStatus.ACTIVE,
+                    certified_at=now,
+                )
+                for membership, k in zip(memberships, keys, strict=True)
+            ],
+            batch_size=1000,
+        )
+        issued = int(now.timestamp())
+        certificates = []
+        for membership, device in zip(memberships, devices, strict=True):
+            body = {
+                "type": chain.CERTIFICATE_TYPE,
+                "v": 1,
+                "serial": str(uuid.uuid4()),
+                "commune": commune_id,
+                "device": str(device.public_id),
+                "member": str(membership.public_id),
+                "role": str(role),
+                "shop": str(membership.shop.public_id) if membership.shop else None,
+                "enc_key": device.enc_public_key,
+                "sign_key": device.sign_public_key,
+                "may_certify": False,
+                "issuer": issuer_fingerprint,
+                "issued_at": issued,
+                "expires_at": issued + 365 * 24 * 3600,
+            }
+            serial = str(body["serial"])
+            document = chain.sign_document(body, coordinator.keys.sign)
+            certificates.append(
+                DeviceCertificate(
+                    device=device,
+                    serial=serial,
+                    body=document.body,
+                    signature=document.signature,
+                    issuer_fingerprint=issuer_fingerprint,
+                    issuer_certificate=issuer,
+                    may_certify=False,
+                    issued_at=moment(issued),
+                    expires_at=moment(issued + 365 * 24 * 3600),
+                    created_by=coordinator.membership,
+                )
+            )
+        DeviceCertificate.objects.bulk_create(certificates, batch_size=1000)
+    for membership, device, k in zip(memberships, devices, keys, strict=True):
+        out.append(Seeded(membership, device, k))
+    target = made.operators if role == Role.OPERATOR else made.merchants
+    target.extend(out)
+    made.seconds[f"bulk.{role}"] = made.seconds.get(f"bulk.{role}", 0) + (
+        time.monotonic() - started
+    )
+    return out
