@@ -4,7 +4,8 @@ CaptureQueriesContext) on the seeded database, the servers stopped.
 - `report_accept`: POST /api/v1/incidents through the real client (maillage.client) on
   Django's WSGI handler in process (httpx's WSGI transport): session, checks, incident,
   message, event, NOTIFY.
-- `directory`: GET /api/v1/trust/recipients, which the sender's device fetches first.
+- `directory`: GET /api/v1/trust/recipients, which the sender's device fetches first;
+  `directory_304`: the same, revalidated with the ETag the device kept (304, no body).
 - `stream_read_batch`: what a server's commune reader runs once per wake-up for the events
   it reads (the log rows, then the sealed envelopes and the service key's holders).
 - `access_log_append`: the access-log append of a sealed event's deliveries to every
@@ -51,11 +52,13 @@ def measure(poster_member: str, *, direct: bool) -> dict[str, Any]:
         poster.device.post_report(prepared)
         timings["report_accept_ms"] = (time.perf_counter() - started) * 1000
     counts["report_accept"] = len(captured.captured_queries)
-    with CaptureQueriesContext(connection) as captured:
-        started = time.perf_counter()
-        poster.device.client.recipients()
-        timings["directory_ms"] = (time.perf_counter() - started) * 1000
-    counts["directory"] = len(captured.captured_queries)
+    poster.device.client._directories.clear()  # a fresh answer, then a revalidated one
+    for step in ("directory", "directory_304"):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            poster.device.client.recipients()
+            timings[f"{step}_ms"] = (time.perf_counter() - started) * 1000
+        counts[step] = len(captured.captured_queries)
 
     event = Event.objects.filter(payload__message=prepared.message).get()
     with CaptureQueriesContext(connection) as captured:

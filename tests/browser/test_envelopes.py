@@ -440,3 +440,55 @@ def test_a_device_whose_approval_was_withdrawn_is_told_before_sending(
     )
     expect(shop.get_by_text("Le signalement n'est pas parti. Appelez le 17.")).to_be_visible()
     assert SealedMessage.objects.count() == before
+
+
+def test_the_browser_revalidates_the_key_directory_by_itself(
+    open_browser: PersonFactory, demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No code of ours keeps the directory: the server's ETag and `Cache-Control:
+    private, no-cache` make Chromium's HTTP cache keep it and ask with If-None-Match, and
+    a 304 reaches the page as the kept 200 (the second report goes out sealed to it)."""
+    merchant = member(demo, Role.MERCHANT)
+    operator = open_browser("operateur", viewport=DESKTOP, passkeys=False).page
+    demo_sign_in(operator, member(demo, Role.OPERATOR))
+    open_console(operator)
+    expect(
+        operator.get_by_text("Clé de service créée sur cet appareil (génération 1).")
+    ).to_be_visible()
+
+    # What the server saw (the live server runs in this process): each request's
+    # If-None-Match and whether it matched.
+    trust_api = importlib.import_module("maillage.trust.api")
+    seen: list[tuple[str | None, bool]] = []
+    matches = trust_api._matches
+
+    def spy(if_none_match: str | None, etag: str) -> bool:
+        seen.append((if_none_match, matches(if_none_match, etag)))
+        return bool(seen[-1][1])
+
+    monkeypatch.setattr(trust_api, "_matches", spy)
+
+    shop = open_browser("commercant", viewport=PHONE, passkeys=False).page
+    demo_sign_in(shop, merchant)
+    answers: list[tuple[int, str | None]] = []
+    shop.on(
+        "response",
+        lambda response: (
+            answers.append((response.status, response.request.headers.get("if-none-match")))
+            if "/api/v1/trust/recipients" in response.url
+            else None
+        ),
+    )
+    report(shop, "Premier signalement")
+    expect(shop.get_by_role("heading", name="Signalement envoyé à")).to_be_visible()
+    shop.get_by_role("button", name="Faire un autre signalement").click()
+    shop.get_by_label("Ce qui se passe (facultatif)").fill("Deuxième signalement")
+    shop.get_by_role("button", name="Envoyer le signalement").click()
+    expect(shop.get_by_role("heading", name="Signalement envoyé à")).to_be_visible()
+
+    # The server answered the second fetch 304; the page (and Playwright) saw the kept 200.
+    assert [matched for _, matched in seen] == [False, True], (seen, answers)
+    assert seen[0][0] is None and seen[1][0] is not None
+    assert [status for status, _ in answers] == [200, 200]
+    first, second = (json.loads(m.header) for m in SealedMessage.objects.order_by("pk"))
+    assert {r["id"] for r in first["recipients"]} == {r["id"] for r in second["recipients"]}

@@ -19,6 +19,8 @@ from maillage.wire.envelope import Sealed
 
 CSRF_COOKIE = "maillage_csrf"
 CSRF_HEADER = "X-CSRFToken"
+# Directories kept (one per incident a console replies in, plus the report's): bounded.
+DIRECTORIES_KEPT = 32
 
 
 class ClientApiError(Exception):
@@ -46,6 +48,9 @@ class MaillageClient:
 
     def __init__(self, base_url: str, *, timeout: float = 15.0) -> None:
         self.http = httpx.Client(base_url=base_url.rstrip("/") + "/api/v1", timeout=timeout)
+        # The key directory as last served, per query, with its ETag (see `recipients`).
+        self._directories: dict[tuple[str | None, str | None], tuple[str, Any]] = {}
+        self.directory_revalidated = 0  # answers confirmed by a 304 (tests, benchmarks)
 
     def close(self) -> None:
         self.http.close()
@@ -92,6 +97,7 @@ class MaillageClient:
         self, member: str, *, enc_key: str, sign_key: str, label: str = "Client Python (démo)"
     ) -> dict[str, Any]:
         """Sign in as a demo member; the demo root certifies these public keys."""
+        self._directories.clear()  # another member: nothing kept from the last one
         return self.post(
             "/demo/login",
             {
@@ -110,7 +116,30 @@ class MaillageClient:
         return self.get("/trust/revocations")
 
     def recipients(self, *, incident: str | None = None, sector: str | None = None) -> Any:
-        return self.get("/trust/recipients", incident=incident, sector=sector)
+        """The key directory for one send, kept and revalidated as a browser's HTTP cache
+        does: the next call sends If-None-Match and a 304 hands back the kept answer (no
+        body to send, parse or hold twice). The caller verifies it every time all the
+        same (`resolve_recipients`), so a kept answer is never trusted more than a fresh
+        one; it is shared between calls and must not be modified."""
+        key = (incident, sector)
+        params = {"incident": incident, "sector": sector}
+        clean = {name: str(value) for name, value in params.items() if value is not None}
+        kept = self._directories.get(key)
+        headers = {"If-None-Match": kept[0]} if kept is not None else {}
+        response = self.request("GET", "/trust/recipients", params=clean, headers=headers)
+        if response.status_code == 304 and kept is not None:
+            self.directory_revalidated += 1
+            return kept[1]
+        if response.status_code == 304:  # nothing kept to confirm: ask plainly
+            response = self.request("GET", "/trust/recipients", params=clean)
+        answer = response.json()
+        etag = response.headers.get("ETag")
+        self._directories.pop(key, None)
+        if etag:
+            self._directories[key] = (etag, answer)
+            while len(self._directories) > DIRECTORIES_KEPT:  # oldest first
+                del self._directories[next(iter(self._directories))]
+        return answer
 
     # --- police service key -----------------------------------------------------------
 

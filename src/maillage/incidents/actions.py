@@ -16,7 +16,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -56,11 +56,13 @@ class Upload:
 
 @dataclass(frozen=True)
 class Received:
-    """The stored message; `created` is False for an identical retry."""
+    """The stored message; `created` is False for an identical retry. `attachments`: the
+    parts just stored (empty for a retry, whose parts stay in the database)."""
 
     incident: Incident
     message: SealedMessage
     created: bool
+    attachments: list[SealedAttachment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ def _store(
     device: Device,
     checked: _Checked,
     written: list[str],
-) -> SealedMessage:
+) -> tuple[SealedMessage, list[SealedAttachment]]:
     """Rows and files, inside the caller's transaction; every file name goes to `written`
     so that a failed transaction can remove it."""
     header, wire = checked.header, checked.wire
@@ -232,6 +234,7 @@ def _store(
         content_size=len(checked.content),
         wire_sha256=checked.digest,
     )
+    attachments = []
     for index, (data, (size, sha256)) in enumerate(
         zip(checked.attachments, header.attachments, strict=True), start=1
     ):
@@ -239,7 +242,8 @@ def _store(
         attachment.file.save("sealed.bin", ContentFile(data), save=False)
         written.append(attachment.file.name)
         attachment.save()
-    return message
+        attachments.append(attachment)
+    return message, attachments
 
 
 def _action_with_files(
@@ -274,8 +278,8 @@ def report_incident(
     """A merchant's new report: the incident and its first sealed message, atomically."""
     # Refused before the body is read; the action asks the policy again in its transaction.
     require(actor, Action.REPORT_INCIDENT)
-    shop_id = actor.shop_id
-    if shop_id is None:
+    shop = actor.shop if actor.shop_id is not None else None
+    if shop is None:
         raise NotFound("Commerce introuvable.")
     if not incident_id:
         raise UploadRefused(
@@ -286,18 +290,15 @@ def report_incident(
     _check_sender(checked.header, device)
     assert device is not None
 
-    existing = Incident.objects.filter(public_id=public_id).first()
-    if existing is not None:
-        return _retry_of_report(existing, actor, checked)
-
+    # No look-up first: the unique ids decide. A retry or a taken id fails the insert
+    # (before any file is written) and is answered below, so a new report, the common
+    # case, costs no query for it.
     def work(written: list[str]) -> Received:
         incident = Incident.objects.create(
-            public_id=public_id, commune=actor.commune, shop_id=shop_id, reported_by=actor
+            public_id=public_id, commune=actor.commune, shop=shop, reported_by=actor
         )
-        if SealedMessage.objects.filter(public_id=checked.header.message).exists():
-            raise _message_conflict()
-        message = _store(incident, actor, device, checked, written)
-        return Received(incident, message, created=True)
+        message, attachments = _store(incident, actor, device, checked, written)
+        return Received(incident, message, created=True, attachments=attachments)
 
     try:
         return _action_with_files(
@@ -309,8 +310,13 @@ def report_incident(
             work,
         )
     except IntegrityError:
-        # A concurrent request took one of the ids first: answer as for a retry.
-        existing = Incident.objects.filter(public_id=public_id).first()
+        # The incident's id is taken (a retry, or a concurrent request first), or only the
+        # message's (another message has it): answer as for a retry, or refuse.
+        existing = (
+            Incident.objects.select_related("commune", "shop", "reported_by")
+            .filter(public_id=public_id)
+            .first()
+        )
         if existing is None:
             raise _message_conflict() from None
         return _retry_of_report(existing, actor, checked)
@@ -346,10 +352,15 @@ def visible_incident(actor: Membership, incident_id: uuid.UUID, action: Action) 
 
 
 def post_message(
-    actor: Membership, device: Device | None, incident_id: uuid.UUID, upload: Upload
+    actor: Membership, device: Device | None, target: Incident | uuid.UUID, upload: Upload
 ) -> Received:
-    """A further sealed message in an existing incident."""
-    incident = visible_incident(actor, incident_id, Action.POST_MESSAGE)
+    """A further sealed message in an existing incident (given as `visible_incident`
+    found it for this actor, or by id)."""
+    incident = (
+        target
+        if isinstance(target, Incident)
+        else visible_incident(actor, target, Action.POST_MESSAGE)
+    )
     checked = _check_upload(upload, str(actor.commune.public_id), incident.public_id)
     _check_sender(checked.header, device)
     assert device is not None
@@ -362,12 +373,10 @@ def post_message(
             raise _message_conflict()
         return Received(incident, existing, created=False)
 
-    if SealedMessage.objects.filter(public_id=checked.header.message).exists():
-        return retry()
-
+    # As for a report: the message's unique id decides, a retry fails the insert.
     def work(written: list[str]) -> Received:
-        message = _store(incident, actor, device, checked, written)
-        return Received(incident, message, created=True)
+        message, attachments = _store(incident, actor, device, checked, written)
+        return Received(incident, message, created=True, attachments=attachments)
 
     try:
         return _action_with_files(

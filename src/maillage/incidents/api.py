@@ -93,11 +93,19 @@ def report(request: HttpRequest) -> Status[dict[str, Any]]:
     require(actor, Action.REPORT_INCIDENT)
     fields, upload = _upload(request)
     received = actions.report_incident(actor, session_device(request), fields["incident"], upload)
+    if received.created:
+        # Answered from the rows just written (their relations are the session's own
+        # member, commune, shop and device): reading them back would only cost queries.
+        body = {
+            "incident": incident_out(received.incident, messages=1),
+            "message": message_out(received.message, received.attachments),
+        }
+        return Status(201, body)
     incident = Incident.objects.select_related("commune", "shop", "reported_by").get(
         pk=received.incident.pk
     )
     body = {"incident": incident_out(incident), "message": message_out(_reload(received.message))}
-    return Status(201 if received.created else 200, body)
+    return Status(200, body)
 
 
 @router.post(
@@ -108,12 +116,12 @@ def report(request: HttpRequest) -> Status[dict[str, Any]]:
 )
 def post_message(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[str, Any]]:
     actor = _actor(request)
-    actions.visible_incident(actor, incident_id, Action.POST_MESSAGE)
+    incident = actions.visible_incident(actor, incident_id, Action.POST_MESSAGE)
     _, upload = _upload(request)
-    received = actions.post_message(actor, session_device(request), incident_id, upload)
-    return Status(
-        201 if received.created else 200, {"message": message_out(_reload(received.message))}
-    )
+    received = actions.post_message(actor, session_device(request), incident, upload)
+    if received.created:
+        return Status(201, {"message": message_out(received.message, received.attachments)})
+    return Status(200, {"message": message_out(_reload(received.message))})
 
 
 @router.get(

@@ -9,7 +9,7 @@ from typing import Any
 
 from ninja import Schema
 
-from maillage.incidents.models import Incident, SealedMessage
+from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 
 
 class ShopRefOut(Schema):
@@ -77,16 +77,18 @@ def incident_out(incident: Incident, messages: int | None = None) -> dict[str, A
     }
 
 
-def message_out(message: SealedMessage) -> dict[str, Any]:
+def message_out(
+    message: SealedMessage, attachments: list[SealedAttachment] | None = None
+) -> dict[str, Any]:
+    """`attachments`: the message's parts when the caller holds them (just stored)."""
+    parts = attachments if attachments is not None else message.attachments.all()
     return {
         "id": message.public_id,
         "incident": message.incident.public_id,
         "sender_device": message.sender_device.public_id,
         "sent_at": message.sent_at,
         "received_at": message.received_at,
-        "attachments": [
-            {"index": part.index, "size": part.size} for part in message.attachments.all()
-        ],
+        "attachments": [{"index": part.index, "size": part.size} for part in parts],
     }
 
 

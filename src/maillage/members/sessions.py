@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
@@ -29,6 +30,9 @@ SESSION_DEVICE = "device_id"
 ACCESS_REVOKED_MESSAGE = "Votre accès a été suspendu ou révoqué par la mairie."
 
 _ENDED_MEMBERSHIP = frozenset({MembershipStatus.SUSPENDED, MembershipStatus.REVOKED})
+# What the API's checks read of the session's member (policy, serialisers), loaded with it.
+_MEMBER = ("person", "commune", "shop", "shop__sector")
+_DEVICE_MEMBER = tuple(f"membership__{name}" for name in _MEMBER)
 
 
 @dataclass(frozen=True)
@@ -52,20 +56,27 @@ def load_access(session: SessionBase) -> Access | None:
     membership_id = session.get(SESSION_MEMBERSHIP)
     if membership_id is None:
         return None
-    membership = (
-        Membership.objects.select_related("person", "commune", "shop", "shop__sector")
-        .filter(pk=membership_id)
-        .first()
-    )
-    if membership is None or membership.status in _ENDED_MEMBERSHIP:
-        raise AccessEnded
-    device = None
     device_id = session.get(SESSION_DEVICE)
     if device_id is not None:
-        device = membership.devices.filter(pk=device_id).first()
+        # Every request of a device pays this: one query for the device and its member
+        # (the device must be one of the session's membership's). trust/ sits above
+        # members/, hence the model by name.
+        devices = apps.get_model("trust", "Device")._default_manager
+        device = cast(
+            "Device | None",
+            devices.select_related(*_DEVICE_MEMBER)
+            .filter(pk=device_id, membership_id=membership_id)
+            .first(),
+        )
         if device is None or device.is_withdrawn:
             raise AccessEnded
-    return Access(membership=membership, device=device)
+        if device.membership.status in _ENDED_MEMBERSHIP:
+            raise AccessEnded
+        return Access(membership=device.membership, device=device)
+    membership = Membership.objects.select_related(*_MEMBER).filter(pk=membership_id).first()
+    if membership is None or membership.status in _ENDED_MEMBERSHIP:
+        raise AccessEnded
+    return Access(membership=membership, device=None)
 
 
 def current_access(request: HttpRequest) -> Access | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
 from maillage.access.policy import Action, require, root_certifies, visible
@@ -177,18 +177,50 @@ def revocation_draft(
 # --- key directory and police service key (docs/envelope.md) ---------------------------
 
 
+# The device keeps the answer and asks again each time with If-None-Match (the browser's
+# HTTP cache does it by itself with these headers; maillage.client does it by hand).
+# `private`: the answer is the member's; `no-cache`: never used without asking.
+DIRECTORY_CACHE_CONTROL = "private, no-cache"
+
+
 @router.get(
     "/recipients",
     auth=member_auth,
-    response={200: RecipientsOut, **errors(403, 404, 409, 422)},
+    response={200: RecipientsOut, 304: None, **errors(403, 404, 409, 422)},
     summary="Annuaire des destinataires d'un envoi chiffré (à vérifier par l'appareil)",
+    description="Réponse avec ETag : avec If-None-Match égal, 304 sans corps (l'appareil "
+    "garde sa copie et la vérifie comme avant).",
 )
 def recipients_directory(
-    request: HttpRequest, incident: uuid.UUID | None = None, sector: int | None = None
-) -> dict[str, Any]:
+    request: HttpRequest,
+    response: HttpResponse,
+    incident: uuid.UUID | None = None,
+    sector: int | None = None,
+) -> Any:
     """Without parameter: a new report by the caller's shop; `incident`: a message in that
-    incident; `sector`: a neighbour alert to that sector's merchants."""
-    return recipients.recipients_directory(_actor(request), incident=incident, sector=sector)
+    incident; `sector`: a neighbour alert to that sector's merchants.
+
+    Every check runs as for a full answer (a member suspended since gets their 401/403,
+    not a 304), then the rows the answer is made of decide whether it changed."""
+    rows = recipients.directory_rows(_actor(request), incident=incident, sector=sector)
+    etag = rows.etag
+    if _matches(request.headers.get("If-None-Match"), etag):
+        unchanged = HttpResponse(status=304)
+        unchanged["ETag"] = etag
+        unchanged["Cache-Control"] = DIRECTORY_CACHE_CONTROL
+        return unchanged
+    response["ETag"] = etag
+    response["Cache-Control"] = DIRECTORY_CACHE_CONTROL
+    return recipients.directory_answer(rows)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110's If-None-Match: a list of entity tags (weak ones compared weakly), or *."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return etag in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
 
 
 @router.get(

@@ -13,8 +13,11 @@ active operator) and the police service key.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -32,16 +35,58 @@ from maillage.errors import ApiError, NotFound
 from maillage.members.models import Membership, MembershipStatus
 from maillage.territory.models import Commune, Sector, Shop
 from maillage.trust import directory
-from maillage.trust.models import DeviceCertificate, DeviceStatus, ServiceKey
+from maillage.trust.models import DeviceCertificate, DeviceStatus, RevocationList, ServiceKey
 from maillage.wire import chain
 from maillage.wire.recipients import Purpose
 from maillage.wire.service_key import SERVICE
+
+# Bumped whenever the answer's shape changes, so that no device keeps an old one.
+DIRECTORY_FORMAT = "1"
+
+
+@dataclass(frozen=True)
+class DirectoryRows:
+    """What one directory answer is made of, read but not yet turned into documents.
+
+    Every document served is immutable once stored (certificates, revocation lists and
+    service key generations are signed once and never rewritten; a revocation sets
+    `revoked_at`, which is not served, and publishes a new list), so the answer is a pure
+    function of which rows were chosen: `etag` hashes their ids, and the check costs the
+    three queries that choose them, not the chains nor the serialisation.
+    """
+
+    purpose: Purpose
+    shop: Shop | None
+    certificates: list[DeviceCertificate]
+    revocations: RevocationList
+    service_key: ServiceKey | None
+
+    @property
+    def etag(self) -> str:
+        """A strong validator: equal only when the answer's bytes are equal."""
+        summary = {
+            "format": DIRECTORY_FORMAT,
+            "purpose": self.purpose,
+            "shop": str(self.shop.public_id) if self.shop is not None else None,
+            "certificates": [c.pk for c in self.certificates],
+            "revocations": self.revocations.pk,
+            "service_key": self.service_key.pk if self.service_key is not None else None,
+        }
+        digest = hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()
+        return f'"{digest[:40]}"'
 
 
 def recipients_directory(
     actor: Membership, *, incident: uuid.UUID | None = None, sector: int | None = None
 ) -> dict[str, Any]:
-    """The directory for one send, after checking the caller may send it.
+    """The directory for one send, after checking the caller may send it."""
+    return directory_answer(directory_rows(actor, incident=incident, sector=sector))
+
+
+def directory_rows(
+    actor: Membership, *, incident: uuid.UUID | None = None, sector: int | None = None
+) -> DirectoryRows:
+    """The rows of the directory for one send, after checking the caller may send it.
 
     `incident`: a message in an existing incident (operator, agent, merchant of its
     shop); `sector`: a neighbour alert (operators, merchants of that sector); neither: a
@@ -88,17 +133,60 @@ def recipients_directory(
             purpose, shop = "report", actor.shop
         certificates = current_certificates(among, _police_and_shop(shop))
 
-    latest = directory.latest_revocation_list(commune)
-    service_key = None if purpose == "sector" else latest_service_key(commune)
+    latest = commune.revocation_lists.select_related("signer_certificate").order_by("-number")
+    revocations = latest.first()
+    if revocations is None:
+        raise directory.NoRoot
+    service_key = (
+        None
+        if purpose == "sector"
+        # Only what the answer serves: the document and its signer's certificate.
+        else ServiceKey.objects.select_related("signer_certificate")
+        .filter(commune=commune, service=SERVICE)
+        .order_by("-number")
+        .first()
+    )
+    return DirectoryRows(purpose, shop, certificates, revocations, service_key)
+
+
+def directory_answer(rows: DirectoryRows) -> dict[str, Any]:
+    """The documents: every chain (leaves, the revocation list's signer, the service
+    key's signer) fetched together, one query per chain level."""
+    revocations, service_key = rows.revocations, rows.service_key
+    signers = [
+        certificate
+        for certificate in (
+            revocations.signer_certificate,  # None: the root signed the list
+            service_key.signer_certificate if service_key is not None else None,
+        )
+        if certificate is not None
+    ]
+    chains = with_chains([*rows.certificates, *signers])
+    by_pk = {leaf.pk: documents for leaf, documents in chains}
+    signer = revocations.signer_certificate
+    revocation_chain = by_pk[signer.pk] if signer is not None else []
     return {
-        "purpose": purpose,
-        "shop": shop.public_id if shop is not None else None,
-        "revocations": {"number": latest.number, **directory.revocation_document(latest)},
+        "purpose": rows.purpose,
+        "shop": rows.shop.public_id if rows.shop is not None else None,
+        "revocations": {
+            "number": revocations.number,
+            "body": revocations.body,
+            "signature": revocations.signature,
+            "chain": revocation_chain,
+        },
         "devices": [
             {"device": certificate.device.public_id, "chain": documents}
-            for certificate, documents in with_chains(certificates)
+            for certificate, documents in chains[: len(rows.certificates)]
         ],
-        "service_key": service_key_document(service_key) if service_key else None,
+        "service_key": (
+            {
+                "body": service_key.body,
+                "signature": service_key.signature,
+                "chain": by_pk[service_key.signer_certificate.pk],
+            }
+            if service_key is not None
+            else None
+        ),
     }
 
 

@@ -105,3 +105,34 @@ def test_service_key_reaches_new_operator_devices_and_rotates_away_from_revoked_
     assert sorted(replacement.service_keys) == [1, 2]
     history = replacement.read_incident(before.incident)
     assert history[0].text == "Individu agressif devant la vitrine."
+
+
+def test_directory_is_kept_and_revalidated_until_it_changes(demo: DemoSeed, clients: Any) -> None:
+    console = signed_in(demo, clients(), Role.OPERATOR, "Console CSU")
+    console.ensure_service_key()
+    shop = signed_in(demo, clients(), Role.MERCHANT, "Téléphone boutique")
+
+    first = shop.send_report("Vitrine brisée cette nuit.")
+    assert shop.client.directory_revalidated == 0
+    second = shop.send_report("Individu qui revient devant la vitrine.")
+    assert shop.client.directory_revalidated == 1  # a 304: the kept answer, verified again
+    assert recipients_of(second.message) == recipients_of(first.message)
+
+    # A new operator device: the next report must reach it, so no 304 this time.
+    tablet = signed_in(demo, clients(), Role.OPERATOR, "Tablette patrouille")
+    third = shop.send_report("Le même individu est reparti vers la gare.")
+    assert shop.client.directory_revalidated == 1
+    assert f"device:{tablet.device}" in recipients_of(third.message)
+
+    # Revoked: the kept answer that lists it is not confirmed either.
+    trust_revocations.revoke_devices_with_root(
+        CLI,
+        demo.commune,
+        trust_roots.demo_root_key(demo.commune),
+        [Device.objects.get(public_id=tablet.device)],
+    )
+    fourth = shop.send_report("Il est revenu.")
+    assert shop.client.directory_revalidated == 1
+    assert f"device:{tablet.device}" not in recipients_of(fourth.message)
+    shop.send_report("Toujours là.")
+    assert shop.client.directory_revalidated == 2

@@ -374,7 +374,9 @@ def test_files_written_before_a_failure_are_removed(media, merchant) -> None:
     )
 
     def work(written: list[str]) -> actions.Received:
-        message = actions._store(incident, merchant.membership, merchant.device, checked, written)
+        message, _ = actions._store(
+            incident, merchant.membership, merchant.device, checked, written
+        )
         assert len(written) == 2 and stored_files(media) != before
         SealedMessage.objects.create(
             **{  # the same public_id again: IntegrityError
