@@ -208,6 +208,9 @@ DELIBERATE_TAMPERING: dict[str, str] = {
     "maillage/stream/tests/test_log.py": "edits, deletes and gaps in the event log, which "
     "the chain check must detect; and the action helper itself, tested with rows written "
     "inside hand-made action blocks",
+    "maillage/trust/tests/test_recipients_cache.py": "the directory's ETag must change "
+    "with a device status changed without a new revocation list and with a certificate "
+    "that expires as time passes: neither is an action",
     "maillage/testing/seed.py": "the benchmark's 10,000 devices in bulk (members, devices, "
     "certificates, sessions) without their enrolment events, which nothing on the "
     "delivery path reads: through the actions a member costs 110 ms",
