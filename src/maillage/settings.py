@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "maillage.web.security.ContentSecurityPolicy",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "maillage.members.session_cookie.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "maillage.incidents.middleware.SealedUploadLimit",

@@ -138,3 +138,24 @@ def test_session_permissions_are_the_documented_ones_for_each_role(commune, role
         or re.search(rf"(^|, ){re.escape(label)}( \(|,|$)", roles)
     }
     assert granted == documented
+
+
+def test_a_request_with_the_replaced_cookie_does_not_sign_the_browser_out(commune) -> None:
+    """A request sent before a sign-in and answered after it must not delete the new
+    session's cookie: only the request that ends a session does."""
+    member = factory.make_member(Role.MERCHANT, commune)
+    client = member.client()
+    old_key = client.cookies["maillage_session"].value
+    assert Session.objects.filter(session_key=old_key).exists()
+    Session.objects.filter(session_key=old_key).delete()  # as start_session does
+
+    late = Client()
+    late.cookies["maillage_session"] = old_key
+    response = late.get("/api/v1/session")
+    assert response.json()["authenticated"] is False
+    assert "maillage_session" not in response.cookies  # no deletion sent
+
+    signed_out = member.client()
+    response = signed_out.post("/api/v1/session/logout")
+    assert response.status_code == 204
+    assert response.cookies["maillage_session"].value == ""  # sign-out still deletes it
