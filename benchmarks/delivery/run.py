@@ -682,9 +682,25 @@ def run_broadcasts(
         result.cpu_s += cpu_seconds(pids) - before
         result.add(sent, answer, placement)
         time.sleep(0.5)
+    print_row(result.figures())
+    burst = CaseResult("bc burst", n)
+    for round_ in range(options.bursts):
+        prepared = [
+            sender.prepare(f"Alerte {round_}.{i} : restez à l'intérieur.")
+            for i in range(options.burst_size)
+        ]
+        before = cpu_seconds(pids)
+        sent = send_schedule([sender], prepared, 1.0 / options.burst_rate)  # type: ignore[list-item]
+        answer = processes.ask(
+            {"cmd": "wait", "kind": "broadcast.sent", "count": options.burst_size, "timeout": 120}
+        )
+        burst.cpu_s += cpu_seconds(pids) - before
+        burst.add(sent, answer, placement)
+        time.sleep(2.0)
     sender.close()
     processes.stop_client()
-    print_row(result.figures())
+    print_row(burst.figures())
+    setup["broadcast_burst"] = burst.figures() | {"raw": raw(burst)}
     return result
 
 
