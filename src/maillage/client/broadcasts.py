@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from maillage.client.http import ClientApiError
+from maillage.client.http import ClientApiError, CodedRefusal
 from maillage.wire import chain, group_key
 from maillage.wire.broadcast import (
     BroadcastBinding,
@@ -57,14 +57,9 @@ def _now() -> int:
     return int(time.time())
 
 
-class BroadcastUnavailable(Exception):
+class BroadcastUnavailable(CodedRefusal):
     """Nothing to seal to, or to open with, yet (the format's own refusals are
     `EnvelopeError`s): `no_group_key`, `no_group_grant`, `not_found`."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-        super().__init__(f"{code}: {message}")
 
 
 @dataclass

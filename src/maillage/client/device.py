@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from maillage.client.broadcasts import BroadcastKeys
-from maillage.client.http import MaillageClient
+from maillage.client.http import CodedRefusal, MaillageClient
 from maillage.wire import chain, envelope, opening, sealing, service_key
 from maillage.wire.envelope import Attachment, Binding, Opened, Opener, Sealed, TrustContext
 from maillage.wire.hpke import x25519_public_of
@@ -36,13 +36,8 @@ def _now() -> int:
     return int(time.time())
 
 
-class SendRefused(Exception):
+class SendRefused(CodedRefusal):
     """This device must not send (the format's own refusals are `EnvelopeError`s)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-        super().__init__(f"{code}: {message}")
 
 
 @dataclass

@@ -23,6 +23,16 @@ CSRF_HEADER = "X-CSRFToken"
 DIRECTORIES_KEPT = 32
 
 
+class CodedRefusal(Exception):
+    """A refusal this device makes itself, before or instead of a request: a code and its
+    French message, as the API's own errors carry them."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(f"{code}: {message}")
+
+
 class ClientApiError(Exception):
     """A refusal from the server, as structured by the API (`code`, `message`, `field`)."""
 
