@@ -85,13 +85,24 @@ export function loadSession(): Promise<Session> {
 // Whether this page already asked once (its load), and found the session ended since.
 let loadedOnce = false;
 let endedSinceLoad = false;
+/**
+ * Counts the sign-outs this page started. A request that was in flight when the member
+ * signed out answers for the old session: its 401, or the session it returns, must not
+ * replace « Vous êtes déconnecté(e) » nor sign the page back in.
+ */
+let signOuts = 0;
+let signingOut = false;
 
 async function fetchSession(): Promise<Session> {
   const hadSession = wasSignedIn();
   const atLoad = !loadedOnce;
+  const generation = signOuts;
   loadedOnce = true;
+  const stale = () => signingOut || generation !== signOuts;
   try {
-    const session = await adoptSession(await requestSession());
+    const answer = await requestSession();
+    if (stale()) return ANONYMOUS;
+    const session = await adoptSession(answer);
     if (!session.authenticated && hadSession) {
       emit({ notice: t("session.ended") });
       if (!atLoad) endedSinceLoad = true;
@@ -99,6 +110,7 @@ async function fetchSession(): Promise<Session> {
     if (!session.authenticated && endedSinceLoad) rememberEnded();
     return session;
   } catch (error) {
+    if (stale()) return ANONYMOUS;
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
       remember(ANONYMOUS);
       emit({ session: ANONYMOUS, notice: describeError(error) });
@@ -110,9 +122,12 @@ async function fetchSession(): Promise<Session> {
 }
 
 export async function logout(): Promise<void> {
+  signingOut = true;
+  signOuts += 1;
   try {
     await postLogout();
   } finally {
+    signingOut = false;
     endedSinceLoad = false;
     remember(ANONYMOUS);
     emit({ session: ANONYMOUS, notice: t("session.loggedOut") });
@@ -130,7 +145,7 @@ export function getSession(): Session | null {
 }
 
 unauthenticated.subscribe((error) => {
-  if (!error || !sessionStore.get().session?.authenticated) return;
+  if (!error || signingOut || !sessionStore.get().session?.authenticated) return;
   remember(ANONYMOUS);
   emit({ session: ANONYMOUS, notice: describeError(error) });
 });

@@ -64,3 +64,43 @@ describe("the notice of a session that ended", () => {
     expect(next.sessionStore.get().notice).toBeNull();
   });
 });
+
+describe("signing out while a request is in flight", () => {
+  it("keeps « Vous êtes déconnecté(e) » over the old session's late 401 and answer", async () => {
+    signedIn = true;
+    const session = await page();
+    await session.loadSession();
+    const api = await import("../src/api");
+    const late: Array<(r: Response) => void> = [];
+    vi.stubGlobal(
+      "document",
+      { cookie: "", addEventListener: () => undefined, removeEventListener: () => undefined },
+    );
+    vi.stubGlobal(
+      "fetch",
+      vi.fn((url: string) =>
+        String(url).endsWith("/session/logout")
+          ? Promise.resolve(new Response(null, { status: 204 }))
+          : new Promise<Response>((resolve) => late.push(resolve)),
+      ),
+    );
+    const probe = session.loadSession(); // the page re-checks: the answer comes late
+    const other = api.request("GET", "/incidents").catch(() => undefined); // a 401 later
+    await session.logout();
+    expect(session.sessionStore.get().notice).toBe("Vous êtes déconnecté(e).");
+    const authenticated = {
+      authenticated: true,
+      person: { id: "p", display_name: "Karim" },
+      membership: null,
+      device: null,
+      root: null,
+      permissions: [],
+    };
+    late[0](new Response(JSON.stringify(authenticated), { status: 200 }));
+    late[1](new Response(JSON.stringify({ code: "unauthenticated" }), { status: 401 }));
+    await probe;
+    await other;
+    expect(session.sessionStore.get().session?.authenticated).toBe(false);
+    expect(session.sessionStore.get().notice).toBe("Vous êtes déconnecté(e).");
+  });
+});
