@@ -169,6 +169,7 @@ def _register_routers() -> None:
     """Each domain owns its router; adding one here is the only wiring needed."""
     from maillage.broadcasts.api import router as broadcasts_router
     from maillage.demo.api import router as demo_router
+    from maillage.duty.api import router as duty_router
     from maillage.incidents.api import router as incidents_router
     from maillage.members.api import router as members_router
     from maillage.privacy.api import router as privacy_router
@@ -189,6 +190,7 @@ def _register_routers() -> None:
     api.add_router("/stream", stream_router)
     api.add_router("/", group_keys_router)
     api.add_router("/broadcasts", broadcasts_router)
+    api.add_router("/duty", duty_router)
 
 
 _register_routers()

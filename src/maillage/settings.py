@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "maillage.web",
     "maillage.demo",
     "maillage.incidents",
+    "maillage.duty",
     "maillage.broadcasts",
     "maillage.privacy",
     "maillage.stream",
@@ -259,6 +260,10 @@ STREAM_DB_THREADS = envint("MAILLAGE_STREAM_DB_THREADS", 4)
 STREAM_QUEUE = envint("MAILLAGE_STREAM_QUEUE", 2000)
 # How often an open stream re-reads its session (sign-out elsewhere, expiry).
 STREAM_RECHECK_SECONDS = float(envint("MAILLAGE_STREAM_RECHECK_SECONDS", 300))
+# Police presence on the stream (maillage.duty.presence): each police device's open stream
+# touches its row every BEAT seconds; a row not touched for STALE seconds counts for nothing.
+DUTY_PRESENCE_BEAT_SECONDS = float(envint("MAILLAGE_DUTY_PRESENCE_BEAT_SECONDS", 10))
+DUTY_PRESENCE_STALE_SECONDS = float(envint("MAILLAGE_DUTY_PRESENCE_STALE_SECONDS", 30))
 
 INVITATION_TTL_SECONDS = envint("MAILLAGE_INVITATION_TTL_SECONDS", 72 * 3600)
 PUBLIC_URL = envstr("MAILLAGE_PUBLIC_URL", "http://localhost:8000")

@@ -59,6 +59,9 @@ function codeOf(error: unknown): string {
 function roleAllowed(purpose: Purpose, leaf: CertificateBody, shop: string | null): boolean {
   if (purpose === "sector") return leaf.role === "commercant";
   if (leaf.role === "operateur" || leaf.role === "agent") return true;
+  // The commune's fallback recipients (a partner supervision centre): a new report only,
+  // while the police is not reachable; never instead of the police recipient.
+  if (leaf.role === "partenaire") return purpose === "report";
   return leaf.role === "commercant" && shop !== null && leaf.shop === shop;
 }
 

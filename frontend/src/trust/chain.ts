@@ -38,6 +38,7 @@ export const ROLES = [
   "referent",
   "observateur",
   "dpo",
+  "partenaire",
 ] as const;
 export type Role = (typeof ROLES)[number];
 const CERTIFIER_ROLE: Role = "coordinateur";

@@ -55,6 +55,9 @@ class Action(enum.StrEnum):
     MANAGE_GROUP_KEY = "trust.manage_group_key"
     SEND_BROADCAST = "broadcasts.send"
     VIEW_BROADCASTS = "broadcasts.view"
+    VIEW_DUTY = "duty.view"
+    MANAGE_DUTY = "duty.manage"
+    VIEW_REACHABILITY = "duty.view_reachability"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -80,11 +83,12 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_CHARTER: _ALL_ROLES,
     Action.PUBLISH_CHARTER: frozenset({Role.COORDINATOR}),
     Action.REPORT_INCIDENT: frozenset({Role.MERCHANT}),
-    Action.VIEW_INCIDENTS: frozenset({Role.OPERATOR, Role.AGENT, Role.MERCHANT}),
+    # The fallback partner only for the cases sealed to its devices (ADDRESSEE_BOUND below).
+    Action.VIEW_INCIDENTS: frozenset({Role.OPERATOR, Role.AGENT, Role.MERCHANT, Role.PARTNER}),
     # Sealed content goes to those who handle the incident; the coordinator, referents,
     # observers and the DPO manage people and oversight, not cases (the DPO reads the
     # access log instead).
-    Action.READ_CONTENT: frozenset({Role.OPERATOR, Role.AGENT, Role.MERCHANT}),
+    Action.READ_CONTENT: frozenset({Role.OPERATOR, Role.AGENT, Role.MERCHANT, Role.PARTNER}),
     Action.POST_MESSAGE: frozenset({Role.OPERATOR, Role.AGENT, Role.MERCHANT}),
     Action.VIEW_ACCESS_LOG: frozenset({Role.DPO}),
     # Who seals content needs the key directory; a neighbour alert goes from a merchant
@@ -102,6 +106,12 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_GROUP_KEY: frozenset({Role.OPERATOR}),
     Action.SEND_BROADCAST: frozenset({Role.OPERATOR, Role.MERCHANT}),
     Action.VIEW_BROADCASTS: frozenset({Role.OPERATOR, Role.MERCHANT}),
+    # Duty hours and fallback (docs/decisions.md, "Duty hours and fallback"): the mairie
+    # sets them, the police reads them; whether the police is reachable now is shown to
+    # every member (the reporter before sending, first of all).
+    Action.VIEW_DUTY: frozenset({Role.COORDINATOR, Role.OPERATOR}),
+    Action.MANAGE_DUTY: frozenset({Role.COORDINATOR}),
+    Action.VIEW_REACHABILITY: _ALL_ROLES,
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)
@@ -115,6 +125,16 @@ SHOP_ROLES = frozenset({Role.MERCHANT})
 POLICE_RECIPIENT_ROLES = frozenset({Role.OPERATOR})
 SHOP_RECIPIENT_ROLES = frozenset({Role.MERCHANT})
 SERVICE_KEY_HOLDER_ROLES = frozenset({Role.OPERATOR})
+# The fallback recipients a commune names (maillage.duty.fallback): sealed to, for a new
+# report, while the police municipale is not reachable. The clients accept them for a
+# report only (maillage.wire.recipients, frontend/src/envelope/recipients.ts).
+FALLBACK_RECIPIENT_ROLES = frozenset({Role.PARTNER})
+# Whose connected devices make the police « joignable » (maillage.duty.presence).
+PRESENCE_ROLES = frozenset({Role.OPERATOR})
+# A member of these roles sees a case (and its content) only when it was sealed to one of
+# their devices: the partner knows nothing of the commune's other reports.
+ADDRESSEE_BOUND_ROLES = frozenset({Role.PARTNER})
+ADDRESSEE_BOUND_ACTIONS = frozenset({Action.VIEW_INCIDENTS, Action.READ_CONTENT})
 # Who holds a broadcast group key: the police devices that send and grant it, and the
 # merchants who read it (for a sector's key, the merchants of that sector's shops only).
 # The clients apply the same rule (maillage.wire.broadcast.sender_roles, group_key).
@@ -172,11 +192,46 @@ def may(actor: Membership | None, action: Action, target: object | None = None) 
         return False
     if action in SHOP_BOUND_ACTIONS and actor.role == Role.MERCHANT:
         return _shop_of(target) == actor.shop_id
+    if addressee_bound(actor, action):
+        return _addressed_to(actor, target)
     if action in SECTOR_BOUND_ACTIONS and actor.role == Role.MERCHANT:
         return actor.shop is not None and actor.shop.sector_id == getattr(target, "pk", None)
     if action in SCOPE_BOUND_ACTIONS:
         return _may_in_scope(actor, action, _sector_of(target))
     return True
+
+
+def addressee_bound(actor: Membership, action: Action) -> bool:
+    """Whether the actor's right to `action` on one case depends on the case having been
+    sealed to one of their devices (the fallback partner). The stream, which must not
+    query per event, decides that from the envelope's recipients (stream/sse.py)."""
+    return action in ADDRESSEE_BOUND_ACTIONS and actor.role in ADDRESSEE_BOUND_ROLES
+
+
+def counts_as_presence(actor: Membership) -> bool:
+    """Whether this member's connected devices make the police reachable."""
+    return actor.role in PRESENCE_ROLES and actor.status == MembershipStatus.ACTIVE
+
+
+def _addressed(actor: Membership, lookup: str) -> Q:
+    """Rows whose signed header (`lookup`) names one of the actor's devices: the envelope
+    lists every device recipient by its public id (docs/envelope.md)."""
+    devices = [str(device) for device in actor.devices.values_list("public_id", flat=True)]
+    found = Q(pk__in=[])
+    for device in devices:
+        found |= Q(**{f"{lookup}__contains": f'"{device}"'})
+    return found
+
+
+def _addressed_to(actor: Membership, target: object) -> bool:
+    label = _label(target)
+    if label == "incidents.incident":
+        messages = target.messages.all()  # type: ignore[attr-defined]
+    elif label == "incidents.sealedmessage":
+        messages = type(target)._default_manager.filter(pk=target.pk)  # type: ignore[attr-defined]
+    else:
+        return False  # an event: the stream asks with its sealed copy (stream/sse.py)
+    return bool(messages.filter(_addressed(actor, "header")).exists())
 
 
 def _may_in_scope(actor: Membership, action: Action, sector: int | None) -> bool:
@@ -246,6 +301,8 @@ class Scope:
     commune: str
     shop: str | None = None
     sector: str | None = None
+    # For addressee-bound members: the lookup to the signed headers naming the recipients.
+    header: str | None = None
 
 
 # One row per kind a list endpoint (or, next, the event stream) hands out.
@@ -256,9 +313,11 @@ SCOPES: dict[str, Scope] = {
     "members.invitation": Scope(Action.INVITE_MEMBER, "commune_id"),
     "trust.device": Scope(Action.VIEW_MEMBERS, "membership__commune_id"),
     "trust.devicecertificate": Scope(Action.VIEW_DIRECTORY, "device__membership__commune_id"),
-    "incidents.incident": Scope(Action.VIEW_INCIDENTS, "commune_id", shop="shop_id"),
+    "incidents.incident": Scope(
+        Action.VIEW_INCIDENTS, "commune_id", shop="shop_id", header="messages__header"
+    ),
     "incidents.sealedmessage": Scope(
-        Action.READ_CONTENT, "incident__commune_id", shop="incident__shop_id"
+        Action.READ_CONTENT, "incident__commune_id", shop="incident__shop_id", header="header"
     ),
     "privacy.contentaccess": Scope(Action.VIEW_ACCESS_LOG, "commune_id"),
     "trust.groupkey": Scope(Action.VIEW_GROUP_KEY, "commune_id", sector="sector_id"),
@@ -283,6 +342,12 @@ def visible(actor: Membership | None, model: type[M], action: Action | None = No
         if scope.shop is None:
             return objects.none()
         objects = objects.filter(**{scope.shop: actor.shop_id})
+    if addressee_bound(actor, action):
+        if scope.header is None:
+            return objects.none()
+        # A subquery, so that the join on messages adds no duplicate row.
+        sealed_to = model._default_manager.filter(_addressed(actor, scope.header))
+        objects = objects.filter(pk__in=sealed_to.values("pk"))
     if action in SCOPE_BOUND_ACTIONS:
         if scope.sector is None:
             return objects.none()

@@ -13,6 +13,10 @@ class Role(models.TextChoices):
     REFERENT = "referent", "référent"
     OBSERVER = "observateur", "observateur"
     DPO = "dpo", "DPO"
+    # A partner service the commune names as its fallback (an intercommunal supervision
+    # centre): it receives only the reports sealed to it while the police municipale is
+    # not reachable (docs/decisions.md, "Duty hours and fallback").
+    PARTNER = "partenaire", "partenaire (centre de supervision)"
 
 
 class MembershipStatus(models.TextChoices):

@@ -38,6 +38,8 @@ class Kind(enum.StrEnum):
     GROUP_KEY_PUBLISHED = "group_key.published"
     GROUP_KEY_GRANTS_ADDED = "group_key.grants_added"
     BROADCAST_SENT = "broadcast.sent"
+    DUTY_SCHEDULE_CHANGED = "duty.schedule_changed"
+    DUTY_FALLBACK_CHANGED = "duty.fallback_changed"
 
 
 @dataclass(frozen=True)
@@ -121,4 +123,7 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.BROADCAST_SENT: _spec(
         "broadcast", Action.VIEW_BROADCASTS, "scope", "number", "attachments"
     ),
+    # Duty hours and fallback recipients (maillage.duty): counts and member ids only.
+    Kind.DUTY_SCHEDULE_CHANGED: _spec("dutyschedule", Action.VIEW_DUTY, "ranges", "exceptions"),
+    Kind.DUTY_FALLBACK_CHANGED: _spec("commune", Action.VIEW_DUTY, "recipients"),
 }

@@ -22,15 +22,16 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.http import parse_cookie
 
-from maillage.access.policy import Action, may
+from maillage.access.policy import Action, addressee_bound, may
 from maillage.access.roles import MembershipStatus
+from maillage.duty.presence import present
 from maillage.members.models import MemberSession, Membership
 from maillage.members.sessions import ACCESS_REVOKED_MESSAGE, AccessEnded, load_access
 from maillage.shield import Receive, Scope, Send, _send_json, error_payload
 from maillage.stream import bus
 from maillage.stream.delivery import log_deliveries, sealed_for
 from maillage.stream.fanout import Hub, Item, head_seq, read_after
-from maillage.stream.kinds import Kind
+from maillage.stream.kinds import SPECS, Kind
 from maillage.stream.visibility import visible_to
 from maillage.trust.models import Device
 
@@ -169,6 +170,10 @@ class Connection:
 
     def visible(self, item: Item) -> bool:
         event, membership = item.event, self.access.membership
+        view = SPECS[Kind(event.kind)].view
+        if addressee_bound(membership, view):
+            # The fallback partner sees a case only as sealed to this device.
+            return self.addressed(item) and may(membership, view)
         if not visible_to(event, membership):
             return False
         # An approved member on a device not yet certified sees only what is about them.
@@ -194,6 +199,15 @@ class Connection:
             return "recheck"
         return None
 
+    def addressed(self, item: Item) -> bool:
+        """The event carries an envelope of this commune sealed to this (certified) device."""
+        return (
+            item.sealed is not None
+            and self.access.certified
+            and item.event.commune_id == self.access.membership.commune_id
+            and str(self.access.device.public_id) in item.sealed.recipients
+        )
+
     def sealed_for_me(self, item: Item) -> bool:
         sealed = item.sealed
         # A broadcast's content right is the one that lists it (`broadcasts.view`, which
@@ -203,11 +217,14 @@ class Connection:
             if item.event.kind == Kind.BROADCAST_SENT
             else Action.READ_CONTENT
         )
+        membership = self.access.membership
+        if addressee_bound(membership, right):
+            return self.addressed(item) and may(membership, right)
         return (
             sealed is not None
             and self.access.certified
             and str(self.access.device.public_id) in sealed.recipients
-            and may(self.access.membership, right, item.event)
+            and may(membership, right, item.event)
         )
 
     async def deliver(self, item: Item) -> None:
@@ -375,9 +392,11 @@ async def stream_app(scope: Scope, receive: Receive, send: Send) -> None:
             started = True
             streaming = asyncio.ensure_future(connection.run(requested, live_from))
             disconnect = asyncio.ensure_future(_until_disconnect(receive))
-            done, pending = await asyncio.wait(
-                {streaming, disconnect}, return_when=asyncio.FIRST_COMPLETED
-            )
+            # A police device's open stream makes the police reachable (maillage.duty).
+            async with present(current.db, result.membership, result.device, result.certified):
+                done, pending = await asyncio.wait(
+                    {streaming, disconnect}, return_when=asyncio.FIRST_COMPLETED
+                )
             for task in pending:
                 task.cancel()
             for task in pending:

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
 from maillage.access.policy import Action, require, root_certifies, visible
+from maillage.duty import reachability
 from maillage.errors import ApiError, NotFound, Unauthenticated
 from maillage.members.auth import member_auth, pending_auth, session_device
 from maillage.members.models import Membership, MembershipStatus
@@ -187,6 +188,8 @@ DIRECTORY_CACHE_CONTROL = "private, no-cache"
     "/recipients",
     auth=member_auth,
     response={200: RecipientsOut, 304: None, **errors(403, 404, 409, 422)},
+    # Only fallback entries carry `fallback` (true); the other keys are always given.
+    exclude_unset=True,
     summary="Annuaire des destinataires d'un envoi chiffré (à vérifier par l'appareil)",
     description="Réponse avec ETag : avec If-None-Match égal, 304 sans corps (l'appareil "
     "garde sa copie et la vérifie comme avant).",
@@ -202,7 +205,11 @@ def recipients_directory(
 
     Every check runs as for a full answer (a member suspended since gets their 401/403,
     not a 304), then the rows the answer is made of decide whether it changed."""
-    rows = recipients.directory_rows(_actor(request), incident=incident, sector=sector)
+    actor = _actor(request)
+    # A new report while the police is not reachable: its fallback recipients too.
+    reporting = incident is None and sector is None
+    fallback = reachability.fallback_for_report(actor.commune) if reporting else []
+    rows = recipients.directory_rows(actor, incident=incident, sector=sector, fallback=fallback)
     etag = rows.etag
     if _matches(request.headers.get("If-None-Match"), etag):
         unchanged = HttpResponse(status=304)

@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from maillage.access.policy import (
+    FALLBACK_RECIPIENT_ROLES,
     POLICE_RECIPIENT_ROLES,
     SERVICE_KEY_HOLDER_ROLES,
     SHOP_RECIPIENT_ROLES,
@@ -60,6 +61,8 @@ class DirectoryRows:
     certificates: list[DeviceCertificate]
     revocations: RevocationList
     service_key: ServiceKey | None
+    # The certificates listed as fallback recipients (police not reachable, a report).
+    fallback: frozenset[int] = frozenset()
 
     @property
     def etag(self) -> str:
@@ -71,26 +74,39 @@ class DirectoryRows:
             "certificates": [c.pk for c in self.certificates],
             "revocations": self.revocations.pk,
             "service_key": self.service_key.pk if self.service_key is not None else None,
+            "fallback": sorted(self.fallback),
         }
         digest = hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()
         return f'"{digest[:40]}"'
 
 
 def recipients_directory(
-    actor: Membership, *, incident: uuid.UUID | None = None, sector: int | None = None
+    actor: Membership,
+    *,
+    incident: uuid.UUID | None = None,
+    sector: int | None = None,
+    fallback: Iterable[int] = (),
 ) -> dict[str, Any]:
     """The directory for one send, after checking the caller may send it."""
-    return directory_answer(directory_rows(actor, incident=incident, sector=sector))
+    return directory_answer(
+        directory_rows(actor, incident=incident, sector=sector, fallback=fallback)
+    )
 
 
 def directory_rows(
-    actor: Membership, *, incident: uuid.UUID | None = None, sector: int | None = None
+    actor: Membership,
+    *,
+    incident: uuid.UUID | None = None,
+    sector: int | None = None,
+    fallback: Iterable[int] = (),
 ) -> DirectoryRows:
     """The rows of the directory for one send, after checking the caller may send it.
 
     `incident`: a message in an existing incident (operator, agent, merchant of its
     shop); `sector`: a neighbour alert (operators, merchants of that sector); neither: a
-    new report by the caller's own shop (merchants).
+    new report by the caller's own shop (merchants). `fallback`: memberships a new report
+    is also sealed to (the interface asks maillage.duty, which sits above trust/: the
+    commune's fallback recipients while its police is not reachable); ignored otherwise.
     """
     require(actor, Action.VIEW_RECIPIENTS, actor.commune)
     if incident is not None and sector is not None:
@@ -132,6 +148,22 @@ def directory_rows(
             assert actor.shop is not None
             purpose, shop = "report", actor.shop
         certificates = current_certificates(among, _police_and_shop(shop))
+    fallback_ids = list(fallback) if purpose == "report" else []
+    fallback_pks: frozenset[int] = frozenset()
+    if fallback_ids:
+        extra = current_certificates(
+            among,
+            Q(
+                device__membership__in=fallback_ids,
+                device__membership__role__in=FALLBACK_RECIPIENT_ROLES,
+            ),
+        )
+        listed = {c.pk for c in certificates}
+        fallback_pks = frozenset(c.pk for c in extra)
+        certificates = sorted(
+            [*certificates, *(c for c in extra if c.pk not in listed)],
+            key=lambda c: str(c.device.public_id),
+        )
 
     latest = commune.revocation_lists.select_related("signer_certificate").order_by("-number")
     revocations = latest.first()
@@ -146,7 +178,7 @@ def directory_rows(
         .order_by("-number")
         .first()
     )
-    return DirectoryRows(purpose, shop, certificates, revocations, service_key)
+    return DirectoryRows(purpose, shop, certificates, revocations, service_key, fallback_pks)
 
 
 def directory_answer(rows: DirectoryRows) -> dict[str, Any]:
@@ -176,6 +208,7 @@ def directory_answer(rows: DirectoryRows) -> dict[str, Any]:
         },
         "devices": [
             {"device": certificate.device.public_id, "chain": documents}
+            | ({"fallback": True} if certificate.pk in rows.fallback else {})
             for certificate, documents in chains[: len(rows.certificates)]
         ],
         "service_key": (

@@ -143,6 +143,11 @@ class RevocationDraftOut(Schema):
 class DirectoryDeviceOut(Schema):
     device: uuid.UUID
     chain: list[SignedIn] = Field(description="Chaîne de certificats, feuille en premier")
+    fallback: bool = Field(
+        False,
+        description="Vrai pour un destinataire de repli (police non joignable) ; "
+        "absent sinon",
+    )
 
 
 class SignedWithChainOut(Schema):

@@ -74,7 +74,9 @@ CLOCK_SKEW: Final = 300
 # root -> coordinator -> (coordinator's other device) -> device is 3; leave some room.
 MAX_CHAIN_LENGTH: Final = 8
 
-Role = Literal["commercant", "coordinateur", "operateur", "agent", "referent", "observateur", "dpo"]
+Role = Literal[
+    "commercant", "coordinateur", "operateur", "agent", "referent", "observateur", "dpo", "partenaire"
+]
 ROLES: Final[frozenset[str]] = frozenset(get_args(Role))
 CERTIFIER_ROLE: Final = "coordinateur"
 RevocationReason = Literal["suspended", "revoked"]

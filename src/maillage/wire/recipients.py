@@ -38,6 +38,10 @@ PURPOSES: Final = ("incident", "report", "sector")
 SERVICE_ENTRY: Final = "service:police"
 _DIRECTORY_KEYS: Final = frozenset({"purpose", "shop", "revocations", "devices", "service_key"})
 _POLICE_ROLES: Final = frozenset({"operateur", "agent"})
+# The commune's fallback recipients (a partner supervision centre): a new report may be
+# sealed to them too, while the police municipale is not reachable. Never a sector alert
+# nor a message in an incident; never a substitute for the police recipient below.
+_FALLBACK_ROLES: Final = frozenset({"partenaire"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,8 @@ def _allowed(leaf: chain.CertificateBody, purpose: Purpose, shop: str | None) ->
         return leaf.role == "commercant"
     if leaf.role in _POLICE_ROLES:
         return True
+    if leaf.role in _FALLBACK_ROLES:
+        return purpose == "report"
     return leaf.role == "commercant" and shop is not None and leaf.shop == shop
 
 
