@@ -6,6 +6,8 @@ import { setLang, t, useLang } from "./i18n";
 import { useSelfEvents } from "./live/browser";
 import { useMeta } from "./meta";
 import { ConsolePage } from "./pages/console";
+import { DutyPage } from "./pages/coordination/duty";
+import { PartnerPage } from "./duty/PartnerPage";
 import { CoordinationPage } from "./pages/coordination";
 import { DemoPage } from "./pages/demo";
 import { EnrolPage } from "./pages/enrol";
@@ -49,6 +51,8 @@ export const ROUTES: readonly Route[] = [
   route("/rejoindre", () => <EnrolPage />),
   route("/connexion", () => <SignInPage />),
   route("/coordination", () => <CoordinationPage />),
+  route("/coordination/permanence", () => <DutyPage />),
+  route("/repli", () => <PartnerPage />),
   route("/demo", () => <DemoPage />),
   route("/signaler", () => <ReportPage />),
   route("/console", () => <ConsolePage incident={null} />, "console"),

@@ -17,6 +17,8 @@ export const PERMISSION = {
   manageGroupKey: "trust.manage_group_key",
   viewBroadcasts: "broadcasts.view",
   sendBroadcast: "broadcasts.send",
+  viewDuty: "duty.view",
+  manageDuty: "duty.manage",
 } as const;
 
 export type Permission = (typeof PERMISSION)[keyof typeof PERMISSION];

@@ -16,7 +16,7 @@ class Role(models.TextChoices):
     # A partner service the commune names as its fallback (an intercommunal supervision
     # centre): it receives only the reports sealed to it while the police municipale is
     # not reachable (docs/decisions.md, "Duty hours and fallback").
-    PARTNER = "partenaire", "partenaire (centre de supervision)"
+    PARTNER = "partenaire", "partenaire"
 
 
 class MembershipStatus(models.TextChoices):

@@ -106,7 +106,7 @@ def get_fallback(request: HttpRequest) -> dict[str, Any]:
 def put_fallback(request: HttpRequest, payload: FallbackIn) -> dict[str, Any]:
     actor = _actor(request)
     require(actor, Action.MANAGE_DUTY, actor.commune)
-    fallback.set_recipients(
+    actions.set_recipients(
         Actor.member(actor, session_device(request)), actor.commune, payload.recipients
     )
     return _fallback_out(actor)

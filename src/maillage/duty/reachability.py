@@ -51,6 +51,7 @@ def status(commune: Commune) -> Reachability:
 def fallback_for_report(commune: Commune) -> list[int]:
     """The fallback members a new report must also be sealed to now (their membership
     ids): none while the police is reachable."""
-    if on_duty(commune) and presence.operators_connected(commune):
+    named = fallback.active_ids(commune)  # first: most communes name none (one query)
+    if not named or (on_duty(commune) and presence.operators_connected(commune)):
         return []
-    return fallback.active_ids(commune)
+    return named

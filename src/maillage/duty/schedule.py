@@ -19,6 +19,7 @@ with a French message and the field at fault (nothing is stored on refusal).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -113,7 +114,7 @@ def _ranges(raw: object, field: str, where: str) -> tuple[list[Range], list[dict
     parsed = [_range(item, f"{field}[{index}]") for index, item in enumerate(raw)]
     ranges = [item[0] for item in parsed]
     order = sorted(range(len(ranges)), key=lambda i: ranges[i].start)
-    for before, after in zip(order, order[1:], strict=False):
+    for before, after in itertools.pairwise(order):
         if ranges[after].start < ranges[before].end:
             raise ScheduleRefused(
                 "overlapping_ranges",

@@ -145,8 +145,7 @@ class DirectoryDeviceOut(Schema):
     chain: list[SignedIn] = Field(description="Chaîne de certificats, feuille en premier")
     fallback: bool = Field(
         False,
-        description="Vrai pour un destinataire de repli (police non joignable) ; "
-        "absent sinon",
+        description="Vrai pour un destinataire de repli (police non joignable) ; absent sinon",
     )
 
 

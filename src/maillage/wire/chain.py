@@ -75,7 +75,14 @@ CLOCK_SKEW: Final = 300
 MAX_CHAIN_LENGTH: Final = 8
 
 Role = Literal[
-    "commercant", "coordinateur", "operateur", "agent", "referent", "observateur", "dpo", "partenaire"
+    "commercant",
+    "coordinateur",
+    "operateur",
+    "agent",
+    "referent",
+    "observateur",
+    "dpo",
+    "partenaire",
 ]
 ROLES: Final[frozenset[str]] = frozenset(get_args(Role))
 CERTIFIER_ROLE: Final = "coordinateur"

@@ -5,49 +5,118 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('members', '0001_initial'),
-        ('territory', '0001_initial'),
-        ('trust', '0003_group_keys'),
+        ("members", "0001_initial"),
+        ("territory", "0001_initial"),
+        ("trust", "0003_group_keys"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DutySchedule',
+            name="DutySchedule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekly', models.JSONField(help_text='Weekday → ranges {start, end}, Europe/Paris')),
-                ('exceptions', models.JSONField(default=list, help_text='Dates closed or with other hours')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('commune', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='duty_schedule', to='territory.commune')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekly",
+                    models.JSONField(help_text="Weekday → ranges {start, end}, Europe/Paris"),
+                ),
+                (
+                    "exceptions",
+                    models.JSONField(default=list, help_text="Dates closed or with other hours"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "commune",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="duty_schedule",
+                        to="territory.commune",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OperatorPresence',
+            name="OperatorPresence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('process', models.CharField(help_text='host:pid of the serving process', max_length=120)),
-                ('connected_at', models.DateTimeField(auto_now_add=True)),
-                ('seen_at', models.DateTimeField(db_index=True)),
-                ('commune', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='territory.commune')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='trust.device')),
-                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='members.membership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "process",
+                    models.CharField(help_text="host:pid of the serving process", max_length=120),
+                ),
+                ("connected_at", models.DateTimeField(auto_now_add=True)),
+                ("seen_at", models.DateTimeField(db_index=True)),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="territory.commune",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="trust.device",
+                    ),
+                ),
+                (
+                    "membership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="members.membership",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='FallbackRecipient',
+            name="FallbackRecipient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('commune', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='territory.commune')),
-                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='members.membership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="territory.commune",
+                    ),
+                ),
+                (
+                    "membership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="members.membership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
-                'constraints': [models.UniqueConstraint(fields=('commune', 'membership'), name='fallback_unique')],
+                "ordering": ["pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("commune", "membership"), name="fallback_unique"
+                    )
+                ],
             },
         ),
     ]

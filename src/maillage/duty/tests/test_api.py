@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from maillage.duty import presence
+from maillage.duty import actions, presence
 from maillage.duty.models import DutySchedule, FallbackRecipient, OperatorPresence
 from maillage.duty.reachability import status
 from maillage.incidents.models import Incident
@@ -40,11 +40,16 @@ def events(commune: Commune, kind: str) -> list[Event]:
 
 @pytest.fixture
 def cast(commune: Commune) -> dict[str, factory.Persona]:
-    people = {
+    people: dict[str, factory.Persona] = {
         role: factory.make_member(role, commune)
         for role in (Role.COORDINATOR, Role.MERCHANT, Role.OPERATOR, Role.PARTNER)
     }
     return people
+
+
+def name_fallback(cast: dict[str, factory.Persona], partner: factory.Persona) -> None:
+    coordinator = cast[Role.COORDINATOR]
+    actions.set_recipients(coordinator.actor(), coordinator.commune, [partner.membership.public_id])
 
 
 def test_the_schedule_starts_at_the_default_and_the_coordinator_changes_it(
@@ -166,7 +171,7 @@ def test_reachability_is_on_duty_and_an_operator_connected(
     }
     presence.leave(row)
     partner = cast[Role.PARTNER]
-    FallbackRecipient.objects.create(commune=commune, membership=partner.membership)
+    name_fallback(cast, partner)
     assert status(commune).fallback is True
     assert reach()["fallback"] is True
     # Every role reads it; another commune's member reads its own commune's.
@@ -197,7 +202,10 @@ def test_only_partners_can_be_fallback_recipients(
     assert [r["membership"] for r in answer.json()["recipients"]] == [str(partner.public_id)]
     changed = events(commune, "duty.fallback_changed")
     assert len(changed) == 1 and changed[0].payload == {"recipients": [str(partner.public_id)]}
-    assert put(cast[Role.OPERATOR].client(), "/api/v1/duty/fallback", {"recipients": []}).status_code == 403
+    assert (
+        put(cast[Role.OPERATOR].client(), "/api/v1/duty/fallback", {"recipients": []}).status_code
+        == 403
+    )
 
 
 def _directory(client: Client) -> dict[str, Any]:
@@ -210,7 +218,7 @@ def test_the_directory_lists_the_fallback_devices_only_while_the_police_is_unrea
     commune: Commune, cast: dict[str, factory.Persona], duty_clock: Clock
 ) -> None:
     merchant, operator, partner = cast[Role.MERCHANT], cast[Role.OPERATOR], cast[Role.PARTNER]
-    FallbackRecipient.objects.create(commune=commune, membership=partner.membership)
+    name_fallback(cast, partner)
     client = merchant.client()
     partner_id = str(partner.device.public_id)
 

@@ -15,7 +15,9 @@ from maillage.duty.tests.conftest import paris
 
 def week(**days: list[tuple[str, str]]) -> dict[str, Any]:
     return {
-        "weekly": {day: [{"start": a, "end": b} for a, b in ranges] for day, ranges in days.items()},
+        "weekly": {
+            day: [{"start": a, "end": b} for a, b in ranges] for day, ranges in days.items()
+        },
         "exceptions": [],
     }
 

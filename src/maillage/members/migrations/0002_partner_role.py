@@ -4,20 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0001_initial'),
+        ("members", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='invitation',
-            name='role',
-            field=models.CharField(choices=[('commercant', 'commerçant'), ('coordinateur', 'coordinateur'), ('operateur', 'opérateur'), ('agent', 'agent'), ('referent', 'référent'), ('observateur', 'observateur'), ('dpo', 'DPO'), ('partenaire', 'partenaire (centre de supervision)')], max_length=20),
+            model_name="invitation",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("commercant", "commerçant"),
+                    ("coordinateur", "coordinateur"),
+                    ("operateur", "opérateur"),
+                    ("agent", "agent"),
+                    ("referent", "référent"),
+                    ("observateur", "observateur"),
+                    ("dpo", "DPO"),
+                    ("partenaire", "partenaire"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='membership',
-            name='role',
-            field=models.CharField(choices=[('commercant', 'commerçant'), ('coordinateur', 'coordinateur'), ('operateur', 'opérateur'), ('agent', 'agent'), ('referent', 'référent'), ('observateur', 'observateur'), ('dpo', 'DPO'), ('partenaire', 'partenaire (centre de supervision)')], max_length=20),
+            model_name="membership",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("commercant", "commerçant"),
+                    ("coordinateur", "coordinateur"),
+                    ("operateur", "opérateur"),
+                    ("agent", "agent"),
+                    ("referent", "référent"),
+                    ("observateur", "observateur"),
+                    ("dpo", "DPO"),
+                    ("partenaire", "partenaire"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

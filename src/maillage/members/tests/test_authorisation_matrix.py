@@ -142,6 +142,12 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         HOLDERS,
         OTHER_COMMUNE_ABSENT,
     ),
+    # --- duty hours and fallback (the police reads, the mairie sets) ------------------
+    ("GET", "/api/v1/duty/schedule"): ("401 403 401 403 200 200 403 403 403 403", None),
+    ("PUT", "/api/v1/duty/schedule"): (COORDINATOR_ONLY, None),
+    ("GET", "/api/v1/duty/fallback"): ("401 403 401 403 200 200 403 403 403 403", None),
+    ("PUT", "/api/v1/duty/fallback"): (COORDINATOR_ONLY, None),
+    ("GET", "/api/v1/duty/reachability"): ("401 403 401 200 200 200 200 200 200 200", None),
     # --- territory -----------------------------------------------------------------
     ("GET", "/api/v1/territory/sectors"): (
         "401 403 401 200 200 200 200 200 403 200",
@@ -523,6 +529,17 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("GET", "/api/v1/broadcasts/{broadcast_id}/attachments/{index}"): (
         broadcast_requests.attachment
     ),
+    ("GET", "/api/v1/duty/schedule"): lambda c: ("/api/v1/duty/schedule", {}),
+    ("PUT", "/api/v1/duty/schedule"): lambda c: (
+        "/api/v1/duty/schedule",
+        _json({"weekly": {"mon": [{"start": "09:00", "end": "17:00"}]}, "exceptions": []}),
+    ),
+    ("GET", "/api/v1/duty/fallback"): lambda c: ("/api/v1/duty/fallback", {}),
+    ("PUT", "/api/v1/duty/fallback"): lambda c: (
+        "/api/v1/duty/fallback",
+        _json({"recipients": []}),
+    ),
+    ("GET", "/api/v1/duty/reachability"): lambda c: ("/api/v1/duty/reachability", {}),
     ("GET", "/api/v1/territory/sectors"): lambda c: ("/api/v1/territory/sectors", {}),
     ("GET", "/api/v1/territory/shops"): lambda c: ("/api/v1/territory/shops", {}),
     ("GET", "/api/v1/territory/shops/{public_id}"): lambda c: (
