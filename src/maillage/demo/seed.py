@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.db import transaction
 
 from maillage.demo.territory import seed_demo_territory
+from maillage.duty import actions as duty_actions
+from maillage.duty import fallback as duty_fallback
 from maillage.members import actions as member_actions
 from maillage.members.models import Membership, Role
 from maillage.members.passkeys import NewPasskey
@@ -45,6 +47,9 @@ DEMO_PEOPLE: tuple[tuple[str, Role, int | None], ...] = (
     ("Paul Mercier", Role.REFERENT, None),
     ("Nadia Haddad", Role.DPO, None),
     ("Inès Garnier", Role.OBSERVER, None),
+    # The commune's fallback recipient (duty hours and fallback): an intercommunal
+    # supervision centre that receives the reports sent while the police is unreachable.
+    ("Centre de supervision intercommunal", Role.PARTNER, None),
 )
 
 
@@ -66,6 +71,9 @@ def seed_demo() -> DemoSeed:
             _demo_member(commune, root_key, name, role, shops[index] if index is not None else None)
             for name, role, index in DEMO_PEOPLE
         ]
+        partners = [m.public_id for m in members if m.role == Role.PARTNER]
+        if not duty_fallback.configured(commune):
+            duty_actions.set_recipients(DEMO, commune, partners)
     return DemoSeed(commune=commune, members=members)
 
 

@@ -179,15 +179,16 @@ function ScheduleForm({ model, editable }: { model: DutyModel; editable: boolean
                 onInput={(e) => model.setException(index, { date: e.currentTarget.value })}
               />
             </label>
-            <label>
+            <div class="checkbox">
               <input
+                id={`duty-exception-${index}-closed`}
                 type="checkbox"
                 checked={item.closed}
                 disabled={!editable}
                 onChange={(e) => model.setException(index, { closed: e.currentTarget.checked })}
-              />{" "}
-              {t("duty.closed")}
-            </label>
+              />
+              <label for={`duty-exception-${index}-closed`}>{t("duty.closed")}</label>
+            </div>
             {item.ranges.map((range, r) => (
               <div
                 class="duty-range"
@@ -288,16 +289,19 @@ function FallbackForm({ model, editable }: { model: DutyModel; editable: boolean
         <fieldset class="stack">
           <legend>{t("duty.fallbackLegend")}</legend>
           {state.candidates.map((partner) => (
-            <label key={partner.membership}>
+            <div class="checkbox" key={partner.membership}>
               <input
+                id={`duty-fallback-${partner.membership}`}
                 type="checkbox"
                 checked={state.chosen.includes(partner.membership)}
                 disabled={!editable}
                 onChange={(e) => model.toggleFallback(partner.membership, e.currentTarget.checked)}
-              />{" "}
-              {partner.name}
-              {partner.status === "pending" ? ` (${t("duty.partnerPending")})` : ""}
-            </label>
+              />
+              <label for={`duty-fallback-${partner.membership}`}>
+                {partner.name}
+                {partner.status === "pending" ? ` (${t("duty.partnerPending")})` : ""}
+              </label>
+            </div>
           ))}
         </fieldset>
       )}
