@@ -192,6 +192,30 @@ def _broadcast(cast: factory.Cast) -> None:
         assert response.status_code == 201, response.content
 
 
+def _duty_schedule(cast: factory.Cast) -> None:
+    """The coordinator's new hours: no snapshot part holds them (GET /duty/schedule)."""
+    response = (
+        cast[Role.COORDINATOR]
+        .client()
+        .put(
+            "/api/v1/duty/schedule",
+            {"weekly": {"mon": [{"start": "09:00", "end": "17:00"}]}, "exceptions": []},
+            "application/json",
+        )
+    )
+    assert response.status_code == 200, response.content
+
+
+def _duty_fallback(cast: factory.Cast) -> None:
+    partner = cast[Role.PARTNER].membership
+    response = (
+        cast[Role.COORDINATOR]
+        .client()
+        .put("/api/v1/duty/fallback", {"recipients": [str(partner.public_id)]}, "application/json")
+    )
+    assert response.status_code == 200, response.content
+
+
 SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
     Kind.SHOP_CREATED: _shop,
@@ -214,6 +238,8 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.GROUP_KEY_PUBLISHED: _publish_group_keys,
     Kind.GROUP_KEY_GRANTS_ADDED: _add_group_grants,
     Kind.BROADCAST_SENT: _broadcast,
+    Kind.DUTY_SCHEDULE_CHANGED: _duty_schedule,
+    Kind.DUTY_FALLBACK_CHANGED: _duty_fallback,
 }
 
 
