@@ -560,6 +560,8 @@ export const fr = {
   "duty.partnerArrived": "Nouveau signalement reçu en repli.",
   "duty.partnerListLabel": "Signalements reçus en repli",
   "duty.partnerNoText": "(sans texte)",
+  "duty.sentToFallback": "La police municipale n'étant pas joignable, votre signalement a aussi été transmis, chiffré, au centre de supervision partenaire.",
+  "duty.arrivedUnreachable": "Arrivé hors service / sans opérateur connecté",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof fr;
@@ -1085,6 +1087,8 @@ export const en: Record<MessageKey, string> = {
   "duty.partnerArrived": "New report received as fallback.",
   "duty.partnerListLabel": "Reports received as fallback",
   "duty.partnerNoText": "(no text)",
+  "duty.sentToFallback": "As the municipal police could not be reached, your report also went, encrypted, to the partner supervision centre.",
+  "duty.arrivedUnreachable": "Arrived off duty / with no operator connected",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { fr, en };

@@ -203,3 +203,6 @@ def test_the_duty_settings_page_sets_hours_and_fallback_and_passes_the_audit(
     expect(page.get_by_role("group", name="Dimanche, plage 1").get_by_label("Fin")).to_have_value(
         "02:00"
     )
+    # On a phone too (390 px): no control too small, nothing unnamed.
+    page.set_viewport_size(PHONE)
+    assert audit(page) == []

@@ -24,3 +24,21 @@ export function Unreachable({ reachability }: { reachability: Reachability | nul
     </div>
   );
 }
+
+/**
+ * After sending while the police was not reachable: the report also went to the partner.
+ * The report page renders it on its « envoyé » screen with the reachability it showed.
+ */
+export function SentToFallback({ reachability }: { reachability: Reachability | null }) {
+  if (!reachability || reachability.reachable || !reachability.fallback) return null;
+  return <p class="callout callout-info">{t("duty.sentToFallback")}</p>;
+}
+
+/**
+ * The console's mark on a report that arrived while nobody could see it (the incident's
+ * `reported_unreachable`, stored from maillage.duty.reachability at reception).
+ */
+export function ArrivedUnreachable({ flagged }: { flagged: boolean }) {
+  if (!flagged) return null;
+  return <span class="badge badge-unread">{t("duty.arrivedUnreachable")}</span>;
+}
