@@ -66,10 +66,11 @@ export function normaliseIncident(raw: unknown): IncidentSummary {
     reportedBy: str(r.reported_by),
     createdAt: str(r.created_at),
     messages: num(r.messages),
-    category: r.category == null ? null : normaliseCategoryRef(r.category),
-    severity: typeof r.severity === "string" && r.severity ? r.severity : null,
-    neighbours: r.neighbours === true,
-    photos: num(r.photos),
+    // Absent (an incident stored before Contract 1): left undefined, as the type allows.
+    ...(r.category == null ? {} : { category: normaliseCategoryRef(r.category) }),
+    ...(typeof r.severity === "string" && r.severity ? { severity: r.severity } : {}),
+    ...(typeof r.neighbours === "boolean" ? { neighbours: r.neighbours } : {}),
+    ...(r.photos == null ? {} : { photos: num(r.photos) }),
   };
 }
 

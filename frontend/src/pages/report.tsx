@@ -174,6 +174,11 @@ function Chips({
             disabled={disabled}
             onClick={() => onToggle(name, slug)}
           >
+            {isChosen(draft.report, name, slug) ? (
+              <span class="chip-check" aria-hidden="true">
+                ✓{" "}
+              </span>
+            ) : null}
             {descriptorLabel(name, slug)}
           </button>
         ))}
