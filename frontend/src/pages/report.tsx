@@ -233,7 +233,7 @@ function SeverityChoice({
   return (
     <fieldset class="chip-group">
       <legend>{t("alert.severityLegend")}</legend>
-      <div class="segments">
+      <div class="segments segments-severity">
         {SEVERITIES.map((s) => (
           <label key={s} class={`segment segment-${s}`}>
             <input
