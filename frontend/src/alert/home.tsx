@@ -7,7 +7,6 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorMessage, Loading } from "../components/ui";
 import { getLang, t } from "../i18n";
-import { useStreamEvent } from "../live/browser";
 import { navigate, Link } from "../router";
 import { useStore } from "../store";
 import {
@@ -20,6 +19,7 @@ import {
 } from "./catalogue";
 import { createLongPress } from "./discreet";
 import { startDraft, type Draft, type DraftStore, type SentRecord } from "./draft";
+import { useLiveReports } from "./live";
 import { sendDiscreet } from "./send";
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -119,9 +119,7 @@ export function AlertPanel({ drafts }: { drafts: DraftStore }) {
     setSent(drafts.sent());
   }, [drafts]);
   // The live stream carries our own report back: the server filed and fanned it out.
-  useStreamEvent(["incident.reported"], (event) => {
-    if (drafts.confirm(event.targetId)) setSent(drafts.sent());
-  });
+  useLiveReports(drafts, () => setSent(drafts.sent()));
   const latest = sent.find((r) => !r.discreet && Date.now() - r.sentAt * 1000 < DAY_MS) ?? null;
 
   const open = (category: Category) => {

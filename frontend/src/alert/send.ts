@@ -8,6 +8,7 @@ import { deliverReport, sealReport, type SentReport } from "../incidents/send";
 import { t } from "../i18n";
 import { DISCREET_CATEGORY } from "./catalogue";
 import type { DraftStore, SentRecord } from "./draft";
+import { wasLive } from "./live";
 
 export function sentRecordOf(
   sent: SentReport,
@@ -24,7 +25,7 @@ export function sentRecordOf(
     recipients: sent.recipients,
     refused: sent.refused.length,
     discreet,
-    confirmed: false,
+    confirmed: wasLive(sent.incident),
   };
 }
 

@@ -31,6 +31,7 @@ import {
   type DescriptorKey,
 } from "../alert/descriptors";
 import { createDraftStore, newDraft, startDraft, type Draft, type DraftStore } from "../alert/draft";
+import { useLiveReports } from "../alert/live";
 import { sentRecordOf } from "../alert/send";
 import { FlowError, messageForCode } from "../incidents/context";
 import { CALL_17_CODES, createReportFlow } from "../incidents/report";
@@ -322,6 +323,7 @@ function ReportForm({
   const [photosReady, setPhotosReady] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const locked = busy || !!sealed;
+  useLiveReports(drafts);
 
   // The draft's photos come back from IndexedDB (a reload keeps them until sent).
   useEffect(() => {
