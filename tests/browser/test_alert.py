@@ -113,6 +113,12 @@ def operator_console(open_browser: PersonFactory, demo: Any) -> Page:
     return operator
 
 
+def shop_name(demo: Any) -> str:
+    shop = member(demo, Role.MERCHANT).shop
+    assert shop is not None
+    return str(shop.enseigne)
+
+
 def merchant_phone(phone: PhoneFactory, demo: Any) -> Page:
     page = phone("commercant")
     demo_sign_in(page, member(demo, Role.MERCHANT))
@@ -125,7 +131,7 @@ def test_two_taps_from_home_to_sent_and_the_console_shows_the_category(
 ) -> None:
     operator = operator_console(open_browser, demo)
     shop = merchant_phone(phone, demo)
-    enseigne = member(demo, Role.MERCHANT).shop.enseigne
+    enseigne = shop_name(demo)
 
     # The home is the alert: no « prochaine version », big buttons in the thumb's reach.
     main = shop.get_by_role("main")
@@ -186,7 +192,7 @@ def test_descriptors_survive_a_reload_are_sealed_and_decrypted_by_the_console(
     canary = f"canari-{uuid.uuid4().hex}"
     operator = operator_console(open_browser, demo)
     shop = merchant_phone(phone, demo)
-    enseigne = member(demo, Role.MERCHANT).shop.enseigne
+    enseigne = shop_name(demo)
 
     shop.get_by_role("button", name="Comportement suspect").tap()
     expect(shop.get_by_role("heading", level=1)).to_have_text("Comportement suspect")
@@ -311,7 +317,7 @@ def test_the_discreet_gesture_sends_an_agression_report_without_showing_it(
 ) -> None:
     operator = operator_console(open_browser, demo)
     shop = merchant_phone(phone, demo)
-    enseigne = member(demo, Role.MERCHANT).shop.enseigne
+    enseigne = shop_name(demo)
 
     # A short press (a tap, or a hand passing on the name) sends nothing.
     touch_hold(shop, "h1", 600)
