@@ -299,14 +299,29 @@ def test_agression_shows_the_17_first(phone: PhoneFactory, demo: Any, tmp_path: 
     assert audit(shop) == []
     save_screenshot(shop, "agression-17", tmp_path)
 
+    # On a 360-px-wide phone nothing scrolls sideways, on this screen or the home.
+    shop.set_viewport_size({"width": 360, "height": 740})
+    assert shop.evaluate("document.documentElement.scrollWidth") <= 360
+    shop.goto("/")
+    expect(shop.get_by_role("button", name=VOL)).to_be_visible()
+    assert shop.evaluate("document.documentElement.scrollWidth") <= 360
+    for box in [b.bounding_box() for b in shop.locator(".alert-button").all()]:
+        assert box is not None and box["height"] >= 48 and box["x"] + box["width"] <= 360
+    assert audit(shop) == []
 
-def touch_hold(page: Page, selector: str, ms: int) -> None:
+
+def touch_hold(page: Page, selector: str, ms: int, move: float = 0) -> None:
     """One finger on the element's centre for `ms`, through Chromium's real touch input."""
     box = page.locator(selector).bounding_box()
     assert box is not None
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     cdp = page.context.new_cdp_session(page)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    if move:  # a swipe starting on the element, the finger then resting
+        for step in range(1, 6):
+            point = {"x": x, "y": y + move * step / 5}
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+            page.wait_for_timeout(20)
     page.wait_for_timeout(ms)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     cdp.detach()
@@ -321,8 +336,11 @@ def test_the_discreet_gesture_sends_an_agression_report_without_showing_it(
 
     # A short press (a tap, or a hand passing on the name) sends nothing.
     touch_hold(shop, "h1", 600)
-    shop.wait_for_timeout(2500)
+    # Nor does a scroll that starts on the name, even if the finger then rests there.
+    touch_hold(shop, "h1", 2300, move=40)
+    shop.wait_for_timeout(1000)
     assert Incident.objects.count() == 0
+    expect(shop.locator(".discreet-status")).to_have_text("")
 
     touch_hold(shop, "h1", 2300)
     expect(shop.locator(".discreet-status")).to_have_text("Enregistré.", timeout=LIVE)

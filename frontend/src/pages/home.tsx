@@ -99,7 +99,7 @@ function MerchantHome({ session }: { session: Session }) {
   const device = session.device?.id ?? null;
   usePageTitle(shop?.enseigne || t("home.shopTitle"));
   const drafts = useMemo(() => (device ? createDraftStore(device) : null), [device]);
-  const discreet = useDiscreetAlert(commune, drafts);
+  const discreet = useDiscreetAlert(mayReport(session) ? commune : null, drafts);
   return (
     <section aria-labelledby="home-title" class="stack alert-home">
       <div>
