@@ -164,6 +164,19 @@ function normaliseSent(raw: unknown): SentRecord[] {
   return out.slice(0, SENT_KEPT);
 }
 
+// Photo operations run one after the other per draft (IndexedDB connections are opened
+// per call: a replaced draft's deletion must land before the next screen reads).
+const photoQueues = new Map<string, Promise<unknown>>();
+function serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = photoQueues.get(key) ?? Promise.resolve();
+  const next = previous.then(fn, fn);
+  photoQueues.set(
+    key,
+    next.catch(() => undefined),
+  );
+  return next;
+}
+
 /** The device's draft store; `owner` is the device's public id (a shared browser keeps them apart). */
 export function createDraftStore(
   owner: string,
@@ -189,14 +202,14 @@ export function createDraftStore(
     async clear() {
       safe(() => kv.removeItem(key), undefined);
       try {
-        await vault.delete(key);
+        await serial(key, () => vault.delete(key));
       } catch {
         /* nothing stored */
       }
     },
     async loadPhotos() {
       try {
-        const stored = await vault.get(key);
+        const stored = await serial(key, () => vault.get(key));
         return stored.map((p) => new File([p.blob], p.name || "photo", { type: p.type }));
       } catch {
         return [];
@@ -204,12 +217,8 @@ export function createDraftStore(
     },
     async savePhotos(photos) {
       try {
-        if (photos.length === 0) await vault.delete(key);
-        else
-          await vault.put(
-            key,
-            photos.map((p) => ({ name: p.name, type: p.type, blob: p })),
-          );
+        const items = photos.map((p) => ({ name: p.name, type: p.type, blob: p as Blob }));
+        await serial(key, () => (items.length === 0 ? vault.delete(key) : vault.put(key, items)));
       } catch {
         /* the photos stay on screen; only their survival across a reload is lost */
       }
