@@ -58,6 +58,9 @@ class Action(enum.StrEnum):
     VIEW_DUTY = "duty.view"
     MANAGE_DUTY = "duty.manage"
     VIEW_REACHABILITY = "duty.view_reachability"
+    VIEW_ALERT_CATALOGUE = "incidents.view_catalogue"
+    VIEW_ALERT_SETTINGS = "incidents.view_settings"
+    MANAGE_ALERT_SETTINGS = "incidents.manage_settings"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -112,6 +115,11 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_DUTY: frozenset({Role.COORDINATOR, Role.OPERATOR}),
     Action.MANAGE_DUTY: frozenset({Role.COORDINATOR}),
     Action.VIEW_REACHABILITY: _ALL_ROLES,
+    # The commune's categories: merchants report with them, the police and the mairie
+    # read them on incidents and statistics.
+    Action.VIEW_ALERT_CATALOGUE: _ALL_ROLES,
+    Action.VIEW_ALERT_SETTINGS: frozenset({Role.COORDINATOR, Role.OPERATOR}),
+    Action.MANAGE_ALERT_SETTINGS: frozenset({Role.COORDINATOR}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)

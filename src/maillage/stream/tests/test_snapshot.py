@@ -214,6 +214,24 @@ def _duty_fallback(cast: factory.Cast) -> None:
         .put("/api/v1/duty/fallback", {"recipients": [str(partner.public_id)]}, "application/json")
     )
     assert response.status_code == 200, response.content
+def _alert_settings(cast: factory.Cast) -> None:
+    from maillage.incidents import alert_settings
+
+    current = alert_settings.for_commune(cast.commune).as_dict()
+    current["neighbour_expiry_minutes"] = 45
+    alert_settings.change(cast[Role.COORDINATOR].actor(), cast.commune, current)
+
+
+def _limit_reached(cast: factory.Cast) -> None:
+    from maillage.incidents import alert_settings
+    from maillage.incidents.tests.helpers import Draft, post_report
+
+    current = alert_settings.for_commune(cast.commune).as_dict()
+    current["limits"]["report_device"] = {"count": 1, "minutes": 10}
+    alert_settings.change(CLI, cast.commune, current)
+    merchant = cast[Role.MERCHANT]
+    client = merchant.client()
+    assert [post_report(client, Draft(merchant)).status_code for _ in range(2)] == [201, 429]
 
 
 SCENARIOS: dict[Kind, Scenario] = {
@@ -240,6 +258,8 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.BROADCAST_SENT: _broadcast,
     Kind.DUTY_SCHEDULE_CHANGED: _duty_schedule,
     Kind.DUTY_FALLBACK_CHANGED: _duty_fallback,
+    Kind.ALERT_SETTINGS_CHANGED: _alert_settings,
+    Kind.ALERT_LIMIT_REACHED: _limit_reached,
 }
 
 
