@@ -26,7 +26,7 @@ from maillage.stream.tests.live import live_db, serve
 
 from .a11y import audit
 from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot
-from .test_envelopes import demo, demo_sign_in, latest_header, member, report
+from .test_envelopes import demo, demo_sign_in, latest_header, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +36,16 @@ LIVE = 30_000  # ms: a delivery is checked here, never timed
 # A Sunday afternoon: off duty with the default hours (Monday to Saturday, 08:00–20:00).
 SUNDAY = datetime(2026, 12, 13, 15, 0, tzinfo=TIMEZONE)
 UNREACHABLE = "La police municipale n'est pas joignable : appelez le 17"
+VOL = "Vol / vol à l'étalage"
+SEND = "Envoyer le signalement"
+
+
+def report(shop: Page, text: str) -> None:
+    """From the merchant's home: the category, a short text, « Envoyer »."""
+    shop.get_by_role("button", name=VOL).click()
+    expect(shop.get_by_role("heading", level=1)).to_have_text(VOL)
+    shop.get_by_label("Ce qui se passe (facultatif)").fill(text)
+    shop.get_by_role("button", name=SEND).click()
 
 
 @pytest.fixture
@@ -153,7 +163,8 @@ def test_off_duty_the_reporter_sees_the_17_before_sending(
 ) -> None:
     shop = open_browser("commercant", viewport=PHONE, passkeys=False).page
     demo_sign_in(shop, member(demo, Role.MERCHANT))
-    shop.get_by_role("link", name="Signaler un incident").first.click()
+    shop.get_by_role("button", name=VOL).click()
+    expect(shop.get_by_role("heading", level=1)).to_have_text(VOL)
     banner = shop.get_by_role("alert").filter(has_text=UNREACHABLE)
     expect(banner).to_be_visible(timeout=5_000)
     expect(banner.get_by_role("link", name="Appeler le 17")).to_have_attribute("href", "tel:17")

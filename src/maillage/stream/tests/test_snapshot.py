@@ -214,6 +214,8 @@ def _duty_fallback(cast: factory.Cast) -> None:
         .put("/api/v1/duty/fallback", {"recipients": [str(partner.public_id)]}, "application/json")
     )
     assert response.status_code == 200, response.content
+
+
 def _alert_settings(cast: factory.Cast) -> None:
     from maillage.incidents import alert_settings
 
