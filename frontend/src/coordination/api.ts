@@ -63,7 +63,20 @@ export interface MemberRow {
   roleLabel: string;
   status: MembershipStatus;
   shop: Shop | null;
-  devices: { id: string; label: string; status: string }[];
+  devices: MemberDevice[];
+}
+
+/** One of a member's devices, as GET /members lists them. */
+export interface MemberDevice {
+  id: string;
+  label: string;
+  status: string;
+  fingerprint: string;
+  createdAt: string;
+  certifiedAt: string;
+  revokedAt: string;
+  /** The live certificate's serial, empty when it has none (pending, revoked, expired). */
+  certificateSerial: string;
 }
 
 export type MemberAction = "suspend" | "reinstate" | "revoke";
@@ -113,7 +126,16 @@ export function toMember(r: Raw): MemberRow {
     roleLabel: str(r.role_label),
     status: str(r.status) as MembershipStatus,
     shop: normaliseShop(r.shop),
-    devices: devices.map((d) => ({ id: idOf(d), label: str(d.label), status: str(d.status) })),
+    devices: devices.map((d) => ({
+      id: idOf(d),
+      label: str(d.label),
+      status: str(d.status),
+      fingerprint: str(d.fingerprint),
+      createdAt: str(d.created_at),
+      certifiedAt: str(d.certified_at),
+      revokedAt: str(d.revoked_at),
+      certificateSerial: str(d.certificate_serial),
+    })),
   };
 }
 
@@ -142,6 +164,10 @@ export const postMemberAction = (
   action: MemberAction,
   payload: { revocation_list?: SignedDocument },
 ) => request<unknown>("POST", `/members/${seg(member)}/${action}`, payload);
+
+/** `revocation_list` is required when the device holds a live certificate. */
+export const postDeviceRevocation = (device: string, payload: { revocation_list?: SignedDocument }) =>
+  request<unknown>("POST", `/devices/${seg(device)}/revoke`, payload);
 
 export const postCertificate = (device: string, signed: SignedDocument) =>
   request<unknown>("POST", `/devices/${seg(device)}/certificate`, signed);

@@ -1,0 +1,262 @@
+/**
+ * The mairie's shop screens, apart from their layout: the shops and sectors as the
+ * coordinator sees them (every field), the search that both the shop list and the
+ * invitation form's picker use, the form checks before asking the server, and the calls
+ * (create, edit, CSV import with its line-by-line report). SIRET, coordinates and sectors
+ * are checked by the server (territory/fields.py, siret.py): its French message is shown.
+ */
+
+import {
+  API_BASE,
+  ApiError,
+  CSRF_COOKIE,
+  CSRF_HEADER,
+  parseApiError,
+  readCookie,
+  request,
+  seg,
+  unauthenticated,
+} from "../api";
+import { t } from "../i18n";
+import { createStore } from "../store";
+
+type Raw = Record<string, unknown>;
+const str = (v: unknown) => (typeof v === "string" ? v : v == null ? "" : String(v));
+const rec = (v: unknown): Raw => (typeof v === "object" && v !== null ? (v as Raw) : {});
+
+/** What the list says after a form or an import sent the coordinator back to it. */
+export const shopFlash = createStore<string | null>(null);
+
+export interface SectorRow {
+  id: string;
+  name: string;
+  slug: string;
+  shopCount: number;
+}
+
+export interface ShopRow {
+  id: string;
+  enseigne: string;
+  raisonSociale: string;
+  siret: string;
+  address: string;
+  latitude: string;
+  longitude: string;
+  activity: string;
+  sector: { id: string; name: string; slug: string } | null;
+}
+
+export function toSector(r: Raw): SectorRow {
+  return {
+    id: str(r.id),
+    name: str(r.name),
+    slug: str(r.slug),
+    shopCount: typeof r.shop_count === "number" ? r.shop_count : 0,
+  };
+}
+
+export function toShopRow(r: Raw): ShopRow {
+  const sector = rec(r.sector);
+  return {
+    id: str(r.id ?? r.public_id),
+    enseigne: str(r.enseigne),
+    raisonSociale: str(r.raison_sociale),
+    siret: str(r.siret),
+    address: str(r.address),
+    latitude: r.latitude == null ? "" : str(r.latitude),
+    longitude: r.longitude == null ? "" : str(r.longitude),
+    activity: str(r.activity),
+    sector: r.sector
+      ? { id: str(sector.id), name: str(sector.name), slug: str(sector.slug) }
+      : null,
+  };
+}
+
+/** Lower case, accents off, spaces collapsed: « Marché » matches « marche ». */
+export function fold(text: string): string {
+  return text
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+interface Searchable {
+  enseigne: string;
+  address: string;
+  activity?: string;
+  raisonSociale?: string;
+  siret?: string;
+  sector: { name: string } | null;
+}
+
+/** Every word of the query appears in the shop's name, address, activity, sector or SIRET. */
+export function matchesShop(shop: Searchable, query: string): boolean {
+  const words = fold(query).split(" ").filter(Boolean);
+  if (words.length === 0) return true;
+  const haystack = fold(
+    [
+      shop.enseigne,
+      shop.raisonSociale ?? "",
+      shop.address,
+      shop.activity ?? "",
+      shop.sector?.name ?? "",
+      (shop.siret ?? "").replace(/\s/g, ""),
+    ].join(" "),
+  );
+  return words.every((word) => haystack.includes(word));
+}
+
+export function filterShops<T extends Searchable & { sector: { id?: string; name: string } | null }>(
+  shops: readonly T[],
+  query: string,
+  sectorId = "",
+): T[] {
+  return shops.filter(
+    (shop) => (!sectorId || shop.sector?.id === sectorId) && matchesShop(shop, query),
+  );
+}
+
+/** « 3 commerces sur 140 » (or « 1 commerce »), for the live region. */
+export function countLabel(shown: number, total: number): string {
+  if (shown === total)
+    return shown === 1 ? t("mairie.shops.countOne") : t("mairie.shops.countAll", { count: shown });
+  return shown === 1
+    ? t("mairie.shops.countFilteredOne", { total })
+    : t("mairie.shops.countFiltered", { count: shown, total });
+}
+
+export interface ShopDraft {
+  enseigne: string;
+  raisonSociale: string;
+  siret: string;
+  address: string;
+  latitude: string;
+  longitude: string;
+  sector: string;
+  activity: string;
+}
+
+export const EMPTY_DRAFT: ShopDraft = {
+  enseigne: "",
+  raisonSociale: "",
+  siret: "",
+  address: "",
+  latitude: "",
+  longitude: "",
+  sector: "",
+  activity: "",
+};
+
+export function draftOf(shop: ShopRow): ShopDraft {
+  return {
+    enseigne: shop.enseigne,
+    raisonSociale: shop.raisonSociale,
+    siret: shop.siret,
+    address: shop.address,
+    latitude: shop.latitude,
+    longitude: shop.longitude,
+    sector: shop.sector?.id ?? "",
+    activity: shop.activity,
+  };
+}
+
+/** Presence checks only; the server checks the SIRET key, ranges and lengths. Keys are
+ * the API's field names, as the server's `field` names them. */
+export function checkShop(draft: ShopDraft): Record<string, string> {
+  const found: Record<string, string> = {};
+  if (!draft.enseigne.trim()) found.enseigne = t("mairie.shops.enseigneRequired");
+  if (!draft.siret.trim()) found.siret = t("mairie.shops.siretRequired");
+  if (!draft.address.trim()) found.address = t("mairie.shops.addressRequired");
+  if (!draft.latitude.trim()) found.latitude = t("mairie.shops.latitudeRequired");
+  if (!draft.longitude.trim()) found.longitude = t("mairie.shops.longitudeRequired");
+  if (!draft.sector) found.sector = t("mairie.shops.sectorRequired");
+  return found;
+}
+
+const coordinate = (value: string) => value.trim().replace(",", ".");
+
+function payloadOf(draft: ShopDraft): Record<string, unknown> {
+  return {
+    enseigne: draft.enseigne,
+    raison_sociale: draft.raisonSociale,
+    siret: draft.siret,
+    address: draft.address,
+    latitude: coordinate(draft.latitude),
+    longitude: coordinate(draft.longitude),
+    sector: draft.sector ? Number(draft.sector) : null,
+    activity: draft.activity,
+  };
+}
+
+export const listSectors = async (): Promise<SectorRow[]> =>
+  ((await request<Raw[]>("GET", "/territory/sectors")) ?? []).map(toSector);
+
+export const listShopRows = async (): Promise<ShopRow[]> =>
+  ((await request<Raw[]>("GET", "/territory/shops")) ?? []).map(toShopRow);
+
+export const createShop = async (draft: ShopDraft): Promise<ShopRow> =>
+  toShopRow(await request<Raw>("POST", "/territory/shops", payloadOf(draft)));
+
+export const updateShop = async (id: string, draft: ShopDraft): Promise<ShopRow> =>
+  toShopRow(await request<Raw>("PATCH", `/territory/shops/${seg(id)}`, payloadOf(draft)));
+
+export interface ImportLine {
+  line: number | null;
+  field: string | null;
+  message: string;
+}
+
+export type ImportOutcome =
+  | { ok: true; created: number; message: string }
+  | { ok: false; message: string; errors: ImportLine[] };
+
+/**
+ * POST /territory/import (multipart). A refused file is an answer, not a failure: its
+ * summary and one French line per problem (the server's all-or-nothing report). Other
+ * refusals (not a coordinator, no network) throw ApiError like every call.
+ */
+export async function importShops(file: File): Promise<ImportOutcome> {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const token = readCookie(CSRF_COOKIE, document.cookie);
+  if (token) headers[CSRF_HEADER] = token;
+  let response: Response;
+  try {
+    response = await fetch(`${API_BASE}/territory/import`, {
+      method: "POST",
+      headers,
+      credentials: "same-origin",
+      body: form,
+    });
+  } catch {
+    throw new ApiError(0, "network", t("error.network", {}, "fr"));
+  }
+  const text = await response.text();
+  let body: Raw = {};
+  try {
+    body = rec(JSON.parse(text));
+  } catch {
+    /* not JSON: parseApiError words it */
+  }
+  if (response.ok) {
+    return { ok: true, created: Number(body.created) || 0, message: str(body.message) };
+  }
+  if (response.status === 422 && body.code === "import_rejected") {
+    const errors = Array.isArray(body.errors) ? (body.errors as Raw[]) : [];
+    return {
+      ok: false,
+      message: str(body.message),
+      errors: errors.map((e) => ({
+        line: typeof e.line === "number" ? e.line : null,
+        field: e.field == null ? null : str(e.field),
+        message: str(e.message),
+      })),
+    };
+  }
+  const error = parseApiError(response.status, text);
+  if (response.status === 401) unauthenticated.set(error);
+  throw error;
+}
