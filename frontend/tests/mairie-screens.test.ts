@@ -48,6 +48,11 @@ describe("shop search", () => {
       "Tabac du Marché",
     ]);
     expect(filterShops(shops, "732 829").length).toBe(3);
+    expect(filterShops(shops, "boulang marc").map((s) => s.enseigne)).toEqual([
+      "Boulangerie du Marché",
+    ]);
+    // Words start words: « arche » is inside « Marché », not at its start.
+    expect(filterShops(shops, "arche").length).toBe(0);
   });
 
   it("filters by sector id", () => {
@@ -62,6 +67,7 @@ describe("shop search", () => {
     expect(countLabel(140, 140)).toBe("140 commerces.");
     expect(countLabel(3, 140)).toBe("3 commerces sur 140.");
     expect(countLabel(1, 140)).toBe("1 commerce sur 140.");
+    expect(countLabel(0, 140)).toBe("Aucun commerce sur 140.");
   });
 
   it("reads the server's shop defensively", () => {

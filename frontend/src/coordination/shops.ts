@@ -91,21 +91,25 @@ interface Searchable {
   sector: { name: string } | null;
 }
 
-/** Every word of the query appears in the shop's name, address, activity, sector or SIRET. */
+const WORD_BREAK = /[\s,;:.'’"()/«»-]+/;
+
+/**
+ * Every word of the query starts a word of the shop's name, company name, address,
+ * activity or sector (« boulang marc » finds « Boulangerie du Marché »), accents and case
+ * aside; a query of digits (spaces allowed) also finds the SIRET it starts.
+ */
 export function matchesShop(shop: Searchable, query: string): boolean {
-  const words = fold(query).split(" ").filter(Boolean);
+  const words = fold(query).split(WORD_BREAK).filter(Boolean);
   if (words.length === 0) return true;
-  const haystack = fold(
-    [
-      shop.enseigne,
-      shop.raisonSociale ?? "",
-      shop.address,
-      shop.activity ?? "",
-      shop.sector?.name ?? "",
-      (shop.siret ?? "").replace(/\s/g, ""),
-    ].join(" "),
-  );
-  return words.every((word) => haystack.includes(word));
+  const digits = query.replace(/\s/g, "");
+  if (/^\d{3,}$/.test(digits) && (shop.siret ?? "").replace(/\s/g, "").startsWith(digits))
+    return true;
+  const own = fold(
+    [shop.enseigne, shop.raisonSociale ?? "", shop.address, shop.activity ?? "", shop.sector?.name ?? ""].join(" "),
+  )
+    .split(WORD_BREAK)
+    .filter(Boolean);
+  return words.every((word) => own.some((candidate) => candidate.startsWith(word)));
 }
 
 export function filterShops<T extends Searchable & { sector: { id?: string; name: string } | null }>(
@@ -122,6 +126,7 @@ export function filterShops<T extends Searchable & { sector: { id?: string; name
 export function countLabel(shown: number, total: number): string {
   if (shown === total)
     return shown === 1 ? t("mairie.shops.countOne") : t("mairie.shops.countAll", { count: shown });
+  if (shown === 0) return t("mairie.shops.countNone", { total });
   return shown === 1
     ? t("mairie.shops.countFilteredOne", { total })
     : t("mairie.shops.countFiltered", { count: shown, total });

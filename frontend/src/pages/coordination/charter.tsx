@@ -108,6 +108,7 @@ function CharterEditor() {
               <tr key={v.version}>
                 <th scope="row">
                   {t("mairie.charter.versionLabel", { version: v.version })}
+                  {v.current ? " " : null}
                   {v.current ? <span class="badge badge-active">{t("mairie.charter.current")}</span> : null}
                 </th>
                 <td>{v.publishedAt ? formatDateTime(v.publishedAt) : ""}</td>
