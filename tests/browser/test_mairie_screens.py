@@ -38,6 +38,8 @@ from .test_enrolment import (  # noqa: F401  (the fixture is used by name)
     certified_coordinator,
     enrol_through_link,
     mairie,
+    open_coordination,
+    root_certify,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -322,3 +324,38 @@ def test_shop_picker_member_devices_revocation_and_charter_versions(
     latest_charter = CharterVersion.objects.get(commune=commune, version=2)
     assert latest_charter.text.endswith("La mairie répond aux questions des membres.")
     assert audit(page) == []
+
+
+PAGES = [
+    ("/coordination/commerces", "Commerces"),
+    ("/coordination/commerces/nouveau", "Ajouter un commerce"),
+    ("/coordination/commerces/import", "Importer des commerces"),
+    ("/coordination/charte", "Charte d'utilisation"),
+]
+
+
+def test_every_mairie_screen_passes_the_audit_on_a_phone(
+    open_browser: PersonFactory,
+    app_url: str,
+    mairie: Mairie,  # noqa: F811  (the fixture of test_enrolment.py)
+) -> None:
+    claire = open_browser("coordinatrice", viewport=PHONE)
+    enrol_through_link(claire, mairie.invitation_url, app_url=app_url)
+    root_certify(mairie)
+    page = claire.page
+    open_coordination(page)
+    assert audit(page) == []
+    own = Membership.objects.get(person__display_name="Claire Martin")
+    pages = [
+        *PAGES,
+        (f"/coordination/commerces/{mairie.shop.public_id}", "Modifier un commerce"),
+        (f"/coordination/membres/{own.public_id}", "Appareils d'un membre"),
+    ]
+    for path, title in pages:
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_have_text(title)
+        expect(page.get_by_text("Chargement…")).to_have_count(0)
+        assert audit(page) == [], path
+    # Her own device is listed, and not offered for revocation.
+    expect(page.get_by_role("table")).to_contain_text("(cet appareil)")
+    expect(page.get_by_role("table").get_by_role("button")).to_have_count(0)
