@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import {
   checkSettings,
+  controlOf,
   draftOf as settingsDraftOf,
   moveCategory,
   payloadOf,
@@ -139,12 +140,19 @@ describe("alert settings", () => {
     const draft = settingsDraftOf(toSettings(raw));
     draft.categories[0].label = " ";
     draft.neighbourExpiry = "2h";
-    draft.limits.report_shop.count = "0";
+    draft.limits.report_shop.count = "1001";
+    draft.limits.report_device.count = "0"; // 0 turns a limit off
     expect(Object.keys(checkSettings(draft)).sort()).toEqual([
       "category-vol-label",
       "limit-report_shop-count",
       "neighbour-expiry",
     ]);
+    expect(controlOf("categories.1.label", draft)).toBe("category-agression-label");
+    expect(controlOf("categories.0.call_17", draft)).toBe("category-vol-call17");
+    expect(controlOf("limits.neighbour_shop.minutes", draft)).toBe("limit-neighbour_shop-minutes");
+    expect(controlOf("neighbour_expiry_minutes", draft)).toBe("neighbour-expiry");
+    expect(controlOf("categories.9.label", draft)).toBe("categories");
+    expect(controlOf(null, draft)).toBeNull();
     draft.categories.forEach((c) => (c.enabled = false));
     expect(checkSettings(draft).categories).toBe("Gardez au moins une catégorie proposée.");
   });

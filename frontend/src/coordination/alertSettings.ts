@@ -114,10 +114,12 @@ export function moveCategory(
   return next;
 }
 
-export const MAX_LABEL = 80;
+// The server's bounds (incidents/alert_settings.py, catalogue.py).
+export const MAX_LABEL = 60;
+export const MIN_EXPIRY_MINUTES = 5;
 export const MAX_EXPIRY_MINUTES = 24 * 60;
 export const MAX_LIMIT_COUNT = 1000;
-export const MAX_LIMIT_MINUTES = 7 * 24 * 60;
+export const MAX_LIMIT_MINUTES = 24 * 60;
 
 const whole = (text: string): number | null => (/^\s*\d+\s*$/.test(text) ? Number(text) : null);
 
@@ -136,17 +138,43 @@ export function checkSettings(draft: SettingsDraft): Record<string, string> {
   if (!draft.categories.some((c) => c.enabled))
     found["categories"] = t("mairie.settings.oneEnabled");
   const expiry = whole(draft.neighbourExpiry);
-  if (expiry === null || expiry < 5 || expiry > MAX_EXPIRY_MINUTES)
-    found["neighbour-expiry"] = t("mairie.settings.expiryRange", { max: MAX_EXPIRY_MINUTES });
+  if (expiry === null || expiry < MIN_EXPIRY_MINUTES || expiry > MAX_EXPIRY_MINUTES)
+    found["neighbour-expiry"] = t("mairie.settings.expiryRange", {
+      min: MIN_EXPIRY_MINUTES,
+      max: MAX_EXPIRY_MINUTES,
+    });
   for (const name of LIMIT_NAMES) {
     const count = whole(draft.limits[name].count);
     const minutes = whole(draft.limits[name].minutes);
-    if (count === null || count < 1 || count > MAX_LIMIT_COUNT)
+    if (count === null || count > MAX_LIMIT_COUNT)
       found[`limit-${name}-count`] = t("mairie.settings.countRange", { max: MAX_LIMIT_COUNT });
     if (minutes === null || minutes < 1 || minutes > MAX_LIMIT_MINUTES)
       found[`limit-${name}-minutes`] = t("mairie.settings.minutesRange", { max: MAX_LIMIT_MINUTES });
   }
   return found;
+}
+
+/**
+ * The form control a server refusal names (its `field`: `categories.2.label`,
+ * `neighbour_expiry_minutes`, `limits.report_shop.count`…), or null for the form as a whole.
+ */
+export function controlOf(field: string | null | undefined, draft: SettingsDraft): string | null {
+  if (!field) return null;
+  if (field === "neighbour_expiry_minutes") return "neighbour-expiry";
+  if (field === "neighbour_validation") return "neighbour-validation";
+  if (field === "categories") return "categories";
+  const category = /^categories\.(\d+)(?:\.(label|severity|call_17|enabled))?$/.exec(field);
+  if (category) {
+    const slug = draft.categories[Number(category[1])]?.slug;
+    if (!slug) return "categories";
+    const part = { label: "label", severity: "severity", call_17: "call17", enabled: "enabled" }[
+      category[2] ?? "label"
+    ];
+    return `category-${slug}-${part}`;
+  }
+  const limit = /^limits\.(\w+)\.(count|minutes)$/.exec(field);
+  if (limit) return `limit-${limit[1]}-${limit[2]}`;
+  return null;
 }
 
 /** The PUT body, in Contract 1's shape; categories in the commune's order. */

@@ -55,6 +55,9 @@ class Action(enum.StrEnum):
     MANAGE_GROUP_KEY = "trust.manage_group_key"
     SEND_BROADCAST = "broadcasts.send"
     VIEW_BROADCASTS = "broadcasts.view"
+    VIEW_ALERT_CATALOGUE = "incidents.view_catalogue"
+    VIEW_ALERT_SETTINGS = "incidents.view_settings"
+    MANAGE_ALERT_SETTINGS = "incidents.manage_settings"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -102,6 +105,11 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_GROUP_KEY: frozenset({Role.OPERATOR}),
     Action.SEND_BROADCAST: frozenset({Role.OPERATOR, Role.MERCHANT}),
     Action.VIEW_BROADCASTS: frozenset({Role.OPERATOR, Role.MERCHANT}),
+    # The commune's categories: merchants report with them, the police and the mairie
+    # read them on incidents and statistics.
+    Action.VIEW_ALERT_CATALOGUE: _ALL_ROLES,
+    Action.VIEW_ALERT_SETTINGS: frozenset({Role.COORDINATOR, Role.OPERATOR}),
+    Action.MANAGE_ALERT_SETTINGS: frozenset({Role.COORDINATOR}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)

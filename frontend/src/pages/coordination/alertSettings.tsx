@@ -10,9 +10,11 @@ import { describeError } from "../../api";
 import { ErrorMessage, Field, LiveStatus, Loading } from "../../components/ui";
 import {
   checkSettings,
+  controlOf,
   draftOf,
   LIMIT_NAMES,
   limitLabel,
+  MAX_LABEL,
   loadSettings,
   moveCategory,
   saveSettings,
@@ -28,16 +30,6 @@ import { MairieScreen } from "./frame";
 
 export function AlertSettingsPage() {
   return <MairieScreen title={t("mairie.settings.title")}>{() => <AlertSettingsForm />}</MairieScreen>;
-}
-
-/** Server fields (Contract 1 names) → the control that shows the message. */
-function controlOf(field: string | null | undefined): string | null {
-  if (!field) return null;
-  if (field === "neighbour_expiry_minutes") return "neighbour-expiry";
-  if (field === "neighbour_validation") return "neighbour-validation";
-  const limit = /^limits\.(\w+)\.(count|minutes)$/.exec(field);
-  if (limit) return `limit-${limit[1]}-${limit[2]}`;
-  return null;
 }
 
 function AlertSettingsForm() {
@@ -98,7 +90,7 @@ function AlertSettingsForm() {
       setStatus(t("mairie.settings.saved"));
     } catch (err) {
       const message = describeError(err);
-      const control = controlOf((err as { field?: string | null }).field);
+      const control = controlOf((err as { field?: string | null }).field, draft);
       if (control) setErrors({ [control]: message });
       setError(message);
     } finally {
@@ -164,7 +156,7 @@ function AlertSettingsForm() {
                         id={labelId}
                         type="text"
                         value={c.label}
-                        maxLength={200}
+                        maxLength={MAX_LABEL}
                         aria-invalid={errors[labelId] ? "true" : undefined}
                         aria-describedby={errors[labelId] ? `${labelId}-error` : undefined}
                         onInput={(e) => setCategory(index, { label: (e.target as HTMLInputElement).value })}
@@ -280,6 +272,7 @@ function AlertSettingsForm() {
               <Field
                 id={`limit-${name}-count`}
                 label={t("mairie.settings.limitCount")}
+                hint={t("mairie.settings.limitCountHint")}
                 error={errors[`limit-${name}-count`]}
               >
                 {({ id, describedBy, invalid }) => (
