@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from maillage.incidents import alert_settings
+from maillage.incidents.models import AlertSettings
 from maillage.members.models import CharterVersion, Membership
 from maillage.stream.kinds import Kind
 from maillage.stream.models import Event
@@ -326,11 +328,94 @@ def test_shop_picker_member_devices_revocation_and_charter_versions(
     assert audit(page) == []
 
 
+def test_alert_settings_categories_order_neighbour_policy_and_limits(
+    open_browser: PersonFactory,
+    app_url: str,
+    mairie: Mairie,  # noqa: F811  (the fixture of test_enrolment.py)
+    tmp_path: Path,
+) -> None:
+    commune = mairie.commune
+    claire = certified_coordinator(open_browser, mairie, app_url)
+    page = claire.page
+    page.get_by_role("navigation", name="Écrans de la mairie").get_by_role(
+        "link", name="Réglages des alertes"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Réglages des alertes")
+    categories = page.get_by_role("table", name="Catégories, dans l'ordre de l'accueil")
+    expect(categories.get_by_role("row")).to_have_count(9)  # header + the 8 defaults
+    expect(page.get_by_label("Libellé de la catégorie vol")).to_have_value("Vol / vol à l'étalage")
+    expect(page.get_by_label("Afficher « Appelez le 17 » pour Agression en cours")).to_be_checked()
+    assert audit(page) == []
+    save_screenshot(page, "mairie-reglages", tmp_path)
+
+    # A bad value is refused here, in French, and nothing is stored.
+    page.get_by_label("Libellé de la catégorie vol").fill(" ")
+    page.get_by_label("Durée d'une alerte aux voisins (minutes)").fill("2")
+    page.get_by_role("button", name="Enregistrer les réglages").click()
+    expect(page.get_by_role("alert")).to_contain_text("Corrigez les champs signalés")
+    expect(page.get_by_text("Indiquez un libellé.")).to_be_visible()
+    expect(page.get_by_text("Indiquez une durée entière entre 5 et 1440 minutes.")).to_be_visible()
+    expect(page.get_by_label("Libellé de la catégorie vol")).to_be_focused()
+    assert not AlertSettings.objects.filter(commune=commune).exists()
+    assert audit(page) == []
+
+    # Labels, order (from the keyboard), severity, the 17, enabled; policy, expiry, limits.
+    page.get_by_label("Libellé de la catégorie vol").fill("Vol à l'étalage")
+    up = page.get_by_role("button", name="Monter Agression en cours")
+    up.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Monter Agression en cours")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(
+        page.get_by_role("status").filter(has_text="Agression en cours : position 1 sur 8.")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Descendre Agression en cours")).to_be_focused()
+    page.get_by_label("Gravité par défaut de Dégradation").select_option(label="Élevée")
+    page.get_by_label("Afficher « Appelez le 17 » pour Alarme").check()
+    page.get_by_label("Proposer Autre").uncheck()
+    page.get_by_label("Aussitôt, sans validation").check()
+    page.get_by_label("Durée d'une alerte aux voisins (minutes)").fill("90")
+    report_device = page.get_by_role("group", name="Signalements par appareil")
+    report_device.get_by_label("Nombre au plus").fill("4")
+    report_device.get_by_label("Sur (minutes)").fill("15")
+    page.get_by_role("button", name="Enregistrer les réglages").click()
+    expect(page.get_by_role("status").filter(has_text="Réglages enregistrés.")).to_be_visible()
+
+    settings = alert_settings.for_commune(commune)
+    assert [c.slug for c in settings.categories][:3] == ["agression", "vol", "comportement_suspect"]
+    by_slug = {c.slug: c for c in settings.categories}
+    assert by_slug["vol"].label == "Vol à l'étalage"
+    assert by_slug["degradation"].severity == "high"
+    assert by_slug["alarme"].call_17 is True
+    assert by_slug["autre"].enabled is False
+    assert settings.neighbour_validation is False
+    assert settings.neighbour_expiry_minutes == 90
+    assert (settings.limit("report_device").count, settings.limit("report_device").minutes) == (
+        4,
+        15,
+    )
+    assert Event.objects.filter(commune=commune, kind=Kind.ALERT_SETTINGS_CHANGED).count() == 1
+
+    # What was stored is what the page shows again.
+    page.reload()
+    expect(page.get_by_label("Libellé de la catégorie agression")).to_be_visible()
+    expect(categories.get_by_role("row").nth(1)).to_contain_text("1")
+    expect(page.get_by_label("Libellé de la catégorie agression")).to_have_value(
+        "Agression en cours"
+    )
+    first_label = categories.get_by_role("row").nth(1).get_by_role("textbox")
+    expect(first_label).to_have_value("Agression en cours")
+    expect(page.get_by_label("Proposer Autre")).not_to_be_checked()
+    expect(page.get_by_label("Aussitôt, sans validation")).to_be_checked()
+    expect(page.get_by_label("Durée d'une alerte aux voisins (minutes)")).to_have_value("90")
+
+
 PAGES = [
     ("/coordination/commerces", "Commerces"),
     ("/coordination/commerces/nouveau", "Ajouter un commerce"),
     ("/coordination/commerces/import", "Importer des commerces"),
     ("/coordination/charte", "Charte d'utilisation"),
+    ("/coordination/reglages", "Réglages des alertes"),
 ]
 
 
