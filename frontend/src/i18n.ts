@@ -645,7 +645,7 @@ export const fr = {
   "mairie.settings.expiry": "Durée d'une alerte aux voisins (minutes)",
   "mairie.settings.expiryHint": "Passé ce délai, la « fin d'alerte » est envoyée automatiquement. 120 minutes = 2 h.",
   "mairie.settings.limitsTitle": "Limites",
-  "mairie.settings.limitsHelp": "Au-delà, l'envoi est refusé avec l'heure du prochain envoi possible et le rappel d'appeler le 17.",
+  "mairie.settings.limitsHelp": "Au-delà, l'envoi est refusé avec l'heure du prochain envoi possible et le rappel d'appeler le 17. Un nombre de 0 retire la limite.",
   "mairie.settings.limit.report_device": "Signalements par appareil",
   "mairie.settings.limit.report_shop": "Signalements par commerce",
   "mairie.settings.limit.neighbour_device": "Alertes aux voisins par appareil",
@@ -657,11 +657,16 @@ export const fr = {
   "mairie.settings.oneEnabled": "Gardez au moins une catégorie proposée.",
   "mairie.settings.expiryRange": "Indiquez une durée entière entre {min} et {max} minutes.",
   "mairie.settings.countRange": "Indiquez un nombre entier entre 0 (sans limite) et {max}.",
-  "mairie.settings.limitCountHint": "0 : sans limite.",
   "mairie.settings.minutesRange": "Indiquez une durée entière entre 1 et {max} minutes.",
   "mairie.settings.fixFields": "Corrigez les champs signalés : rien n'a été enregistré.",
   "mairie.settings.save": "Enregistrer les réglages",
   "mairie.settings.saved": "Réglages enregistrés.",
+  "mairie.settings.newCategory": "Nouvelle catégorie",
+  "mairie.settings.newCategoryHint": "Ajoutée à la fin de la liste ; enregistrez les réglages pour la proposer. Une catégorie ne se supprime pas : désactivez-la.",
+  "mairie.settings.addCategory": "Ajouter la catégorie",
+  "mairie.settings.added": "Catégorie « {label} » ajoutée en fin de liste (à enregistrer).",
+  "mairie.settings.tooMany": "{max} catégories au plus.",
+  "mairie.settings.duplicate": "Une catégorie porte déjà ce libellé.",
   // end of h-mairie's block
 } as const satisfies Record<string, string>;
 
@@ -1273,7 +1278,7 @@ export const en: Record<MessageKey, string> = {
   "mairie.settings.expiry": "Duration of a neighbour alert (minutes)",
   "mairie.settings.expiryHint": "After this time, the “end of alert” is sent automatically. 120 minutes = 2 h.",
   "mairie.settings.limitsTitle": "Limits",
-  "mairie.settings.limitsHelp": "Beyond them, sending is refused with the time of the next possible one and a reminder to call 17.",
+  "mairie.settings.limitsHelp": "Beyond them, sending is refused with the time of the next possible one and a reminder to call 17. A count of 0 removes the limit.",
   "mairie.settings.limit.report_device": "Reports per device",
   "mairie.settings.limit.report_shop": "Reports per shop",
   "mairie.settings.limit.neighbour_device": "Neighbour alerts per device",
@@ -1285,11 +1290,16 @@ export const en: Record<MessageKey, string> = {
   "mairie.settings.oneEnabled": "Keep at least one category offered.",
   "mairie.settings.expiryRange": "Enter a whole duration between {min} and {max} minutes.",
   "mairie.settings.countRange": "Enter a whole number between 0 (no limit) and {max}.",
-  "mairie.settings.limitCountHint": "0: no limit.",
   "mairie.settings.minutesRange": "Enter a whole duration between 1 and {max} minutes.",
   "mairie.settings.fixFields": "Fix the marked fields: nothing was stored.",
   "mairie.settings.save": "Save the settings",
   "mairie.settings.saved": "Settings saved.",
+  "mairie.settings.newCategory": "New category",
+  "mairie.settings.newCategoryHint": "Added at the end of the list; save the settings to offer it. A category cannot be deleted: disable it.",
+  "mairie.settings.addCategory": "Add the category",
+  "mairie.settings.added": "Category “{label}” added at the end of the list (to be saved).",
+  "mairie.settings.tooMany": "{max} categories at most.",
+  "mairie.settings.duplicate": "A category already has this label.",
   // end of h-mairie's block
 };
 

@@ -2,7 +2,9 @@
 
 import { describe, expect, it } from "vitest";
 import {
+  addCategory,
   checkSettings,
+  slugFor,
   controlOf,
   draftOf as settingsDraftOf,
   moveCategory,
@@ -155,5 +157,22 @@ describe("alert settings", () => {
     expect(controlOf(null, draft)).toBeNull();
     draft.categories.forEach((c) => (c.enabled = false));
     expect(checkSettings(draft).categories).toBe("Gardez au moins une catégorie proposée.");
+  });
+
+  it("adds a category with a slug the server accepts", () => {
+    expect(slugFor("Vente à la sauvette", new Set())).toBe("vente_a_la_sauvette");
+    expect(slugFor("17 — urgence", new Set())).toBe("categorie_17_urgence");
+    expect(slugFor("Vol", new Set(["vol", "vol_2"]))).toBe("vol_3");
+    const cats = toSettings(raw).categories;
+    const added = addCategory(cats, "  Vente à la   sauvette ");
+    expect("categories" in added && added.categories.at(-1)).toEqual({
+      slug: "vente_a_la_sauvette",
+      label: "Vente à la sauvette",
+      severity: "medium",
+      call17: false,
+      enabled: true,
+    });
+    expect(addCategory(cats, "VOL")).toEqual({ error: "Une catégorie porte déjà ce libellé." });
+    expect(addCategory(cats, " ")).toEqual({ error: "Indiquez un libellé." });
   });
 });

@@ -378,6 +378,10 @@ def test_alert_settings_categories_order_neighbour_policy_and_limits(
     report_device = page.get_by_role("group", name="Signalements par appareil")
     report_device.get_by_label("Nombre au plus").fill("4")
     report_device.get_by_label("Sur (minutes)").fill("15")
+    page.get_by_label("Nouvelle catégorie").fill("Vente à la sauvette")
+    page.get_by_role("button", name="Ajouter la catégorie").click()
+    expect(page.get_by_label("Libellé de la catégorie vente_a_la_sauvette")).to_be_focused()
+    expect(categories.get_by_role("row")).to_have_count(10)
     page.get_by_role("button", name="Enregistrer les réglages").click()
     expect(page.get_by_role("status").filter(has_text="Réglages enregistrés.")).to_be_visible()
 
@@ -388,6 +392,11 @@ def test_alert_settings_categories_order_neighbour_policy_and_limits(
     assert by_slug["degradation"].severity == "high"
     assert by_slug["alarme"].call_17 is True
     assert by_slug["autre"].enabled is False
+    assert [c.slug for c in settings.categories][-1] == "vente_a_la_sauvette"
+    assert (by_slug["vente_a_la_sauvette"].label, by_slug["vente_a_la_sauvette"].severity) == (
+        "Vente à la sauvette",
+        "medium",
+    )
     assert settings.neighbour_validation is False
     assert settings.neighbour_expiry_minutes == 90
     assert (settings.limit("report_device").count, settings.limit("report_device").minutes) == (

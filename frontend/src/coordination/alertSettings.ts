@@ -7,6 +7,7 @@
  */
 
 import { request } from "../api";
+import { fold } from "./shops";
 import { t, type MessageKey } from "../i18n";
 
 type Raw = Record<string, unknown>;
@@ -114,7 +115,8 @@ export function moveCategory(
   return next;
 }
 
-// The server's bounds (incidents/alert_settings.py, catalogue.py).
+// The server's bounds (incidents/alert_settings.py, catalogue.py, schemas.py).
+export const MAX_CATEGORIES = 20;
 export const MAX_LABEL = 60;
 export const MIN_EXPIRY_MINUTES = 5;
 export const MAX_EXPIRY_MINUTES = 24 * 60;
@@ -152,6 +154,42 @@ export function checkSettings(draft: SettingsDraft): Record<string, string> {
       found[`limit-${name}-minutes`] = t("mairie.settings.minutesRange", { max: MAX_LIMIT_MINUTES });
   }
   return found;
+}
+
+/** A slug the server accepts (`^[a-z][a-z0-9_]{0,39}$`), from a label, unused in `taken`. */
+export function slugFor(label: string, taken: ReadonlySet<string>): string {
+  let base = fold(label)
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "");
+  if (!/^[a-z]/.test(base)) base = `categorie_${base}`.replace(/_+$/, "");
+  base = base.slice(0, 36).replace(/_+$/, "");
+  let slug = base;
+  for (let n = 2; taken.has(slug); n++) slug = `${base}_${n}`;
+  return slug;
+}
+
+/**
+ * The list with a new category at its end (severity « moyenne », offered, no 17), or the
+ * French reason it cannot be added. It is stored with the rest by « Enregistrer ».
+ */
+export function addCategory(
+  categories: readonly CategorySetting[],
+  label: string,
+): { categories: CategorySetting[] } | { error: string } {
+  const clean = label.trim().replace(/\s+/g, " ");
+  if (!clean) return { error: t("mairie.settings.labelRequired") };
+  if (clean.length > MAX_LABEL) return { error: t("mairie.settings.labelTooLong", { max: MAX_LABEL }) };
+  if (categories.length >= MAX_CATEGORIES)
+    return { error: t("mairie.settings.tooMany", { max: MAX_CATEGORIES }) };
+  if (categories.some((c) => fold(c.label) === fold(clean)))
+    return { error: t("mairie.settings.duplicate") };
+  const slug = slugFor(clean, new Set(categories.map((c) => c.slug)));
+  return {
+    categories: [
+      ...categories,
+      { slug, label: clean, severity: "medium", call17: false, enabled: true },
+    ],
+  };
 }
 
 /**

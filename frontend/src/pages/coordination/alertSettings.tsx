@@ -9,6 +9,7 @@ import { useEffect, useState } from "preact/hooks";
 import { describeError } from "../../api";
 import { ErrorMessage, Field, LiveStatus, Loading } from "../../components/ui";
 import {
+  addCategory,
   checkSettings,
   controlOf,
   draftOf,
@@ -39,6 +40,8 @@ function AlertSettingsForm() {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [newLabel, setNewLabel] = useState("");
+  const [newError, setNewError] = useState<string | null>(null);
 
   useEffect(() => {
     loadSettings()
@@ -70,6 +73,21 @@ function AlertSettingsForm() {
         : document.getElementById(`category-${moved.slug}-${step < 0 ? "down" : "up"}`)
       )?.focus();
     });
+  };
+
+  const add = () => {
+    const result = addCategory(draft.categories, newLabel);
+    if ("error" in result) {
+      setNewError(result.error);
+      document.getElementById("new-category")?.focus();
+      return;
+    }
+    setNewError(null);
+    setNewLabel("");
+    setDraft({ ...draft, categories: result.categories });
+    const added = result.categories[result.categories.length - 1];
+    setStatus(t("mairie.settings.added", { label: added.label }));
+    requestAnimationFrame(() => document.getElementById(`category-${added.slug}-label`)?.focus());
   };
 
   const submit = async (event: Event) => {
@@ -215,6 +233,35 @@ function AlertSettingsForm() {
             </tbody>
           </table>
         </div>
+        <div class="add-category">
+          <Field
+            id="new-category"
+            label={t("mairie.settings.newCategory")}
+            hint={t("mairie.settings.newCategoryHint")}
+            error={newError}
+          >
+            {({ id, describedBy, invalid }) => (
+              <input
+                id={id}
+                type="text"
+                maxLength={MAX_LABEL}
+                value={newLabel}
+                aria-describedby={describedBy}
+                aria-invalid={invalid ? "true" : undefined}
+                onInput={(e) => setNewLabel((e.target as HTMLInputElement).value)}
+                onKeyDown={(e) => {
+                  if (e.key === "Enter") {
+                    e.preventDefault();
+                    add();
+                  }
+                }}
+              />
+            )}
+          </Field>
+          <button type="button" class="button button-secondary" onClick={add}>
+            {t("mairie.settings.addCategory")}
+          </button>
+        </div>
       </section>
 
       <section class="card stack" aria-labelledby="neighbours-title">
@@ -272,7 +319,6 @@ function AlertSettingsForm() {
               <Field
                 id={`limit-${name}-count`}
                 label={t("mairie.settings.limitCount")}
-                hint={t("mairie.settings.limitCountHint")}
                 error={errors[`limit-${name}-count`]}
               >
                 {({ id, describedBy, invalid }) => (
