@@ -6,7 +6,6 @@
  * draft is checked here before the server checks it again and answers in French.
  */
 
-import { request } from "../api";
 import { fold } from "./shops";
 import { t, type MessageKey } from "../i18n";
 
@@ -216,7 +215,7 @@ export function controlOf(field: string | null | undefined, draft: SettingsDraft
 }
 
 /** The PUT body, in Contract 1's shape; categories in the commune's order. */
-export function payloadOf(draft: SettingsDraft): Raw {
+export function payloadOf(draft: SettingsDraft): Record<string, unknown> {
   return {
     categories: draft.categories.map((c) => ({
       slug: c.slug,
@@ -236,11 +235,6 @@ export function payloadOf(draft: SettingsDraft): Raw {
   };
 }
 
-export const loadSettings = async (): Promise<AlertSettings> =>
-  toSettings(await request<Raw>("GET", "/incidents/settings"));
-
-export const saveSettings = async (draft: SettingsDraft): Promise<AlertSettings> =>
-  toSettings(await request<Raw>("PUT", "/incidents/settings", payloadOf(draft)));
 
 export const severityLabel = (severity: Severity): string =>
   t(`mairie.settings.severity.${severity}` as MessageKey);

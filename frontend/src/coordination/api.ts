@@ -4,7 +4,19 @@
  * field is empty, never a crash) in one place, so the page only ever sees these shapes.
  */
 
-import { request, seg } from "../api";
+import { ApiError, postForm, request, seg } from "../api";
+import { payloadOf as settingsPayload, toSettings, type AlertSettings, type SettingsDraft } from "./alertSettings";
+import { toCharterVersion, type CharterVersionRow } from "./charter";
+import {
+  importReport,
+  shopPayload,
+  toSector,
+  toShopRow,
+  type ImportOutcome,
+  type SectorRow,
+  type ShopDraft,
+  type ShopRow,
+} from "./shops";
 import type { SignedDocument } from "../trust/chain";
 import { normaliseShop, type MembershipStatus, type Role, type Shop } from "../types";
 
@@ -171,3 +183,47 @@ export const postDeviceRevocation = (device: string, payload: { revocation_list?
 
 export const postCertificate = (device: string, signed: SignedDocument) =>
   request<unknown>("POST", `/devices/${seg(device)}/certificate`, signed);
+
+/* ------------------------------------------------ the mairie's screens (issue 9) ---- */
+
+export const listSectors = async (): Promise<SectorRow[]> =>
+  ((await request<Raw[]>("GET", "/territory/sectors")) ?? []).map(toSector);
+
+export const listShopRows = async (): Promise<ShopRow[]> =>
+  ((await request<Raw[]>("GET", "/territory/shops")) ?? []).map(toShopRow);
+
+export const createShop = async (draft: ShopDraft): Promise<ShopRow> =>
+  toShopRow(await request<Raw>("POST", "/territory/shops", shopPayload(draft)));
+
+export const updateShop = async (id: string, draft: ShopDraft): Promise<ShopRow> =>
+  toShopRow(await request<Raw>("PATCH", `/territory/shops/${seg(id)}`, shopPayload(draft)));
+
+/**
+ * POST /territory/import (multipart). A refused file is an answer, not a failure: its
+ * summary and one French line per problem (the server's all-or-nothing report). Other
+ * refusals (not a coordinator, no network) throw ApiError like every call.
+ */
+export async function importShops(file: File): Promise<ImportOutcome> {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  try {
+    const raw = await postForm<Raw>("/territory/import", form);
+    return { ok: true, created: Number(raw?.created) || 0, message: str(raw?.message) };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 422 && err.code === "import_rejected")
+      return importReport(err.body);
+    throw err;
+  }
+}
+
+export const listCharterVersions = async (): Promise<CharterVersionRow[]> =>
+  ((await request<Raw[]>("GET", "/charter/versions")) ?? []).map(toCharterVersion);
+
+export const publishCharter = async (text: string): Promise<CharterVersionRow> =>
+  toCharterVersion({ ...(await request<Raw>("POST", "/charter", { text })), current: true });
+
+export const loadSettings = async (): Promise<AlertSettings> =>
+  toSettings(await request<Raw>("GET", "/incidents/settings"));
+
+export const saveSettings = async (draft: SettingsDraft): Promise<AlertSettings> =>
+  toSettings(await request<Raw>("PUT", "/incidents/settings", settingsPayload(draft)));

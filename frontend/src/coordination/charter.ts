@@ -1,6 +1,6 @@
-/** The charter's versions (GET /charter/versions) and a new one (POST /charter). */
+/** The charter's versions (GET /charter/versions) and a new one (POST /charter): their
+ * shapes and the check before publishing; the calls are in coordination/api.ts. */
 
-import { request } from "../api";
 import { t } from "../i18n";
 
 type Raw = Record<string, unknown>;
@@ -24,11 +24,6 @@ export function toCharterVersion(r: Raw): CharterVersionRow {
   };
 }
 
-export const listCharterVersions = async (): Promise<CharterVersionRow[]> =>
-  ((await request<Raw[]>("GET", "/charter/versions")) ?? []).map(toCharterVersion);
-
-export const publishCharter = async (text: string): Promise<CharterVersionRow> =>
-  toCharterVersion({ ...(await request<Raw>("POST", "/charter", { text })), current: true });
 
 /** The server's own limit is 20 characters; said here before asking, and when unchanged. */
 export function checkCharter(text: string, current: string): string | null {

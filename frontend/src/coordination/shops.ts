@@ -2,21 +2,10 @@
  * The mairie's shop screens, apart from their layout: the shops and sectors as the
  * coordinator sees them (every field), the search that both the shop list and the
  * invitation form's picker use, the form checks before asking the server, and the calls
- * (create, edit, CSV import with its line-by-line report). SIRET, coordinates and sectors
+ * (create, edit, CSV import with its line-by-line report: coordination/api.ts). SIRET, coordinates and sectors
  * are checked by the server (territory/fields.py, siret.py): its French message is shown.
  */
 
-import {
-  API_BASE,
-  ApiError,
-  CSRF_COOKIE,
-  CSRF_HEADER,
-  parseApiError,
-  readCookie,
-  request,
-  seg,
-  unauthenticated,
-} from "../api";
 import { t } from "../i18n";
 import { createStore } from "../store";
 
@@ -182,7 +171,8 @@ export function checkShop(draft: ShopDraft): Record<string, string> {
 
 const coordinate = (value: string) => value.trim().replace(",", ".");
 
-function payloadOf(draft: ShopDraft): Record<string, unknown> {
+/** The body of POST /territory/shops and PATCH /territory/shops/{id}. */
+export function shopPayload(draft: ShopDraft): Record<string, unknown> {
   return {
     enseigne: draft.enseigne,
     raison_sociale: draft.raisonSociale,
@@ -195,18 +185,6 @@ function payloadOf(draft: ShopDraft): Record<string, unknown> {
   };
 }
 
-export const listSectors = async (): Promise<SectorRow[]> =>
-  ((await request<Raw[]>("GET", "/territory/sectors")) ?? []).map(toSector);
-
-export const listShopRows = async (): Promise<ShopRow[]> =>
-  ((await request<Raw[]>("GET", "/territory/shops")) ?? []).map(toShopRow);
-
-export const createShop = async (draft: ShopDraft): Promise<ShopRow> =>
-  toShopRow(await request<Raw>("POST", "/territory/shops", payloadOf(draft)));
-
-export const updateShop = async (id: string, draft: ShopDraft): Promise<ShopRow> =>
-  toShopRow(await request<Raw>("PATCH", `/territory/shops/${seg(id)}`, payloadOf(draft)));
-
 export interface ImportLine {
   line: number | null;
   field: string | null;
@@ -217,51 +195,17 @@ export type ImportOutcome =
   | { ok: true; created: number; message: string }
   | { ok: false; message: string; errors: ImportLine[] };
 
-/**
- * POST /territory/import (multipart). A refused file is an answer, not a failure: its
- * summary and one French line per problem (the server's all-or-nothing report). Other
- * refusals (not a coordinator, no network) throw ApiError like every call.
- */
-export async function importShops(file: File): Promise<ImportOutcome> {
-  const form = new FormData();
-  form.append("file", file, file.name);
-  const headers: Record<string, string> = { Accept: "application/json" };
-  const token = readCookie(CSRF_COOKIE, document.cookie);
-  if (token) headers[CSRF_HEADER] = token;
-  let response: Response;
-  try {
-    response = await fetch(`${API_BASE}/territory/import`, {
-      method: "POST",
-      headers,
-      credentials: "same-origin",
-      body: form,
-    });
-  } catch {
-    throw new ApiError(0, "network", t("error.network", {}, "fr"));
-  }
-  const text = await response.text();
-  let body: Raw = {};
-  try {
-    body = rec(JSON.parse(text));
-  } catch {
-    /* not JSON: parseApiError words it */
-  }
-  if (response.ok) {
-    return { ok: true, created: Number(body.created) || 0, message: str(body.message) };
-  }
-  if (response.status === 422 && body.code === "import_rejected") {
-    const errors = Array.isArray(body.errors) ? (body.errors as Raw[]) : [];
-    return {
-      ok: false,
-      message: str(body.message),
-      errors: errors.map((e) => ({
-        line: typeof e.line === "number" ? e.line : null,
-        field: e.field == null ? null : str(e.field),
-        message: str(e.message),
-      })),
-    };
-  }
-  const error = parseApiError(response.status, text);
-  if (response.status === 401) unauthenticated.set(error);
-  throw error;
+/** A refused file's report, from the 422 body: the summary and one French line per problem. */
+export function importReport(body: unknown): ImportOutcome {
+  const r = rec(body);
+  const errors = Array.isArray(r.errors) ? (r.errors as Raw[]) : [];
+  return {
+    ok: false,
+    message: str(r.message),
+    errors: errors.map((e) => ({
+      line: typeof e.line === "number" ? e.line : null,
+      field: e.field == null ? null : str(e.field),
+      message: str(e.message),
+    })),
+  };
 }

@@ -8,6 +8,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { describeError } from "../../api";
 import { ErrorMessage, Field, LiveStatus, Loading } from "../../components/ui";
+import { loadSettings, saveSettings } from "../../coordination/api";
 import {
   addCategory,
   checkSettings,
@@ -16,9 +17,7 @@ import {
   LIMIT_NAMES,
   limitLabel,
   MAX_LABEL,
-  loadSettings,
   moveCategory,
-  saveSettings,
   SEVERITIES,
   severityLabel,
   type CategorySetting,

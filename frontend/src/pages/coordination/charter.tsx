@@ -6,10 +6,9 @@
 import { useEffect, useState } from "preact/hooks";
 import { describeError } from "../../api";
 import { ErrorMessage, Field, LiveStatus, Loading } from "../../components/ui";
+import { listCharterVersions, publishCharter } from "../../coordination/api";
 import {
   checkCharter,
-  listCharterVersions,
-  publishCharter,
   type CharterVersionRow,
 } from "../../coordination/charter";
 import { formatDateTime, t } from "../../i18n";

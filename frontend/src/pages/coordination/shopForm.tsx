@@ -8,15 +8,12 @@
 import { useEffect, useState } from "preact/hooks";
 import { describeError } from "../../api";
 import { ErrorMessage, Field, Loading } from "../../components/ui";
+import { createShop, listSectors, listShopRows, updateShop } from "../../coordination/api";
 import {
   checkShop,
-  createShop,
   draftOf,
   EMPTY_DRAFT,
-  listSectors,
-  listShopRows,
   shopFlash,
-  updateShop,
   type SectorRow,
   type ShopDraft,
 } from "../../coordination/shops";

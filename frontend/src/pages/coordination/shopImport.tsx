@@ -7,7 +7,11 @@
 import { useRef, useState } from "preact/hooks";
 import { describeError } from "../../api";
 import { ErrorMessage, Field, LiveStatus } from "../../components/ui";
-import { importShops, shopFlash, type ImportOutcome } from "../../coordination/shops";
+import { importShops } from "../../coordination/api";
+import {
+  shopFlash,
+  type ImportOutcome,
+} from "../../coordination/shops";
 import { t } from "../../i18n";
 import { Link, navigate } from "../../router";
 import { MairieScreen } from "./frame";

@@ -6,11 +6,10 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { describeError } from "../../api";
 import { ErrorMessage, Field, LiveStatus, Loading } from "../../components/ui";
+import { listSectors, listShopRows } from "../../coordination/api";
 import {
   countLabel,
   filterShops,
-  listSectors,
-  listShopRows,
   shopFlash,
   type SectorRow,
   type ShopRow,
