@@ -274,7 +274,7 @@ def test_shop_picker_member_devices_revocation_and_charter_versions(
 
     # --- his devices, listed; one revoked with a list signed in her browser -------------
     page.get_by_role("region", name="Membres").get_by_role(
-        "link", name=f"Appareils de {MERCHANT}"
+        "link", name=f"Appareils (1) de {MERCHANT}"
     ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Appareils d'un membre")
     devices = page.get_by_role("table", name=f"Appareils de {MERCHANT}")

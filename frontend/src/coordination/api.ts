@@ -192,6 +192,9 @@ export const listSectors = async (): Promise<SectorRow[]> =>
 export const listShopRows = async (): Promise<ShopRow[]> =>
   ((await request<Raw[]>("GET", "/territory/shops")) ?? []).map(toShopRow);
 
+export const getShopRow = async (id: string): Promise<ShopRow> =>
+  toShopRow(await request<Raw>("GET", `/territory/shops/${seg(id)}`));
+
 export const createShop = async (draft: ShopDraft): Promise<ShopRow> =>
   toShopRow(await request<Raw>("POST", "/territory/shops", shopPayload(draft)));
 

@@ -12,6 +12,7 @@ import {
   type CharterVersionRow,
 } from "../../coordination/charter";
 import { formatDateTime, t } from "../../i18n";
+import { useStreamEvent } from "../../live/browser";
 import { MairieScreen } from "./frame";
 
 export function CharterPage() {
@@ -38,6 +39,8 @@ function CharterEditor() {
   useEffect(() => {
     void load(true);
   }, []);
+  // Another coordinator's publication: the list follows; the text being edited stays.
+  useStreamEvent("charter.published", () => void load(false));
 
   const current = versions?.[0] ?? null;
 

@@ -36,7 +36,10 @@ export function MemberList(props: {
               <p class="row-detail">
                 <Link
                   href={`/coordination/membres/${encodeURIComponent(row.id)}`}
-                  aria-label={t("mairie.devices.linkFor", { name: row.displayName })}
+                  aria-label={t("mairie.devices.linkFor", {
+                    name: row.displayName,
+                    count: String(row.devices.length),
+                  })}
                 >
                   {t("mairie.devices.link", { count: String(row.devices.length) })}
                 </Link>

@@ -6,9 +6,9 @@
  */
 
 import { useEffect, useState } from "preact/hooks";
-import { describeError } from "../../api";
+import { ApiError, describeError } from "../../api";
 import { ErrorMessage, Field, Loading } from "../../components/ui";
-import { createShop, listSectors, listShopRows, updateShop } from "../../coordination/api";
+import { createShop, getShopRow, listSectors, updateShop } from "../../coordination/api";
 import {
   checkShop,
   draftOf,
@@ -51,18 +51,11 @@ function ShopForm({ shopId }: { shopId: string | null }) {
   useEffect(() => {
     void (async () => {
       try {
-        const [found, shops] = await Promise.all([
-          listSectors(),
-          shopId ? listShopRows() : Promise.resolve([]),
-        ]);
-        setSectors(found);
-        if (shopId) {
-          const shop = shops.find((s) => s.id === shopId);
-          if (shop) setDraft(draftOf(shop));
-          else setMissing(true);
-        }
+        setSectors(await listSectors());
+        if (shopId) setDraft(draftOf(await getShopRow(shopId)));
       } catch (err) {
-        setError(describeError(err));
+        if (err instanceof ApiError && err.status === 404) setMissing(true);
+        else setError(describeError(err));
       }
     })();
   }, [shopId]);
