@@ -17,7 +17,6 @@ import {
 import { t } from "../../i18n";
 import { useStreamEvent, useStreamResync } from "../../live/browser";
 import { Link } from "../../router";
-import { useStore } from "../../store";
 import { MairieScreen } from "./frame";
 
 export function ShopsPage() {
@@ -30,7 +29,9 @@ function ShopList() {
   const [error, setError] = useState<string | null>(null);
   const [query, setQuery] = useState("");
   const [sector, setSector] = useState("");
-  const flash = useStore(shopFlash);
+  // Said once the page is there, so the live region announces it (a region born with
+  // its text is not read out).
+  const [flash, setFlash] = useState<string | null>(null);
 
   const load = async () => {
     try {
@@ -44,7 +45,11 @@ function ShopList() {
   };
   useEffect(() => {
     void load();
-    return () => shopFlash.set(null);
+    const message = shopFlash.get();
+    shopFlash.set(null);
+    if (!message) return;
+    const timer = window.setTimeout(() => setFlash(message), 100);
+    return () => window.clearTimeout(timer);
   }, []);
   useStreamEvent(["shop.created", "shop.updated", "shops.imported", "sector.created"], () => {
     void load();
