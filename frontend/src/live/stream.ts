@@ -22,6 +22,7 @@ export const KINDS = [
   "sector.created",
   "shop.created",
   "shops.imported",
+  "shop.updated",
   "invitation.created",
   "invitation.cancelled",
   "member.enrolled",
