@@ -42,6 +42,8 @@ export const KINDS = [
   "group_key.published",
   "group_key.grants_added",
   "broadcast.sent",
+  "alert_settings.changed",
+  "alert_limit.reached",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];
