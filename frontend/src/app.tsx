@@ -9,6 +9,7 @@ import { ConsolePage } from "./pages/console";
 import { DutyPage } from "./pages/coordination/duty";
 import { PartnerPage } from "./duty/PartnerPage";
 import { CoordinationPage } from "./pages/coordination";
+import { MAIRIE_ROUTES } from "./pages/coordination/routes";
 import { DemoPage } from "./pages/demo";
 import { EnrolPage } from "./pages/enrol";
 import { HomePage } from "./pages/home";
@@ -51,6 +52,7 @@ export const ROUTES: readonly Route[] = [
   route("/rejoindre", () => <EnrolPage />),
   route("/connexion", () => <SignInPage />),
   route("/coordination", () => <CoordinationPage />),
+  ...MAIRIE_ROUTES,
   route("/coordination/permanence", () => <DutyPage />),
   route("/repli", () => <PartnerPage />),
   route("/demo", () => <DemoPage />),

@@ -22,6 +22,7 @@ export const KINDS = [
   "sector.created",
   "shop.created",
   "shops.imported",
+  "shop.updated",
   "invitation.created",
   "invitation.cancelled",
   "member.enrolled",
@@ -41,6 +42,10 @@ export const KINDS = [
   "group_key.published",
   "group_key.grants_added",
   "broadcast.sent",
+  "alert_settings.changed",
+  "alert_limit.reached",
+  "duty.schedule_changed",
+  "duty.fallback_changed",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];

@@ -14,6 +14,7 @@ import { can, PERMISSION } from "../../permissions";
 import { Link } from "../../router";
 import { useSession } from "../../session";
 import { useStore } from "../../store";
+import { MairieNav } from "./frame";
 
 const DAY_KEYS: Record<Weekday, MessageKey> = {
   mon: "duty.day.mon",
@@ -56,6 +57,7 @@ function DutySettings({ editable }: { editable: boolean }) {
   return (
     <section aria-labelledby="duty-title" class="stack">
       <h1 id="duty-title">{t("duty.title")}</h1>
+      {editable ? <MairieNav /> : null}
       <p class="lead">{t("duty.lead")}</p>
       <LiveStatus message={state.status} busy={state.busy} />
       <ErrorMessage message={state.loadError} />
