@@ -4,15 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('stream', '0003_event_kinds_issue_9'),
+        ("stream", "0003_event_kinds_issue_9"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='kind',
-            field=models.CharField(choices=[('commune.created', 'commune.created'), ('sector.created', 'sector.created'), ('shop.created', 'shop.created'), ('shops.imported', 'shops.imported'), ('shop.updated', 'shop.updated'), ('invitation.created', 'invitation.created'), ('invitation.cancelled', 'invitation.cancelled'), ('member.enrolled', 'member.enrolled'), ('member.suspended', 'member.suspended'), ('member.reinstated', 'member.reinstated'), ('member.revoked', 'member.revoked'), ('charter.published', 'charter.published'), ('root.installed', 'root.installed'), ('device.registered', 'device.registered'), ('device.certified', 'device.certified'), ('device.revoked', 'device.revoked'), ('revocation_list.published', 'revocation_list.published'), ('service_key.published', 'service_key.published'), ('service_key.grants_added', 'service_key.grants_added'), ('incident.reported', 'incident.reported'), ('message.posted', 'message.posted'), ('group_key.published', 'group_key.published'), ('group_key.grants_added', 'group_key.grants_added'), ('broadcast.sent', 'broadcast.sent'), ('duty.schedule_changed', 'duty.schedule_changed'), ('duty.fallback_changed', 'duty.fallback_changed'), ('alert_settings.changed', 'alert_settings.changed'), ('alert_limit.reached', 'alert_limit.reached')], max_length=40),
+            model_name="event",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("commune.created", "commune.created"),
+                    ("sector.created", "sector.created"),
+                    ("shop.created", "shop.created"),
+                    ("shops.imported", "shops.imported"),
+                    ("shop.updated", "shop.updated"),
+                    ("invitation.created", "invitation.created"),
+                    ("invitation.cancelled", "invitation.cancelled"),
+                    ("member.enrolled", "member.enrolled"),
+                    ("member.suspended", "member.suspended"),
+                    ("member.reinstated", "member.reinstated"),
+                    ("member.revoked", "member.revoked"),
+                    ("charter.published", "charter.published"),
+                    ("root.installed", "root.installed"),
+                    ("device.registered", "device.registered"),
+                    ("device.certified", "device.certified"),
+                    ("device.revoked", "device.revoked"),
+                    ("revocation_list.published", "revocation_list.published"),
+                    ("service_key.published", "service_key.published"),
+                    ("service_key.grants_added", "service_key.grants_added"),
+                    ("incident.reported", "incident.reported"),
+                    ("message.posted", "message.posted"),
+                    ("group_key.published", "group_key.published"),
+                    ("group_key.grants_added", "group_key.grants_added"),
+                    ("broadcast.sent", "broadcast.sent"),
+                    ("duty.schedule_changed", "duty.schedule_changed"),
+                    ("duty.fallback_changed", "duty.fallback_changed"),
+                    ("alert_settings.changed", "alert_settings.changed"),
+                    ("alert_limit.reached", "alert_limit.reached"),
+                ],
+                max_length=40,
+            ),
         ),
     ]
