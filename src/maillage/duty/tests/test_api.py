@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from maillage.duty import actions, presence
 from maillage.duty.models import DutySchedule, FallbackRecipient, OperatorPresence
-from maillage.duty.reachability import status
+from maillage.duty.reachability import reachable, status
 from maillage.incidents.models import Incident
 from maillage.incidents.tests.helpers import Draft, post_report
 from maillage.members.models import Role
@@ -160,8 +160,10 @@ def test_reachability_is_on_duty_and_an_operator_connected(
         "operators_connected": False,
         "fallback": False,
     }
+    assert reachable(commune) is False
     row = presence.arrive(operator.membership, operator.device)
     assert reach()["reachable"] is True
+    assert reachable(commune) is True
     duty_clock(SUNDAY)
     assert reach() == {
         "reachable": False,
