@@ -239,3 +239,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture(autouse=True)
+def _duty_clock_on_duty() -> Iterator[None]:
+    """The suite runs at any hour (CI at night, on a Sunday): the duty rules read a fixed
+    Monday 10:00 in Paris, on duty under the default schedule, so that a test's outcome
+    never depends on when it runs. A test about duty hours sets the clock itself."""
+    from maillage.duty import clock
+    from maillage.testing.duty import ON_DUTY
+
+    clock.set_now(ON_DUTY)
+    try:
+        yield
+    finally:
+        clock.reset()

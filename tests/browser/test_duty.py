@@ -38,6 +38,9 @@ SUNDAY = datetime(2026, 12, 13, 15, 0, tzinfo=TIMEZONE)
 UNREACHABLE = "La police municipale n'est pas joignable : appelez le 17"
 VOL = "Vol / vol à l'étalage"
 SEND = "Envoyer le signalement"
+SENT_TO_FALLBACK = (
+    "votre signalement a aussi été transmis, chiffré, au centre de supervision partenaire"
+)
 
 
 def report(shop: Page, text: str) -> None:
@@ -153,11 +156,6 @@ def test_off_duty_the_fallback_partners_device_receives_the_report_live_and_decr
     assert [line for line in people if line.startswith("pageerror:")] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="le bandeau <Unreachable> est branché sur la page de signalement par le "
-    "coordinateur (frontend/src/duty/Unreachable.tsx) : retirez alors ce marqueur",
-)
 def test_off_duty_the_reporter_sees_the_17_before_sending(
     open_browser: PersonFactory, demo: Any, off_duty: datetime
 ) -> None:
@@ -168,6 +166,9 @@ def test_off_duty_the_reporter_sees_the_17_before_sending(
     banner = shop.get_by_role("alert").filter(has_text=UNREACHABLE)
     expect(banner).to_be_visible(timeout=5_000)
     expect(banner.get_by_role("link", name="Appeler le 17")).to_have_attribute("href", "tel:17")
+    # And once sent, the reporter is told the partner received it too.
+    shop.get_by_role("button", name="Envoyer le signalement").click()
+    expect(shop.get_by_text(SENT_TO_FALLBACK)).to_be_visible(timeout=30_000)
 
 
 def test_the_duty_settings_page_sets_hours_and_fallback_and_passes_the_audit(

@@ -10,6 +10,8 @@
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../components/ui";
+import { SentToFallback, Unreachable } from "../duty/Unreachable";
+import { useReachability, type Reachability } from "../duty/reachability";
 import {
   catalogueStore,
   categoryLabel,
@@ -307,6 +309,7 @@ function ReportForm({
   fixed,
   catalogue,
   onCategory,
+  reachability,
 }: {
   commune: string;
   device: string;
@@ -314,6 +317,8 @@ function ReportForm({
   fixed: string | null;
   catalogue: Catalogue | null;
   onCategory: (slug: string) => void;
+  /** Whether the police municipale can see the report now (duty hours, an operator). */
+  reachability: Reachability | null;
 }) {
   const flow = useMemo(() => createReportFlow(commune), [commune]);
   const drafts = useMemo(() => createDraftStore(device), [device]);
@@ -400,6 +405,7 @@ function ReportForm({
           label={sent.meta ? labelFor(catalogue, sent.meta.category) : null}
           onAgain={flow.again}
         />
+        <SentToFallback reachability={reachability} />
       </>
     );
   }
@@ -544,6 +550,7 @@ export function ReportPage() {
   const { session } = useSession();
   const { catalogue, error: catalogueError } = useStore(catalogueStore);
   const [chosen, setChosen] = useState<string | null>(fixed);
+  const reachability = useReachability();
   useEffect(() => {
     void loadCatalogue();
   }, []);
@@ -572,6 +579,7 @@ export function ReportPage() {
       ) : null}
       <h1 id="report-title">{title}</h1>
       {!fixed && call17 ? <Call17First /> : null}
+      <Unreachable reachability={reachability} />
       {catalogueError ? (
         <ErrorMessage message={t("alert.catalogueError", { reason: catalogueError })} />
       ) : null}
@@ -598,6 +606,7 @@ export function ReportPage() {
             fixed={fixed}
             catalogue={catalogue}
             onCategory={setChosen}
+            reachability={reachability}
           />
         </>
       )}

@@ -24,6 +24,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError
 
 from maillage.access.policy import Action, require
+from maillage.duty import reachability
 from maillage.errors import ApiError, Conflict, NotFound
 from maillage.incidents import alert_limits, alert_settings
 from maillage.incidents.catalogue import SEVERITIES
@@ -322,6 +323,7 @@ def _action_with_files(
                     "category": incident.category,
                     "severity": incident.severity,
                     "neighbours": incident.neighbours,
+                    "unreachable": incident.reported_unreachable,
                 }
             act.record(received.incident, payload)
             return received
@@ -358,6 +360,9 @@ def report_incident(
     assert device is not None
     settings = alert_settings.for_commune(actor.commune_id)
     metadata = check_metadata(settings, fields)
+    # Read before the transaction: nobody watching is what the console must show later
+    # (« arrivé hors service »), and the reporter was told so before sending.
+    unreachable = not reachability.reachable(actor.commune)
 
     # No look-up first: the unique ids decide. A retry or a taken id fails the insert
     # (before any file is written) and is answered below, so a new report, the common
@@ -374,6 +379,7 @@ def report_incident(
             severity=metadata.severity,
             neighbours=metadata.neighbours,
             photos=len(checked.attachments),
+            reported_unreachable=unreachable,
         )
         message, attachments = _store(incident, actor, device, checked, written)
         return Received(incident, message, created=True, attachments=attachments)

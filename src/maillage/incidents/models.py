@@ -38,6 +38,10 @@ class Incident(models.Model):
         default=False, help_text="« Prévenir les commerces voisins » was on"
     )
     photos = models.PositiveSmallIntegerField(default=0)
+    reported_unreachable = models.BooleanField(
+        default=False,
+        help_text="Arrived outside duty hours or with no operator connected (maillage.duty)",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

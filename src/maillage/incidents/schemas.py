@@ -35,6 +35,7 @@ class IncidentOut(Schema):
     severity: str
     neighbours: bool
     photos: int
+    reported_unreachable: bool
 
 
 class CategoryOut(Schema):
@@ -150,6 +151,7 @@ def incident_out(incident: Incident, messages: int | None = None) -> dict[str, A
         "severity": incident.severity,
         "neighbours": incident.neighbours,
         "photos": incident.photos,
+        "reported_unreachable": incident.reported_unreachable,
     }
 
 

@@ -123,6 +123,7 @@ SPECS: dict[Kind, KindSpec] = {
         "category",
         "severity",
         "neighbours",
+        "unreachable",
     ),
     Kind.MESSAGE_POSTED: _spec("incident", Action.VIEW_INCIDENTS, "message", "attachments"),
     # Scope-bound (access.policy): a merchant sees the commune's and its own sector's.

@@ -25,13 +25,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Per backend, as Django records them: the transaction's BEGIN (SQLite: BEGIN IMMEDIATE)
 # and COMMIT count, and PostgreSQL's NOTIFY after the commit.
-#   session · device+member · sender's certificate · the commune's alert settings · BEGIN ·
+#   session · device+member · sender's certificate · the commune's alert settings · its duty
+#   hours · an operator's presence (both for `reported_unreachable`, maillage.duty) · BEGIN ·
 #   the device's and shop's limit buckets (FOR UPDATE) · their count · incident · message ·
 #   [one per attachment] · event head (FOR UPDATE) · event · head update · COMMIT · [NOTIFY]
 # (issue 9: categories and limits are the commune's own, read per report; both buckets
 # are counted in one query each, inside the report's transaction)
-REPORT = {"sqlite": 13, "postgresql": 14}
-REPORT_WITH_PHOTO = {"sqlite": 14, "postgresql": 15}
+REPORT = {"sqlite": 15, "postgresql": 16}
+REPORT_WITH_PHOTO = {"sqlite": 16, "postgresql": 17}
 #   session · device+member · fallback recipients named (duty: none here, so neither the
 #   hours nor the presence are read) · certificates · revocation list · service key · issuers
 DIRECTORY = {"sqlite": 7, "postgresql": 7}
