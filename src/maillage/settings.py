@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "maillage.demo",
     "maillage.incidents",
     "maillage.broadcasts",
+    "maillage.neighbours",
     "maillage.privacy",
     "maillage.stream",
     "maillage.limits",
@@ -259,6 +260,8 @@ STREAM_DB_THREADS = envint("MAILLAGE_STREAM_DB_THREADS", 4)
 STREAM_QUEUE = envint("MAILLAGE_STREAM_QUEUE", 2000)
 # How often an open stream re-reads its session (sign-out elsewhere, expiry).
 STREAM_RECHECK_SECONDS = float(envint("MAILLAGE_STREAM_RECHECK_SECONDS", 300))
+# How often each server process ends the neighbour alerts whose time is up (issue 9).
+NEIGHBOUR_EXPIRY_TICK_SECONDS = float(envint("MAILLAGE_NEIGHBOUR_EXPIRY_TICK_SECONDS", 15))
 
 INVITATION_TTL_SECONDS = envint("MAILLAGE_INVITATION_TTL_SECONDS", 72 * 3600)
 PUBLIC_URL = envstr("MAILLAGE_PUBLIC_URL", "http://localhost:8000")

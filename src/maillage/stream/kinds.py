@@ -38,6 +38,11 @@ class Kind(enum.StrEnum):
     GROUP_KEY_PUBLISHED = "group_key.published"
     GROUP_KEY_GRANTS_ADDED = "group_key.grants_added"
     BROADCAST_SENT = "broadcast.sent"
+    NEIGHBOUR_ALERT_SUBMITTED = "neighbour_alert.submitted"
+    NEIGHBOUR_ALERT_SENT = "neighbour_alert.sent"
+    NEIGHBOUR_ALERT_VALIDATED = "neighbour_alert.validated"
+    NEIGHBOUR_ALERT_REFUSED = "neighbour_alert.refused"
+    NEIGHBOUR_ALERT_ENDED = "neighbour_alert.ended"
 
 
 @dataclass(frozen=True)
@@ -120,5 +125,34 @@ SPECS: dict[Kind, KindSpec] = {
     ),
     Kind.BROADCAST_SENT: _spec(
         "broadcast", Action.VIEW_BROADCASTS, "scope", "number", "attachments"
+    ),
+    # Neighbour alerts (docs/decisions.md, "Neighbour alerts"): one awaiting validation is
+    # seen by the police and the reporting shop only (shop-bound); once out, by the
+    # sector's merchants and the police (scope-bound, by the payload's `scope`).
+    Kind.NEIGHBOUR_ALERT_SUBMITTED: _spec(
+        "neighbouralert",
+        Action.VIEW_PENDING_NEIGHBOUR_ALERT,
+        "scope",
+        "number",
+        "incident",
+        "attachments",
+    ),
+    Kind.NEIGHBOUR_ALERT_SENT: _spec(
+        "neighbouralert",
+        Action.VIEW_NEIGHBOUR_ALERTS,
+        "scope",
+        "number",
+        "incident",
+        "attachments",
+        "expires_at",
+    ),
+    Kind.NEIGHBOUR_ALERT_VALIDATED: _spec(
+        "neighbouralert", Action.VIEW_NEIGHBOUR_ALERTS, "scope", "number", "expires_at"
+    ),
+    Kind.NEIGHBOUR_ALERT_REFUSED: _spec(
+        "neighbouralert", Action.VIEW_PENDING_NEIGHBOUR_ALERT, "scope"
+    ),
+    Kind.NEIGHBOUR_ALERT_ENDED: _spec(
+        "neighbouralert", Action.VIEW_NEIGHBOUR_ALERTS, "scope", "reason", "message"
     ),
 }

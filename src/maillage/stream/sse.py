@@ -22,13 +22,13 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.http import parse_cookie
 
-from maillage.access.policy import Action, may
+from maillage.access.policy import may
 from maillage.access.roles import MembershipStatus
 from maillage.members.models import MemberSession, Membership
 from maillage.members.sessions import ACCESS_REVOKED_MESSAGE, AccessEnded, load_access
 from maillage.shield import Receive, Scope, Send, _send_json, error_payload
 from maillage.stream import bus
-from maillage.stream.delivery import log_deliveries, sealed_for
+from maillage.stream.delivery import content_right, log_deliveries, sealed_for
 from maillage.stream.fanout import Hub, Item, head_seq, read_after
 from maillage.stream.kinds import Kind
 from maillage.stream.visibility import visible_to
@@ -197,12 +197,8 @@ class Connection:
     def sealed_for_me(self, item: Item) -> bool:
         sealed = item.sealed
         # A broadcast's content right is the one that lists it (`broadcasts.view`, which
-        # `visible` has asked): GET /broadcasts asks nothing more.
-        right = (
-            Action.VIEW_BROADCASTS
-            if item.event.kind == Kind.BROADCAST_SENT
-            else Action.READ_CONTENT
-        )
+        # `visible` has asked): GET /broadcasts asks nothing more (delivery.content_right).
+        right = content_right(item.event.kind)
         return (
             sealed is not None
             and self.access.certified

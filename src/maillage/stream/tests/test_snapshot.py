@@ -192,6 +192,53 @@ def _broadcast(cast: factory.Cast) -> None:
         assert response.status_code == 201, response.content
 
 
+def _neighbour_key(cast: factory.Cast) -> tuple[factory.Persona, group_key_factory.Generation]:
+    """The cast's merchant's sector key, held by the operator and the merchant."""
+    operator, merchant = cast[Role.OPERATOR], cast[Role.MERCHANT]
+    scope = f"sector:{merchant.membership.shop.sector_id}"
+    return operator, group_key_factory.publish(operator, scope=scope, others=(merchant.device,))
+
+
+def _neighbour_alert(cast: factory.Cast, sender: factory.Persona, generation: Any) -> str:
+    sealed = group_key_factory.seal(sender, generation)
+    response = sender.client().post(
+        "/api/v1/neighbours/alerts", **group_key_factory.multipart(sealed)
+    )
+    assert response.status_code == 201, response.content
+    return str(response.json()["id"])
+
+
+def _neighbour_submitted(cast: factory.Cast) -> None:
+    _, generation = _neighbour_key(cast)
+    _neighbour_alert(cast, cast[Role.MERCHANT], generation)
+
+
+def _neighbour_sent(cast: factory.Cast) -> None:
+    operator, generation = _neighbour_key(cast)
+    _neighbour_alert(cast, operator, generation)
+
+
+def _neighbour_validated(cast: factory.Cast) -> None:
+    operator, generation = _neighbour_key(cast)
+    alert = _neighbour_alert(cast, cast[Role.MERCHANT], generation)
+    response = operator.client().post(f"/api/v1/neighbours/alerts/{alert}/validate")
+    assert response.status_code == 200, response.content
+
+
+def _neighbour_refused(cast: factory.Cast) -> None:
+    operator, generation = _neighbour_key(cast)
+    alert = _neighbour_alert(cast, cast[Role.MERCHANT], generation)
+    response = operator.client().post(f"/api/v1/neighbours/alerts/{alert}/refuse")
+    assert response.status_code == 200, response.content
+
+
+def _neighbour_ended(cast: factory.Cast) -> None:
+    operator, generation = _neighbour_key(cast)
+    alert = _neighbour_alert(cast, operator, generation)
+    response = operator.client().post(f"/api/v1/neighbours/alerts/{alert}/end")
+    assert response.status_code == 200, response.content
+
+
 SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
     Kind.SHOP_CREATED: _shop,
@@ -214,6 +261,11 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.GROUP_KEY_PUBLISHED: _publish_group_keys,
     Kind.GROUP_KEY_GRANTS_ADDED: _add_group_grants,
     Kind.BROADCAST_SENT: _broadcast,
+    Kind.NEIGHBOUR_ALERT_SUBMITTED: _neighbour_submitted,
+    Kind.NEIGHBOUR_ALERT_SENT: _neighbour_sent,
+    Kind.NEIGHBOUR_ALERT_VALIDATED: _neighbour_validated,
+    Kind.NEIGHBOUR_ALERT_REFUSED: _neighbour_refused,
+    Kind.NEIGHBOUR_ALERT_ENDED: _neighbour_ended,
 }
 
 
