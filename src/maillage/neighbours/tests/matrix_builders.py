@@ -10,6 +10,7 @@ from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.territory.models import Commune, Sector
 from maillage.territory.tests import factory as territory_factory
+from maillage.trust.models import Device
 from maillage.trust.tests import group_key_factory as keys
 
 from .helpers import ALERTS
@@ -41,7 +42,7 @@ def _generation(ctx: Any, commune: Commune) -> tuple[factory.Persona, keys.Gener
     too when it may hold it."""
     sector = _sector(ctx, commune)
     holder = factory.make_member(Role.OPERATOR, commune)
-    others = ()
+    others: tuple[Device, ...] = ()
     if commune == ctx.home and _certified(ctx.persona):
         role = ctx.persona.membership.role
         if role == Role.OPERATOR or (

@@ -195,7 +195,9 @@ def _broadcast(cast: factory.Cast) -> None:
 def _neighbour_key(cast: factory.Cast) -> tuple[factory.Persona, group_key_factory.Generation]:
     """The cast's merchant's sector key, held by the operator and the merchant."""
     operator, merchant = cast[Role.OPERATOR], cast[Role.MERCHANT]
-    scope = f"sector:{merchant.membership.shop.sector_id}"
+    shop = merchant.membership.shop
+    assert shop is not None
+    scope = f"sector:{shop.sector_id}"
     return operator, group_key_factory.publish(operator, scope=scope, others=(merchant.device,))
 
 
