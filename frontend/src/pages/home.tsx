@@ -12,6 +12,7 @@ import { useMeta } from "../meta";
 import { Link } from "../router";
 import { homeKind, mayReadBroadcasts } from "../permissions";
 import { PoliceMessages } from "./broadcasts";
+import { ActiveAlerts } from "../neighbours/ActiveAlerts";
 import { loadSession, useSession, useSessionRecheck } from "../session";
 import type { Session } from "../types";
 import { DeviceFingerprint, RegisterDevice } from "./device";
@@ -91,6 +92,7 @@ function MerchantHome({ session }: { session: Session }) {
     <section aria-labelledby="home-title" class="stack">
       <p class="eyebrow">{t("home.shopEyebrow")}</p>
       <h1 id="home-title">{shop?.enseigne || t("home.shopTitle")}</h1>
+      <ActiveAlerts session={session} />
       {mayReadBroadcasts(session) && session.membership?.commune?.id ? (
         <PoliceMessages commune={session.membership.commune.id} />
       ) : null}

@@ -1,0 +1,156 @@
+/**
+ * Neighbour alerts on screen: one alert's card (shared with the console), the hook that
+ * runs the model with the live stream, and the merchant home's « Alertes des commerces
+ * voisins » (active alerts at the top of the home; the shop's own alert « en attente de
+ * validation »; a « Fin d'alerte » shown, then removed). The flows live in model.ts.
+ */
+
+import type { ComponentChildren } from "preact";
+import { useEffect, useMemo } from "preact/hooks";
+import { ErrorMessage } from "../components/ui";
+import { getLang, t } from "../i18n";
+import { useStreamEvent, useStreamResync } from "../live/browser";
+import { useStore } from "../store";
+import type { Session } from "../types";
+import {
+  createNeighbourAlerts,
+  HOLDER_CHANGE_KINDS,
+  KEY_KINDS,
+  NEIGHBOUR_KINDS,
+  type AlertView,
+  type NeighboursModel,
+  type NeighboursState,
+} from "./model";
+
+const MERCHANT_KINDS = [...NEIGHBOUR_KINDS, ...KEY_KINDS] as const;
+const OPERATOR_KINDS = [...NEIGHBOUR_KINDS, ...KEY_KINDS, ...HOLDER_CHANGE_KINDS] as const;
+
+export function useNeighbours(
+  commune: string,
+  operator: boolean,
+  after?: Promise<unknown>,
+): [NeighboursModel, NeighboursState] {
+  const model = useMemo(
+    () => createNeighbourAlerts(commune, { operator, after }),
+    [commune, operator, after],
+  );
+  const state = useStore(model.state);
+  useEffect(() => {
+    void model.start();
+    return () => model.stop();
+  }, [model]);
+  useStreamEvent(operator ? OPERATOR_KINDS : MERCHANT_KINDS, (event) => void model.live(event));
+  useStreamResync(() => void model.resync());
+  return [model, state];
+}
+
+export function formatTime(iso: string | null): string {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(getLang() === "fr" ? "fr-FR" : "en-GB", {
+    hour: "2-digit",
+    minute: "2-digit",
+  }).format(date);
+}
+
+export function senderLabel(view: AlertView): string {
+  return view.alert.sender.kind === "police" ? t("neighbours.policeLabel") : view.alert.sender.label;
+}
+
+function statusLabel(view: AlertView): string {
+  if (view.alert.status === "pending") return t("neighbours.statusPending");
+  if (view.alert.status === "ended") return t("neighbours.statusEnded");
+  return t("neighbours.statusActive");
+}
+
+/** One alert: status, sender, sector, times, the decrypted text; `children` are actions. */
+export function AlertCard({ view, children }: { view: AlertView; children?: ComponentChildren }) {
+  const { alert } = view;
+  const sent = alert.activatedAt ?? alert.createdAt;
+  return (
+    <li
+      class={`card stack neighbour-alert neighbour-alert-${alert.status}`}
+      data-alert={alert.id}
+      data-status={alert.status}
+    >
+      <p class="eyebrow">
+        <span class={`badge badge-${alert.status === "active" ? "new" : alert.status === "pending" ? "pending" : "active"}`}>
+          {statusLabel(view)}
+        </span>{" "}
+        {t("neighbours.from", { from: senderLabel(view) })}
+      </p>
+      <p class="hint">
+        {alert.sector.name ? <span>{t("neighbours.sector", { sector: alert.sector.name })} · </span> : null}
+        <time dateTime={sent}>{t("neighbours.sentAt", { time: formatTime(sent) })}</time>
+        {alert.status === "active" && alert.expiresAt ? (
+          <>
+            {" · "}
+            <time dateTime={alert.expiresAt}>
+              {t("neighbours.expiresAt", { time: formatTime(alert.expiresAt) })}
+            </time>
+          </>
+        ) : null}
+      </p>
+      {view.text !== null ? (
+        <p class="message-text">{view.text}</p>
+      ) : (
+        <div class="error">
+          <p>
+            <strong>{t("neighbours.unreadable")}</strong> {view.error?.message}
+          </p>
+        </div>
+      )}
+      {alert.status === "ended" ? (
+        <p>
+          <strong>
+            {alert.endReason === "expired" ? t("neighbours.endedExpired") : t("neighbours.endedByPolice")}
+          </strong>
+          {view.endText ? <> {view.endText}</> : null}
+        </p>
+      ) : null}
+      {children}
+    </li>
+  );
+}
+
+/** The merchant home's section: what neighbouring shops (and the police) warned of. */
+export function ActiveAlerts({ session }: { session: Session }) {
+  const commune = session.membership?.commune?.id ?? "";
+  if (!commune || !session.permissions.includes("neighbours.view")) return null;
+  return <ActiveAlertsOf commune={commune} />;
+}
+
+function ActiveAlertsOf({ commune }: { commune: string }) {
+  const [model, state] = useNeighbours(commune, false);
+  const { items, alert, error, keyError } = state;
+  return (
+    <section aria-labelledby="neighbour-alerts-title" class="stack neighbour-alerts">
+      <h2 id="neighbour-alerts-title">{t("neighbours.homeTitle")}</h2>
+      <div class="status" role="status" aria-live="polite">
+        {alert ? <p>{alert}</p> : null}
+      </div>
+      <ErrorMessage message={error ?? keyError} />
+      {items && items.length === 0 ? <p class="hint">{t("neighbours.noneActive")}</p> : null}
+      {items && items.length > 0 ? (
+        <ul class="message-list" aria-labelledby="neighbour-alerts-title">
+          {items.map((view) => (
+            <AlertCard key={view.alert.id} view={view}>
+              {view.alert.status === "ended" ? (
+                <p>
+                  <button
+                    type="button"
+                    class="button button-secondary"
+                    onClick={() => model.dismiss(view.alert.id)}
+                  >
+                    {t("neighbours.dismiss")}
+                  </button>
+                </p>
+              ) : null}
+            </AlertCard>
+          ))}
+        </ul>
+      ) : null}
+    </section>
+  );
+}
