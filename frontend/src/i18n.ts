@@ -551,6 +551,12 @@ export const fr = {
   "neighbours.endedExpiredNotice": "Fin d'alerte (délai écoulé).",
   "neighbours.endedDone": "Fin d'alerte envoyée.",
   "neighbours.policeLabel": "Police municipale",
+  "neighbours.warnTitle": "Prévenir les commerces voisins",
+  "neighbours.warnHint":
+    "Court et factuel, sans nom ni description de personne : chiffré, il part aux commerces de votre secteur, après validation par la police municipale si la commune l'a prévu.",
+  "neighbours.warnSend": "Prévenir les voisins",
+  "neighbours.warnSent": "Alerte envoyée : elle attend la validation de la police municipale.",
+  "neighbours.warnSentOut": "Alerte envoyée aux commerces de votre secteur.",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof fr;
@@ -1067,6 +1073,12 @@ export const en: Record<MessageKey, string> = {
   "neighbours.endedExpiredNotice": "End of alert (time is up).",
   "neighbours.endedDone": "End of alert sent.",
   "neighbours.policeLabel": "Municipal police",
+  "neighbours.warnTitle": "Warn neighbouring shops",
+  "neighbours.warnHint":
+    "Short and factual, no names or descriptions of people: encrypted, it goes to the shops of your sector, once the municipal police validate it if the commune requires it.",
+  "neighbours.warnSend": "Warn the neighbours",
+  "neighbours.warnSent": "Alert sent: it awaits the municipal police's validation.",
+  "neighbours.warnSentOut": "Alert sent to the shops of your sector.",
 };
 
 export const catalogues: Record<Lang, Record<MessageKey, string>> = { fr, en };

@@ -6,12 +6,14 @@
  */
 
 import type { ComponentChildren } from "preact";
-import { useEffect, useMemo } from "preact/hooks";
-import { ErrorMessage } from "../components/ui";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ErrorMessage, Field, LiveStatus } from "../components/ui";
 import { getLang, t } from "../i18n";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { useStore } from "../store";
 import type { Session } from "../types";
+import { asFlowError } from "../incidents/context";
+import { sendNeighbourAlert } from "./send";
 import {
   createNeighbourAlerts,
   HOLDER_CHANGE_KINDS,
@@ -121,6 +123,60 @@ export function ActiveAlerts({ session }: { session: Session }) {
   return <ActiveAlertsOf commune={commune} />;
 }
 
+/**
+ * « Prévenir les commerces voisins » without a report: a short message sealed with the
+ * sector's key (the report page's switch calls `sendNeighbourAlert` too, Contract 4).
+ */
+function WarnNeighbours({ commune, onSent }: { commune: string; onSent: () => void }) {
+  const [text, setText] = useState("");
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [sent, setSent] = useState<string | null>(null);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setSending(true);
+    setError(null);
+    setSent(null);
+    try {
+      const alert = await sendNeighbourAlert(commune, null, text);
+      setText("");
+      setSent(alert.status === "pending" ? t("neighbours.warnSent") : t("neighbours.warnSentOut"));
+      onSent();
+    } catch (err) {
+      setError(asFlowError(err).message);
+    } finally {
+      setSending(false);
+    }
+  };
+  return (
+    <details class="card">
+      <summary>{t("neighbours.warnTitle")}</summary>
+      <form class="stack" onSubmit={submit} noValidate>
+        <Field label={t("neighbours.textLabel")} hint={t("neighbours.warnHint")} error={error}>
+          {({ id, describedBy, invalid }) => (
+            <textarea
+              id={id}
+              rows={2}
+              value={text}
+              maxLength={500}
+              disabled={sending}
+              aria-invalid={invalid ? "true" : undefined}
+              aria-describedby={describedBy}
+              onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+            />
+          )}
+        </Field>
+        <p>
+          <button type="submit" class="button button-primary" disabled={sending}>
+            {sending ? t("neighbours.sending") : t("neighbours.warnSend")}
+          </button>
+        </p>
+        <LiveStatus message={sent} busy={sending} />
+      </form>
+    </details>
+  );
+}
+
 function ActiveAlertsOf({ commune }: { commune: string }) {
   const [model, state] = useNeighbours(commune, false);
   const { items, alert, error, keyError } = state;
@@ -151,6 +207,7 @@ function ActiveAlertsOf({ commune }: { commune: string }) {
           ))}
         </ul>
       ) : null}
+      <WarnNeighbours commune={commune} onSent={() => void model.resync()} />
     </section>
   );
 }

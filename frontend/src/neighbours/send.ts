@@ -31,6 +31,8 @@ async function attempt(
 ): Promise<NeighbourAlert> {
   const { ring } = await ringFor(commune, scope, fresh);
   const latest = ring.generations.latest;
+  // The page's ring may predate the sector key's first generation: look again once.
+  if (!latest && !fresh) return attempt(commune, scope, incident, text, true);
   if (!latest || ring.generations.latestUntrusted !== null) {
     throw new FlowError("no_group_key", t("neighbours.noKey"));
   }
