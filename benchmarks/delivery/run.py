@@ -443,7 +443,7 @@ class Poster:
             recipients=recipients,
             sent_at=int(time.time()),
         )
-        return PreparedReport(incident, message, sealed, resolution)
+        return PreparedReport(incident, message, sealed, resolution, {"category": "vol"})
 
     def post(self, prepared: Any) -> Sent:
         wall, started = time.time(), time.monotonic_ns()

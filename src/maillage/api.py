@@ -75,7 +75,10 @@ def _field_of(error: dict) -> str | None:
 
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return api.create_response(request, exc.payload(), status=exc.status)
+    response = api.create_response(request, exc.payload(), status=exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
 
 
 GENERIC_INVALID = "Données invalides : vérifiez le champ signalé."

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 class ApiError(Exception):
     status = 400
+    #: Response headers the refusal carries (Retry-After for a limit).
+    headers: dict[str, str] = {}
 
     def __init__(
         self, code: str, message: str, *, field: str | None = None, status: int | None = None
@@ -20,7 +22,7 @@ class ApiError(Exception):
         if status is not None:
             self.status = status
 
-    def payload(self) -> dict[str, str | None]:
+    def payload(self) -> dict[str, object]:
         return {"code": self.code, "message": self.message, "field": self.field}
 
 

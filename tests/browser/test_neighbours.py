@@ -57,9 +57,15 @@ def test_a_neighbour_alert_is_validated_reaches_its_sector_only_and_ends(
     sector_a = reporter_member.shop.sector
     shops = Shop.objects.filter(commune=demo.commune, is_active=True)
     neighbour_shop = shops.filter(sector=sector_a).exclude(pk=reporter_member.shop.pk).first()
-    far_shop = shops.exclude(sector=sector_a).exclude(
-        pk__in=Membership.objects.filter(commune=demo.commune, shop__isnull=False).values("shop")
-    ).first()
+    far_shop = (
+        shops.exclude(sector=sector_a)
+        .exclude(
+            pk__in=Membership.objects.filter(commune=demo.commune, shop__isnull=False).values(
+                "shop"
+            )
+        )
+        .first()
+    )
     assert neighbour_shop is not None and far_shop is not None
     neighbour_member = demo_merchant(demo, "Amélie Voisin", neighbour_shop)
     far_member = demo_merchant(demo, "Bruno Lointain", far_shop)
@@ -78,9 +84,7 @@ def test_a_neighbour_alert_is_validated_reaches_its_sector_only_and_ends(
     demo_sign_in(far, far_member)
     for page in (reporter, neighbour, far):
         section = alerts_of(page)
-        expect(
-            section.get_by_role("heading", name="Alertes des commerces voisins")
-        ).to_be_visible()
+        expect(section.get_by_role("heading", name="Alertes des commerces voisins")).to_be_visible()
         expect(section.get_by_text("Aucune alerte en cours.")).to_be_visible(timeout=LIVE)
 
     # The police console creates every sector's key and grants it to the sector's shops.
@@ -90,9 +94,7 @@ def test_a_neighbour_alert_is_validated_reaches_its_sector_only_and_ends(
     open_console(operator)
     panel = operator.locator("section.neighbour-panel")
     expect(panel.get_by_role("heading", name="Alertes aux commerces voisins")).to_be_visible()
-    expect(panel.get_by_text(f"Clés de secteur détenues : {sectors}.")).to_be_visible(
-        timeout=LIVE
-    )
+    expect(panel.get_by_text(f"Clés de secteur détenues : {sectors}.")).to_be_visible(timeout=LIVE)
     expect(panel.get_by_text("Aucune alerte en attente de validation.")).to_be_visible()
 
     # The reporting shop warns its neighbours: held for validation.

@@ -60,6 +60,9 @@ class Action(enum.StrEnum):
     VIEW_PENDING_NEIGHBOUR_ALERT = "neighbours.view_pending"
     VALIDATE_NEIGHBOUR_ALERT = "neighbours.validate"
     END_NEIGHBOUR_ALERT = "neighbours.end"
+    VIEW_ALERT_CATALOGUE = "incidents.view_catalogue"
+    VIEW_ALERT_SETTINGS = "incidents.view_settings"
+    MANAGE_ALERT_SETTINGS = "incidents.manage_settings"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -116,6 +119,11 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_PENDING_NEIGHBOUR_ALERT: frozenset({Role.OPERATOR, Role.MERCHANT}),
     Action.VALIDATE_NEIGHBOUR_ALERT: frozenset({Role.OPERATOR}),
     Action.END_NEIGHBOUR_ALERT: frozenset({Role.OPERATOR}),
+    # The commune's categories: merchants report with them, the police and the mairie
+    # read them on incidents and statistics.
+    Action.VIEW_ALERT_CATALOGUE: _ALL_ROLES,
+    Action.VIEW_ALERT_SETTINGS: frozenset({Role.COORDINATOR, Role.OPERATOR}),
+    Action.MANAGE_ALERT_SETTINGS: frozenset({Role.COORDINATOR}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)

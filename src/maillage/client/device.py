@@ -58,6 +58,7 @@ class PreparedReport:
     message: str
     sealed: Sealed
     resolution: Resolution
+    metadata: dict[str, str]
 
 
 class MemberDevice:
@@ -167,9 +168,21 @@ class MemberDevice:
         attachments: Sequence[Attachment] = (),
         *,
         fields: dict[str, Any] | None = None,
+        category: str = "autre",
+        severity: str | None = None,
+        neighbours: bool = False,
     ) -> Report:
-        """A new incident with its first message, as the merchant's « Signaler » button."""
-        prepared = self.prepare_report(text, attachments, fields=fields)
+        """A new incident with its first message, as the merchant's « Signaler » button.
+        `category`, `severity` and `neighbours` go in clear (docs/privacy.md); `fields`
+        (the descriptors, maillage.wire.report_fields) and the text are sealed."""
+        prepared = self.prepare_report(
+            text,
+            attachments,
+            fields=fields,
+            category=category,
+            severity=severity,
+            neighbours=neighbours,
+        )
         return self.post_report(prepared)
 
     def prepare_report(
@@ -178,9 +191,15 @@ class MemberDevice:
         attachments: Sequence[Attachment] = (),
         *,
         fields: dict[str, Any] | None = None,
+        category: str = "autre",
+        severity: str | None = None,
+        neighbours: bool = False,
     ) -> PreparedReport:
         """The first half of `send_report` (directory, checks, sealing), apart so the
         simulator and the benchmarks can time the POST alone."""
+        metadata = {"category": category, "neighbours": "true" if neighbours else "false"}
+        if severity is not None:
+            metadata["severity"] = severity
         incident, message = str(uuid.uuid4()), str(uuid.uuid4())
         binding = Binding(commune=self.commune, incident=incident, message=message)
         sealed, resolution = self.seal(
@@ -190,10 +209,10 @@ class MemberDevice:
             attachments=list(attachments),
             fields=fields,
         )
-        return PreparedReport(incident, message, sealed, resolution)
+        return PreparedReport(incident, message, sealed, resolution, metadata)
 
     def post_report(self, prepared: PreparedReport) -> Report:
-        response = self.client.report(prepared.incident, prepared.sealed)
+        response = self.client.report(prepared.incident, prepared.sealed, prepared.metadata)
         return Report(prepared.incident, prepared.message, response, prepared.resolution)
 
     def send_message(self, incident: str, text: str | None) -> Report:

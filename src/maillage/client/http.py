@@ -240,9 +240,16 @@ class MaillageClient:
 
     # --- incidents and sealed messages ------------------------------------------------
 
-    def report(self, incident: uuid.UUID | str, sealed: Sealed) -> dict[str, Any]:
-        """Create an incident with its first sealed message (one atomic request)."""
-        fields = {"incident": str(incident), "envelope": json.dumps(sealed.wire)}
+    def report(
+        self, incident: uuid.UUID | str, sealed: Sealed, metadata: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Create an incident with its first sealed message (one atomic request);
+        `metadata`: the clear fields (category, severity, neighbours)."""
+        fields = {
+            **(metadata or {"category": "autre"}),
+            "incident": str(incident),
+            "envelope": json.dumps(sealed.wire),
+        }
         response = self.request("POST", "/incidents", files=_multipart(fields, sealed))
         return response.json()
 

@@ -34,29 +34,30 @@ MERCHANT_ROLE = "commercant"
 
 # What a shopkeeper types in a hurry: short, plausible, with no names nor anything that
 # could point at a real person.
-REPORTS = (
-    "Vol à l'étalage : un homme a pris deux bouteilles et est parti vers la place.",
-    "Comportement suspect : deux personnes observent la caisse depuis un quart d'heure.",
-    "Individu agressif dans la boutique, il refuse de sortir et insulte le personnel.",
-    "L'alarme de la réserve s'est déclenchée, porte arrière entrouverte.",
-    "Rixe devant la boutique entre plusieurs jeunes, des coups ont été échangés.",
-    "Tentative de vol à la tire sur une cliente devant la vitrine.",
-    "Un client a payé avec un billet de 50 € qui semble faux.",
-    "Véhicule garé en double file depuis une heure, moteur allumé, personne dedans.",
-    "Groupe qui bloque l'entrée et importune les clients.",
-    "Vitrine fissurée pendant la nuit, traces de choc au niveau de la serrure.",
-    "Personne en état d'ébriété qui tombe sur le trottoir devant le magasin.",
-    "Un homme a essayé d'ouvrir le tiroir-caisse pendant que j'étais en réserve.",
-    "Colis abandonné devant la porte depuis ce matin, personne ne l'a réclamé.",
-    "Menaces verbales d'un client mécontent, il a dit qu'il reviendrait.",
-    "Vol à l'étalage en réunion : trois personnes, l'une distrait le vendeur.",
-    "Scooter qui roule sur le trottoir à vive allure, a failli renverser un enfant.",
-    "Individu qui suit les clientes à la sortie de la boutique.",
-    "Bruit de verre brisé dans la cour arrière, quelqu'un s'enfuit en courant.",
-    "Démarcheur insistant qui entre dans les commerces et refuse de partir.",
-    "Dégradation : tags sur le rideau métallique et la vitrine ce matin.",
-    "Fumée qui sort d'une poubelle contre la façade, je l'ai éloignée.",
-    "Un client a perdu connaissance près de l'entrée, les secours sont prévenus.",
+# (category, text, neighbours): what demo shops report, across the default categories;
+# a quarter of them warn the neighbours. Short texts, no health or other sensitive data
+# about the people concerned (docs/privacy.md).
+REPORTS: tuple[tuple[str, str, bool], ...] = (
+    ("vol", "Un homme a pris deux bouteilles et est parti vers la place.", True),
+    ("comportement_suspect", "Deux personnes observent la caisse depuis un quart d'heure.", True),
+    ("agression", "Individu agressif dans la boutique, il refuse de sortir.", False),
+    ("alarme", "L'alarme de la réserve s'est déclenchée, porte arrière entrouverte.", False),
+    ("rixe", "Rixe devant la boutique entre plusieurs jeunes.", False),
+    ("vol", "Tentative de vol à la tire sur une cliente devant la vitrine.", False),
+    ("escroquerie", "Un client a payé avec un billet de 50 € qui semble faux.", True),
+    ("comportement_suspect", "Véhicule en double file depuis une heure, moteur allumé.", False),
+    ("comportement_suspect", "Groupe qui bloque l'entrée et importune les clients.", False),
+    ("degradation", "Vitrine fissurée pendant la nuit, traces de choc sur la serrure.", False),
+    ("vol", "Un homme a essayé d'ouvrir le tiroir-caisse pendant que j'étais en réserve.", False),
+    ("autre", "Colis abandonné devant la porte depuis ce matin.", False),
+    ("agression", "Menaces verbales d'un client mécontent, il a dit qu'il reviendrait.", False),
+    ("vol", "Vol à l'étalage en réunion : trois personnes, l'une distrait le vendeur.", True),
+    ("autre", "Scooter sur le trottoir à vive allure, a failli renverser un enfant.", False),
+    ("comportement_suspect", "Individu qui suit les clientes à la sortie de la boutique.", True),
+    ("degradation", "Bruit de verre brisé dans la cour arrière, quelqu'un s'enfuit.", False),
+    ("escroquerie", "Faux démarcheur qui entre dans les commerces et refuse de partir.", True),
+    ("degradation", "Tags sur le rideau métallique et la vitrine ce matin.", False),
+    ("autre", "Fumée qui sort d'une poubelle contre la façade, je l'ai éloignée.", False),
 )
 
 
@@ -74,6 +75,8 @@ class Outcome:
     due_at: float
     incident: str | None = None
     text: str = ""
+    category: str = ""
+    neighbours: bool = False
     posted_at: float | None = None
     prepare_ms: float | None = None
     post_ms: float | None = None
@@ -263,7 +266,7 @@ class Simulator:
         try:
             player = self._pick()
             outcome.shop, outcome.member = player.shop, player.member
-            outcome.text = self._text()
+            outcome.category, outcome.text, outcome.neighbours = self._report()
             try:
                 self._send(player, outcome)
             except ClientApiError as error:
@@ -290,7 +293,9 @@ class Simulator:
     def _send(self, player: _Player, outcome: Outcome) -> None:
         device = player.device or self._sign_in(player)
         began = time.perf_counter()
-        prepared = device.prepare_report(outcome.text)
+        prepared = device.prepare_report(
+            outcome.text, category=outcome.category, neighbours=outcome.neighbours
+        )
         outcome.incident = prepared.incident
         outcome.posted_at = time.time()
         posting = time.perf_counter()
@@ -347,13 +352,13 @@ class Simulator:
         player.device = device
         return device
 
-    def _text(self) -> str:
-        """A report text, never the same one twice in a row."""
-        text = self.random.choice(REPORTS)
-        while text == self._last_text:
-            text = self.random.choice(REPORTS)
-        self._last_text = text
-        return text
+    def _report(self) -> tuple[str, str, bool]:
+        """A report (category, text, neighbours), never the same one twice in a row."""
+        report = self.random.choice(REPORTS)
+        while report[1] == self._last_text:
+            report = self.random.choice(REPORTS)
+        self._last_text = report[1]
+        return report
 
     @staticmethod
     def _line(outcome: Outcome) -> str:

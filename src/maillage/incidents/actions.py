@@ -25,6 +25,8 @@ from django.db import IntegrityError
 
 from maillage.access.policy import Action, require
 from maillage.errors import ApiError, Conflict, NotFound
+from maillage.incidents import alert_limits, alert_settings
+from maillage.incidents.catalogue import SEVERITIES
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.members.models import Membership
 from maillage.stream.action import Actor, action
@@ -52,6 +54,56 @@ class Upload:
 
     envelope_text: str | None
     attachments: list[bytes]
+
+
+@dataclass(frozen=True)
+class ReportFields:
+    """The report's clear form fields as received (docs/privacy.md): checked here against
+    the commune's lists, never free text."""
+
+    category: str | None = None
+    severity: str | None = None
+    neighbours: str | None = None
+
+
+@dataclass(frozen=True)
+class Metadata:
+    category: str
+    category_label: str
+    severity: str
+    neighbours: bool
+
+
+SEVERITY_LABELS = {"low": "faible", "medium": "moyenne", "high": "élevée", "critical": "critique"}
+
+
+def check_metadata(settings: alert_settings.Settings, fields: ReportFields) -> Metadata:
+    """Category, severity and the neighbours switch, against the commune's lists."""
+    category = settings.category(fields.category or "")
+    if category is None:
+        names = ", ".join(f"« {c.label} »" for c in settings.enabled())
+        raise UploadRefused(
+            "invalid_category",
+            f"Catégorie inconnue : choisissez l'une des catégories de la commune ({names}). "
+            "Rien n'a été enregistré.",
+            "category",
+        )
+    severity = fields.severity or category.severity
+    if severity not in SEVERITIES:
+        raise UploadRefused(
+            "invalid_severity",
+            "Gravité inconnue : faible, moyenne, élevée ou critique. Rien n'a été enregistré.",
+            "severity",
+        )
+    switch = {None: False, "": False, "false": False, "true": True}
+    if fields.neighbours not in switch:
+        raise UploadRefused(
+            "invalid_neighbours",
+            "« Prévenir les commerces voisins » attend oui (true) ou non (false). "
+            "Rien n'a été enregistré.",
+            "neighbours",
+        )
+    return Metadata(category.slug, category.label, severity, switch[fields.neighbours])
 
 
 @dataclass(frozen=True)
@@ -260,10 +312,17 @@ def _action_with_files(
     try:
         with action(actor, permission, target, kind=kind) as act:
             received = work(written)
-            payload = {
+            payload: dict[str, Any] = {
                 "message": str(received.message.public_id),
                 "attachments": len(checked.attachments),
             }
+            if kind == Kind.INCIDENT_REPORTED:
+                incident = received.incident
+                payload |= {
+                    "category": incident.category,
+                    "severity": incident.severity,
+                    "neighbours": incident.neighbours,
+                }
             act.record(received.incident, payload)
             return received
     except BaseException:
@@ -273,9 +332,17 @@ def _action_with_files(
 
 
 def report_incident(
-    actor: Membership, device: Device | None, incident_id: str | None, upload: Upload
+    actor: Membership,
+    device: Device | None,
+    incident_id: str | None,
+    upload: Upload,
+    fields: ReportFields,
 ) -> Received:
-    """A merchant's new report: the incident and its first sealed message, atomically."""
+    """A merchant's new report: the incident and its first sealed message, atomically.
+
+    Checked in this order, each refusal storing nothing: the ids, the envelope, its
+    sender, the clear metadata, then the commune's limits (an identical retry of a stored
+    report is answered as such, whatever the limits say)."""
     # Refused before the body is read; the action asks the policy again in its transaction.
     require(actor, Action.REPORT_INCIDENT)
     shop = actor.shop if actor.shop_id is not None else None
@@ -289,13 +356,24 @@ def report_incident(
     checked = _check_upload(upload, str(actor.commune.public_id), public_id)
     _check_sender(checked.header, device)
     assert device is not None
+    settings = alert_settings.for_commune(actor.commune_id)
+    metadata = check_metadata(settings, fields)
 
     # No look-up first: the unique ids decide. A retry or a taken id fails the insert
     # (before any file is written) and is answered below, so a new report, the common
     # case, costs no query for it.
     def work(written: list[str]) -> Received:
+        alert_limits.count_alert(settings, actor, device, ("report_device", "report_shop"))
         incident = Incident.objects.create(
-            public_id=public_id, commune=actor.commune, shop=shop, reported_by=actor
+            public_id=public_id,
+            commune=actor.commune,
+            shop=shop,
+            reported_by=actor,
+            category=metadata.category,
+            category_label=metadata.category_label,
+            severity=metadata.severity,
+            neighbours=metadata.neighbours,
+            photos=len(checked.attachments),
         )
         message, attachments = _store(incident, actor, device, checked, written)
         return Received(incident, message, created=True, attachments=attachments)
@@ -309,6 +387,12 @@ def report_incident(
             checked,
             work,
         )
+    except alert_limits.AlertLimited as refusal:
+        existing = Incident.objects.filter(public_id=public_id).first()
+        if existing is not None:  # a retry of a stored report is answered, not counted
+            return _retry_of_report(existing, actor, checked, metadata)
+        alert_limits.refused(actor, device, refusal)
+        raise
     except IntegrityError:
         # The incident's id is taken (a retry, or a concurrent request first), or only the
         # message's (another message has it): answer as for a retry, or refuse.
@@ -319,13 +403,17 @@ def report_incident(
         )
         if existing is None:
             raise _message_conflict() from None
-        return _retry_of_report(existing, actor, checked)
+        return _retry_of_report(existing, actor, checked, metadata)
 
 
-def _retry_of_report(incident: Incident, actor: Membership, checked: _Checked) -> Received:
+def _retry_of_report(
+    incident: Incident, actor: Membership, checked: _Checked, metadata: Metadata
+) -> Received:
     first = incident.messages.order_by("pk").first()
     if (
         incident.reported_by_id != actor.pk
+        or (incident.category, incident.severity, incident.neighbours)
+        != (metadata.category, metadata.severity, metadata.neighbours)
         or first is None
         or str(first.public_id) != checked.header.message
         or not _same_message(first, incident, checked)

@@ -16,9 +16,13 @@ from ninja import Router, Status
 
 from maillage.access.policy import Action, require, visible
 from maillage.errors import NotFound, Unauthenticated
-from maillage.incidents import actions
+from maillage.incidents import actions, alert_settings
+from maillage.incidents.catalogue import SEVERITIES
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.incidents.schemas import (
+    AlertSettingsIn,
+    AlertSettingsOut,
+    CatalogueOut,
     IncidentOut,
     MessageEnvelopeOut,
     PostedOut,
@@ -32,6 +36,7 @@ from maillage.members.models import Membership
 from maillage.members.schemas import errors
 from maillage.privacy.access_log import Access, record_content_access, record_content_accesses
 from maillage.privacy.models import ContentAccess
+from maillage.stream.action import Actor
 
 router = Router(tags=["incidents"], auth=member_auth)
 
@@ -58,7 +63,13 @@ def _multipart(with_incident: bool) -> dict[str, Any]:
     required = ["envelope"]
     if with_incident:
         properties["incident"] = {"type": "string", "format": "uuid"}
-        required.insert(0, "incident")
+        properties["category"] = {
+            "type": "string",
+            "description": "Catégorie de la commune (GET /incidents/catalogue)",
+        }
+        properties["severity"] = {"type": "string", "enum": list(SEVERITIES)}
+        properties["neighbours"] = {"type": "string", "enum": ["true", "false"]}
+        required[:0] = ["incident", "category"]
     schema = {"type": "object", "properties": properties, "required": required}
     return {
         "requestBody": {
@@ -74,7 +85,8 @@ def _upload(request: HttpRequest) -> tuple[dict[str, str | None], actions.Upload
         raise actions.multipart_required()
     form, files = request.POST, request.FILES  # parsed by middleware.SealedUploadLimit
     parts = [upload.read() for upload in files.getlist("attachments")]
-    fields = {"incident": form.get("incident"), "envelope": form.get("envelope")}
+    names = ("incident", "envelope", "category", "severity", "neighbours")
+    fields = {name: form.get(name) for name in names}
     return fields, actions.Upload(envelope_text=fields["envelope"], attachments=parts)
 
 
@@ -84,7 +96,7 @@ def _reload(message: SealedMessage) -> SealedMessage:
 
 @router.post(
     "",
-    response={200: ReportOut, 201: ReportOut, **errors(400, 403, 404, 409, 413)},
+    response={200: ReportOut, 201: ReportOut, **errors(400, 403, 404, 409, 413, 429)},
     summary="Signaler un incident : le signalement et son premier message scellé",
     openapi_extra=_multipart(with_incident=True),
 )
@@ -92,7 +104,12 @@ def report(request: HttpRequest) -> Status[dict[str, Any]]:
     actor = _actor(request)
     require(actor, Action.REPORT_INCIDENT)
     fields, upload = _upload(request)
-    received = actions.report_incident(actor, session_device(request), fields["incident"], upload)
+    metadata = actions.ReportFields(
+        category=fields["category"], severity=fields["severity"], neighbours=fields["neighbours"]
+    )
+    received = actions.report_incident(
+        actor, session_device(request), fields["incident"], upload, metadata
+    )
     if received.created:
         # Answered from the rows just written (their relations are the session's own
         # member, commune, shop and device): reading them back would only cost queries.
@@ -122,6 +139,53 @@ def post_message(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[st
     if received.created:
         return Status(201, {"message": message_out(received.message, received.attachments)})
     return Status(200, {"message": message_out(_reload(received.message))})
+
+
+@router.get(
+    "/catalogue",
+    response={200: CatalogueOut, **errors(403)},
+    summary="Catégories de signalement de la commune (et politique des alertes aux voisins)",
+)
+def catalogue(request: HttpRequest) -> dict[str, Any]:
+    actor = _actor(request)
+    require(actor, Action.VIEW_ALERT_CATALOGUE)
+    settings = alert_settings.for_commune(actor.commune_id)
+    return {
+        "categories": [
+            {"slug": c.slug, "label": c.label, "severity": c.severity, "call_17": c.call_17}
+            for c in settings.enabled()
+        ],
+        "severities": list(SEVERITIES),
+        "neighbours": {
+            "validation": settings.neighbour_validation,
+            "expiry_minutes": settings.neighbour_expiry_minutes,
+        },
+    }
+
+
+@router.get(
+    "/settings",
+    response={200: AlertSettingsOut, **errors(403)},
+    summary="Réglages des alertes de la commune : catégories, alertes aux voisins, limites",
+)
+def get_settings(request: HttpRequest) -> dict[str, Any]:
+    actor = _actor(request)
+    require(actor, Action.VIEW_ALERT_SETTINGS)
+    return alert_settings.for_commune(actor.commune_id).as_dict()
+
+
+@router.put(
+    "/settings",
+    response={200: AlertSettingsOut, **errors(400, 403)},
+    summary="Modifier les réglages des alertes (coordinateur)",
+)
+def put_settings(request: HttpRequest, payload: AlertSettingsIn) -> dict[str, Any]:
+    actor = _actor(request)
+    require(actor, Action.MANAGE_ALERT_SETTINGS)
+    changed = alert_settings.change(
+        Actor.member(actor, session_device(request)), actor.commune, payload.dict()
+    )
+    return changed.as_dict()
 
 
 @router.get(

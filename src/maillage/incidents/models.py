@@ -28,6 +28,16 @@ class Incident(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="incidents")
     reported_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Clear metadata (docs/privacy.md): what routing, the workflow and statistics need.
+    category = models.CharField(max_length=40, default="autre")
+    category_label = models.CharField(
+        max_length=60, default="Autre", help_text="The category's label when it was reported"
+    )
+    severity = models.CharField(max_length=10, default="low")
+    neighbours = models.BooleanField(
+        default=False, help_text="« Prévenir les commerces voisins » was on"
+    )
+    photos = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -77,3 +87,17 @@ class SealedAttachment(models.Model):
             models.UniqueConstraint(fields=["message", "index"], name="attachment_unique_index")
         ]
         ordering = ["index"]
+
+
+class AlertSettings(models.Model):
+    """A commune's choices about alerts (incidents/alert_settings.py reads and checks them).
+
+    No row means the product's defaults; the coordinator's first change creates it.
+    """
+
+    commune = models.OneToOneField(Commune, on_delete=models.CASCADE, related_name="+")
+    categories = models.JSONField(help_text="[{slug, label, severity, call_17, enabled}]")
+    neighbour_validation = models.BooleanField(default=True)
+    neighbour_expiry_minutes = models.PositiveIntegerField(default=120)
+    limits = models.JSONField(help_text="{name: {count, minutes}}")
+    updated_at = models.DateTimeField(auto_now=True)

@@ -5,16 +5,23 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
+from pydantic import Field
 
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
+from maillage.schemas import Text
 
 
 class ShopRefOut(Schema):
     id: uuid.UUID
     enseigne: str
+
+
+class CategoryRefOut(Schema):
+    slug: str
+    label: str
 
 
 class IncidentOut(Schema):
@@ -24,6 +31,71 @@ class IncidentOut(Schema):
     reported_by: uuid.UUID
     created_at: datetime
     messages: int
+    category: CategoryRefOut
+    severity: str
+    neighbours: bool
+    photos: int
+
+
+class CategoryOut(Schema):
+    slug: str
+    label: str
+    severity: str
+    call_17: bool
+
+
+class NeighbourPolicyOut(Schema):
+    validation: bool
+    expiry_minutes: int
+
+
+class CatalogueOut(Schema):
+    categories: list[CategoryOut]
+    severities: list[str]
+    neighbours: NeighbourPolicyOut
+
+
+class CategorySettingOut(CategoryOut):
+    enabled: bool
+
+
+class LimitOut(Schema):
+    count: int
+    minutes: int
+
+
+class CategoryIn(Schema):
+    slug: str = Field(max_length=40, pattern="^[a-z][a-z0-9_]{0,39}$")
+    label: Annotated[str, Text(60)]
+    severity: str = Field(pattern="^(low|medium|high|critical)$")
+    call_17: bool = False
+    enabled: bool = True
+
+
+class LimitIn(Schema):
+    count: int = Field(ge=0, le=1000)
+    minutes: int = Field(ge=1, le=1440)
+
+
+class LimitsIn(Schema):
+    report_device: LimitIn
+    report_shop: LimitIn
+    neighbour_device: LimitIn
+    neighbour_shop: LimitIn
+
+
+class AlertSettingsIn(Schema):
+    categories: list[CategoryIn] = Field(min_length=1, max_length=20)
+    neighbour_validation: bool
+    neighbour_expiry_minutes: int = Field(ge=5, le=1440)
+    limits: LimitsIn
+
+
+class AlertSettingsOut(Schema):
+    categories: list[CategorySettingOut]
+    neighbour_validation: bool
+    neighbour_expiry_minutes: int
+    limits: dict[str, LimitOut]
 
 
 class AttachmentRefOut(Schema):
@@ -74,6 +146,10 @@ def incident_out(incident: Incident, messages: int | None = None) -> dict[str, A
         "reported_by": incident.reported_by.public_id,
         "created_at": incident.created_at,
         "messages": count,
+        "category": {"slug": incident.category, "label": incident.category_label},
+        "severity": incident.severity,
+        "neighbours": incident.neighbours,
+        "photos": incident.photos,
     }
 
 

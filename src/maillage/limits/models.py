@@ -12,3 +12,4 @@ class Bucket(models.Model):
     name = models.CharField(max_length=40)
     count = models.PositiveIntegerField()
     window_ends = models.DateTimeField(db_index=True)
+    refused = models.BooleanField(default=False, help_text="A request of this window was refused")

@@ -1,2 +1,1 @@
-"""Neighbour alerts: a short sealed alert to a sector's shops, validated, expiring, ended
-(issue 9)."""
+"""Neighbour alerts: a short sealed alert to a sector's shops, validated, expiring, ended."""

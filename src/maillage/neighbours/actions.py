@@ -28,6 +28,7 @@ from maillage.access.policy import Action, may, require, visible
 from maillage.broadcasts import actions as broadcasts
 from maillage.broadcasts.models import Broadcast
 from maillage.errors import ApiError, Conflict, NotFound
+from maillage.incidents import alert_limits
 from maillage.incidents.models import Incident
 from maillage.members.models import Membership
 from maillage.neighbours import rules
@@ -120,15 +121,6 @@ def lookup(actor: Membership, alert_id: uuid.UUID | str) -> NeighbourAlert:
     return alert
 
 
-def _limits(actor: Membership, device: Device) -> None:
-    """A shop's alerts count against the commune's limits (per device, per shop); the
-    police's do not (they stand the alerts down, and no shop can flood through them)."""
-    if actor.shop is None:
-        return
-    rules.hit(actor.commune, rules.DEVICE_LIMIT, str(device.public_id))
-    rules.hit(actor.commune, rules.SHOP_LIMIT, str(actor.shop.public_id))
-
-
 def submit(
     actor: Membership,
     device: Device | None,
@@ -147,9 +139,8 @@ def submit(
     found = broadcasts.retried(prepared, device)
     if found is not None:
         return _retry(found.broadcast, incident)
-    _limits(actor, device)
     settings = rules.for_commune(actor.commune)
-    held = settings.validation and not may(actor, Action.VALIDATE_NEIGHBOUR_ALERT)
+    held = settings.neighbour_validation and not may(actor, Action.VALIDATE_NEIGHBOUR_ALERT)
     written: list[str] = []
     try:
         with action(
@@ -158,6 +149,10 @@ def submit(
             sector,
             kind=Kind.NEIGHBOUR_ALERT_SUBMITTED if held else Kind.NEIGHBOUR_ALERT_SENT,
         ) as act:
+            # A shop's alerts count against the commune's limits (per device, per shop),
+            # in this transaction; the police's do not (they stand alerts down).
+            if actor.shop is not None:
+                alert_limits.count_alert(settings, actor, device, rules.LIMITS)
             broadcast = broadcasts.store(actor, device, prepared, written, held=held)
             now = timezone.now()
             alert = NeighbourAlert.objects.create(
@@ -169,7 +164,9 @@ def submit(
                 incident=incident,
                 status=Status.PENDING if held else Status.ACTIVE,
                 activated_at=None if held else now,
-                expires_at=None if held else now + timedelta(minutes=settings.expiry_minutes),
+                expires_at=None
+                if held
+                else now + timedelta(minutes=settings.neighbour_expiry_minutes),
             )
             payload: dict[str, Any] = {
                 "scope": alert.scope,
@@ -180,6 +177,11 @@ def submit(
             if not held:
                 payload["expires_at"] = _epoch(alert.expires_at)
             act.record(alert, payload)
+    except alert_limits.AlertLimited as refusal:
+        broadcasts.discard(written)
+        # Rolled back; the window's first refusal tells the police (alert_limit.reached).
+        alert_limits.refused(actor, device, refusal)
+        raise
     except IntegrityError:
         broadcasts.discard(written)
         return _retry(broadcasts.after_conflict(prepared, device).broadcast, incident)
@@ -212,7 +214,8 @@ def validate(actor: Membership, device: Device | None, alert_id: uuid.UUID | str
         kind=Kind.NEIGHBOUR_ALERT_VALIDATED,
     ) as act:
         now = timezone.now()
-        expires = now + timedelta(minutes=rules.for_commune(actor.commune).expiry_minutes)
+        minutes = rules.for_commune(actor.commune).neighbour_expiry_minutes
+        expires = now + timedelta(minutes=minutes)
         claimed = NeighbourAlert.objects.filter(pk=alert.pk, status=Status.PENDING).update(
             status=Status.ACTIVE, activated_at=now, expires_at=expires, validated_by=actor
         )

@@ -1,53 +1,20 @@
-"""What the commune decides about neighbour alerts, and the limits on them, read in one
-place (issue 9, Contract 1: `maillage.incidents.alert_settings` and `alert_limits`, which
-the coordinator builds on main).
-
-Until those modules exist, the defaults apply (validation by an operator, 2 hours) and no
-limit is counted: imported by name so that this app works before and after they land.
-"""
+"""What the commune decides about neighbour alerts, read in one place: validation or not,
+the expiry, and the limits (`maillage.incidents.alert_settings`, `alert_limits`: issue 9,
+Contract 1)."""
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
-from types import ModuleType
-
+from maillage.incidents import alert_settings
+from maillage.incidents.alert_settings import Settings
 from maillage.territory.models import Commune
 
-DEFAULT_VALIDATION = True
-DEFAULT_EXPIRY_MINUTES = 120
+DEFAULT_EXPIRY_MINUTES = alert_settings.DEFAULT_EXPIRY_MINUTES
 DEVICE_LIMIT = "neighbour_device"
 SHOP_LIMIT = "neighbour_shop"
+LIMITS = (DEVICE_LIMIT, SHOP_LIMIT)
 
 
-@dataclass(frozen=True)
-class NeighbourRules:
-    validation: bool
-    expiry_minutes: int
-
-
-def _module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
-def for_commune(commune: Commune) -> NeighbourRules:
-    module = _module("maillage.incidents.alert_settings")
-    if module is None:
-        return NeighbourRules(DEFAULT_VALIDATION, DEFAULT_EXPIRY_MINUTES)
-    found = module.for_commune(commune)
-    minutes = int(getattr(found, "neighbour_expiry_minutes", DEFAULT_EXPIRY_MINUTES))
-    validation = bool(getattr(found, "neighbour_validation", DEFAULT_VALIDATION))
-    return NeighbourRules(validation, max(minutes, 1))
-
-
-def hit(commune: Commune, name: str, key: str) -> None:
-    """Count one neighbour alert against limit `name` for `key`; raises the 429
-    `rate_limited` refusal when it is reached (Contract 1)."""
-    module = _module("maillage.incidents.alert_limits")
-    if module is None:
-        # TODO(issue 9, Contract 1): counted once maillage.incidents.alert_limits lands.
-        return
-    module.hit(commune, name, key)
+def for_commune(commune: Commune) -> Settings:
+    """`neighbour_validation` (default True), `neighbour_expiry_minutes` (default 120),
+    `limit(name)`."""
+    return alert_settings.for_commune(commune)

@@ -43,6 +43,8 @@ class Kind(enum.StrEnum):
     NEIGHBOUR_ALERT_VALIDATED = "neighbour_alert.validated"
     NEIGHBOUR_ALERT_REFUSED = "neighbour_alert.refused"
     NEIGHBOUR_ALERT_ENDED = "neighbour_alert.ended"
+    ALERT_SETTINGS_CHANGED = "alert_settings.changed"
+    ALERT_LIMIT_REACHED = "alert_limit.reached"
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,15 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.SERVICE_KEY_GRANTS_ADDED: _spec(
         "servicekey", Action.MANAGE_SERVICE_KEY, "number", "grants"
     ),
-    Kind.INCIDENT_REPORTED: _spec("incident", Action.VIEW_INCIDENTS, "message", "attachments"),
+    Kind.INCIDENT_REPORTED: _spec(
+        "incident",
+        Action.VIEW_INCIDENTS,
+        "message",
+        "attachments",
+        "category",
+        "severity",
+        "neighbours",
+    ),
     Kind.MESSAGE_POSTED: _spec("incident", Action.VIEW_INCIDENTS, "message", "attachments"),
     # Scope-bound (access.policy): a merchant sees the commune's and its own sector's.
     Kind.GROUP_KEY_PUBLISHED: _spec("groupkey", Action.VIEW_GROUP_KEY, "scope", "number", "grants"),
@@ -155,4 +165,15 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.NEIGHBOUR_ALERT_ENDED: _spec(
         "neighbouralert", Action.VIEW_NEIGHBOUR_ALERTS, "scope", "reason", "message"
     ),
+    Kind.ALERT_SETTINGS_CHANGED: _spec(
+        "commune",
+        Action.VIEW_ALERT_SETTINGS,
+        "categories",
+        "neighbour_validation",
+        "neighbour_expiry_minutes",
+        "limits",
+    ),
+    # The first refusal of a window only (incidents/alert_limits.py): the police sees that
+    # a shop hit a limit, and a flood does not become a flood of events.
+    Kind.ALERT_LIMIT_REACHED: _spec("shop", Action.VIEW_INCIDENTS, "limit", "retry_after"),
 }

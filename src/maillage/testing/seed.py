@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from maillage.demo.seed import demo_passkey
+from maillage.incidents import alert_settings
 from maillage.members import actions as member_actions
 from maillage.members.models import MemberSession, Membership, Role
 from maillage.members.sessions import SESSION_DEVICE, SESSION_MEMBERSHIP, SESSION_PERSON
@@ -190,6 +191,7 @@ def make_commune(shops: int, sectors: int = 5) -> SeededCommune:
     commune = setup.commune
     coordinator = _member(commune, Role.COORDINATOR, "Claire Banc", root_key=root_key)
     made = SeededCommune(commune, root_key, coordinator)
+    without_alert_limits(commune)
     for index in range(sectors):
         made.sectors.append(
             territory_actions.create_sector(
@@ -217,6 +219,14 @@ def make_commune(shops: int, sectors: int = 5) -> SeededCommune:
             )
     made.seconds["commune"] = time.monotonic() - started
     return made
+
+
+def without_alert_limits(commune: Commune) -> None:
+    """A load test measures delivery: a few posters send hundreds of reports, which the
+    commune's per-device and per-shop limits exist to refuse."""
+    current = alert_settings.for_commune(commune).as_dict()
+    current["limits"] = {name: {"count": 0, "minutes": 10} for name in alert_settings.LIMIT_NAMES}
+    alert_settings.change(CLI, commune, current)
 
 
 @contextlib.contextmanager

@@ -55,7 +55,9 @@ def test_a_burst_of_reports_reaches_the_police_sealed(
         assert outcome.incident is not None
         opened = operator.read_incident(outcome.incident)
         assert [message.text for message in opened] == [outcome.text]
-        assert outcome.text in REPORTS
+        assert (outcome.category, outcome.text, outcome.neighbours) in REPORTS
+    stored = {str(i.public_id): (i.category, i.neighbours) for i in incidents}
+    assert stored == {o.incident: (o.category, o.neighbours) for o in outcomes}
     # One line per report with its incident, and never the text itself.
     assert len(lines) == 3
     assert all(str(o.incident) in line for o, line in zip(outcomes, lines, strict=True))

@@ -66,17 +66,23 @@ class Draft:
         )
 
 
+REPORT_METADATA = {"category": "vol"}
+
+
 def multipart(
     sealed: Sealed | None,
     *,
     incident: str | None = None,
     wire: dict[str, Any] | None = None,
     parts: list[bytes] | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The form a device uploads; `wire`/`parts` replace the sealed ones when given."""
+    """The form a device uploads; `wire`/`parts` replace the sealed ones when given. A
+    report (`incident` given) carries its clear metadata: `metadata`, else « vol »."""
     data: dict[str, Any] = {}
     if incident is not None:
         data["incident"] = incident
+        data.update(REPORT_METADATA if metadata is None else metadata)
     if sealed is not None or wire is not None:
         data["envelope"] = json.dumps(wire if wire is not None else sealed.wire)  # type: ignore[union-attr]
     files = parts if parts is not None else (sealed.attachments if sealed else [])
@@ -110,5 +116,6 @@ def make_incident(
         reporter.device,
         draft.incident,
         actions.Upload(json.dumps(sealed.wire), sealed.attachments),
+        actions.ReportFields(category="vol"),
     )
     return Incident.objects.get(pk=received.incident.pk), draft

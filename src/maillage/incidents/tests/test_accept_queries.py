@@ -25,10 +25,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Per backend, as Django records them: the transaction's BEGIN (SQLite: BEGIN IMMEDIATE)
 # and COMMIT count, and PostgreSQL's NOTIFY after the commit.
-#   session · device+member · sender's certificate · BEGIN · incident · message ·
+#   session · device+member · sender's certificate · the commune's alert settings · BEGIN ·
+#   the device's and shop's limit buckets (FOR UPDATE) · their count · incident · message ·
 #   [one per attachment] · event head (FOR UPDATE) · event · head update · COMMIT · [NOTIFY]
-REPORT = {"sqlite": 10, "postgresql": 11}
-REPORT_WITH_PHOTO = {"sqlite": 11, "postgresql": 12}
+# (issue 9: categories and limits are the commune's own, read per report; both buckets
+# are counted in one query each, inside the report's transaction)
+REPORT = {"sqlite": 13, "postgresql": 14}
+REPORT_WITH_PHOTO = {"sqlite": 14, "postgresql": 15}
 #   session · device+member · certificates · revocation list · service key · issuers
 DIRECTORY = {"sqlite": 6, "postgresql": 6}
 #   the same checks and rows, no chains: the answer is not built

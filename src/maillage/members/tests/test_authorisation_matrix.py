@@ -27,6 +27,7 @@ from django.test import Client
 
 from maillage.api import api
 from maillage.broadcasts.tests import matrix_builders as broadcast_requests
+from maillage.incidents import alert_settings
 from maillage.incidents.tests import matrix_builders as incident_requests
 from maillage.members.actions import IssuedInvitation, create_invitation
 from maillage.members.models import Role
@@ -179,6 +180,9 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     # --- incidents (sealed content) ------------------------------------------------
     # Merchants report for their own shop; the target incident is another shop's.
     ("POST", "/api/v1/incidents"): ("401 403 401 201 403 403 403 403 403 403", None),
+    ("GET", "/api/v1/incidents/catalogue"): ("401 403 401 200 200 200 200 200 200 200", None),
+    ("GET", "/api/v1/incidents/settings"): ("401 403 401 403 200 200 403 403 403 403", None),
+    ("PUT", "/api/v1/incidents/settings"): (COORDINATOR_ONLY, None),
     ("GET", "/api/v1/incidents"): (
         "401 403 401 200 403 200 200 403 403 403",
         "401 403 401 200 403 200 200 403 403 403",
@@ -559,6 +563,12 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("POST", "/api/v1/territory/shops"): _new_shop,
     ("POST", "/api/v1/territory/import"): _import,
     ("POST", "/api/v1/incidents"): incident_requests.report,
+    ("GET", "/api/v1/incidents/catalogue"): lambda c: ("/api/v1/incidents/catalogue", {}),
+    ("GET", "/api/v1/incidents/settings"): lambda c: ("/api/v1/incidents/settings", {}),
+    ("PUT", "/api/v1/incidents/settings"): lambda c: (
+        "/api/v1/incidents/settings",
+        _json({**alert_settings.Settings().as_dict(), "neighbour_expiry_minutes": 90}),
+    ),
     ("GET", "/api/v1/incidents"): incident_requests.list_incidents,
     ("POST", "/api/v1/incidents/{incident_id}/messages"): incident_requests.post_message,
     ("GET", "/api/v1/incidents/{incident_id}/messages"): incident_requests.list_messages,

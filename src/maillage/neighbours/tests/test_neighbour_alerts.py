@@ -15,10 +15,12 @@ from django.db import close_old_connections, connection
 
 from maillage.access.roles import Role
 from maillage.broadcasts.models import Broadcast, BroadcastAttachment
+from maillage.incidents import alert_settings
 from maillage.incidents.tests.helpers import make_incident
 from maillage.members.tests import factory
 from maillage.neighbours import actions, rules
 from maillage.neighbours.models import NeighbourAlert, Status
+from maillage.stream.action import CLI
 from maillage.stream.delivery import content_right, sealed_for
 from maillage.stream.models import ActorKind, Event
 from maillage.stream.tests.helpers import assert_by, head, since
@@ -172,7 +174,7 @@ def test_a_refused_alert_is_deleted_with_its_files_and_the_log_keeps_only_the_fa
 
 
 def test_without_validation_or_from_the_police_an_alert_goes_out_at_once(
-    street: Street, monkeypatch: pytest.MonkeyPatch
+    street: Street,
 ) -> None:
     operator, neighbour = street.operator, street.neighbour
     before = head(street.commune)
@@ -190,7 +192,9 @@ def test_without_validation_or_from_the_police_an_alert_goes_out_at_once(
     assert [a["id"] for a in listed(neighbour)] == [out["id"]]
 
     # A commune that chose « at once »: a shop's alert goes out without waiting.
-    monkeypatch.setattr(rules, "for_commune", lambda commune: rules.NeighbourRules(False, 30))
+    current = alert_settings.for_commune(street.commune).as_dict()
+    current.update(neighbour_validation=False, neighbour_expiry_minutes=30)
+    alert_settings.change(CLI, street.commune, current)
     immediate = send(street.reporter, street.key_a, "Tout de suite.")
     assert immediate.status_code == 201, immediate.content
     row = NeighbourAlert.objects.get(public_id=immediate.json()["id"])
@@ -348,3 +352,27 @@ def test_two_processes_claiming_expiry_at_once_end_it_once() -> None:
     # Each alert ended exactly once, whichever timer took it.
     assert sorted(ended.values_list("target_id", flat=True)) == sorted(a["id"] for a in alerts)
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_a_shops_alerts_are_limited_and_the_police_sees_it(street: Street) -> None:
+    current = alert_settings.for_commune(street.commune).as_dict()
+    current["limits"]["neighbour_device"] = {"count": 1, "minutes": 10}
+    alert_settings.change(CLI, street.commune, current)
+    reporter = street.reporter
+    assert send(reporter, street.key_a, "Première").status_code == 201
+    before = head(street.commune)
+    limited = send(reporter, street.key_a, "Seconde")
+    assert limited.status_code == 429, limited.content
+    body = limited.json()
+    assert (body["code"], body["limit"]) == ("rate_limited", "neighbour_device")
+    assert body["retry_after"] > 0 and "17" in body["message"]
+    assert limited.headers["Retry-After"] == str(body["retry_after"])
+    assert NeighbourAlert.objects.filter(shop=reporter.shop).count() == 1
+    assert Broadcast.objects.filter(sender_membership=reporter.membership).count() == 1
+    [event] = since(street.commune, before)
+    assert (event.kind, event.payload["limit"]) == ("alert_limit.reached", "neighbour_device")
+    assert send(reporter, street.key_a, "Troisième").status_code == 429
+    assert len(since(street.commune, before)) == 1  # once per window
+    # The police are not limited.
+    for text in ("Police 1", "Police 2"):
+        assert send(street.operator, street.key_a, text).status_code == 201

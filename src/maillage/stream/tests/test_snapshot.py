@@ -241,6 +241,26 @@ def _neighbour_ended(cast: factory.Cast) -> None:
     assert response.status_code == 200, response.content
 
 
+def _alert_settings(cast: factory.Cast) -> None:
+    from maillage.incidents import alert_settings
+
+    current = alert_settings.for_commune(cast.commune).as_dict()
+    current["neighbour_expiry_minutes"] = 45
+    alert_settings.change(cast[Role.COORDINATOR].actor(), cast.commune, current)
+
+
+def _limit_reached(cast: factory.Cast) -> None:
+    from maillage.incidents import alert_settings
+    from maillage.incidents.tests.helpers import Draft, post_report
+
+    current = alert_settings.for_commune(cast.commune).as_dict()
+    current["limits"]["report_device"] = {"count": 1, "minutes": 10}
+    alert_settings.change(CLI, cast.commune, current)
+    merchant = cast[Role.MERCHANT]
+    client = merchant.client()
+    assert [post_report(client, Draft(merchant)).status_code for _ in range(2)] == [201, 429]
+
+
 SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
     Kind.SHOP_CREATED: _shop,
@@ -268,6 +288,8 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.NEIGHBOUR_ALERT_VALIDATED: _neighbour_validated,
     Kind.NEIGHBOUR_ALERT_REFUSED: _neighbour_refused,
     Kind.NEIGHBOUR_ALERT_ENDED: _neighbour_ended,
+    Kind.ALERT_SETTINGS_CHANGED: _alert_settings,
+    Kind.ALERT_LIMIT_REACHED: _limit_reached,
 }
 
 
