@@ -66,6 +66,7 @@ ACTION_MODULES = frozenset(
         "maillage/trust/enrolment.py",
         "maillage/trust/memberships.py",
         "maillage/setup/commune.py",
+        "maillage/incidents/alert_settings.py",
     }
 )
 

@@ -169,7 +169,13 @@ def test_a_report_is_one_event_and_its_retry_none(media: Path, commune: Commune)
     assert_member_actor(event, merchant)
     assert (event.target_type, event.target_id) == ("incident", draft.incident)
     assert event.shop == merchant.shop == incident.shop
-    assert event.payload == {"message": draft.message, "attachments": 2}
+    assert event.payload == {
+        "message": draft.message,
+        "attachments": 2,
+        "category": "vol",
+        "severity": "medium",
+        "neighbours": False,
+    }
 
 
 def test_a_message_is_one_event_and_its_retry_none(media: Path, commune: Commune) -> None:  # noqa: F811
