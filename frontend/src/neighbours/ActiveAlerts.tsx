@@ -31,9 +31,11 @@ export function useNeighbours(
   commune: string,
   operator: boolean,
   after?: Promise<unknown>,
+  signal?: () => void,
 ): [NeighboursModel, NeighboursState] {
   const model = useMemo(
-    () => createNeighbourAlerts(commune, { operator, after }),
+    () => createNeighbourAlerts(commune, { operator, after, signal }),
+    // The signal is a stable module function; the model is made once per page.
     [commune, operator, after],
   );
   const state = useStore(model.state);

@@ -13,9 +13,9 @@
 
 import { ApiError, getTerritoryMap } from "../api";
 import type { GroupKeyOutcome } from "../broadcasts/groupKeyFlow";
-import { openBroadcast, parseBroadcast } from "../envelope/broadcast";
+import { openBroadcast, parseBroadcast, sealBroadcast } from "../envelope/broadcast";
 import { t } from "../i18n";
-import { asFlowError, FlowError } from "../incidents/context";
+import { asFlowError, FlowError, nowSeconds } from "../incidents/context";
 import type { StreamEvent } from "../live/stream";
 import { createStore, type Store } from "../store";
 import type { StoredBroadcast } from "../broadcasts/api";
@@ -30,8 +30,6 @@ import {
 } from "./api";
 import { ringFor, sectorScope, type HeldScope } from "./rings";
 import { ownSectorScope, sendNeighbourAlert } from "./send";
-import { sealBroadcast } from "../envelope/broadcast";
-import { nowSeconds } from "../incidents/context";
 
 export const ENDED_SHOWN_MS = 10 * 60 * 1000;
 
@@ -68,6 +66,8 @@ export interface NeighboursOptions {
   operator: boolean;
   /** Runs first (the console's service key lifecycle). */
   after?: Promise<unknown>;
+  /** Called when an alert awaiting validation arrives live (the console's sound). */
+  signal?: () => void;
 }
 
 export interface NeighboursModel {
@@ -301,6 +301,7 @@ export function createNeighbourAlerts(commune: string, options: NeighboursOption
       }
       if (view && view.alert.status === "pending" && options.operator) {
         state.update({ alert: t("neighbours.pendingNotice") });
+        if (kind === "neighbour_alert.submitted") options.signal?.();
       }
       return;
     }

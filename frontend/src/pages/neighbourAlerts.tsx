@@ -8,6 +8,7 @@
 import { useState } from "preact/hooks";
 import { ErrorMessage, Field, LiveStatus, Loading } from "../components/ui";
 import { t } from "../i18n";
+import { playSignal } from "../live/signal";
 import { formatCount, MAX_TEXT_CHARS } from "../incidents/send";
 import { AlertCard, senderLabel, useNeighbours } from "../neighbours/ActiveAlerts";
 import type { AlertView, NeighboursModel } from "../neighbours/model";
@@ -50,8 +51,11 @@ function EndControls({ view, model, busy }: { view: AlertView; model: Neighbours
   );
 }
 
+// An alert awaiting validation rings like a new report (muted with the console's switch).
+const signal = () => void playSignal();
+
 export function NeighbourAlertsPanel({ commune, after }: { commune: string; after?: Promise<unknown> }) {
-  const [model, state] = useNeighbours(commune, true, after);
+  const [model, state] = useNeighbours(commune, true, after, signal);
   const { items, sectors, keys, keyError, alert, error, busy, send } = state;
   const [text, setText] = useState("");
   const [scope, setScope] = useState("");
