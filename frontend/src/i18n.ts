@@ -551,6 +551,7 @@ export const fr = {
   "neighbours.endedExpiredNotice": "Fin d'alerte (délai écoulé).",
   "neighbours.endedDone": "Fin d'alerte envoyée.",
   "neighbours.policeLabel": "Police municipale",
+  "neighbours.incidentLink": "Voir le signalement de {from}",
   "neighbours.warnTitle": "Prévenir les commerces voisins",
   "neighbours.warnHint":
     "Court et factuel, sans nom ni description de personne : chiffré, il part aux commerces de votre secteur, après validation par la police municipale si la commune l'a prévu.",
@@ -1073,6 +1074,7 @@ export const en: Record<MessageKey, string> = {
   "neighbours.endedExpiredNotice": "End of alert (time is up).",
   "neighbours.endedDone": "End of alert sent.",
   "neighbours.policeLabel": "Municipal police",
+  "neighbours.incidentLink": "See the report from {from}",
   "neighbours.warnTitle": "Warn neighbouring shops",
   "neighbours.warnHint":
     "Short and factual, no names or descriptions of people: encrypted, it goes to the shops of your sector, once the municipal police validate it if the commune requires it.",

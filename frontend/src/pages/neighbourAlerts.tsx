@@ -9,6 +9,7 @@ import { useState } from "preact/hooks";
 import { ErrorMessage, Field, LiveStatus, Loading } from "../components/ui";
 import { t } from "../i18n";
 import { playSignal } from "../live/signal";
+import { buildPath, Link } from "../router";
 import { formatCount, MAX_TEXT_CHARS } from "../incidents/send";
 import { AlertCard, senderLabel, useNeighbours } from "../neighbours/ActiveAlerts";
 import type { AlertView, NeighboursModel } from "../neighbours/model";
@@ -54,6 +55,18 @@ function EndControls({ view, model, busy }: { view: AlertView; model: Neighbours
 // An alert awaiting validation rings like a new report (muted with the console's switch).
 const signal = () => void playSignal();
 
+/** The report the alert relates to, opened in this console. */
+function IncidentLink({ view }: { view: AlertView }) {
+  if (!view.alert.incident) return null;
+  return (
+    <p>
+      <Link href={buildPath("/incidents/:id", { id: view.alert.incident })}>
+        {t("neighbours.incidentLink", { from: senderLabel(view) })}
+      </Link>
+    </p>
+  );
+}
+
 export function NeighbourAlertsPanel({ commune, after }: { commune: string; after?: Promise<unknown> }) {
   const [model, state] = useNeighbours(commune, true, after, signal);
   const { items, sectors, keys, keyError, alert, error, busy, send } = state;
@@ -87,6 +100,7 @@ export function NeighbourAlertsPanel({ commune, after }: { commune: string; afte
         <ul class="message-list" aria-labelledby="neighbour-pending-title">
           {pending.map((view) => (
             <AlertCard key={view.alert.id} view={view}>
+              <IncidentLink view={view} />
               <p class="actions">
                 <button
                   type="button"
@@ -117,6 +131,7 @@ export function NeighbourAlertsPanel({ commune, after }: { commune: string; afte
         <ul class="message-list" aria-labelledby="neighbour-active-title">
           {current.map((view) => (
             <AlertCard key={view.alert.id} view={view}>
+              <IncidentLink view={view} />
               {view.alert.status === "active" ? (
                 <EndControls view={view} model={model} busy={busy === view.alert.id} />
               ) : (
