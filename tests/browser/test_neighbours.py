@@ -169,3 +169,62 @@ def test_a_neighbour_alert_is_validated_reaches_its_sector_only_and_ends(
         + far_person.console
     )
     assert [line for line in people if line.startswith("pageerror:")] == []
+
+
+def test_a_refused_neighbour_alert_is_gone_for_the_reporter_and_never_reached_the_sector(
+    open_browser: PersonFactory, demo: Any
+) -> None:
+    canary = f"Alerte à refuser {uuid.uuid4().hex}"
+    reporter_member = member(demo, Role.MERCHANT)
+    assert reporter_member.shop is not None
+    taken = Membership.objects.filter(commune=demo.commune, shop__isnull=False).values("shop")
+    neighbour_shop = (
+        Shop.objects.filter(commune=demo.commune, sector=reporter_member.shop.sector)
+        .exclude(pk__in=taken)
+        .first()
+    )
+    assert neighbour_shop is not None
+    neighbour_member = demo_merchant(demo, "Amélie Voisin", neighbour_shop)
+    enseigne = reporter_member.shop.enseigne
+
+    reporter_person = open_browser("commercant", viewport=PHONE, passkeys=False)
+    reporter = reporter_person.page
+    demo_sign_in(reporter, reporter_member)
+    neighbour_person = open_browser("voisin", viewport=PHONE, passkeys=False)
+    neighbour = neighbour_person.page
+    demo_sign_in(neighbour, neighbour_member)
+    operator_person = open_browser("operateur", viewport=DESKTOP, passkeys=False)
+    operator = operator_person.page
+    demo_sign_in(operator, member(demo, Role.OPERATOR))
+    open_console(operator)
+    panel = operator.locator("section.neighbour-panel")
+    sectors = Sector.objects.filter(commune=demo.commune).count()
+    expect(panel.get_by_text(f"Clés de secteur détenues : {sectors}.")).to_be_visible(timeout=LIVE)
+
+    warn = alerts_of(reporter)
+    warn.get_by_text("Prévenir les commerces voisins").click()
+    warn.get_by_label("Message d'alerte").fill(canary)
+    warn.get_by_role("button", name="Prévenir les voisins").click()
+    mine = warn.locator("li.neighbour-alert").filter(has_text=canary)
+    expect(mine.locator(".badge")).to_have_text("En attente de validation", timeout=LIVE)
+    alert_id = mine.get_attribute("data-alert")
+    assert alert_id
+
+    waiting = panel.locator("li.neighbour-alert[data-status=pending]").filter(has_text=canary)
+    refuse = waiting.get_by_role("button", name=f"Refuser et supprimer l'alerte de {enseigne}")
+    refuse.focus()
+    operator.keyboard.press("Enter")
+    expect(panel.get_by_text("Alerte refusée et supprimée.")).to_be_visible(timeout=LIVE)
+    expect(waiting).to_have_count(0)
+
+    # The reporter is told, its alert leaves its home; the neighbour never saw anything.
+    expect(
+        warn.get_by_role("status").filter(
+            has_text="Votre alerte aux commerces voisins a été refusée par la police municipale."
+        )
+    ).to_have_count(1, timeout=LIVE)
+    expect(mine).to_have_count(0)
+    expect(alerts_of(neighbour).locator("li.neighbour-alert")).to_have_count(0)
+    # Deleted, not kept aside: only the event log still names the id (no content).
+    assert all(row.startswith("stream.Event ") for row in rows_containing(alert_id))
+    assert rows_containing(canary) == []
