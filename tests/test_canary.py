@@ -172,6 +172,10 @@ def _haystacks(server: Server) -> dict[str, bytes]:
 
 def test_content_never_reaches_the_server_in_clear(server: Server) -> None:
     canary = f"CANARI-{uuid.uuid4().hex}"
+    descriptor_canaries = {
+        name: f"DESCRIPTEUR-{uuid.uuid4().hex}"
+        for name in ("people", "clothing", "colours", "signs", "direction", "vehicle")
+    }
     original_photo = _photo_with_canary(canary)
     photo = reencode_photo(original_photo)
 
@@ -183,12 +187,30 @@ def test_content_never_reaches_the_server_in_clear(server: Server) -> None:
 
         merchant = MemberDevice(shop_http, label="Téléphone boutique")
         merchant.sign_in_demo(next(m["id"] for m in members if m["role"] == "commercant"))
-        report = merchant.send_report(f"Vol à l'étalage, individu en fuite. {canary}", [photo])
+        # Every descriptor carries its own canary: the server cannot check sealed content
+        # against the lists, so a value a device put there is what must stay sealed.
+        descriptors = {
+            "v": 1,
+            "people": descriptor_canaries["people"],
+            "clothing": [descriptor_canaries["clothing"]],
+            "colours": [descriptor_canaries["colours"]],
+            "signs": [descriptor_canaries["signs"]],
+            "direction": descriptor_canaries["direction"],
+            "vehicle": descriptor_canaries["vehicle"],
+        }
+        report = merchant.send_report(
+            f"Vol à l'étalage, individu en fuite. {canary}",
+            [photo],
+            fields={"report": descriptors},
+            category="comportement_suspect",
+            neighbours=True,
+        )
         assert report.resolution.refused == []
 
         opened = operator.read_incident(report.incident)
         assert len(opened) == 1
         assert canary in (opened[0].text or "")
+        assert opened[0].fields == {"report": descriptors}
         assert opened[0].attachments[0].data == photo.data
         sealed_attachment = police_http.attachment(report.incident, report.message, 1)
 
@@ -200,9 +222,12 @@ def test_content_never_reaches_the_server_in_clear(server: Server) -> None:
     assert sealed_attachment in media
     database = b"".join(data for name, data in stores.items() if not name.startswith("media/"))
     assert report.message.encode() in database
+    assert b"comportement_suspect" in database  # the clear metadata is stored, as designed
 
     needles: dict[str, set[bytes]] = {"canari (texte)": _encodings(canary.encode())}
     needles["canari (UTF-16)"] = {canary.encode("utf-16-le")}
+    for name, value in descriptor_canaries.items():
+        needles[f"descripteur {name}"] = _encodings(value.encode())
     for index, piece in enumerate(_slices(photo.data)):
         needles[f"photo ré-encodée, tranche {index}"] = _encodings(piece)
     for index, piece in enumerate(_slices(original_photo)):

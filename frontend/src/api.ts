@@ -28,6 +28,8 @@ export class ApiError extends Error {
   readonly code: string;
   readonly field: string | null;
   readonly details: ApiErrorDetail[];
+  /** The refusal's parsed JSON body, for the answers that carry more (an import's lines). */
+  readonly body: unknown;
 
   constructor(
     status: number,
@@ -35,6 +37,7 @@ export class ApiError extends Error {
     message: string,
     field: string | null = null,
     details: ApiErrorDetail[] = [],
+    body: unknown = null,
   ) {
     super(message);
     this.name = "ApiError";
@@ -42,6 +45,7 @@ export class ApiError extends Error {
     this.code = code;
     this.field = field;
     this.details = details;
+    this.body = body;
   }
 }
 
@@ -99,7 +103,7 @@ export function parseApiError(status: number, body: unknown): ApiError {
     }
   }
   if (!message) message = fallbackMessage(code);
-  return new ApiError(status, code, message, field, details);
+  return new ApiError(status, code, message, field, details, isRecord(body) ? body : null);
 }
 
 /** The error to show: the catalogue's sentence for known codes outside French, else the server's. */

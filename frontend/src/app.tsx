@@ -7,6 +7,7 @@ import { useSelfEvents } from "./live/browser";
 import { useMeta } from "./meta";
 import { ConsolePage } from "./pages/console";
 import { CoordinationPage } from "./pages/coordination";
+import { MAIRIE_ROUTES } from "./pages/coordination/routes";
 import { DemoPage } from "./pages/demo";
 import { EnrolPage } from "./pages/enrol";
 import { HomePage } from "./pages/home";
@@ -49,6 +50,7 @@ export const ROUTES: readonly Route[] = [
   route("/rejoindre", () => <EnrolPage />),
   route("/connexion", () => <SignInPage />),
   route("/coordination", () => <CoordinationPage />),
+  ...MAIRIE_ROUTES,
   route("/demo", () => <DemoPage />),
   route("/signaler", () => <ReportPage />),
   route("/console", () => <ConsolePage incident={null} />, "console"),

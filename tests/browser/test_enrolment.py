@@ -340,7 +340,10 @@ def test_whole_enrolment_approval_sign_in_and_revocation(
     expect(kpage.get_by_role("heading", level=1)).to_have_text(SHOP)
     main = kpage.get_by_role("main")
     expect(main).to_contain_text(SECTOR)
-    expect(main).to_contain_text("Les alertes arrivent dans une prochaine version")
+    # The home is the alert (issue 9): the categories, no « prochaine version ».
+    expect(main.get_by_role("heading", name="Que se passe-t-il ?")).to_be_visible()
+    expect(main.get_by_role("button", name="Vol / vol à l'étalage")).to_be_visible()
+    expect(main).not_to_contain_text("prochaine version")
     expect(main.get_by_role("link", name="Appeler le 17")).to_have_attribute("href", "tel:17")
     assert audit(kpage) == []
     save_screenshot(kpage, "accueil-commerce", tmp_path)

@@ -4,7 +4,19 @@
  * field is empty, never a crash) in one place, so the page only ever sees these shapes.
  */
 
-import { request, seg } from "../api";
+import { ApiError, postForm, request, seg } from "../api";
+import { payloadOf as settingsPayload, toSettings, type AlertSettings, type SettingsDraft } from "./alertSettings";
+import { toCharterVersion, type CharterVersionRow } from "./charter";
+import {
+  importReport,
+  shopPayload,
+  toSector,
+  toShopRow,
+  type ImportOutcome,
+  type SectorRow,
+  type ShopDraft,
+  type ShopRow,
+} from "./shops";
 import type { SignedDocument } from "../trust/chain";
 import { normaliseShop, type MembershipStatus, type Role, type Shop } from "../types";
 
@@ -63,7 +75,20 @@ export interface MemberRow {
   roleLabel: string;
   status: MembershipStatus;
   shop: Shop | null;
-  devices: { id: string; label: string; status: string }[];
+  devices: MemberDevice[];
+}
+
+/** One of a member's devices, as GET /members lists them. */
+export interface MemberDevice {
+  id: string;
+  label: string;
+  status: string;
+  fingerprint: string;
+  createdAt: string;
+  certifiedAt: string;
+  revokedAt: string;
+  /** The live certificate's serial, empty when it has none (pending, revoked, expired). */
+  certificateSerial: string;
 }
 
 export type MemberAction = "suspend" | "reinstate" | "revoke";
@@ -113,7 +138,16 @@ export function toMember(r: Raw): MemberRow {
     roleLabel: str(r.role_label),
     status: str(r.status) as MembershipStatus,
     shop: normaliseShop(r.shop),
-    devices: devices.map((d) => ({ id: idOf(d), label: str(d.label), status: str(d.status) })),
+    devices: devices.map((d) => ({
+      id: idOf(d),
+      label: str(d.label),
+      status: str(d.status),
+      fingerprint: str(d.fingerprint),
+      createdAt: str(d.created_at),
+      certifiedAt: str(d.certified_at),
+      revokedAt: str(d.revoked_at),
+      certificateSerial: str(d.certificate_serial),
+    })),
   };
 }
 
@@ -143,5 +177,56 @@ export const postMemberAction = (
   payload: { revocation_list?: SignedDocument },
 ) => request<unknown>("POST", `/members/${seg(member)}/${action}`, payload);
 
+/** `revocation_list` is required when the device holds a live certificate. */
+export const postDeviceRevocation = (device: string, payload: { revocation_list?: SignedDocument }) =>
+  request<unknown>("POST", `/devices/${seg(device)}/revoke`, payload);
+
 export const postCertificate = (device: string, signed: SignedDocument) =>
   request<unknown>("POST", `/devices/${seg(device)}/certificate`, signed);
+
+/* ------------------------------------------------ the mairie's screens (issue 9) ---- */
+
+export const listSectors = async (): Promise<SectorRow[]> =>
+  ((await request<Raw[]>("GET", "/territory/sectors")) ?? []).map(toSector);
+
+export const listShopRows = async (): Promise<ShopRow[]> =>
+  ((await request<Raw[]>("GET", "/territory/shops")) ?? []).map(toShopRow);
+
+export const getShopRow = async (id: string): Promise<ShopRow> =>
+  toShopRow(await request<Raw>("GET", `/territory/shops/${seg(id)}`));
+
+export const createShop = async (draft: ShopDraft): Promise<ShopRow> =>
+  toShopRow(await request<Raw>("POST", "/territory/shops", shopPayload(draft)));
+
+export const updateShop = async (id: string, draft: ShopDraft): Promise<ShopRow> =>
+  toShopRow(await request<Raw>("PATCH", `/territory/shops/${seg(id)}`, shopPayload(draft)));
+
+/**
+ * POST /territory/import (multipart). A refused file is an answer, not a failure: its
+ * summary and one French line per problem (the server's all-or-nothing report). Other
+ * refusals (not a coordinator, no network) throw ApiError like every call.
+ */
+export async function importShops(file: File): Promise<ImportOutcome> {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  try {
+    const raw = await postForm<Raw>("/territory/import", form);
+    return { ok: true, created: Number(raw?.created) || 0, message: str(raw?.message) };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 422 && err.code === "import_rejected")
+      return importReport(err.body);
+    throw err;
+  }
+}
+
+export const listCharterVersions = async (): Promise<CharterVersionRow[]> =>
+  ((await request<Raw[]>("GET", "/charter/versions")) ?? []).map(toCharterVersion);
+
+export const publishCharter = async (text: string): Promise<CharterVersionRow> =>
+  toCharterVersion({ ...(await request<Raw>("POST", "/charter", { text })), current: true });
+
+export const loadSettings = async (): Promise<AlertSettings> =>
+  toSettings(await request<Raw>("GET", "/incidents/settings"));
+
+export const saveSettings = async (draft: SettingsDraft): Promise<AlertSettings> =>
+  toSettings(await request<Raw>("PUT", "/incidents/settings", settingsPayload(draft)));

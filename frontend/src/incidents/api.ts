@@ -14,6 +14,31 @@ export interface IncidentSummary {
   reportedBy: string;
   createdAt: string;
   messages: number;
+  /** Clear metadata (Contract 1); null/empty on incidents stored before it. */
+  category?: { slug: string; label: string } | null;
+  severity?: string | null;
+  neighbours?: boolean;
+  photos?: number;
+}
+
+/** The clear metadata sent beside a new report's envelope (Contract 1). */
+export interface ReportMeta {
+  category: string;
+  severity: string | null;
+  neighbours: boolean;
+}
+
+export interface Category {
+  slug: string;
+  label: string;
+  severity: string;
+  call17: boolean;
+}
+
+export interface Catalogue {
+  categories: Category[];
+  severities: string[];
+  neighbours: { validation: boolean; expiryMinutes: number };
 }
 
 export interface StoredMessage {
@@ -41,7 +66,48 @@ export function normaliseIncident(raw: unknown): IncidentSummary {
     reportedBy: str(r.reported_by),
     createdAt: str(r.created_at),
     messages: num(r.messages),
+    // Absent (an incident stored before Contract 1): left undefined, as the type allows.
+    ...(r.category == null ? {} : { category: normaliseCategoryRef(r.category) }),
+    ...(typeof r.severity === "string" && r.severity ? { severity: r.severity } : {}),
+    ...(typeof r.neighbours === "boolean" ? { neighbours: r.neighbours } : {}),
+    ...(r.photos == null ? {} : { photos: num(r.photos) }),
   };
+}
+
+function normaliseCategoryRef(raw: unknown): { slug: string; label: string } | null {
+  if (typeof raw === "string") return raw ? { slug: raw, label: raw } : null;
+  const r = obj(raw);
+  const slug = str(r.slug);
+  return slug ? { slug, label: str(r.label) || slug } : null;
+}
+
+export function normaliseCatalogue(raw: unknown): Catalogue {
+  const r = obj(raw);
+  const categories = Array.isArray(r.categories) ? r.categories : [];
+  const neighbours = obj(r.neighbours);
+  return {
+    categories: categories
+      .map((item) => {
+        const c = obj(item);
+        return {
+          slug: str(c.slug),
+          label: str(c.label) || str(c.slug),
+          severity: str(c.severity) || "medium",
+          call17: c.call_17 === true,
+        };
+      })
+      .filter((c) => c.slug !== ""),
+    severities: Array.isArray(r.severities) ? r.severities.map(str) : [],
+    neighbours: {
+      validation: neighbours.validation !== false,
+      expiryMinutes: num(neighbours.expiry_minutes) || 120,
+    },
+  };
+}
+
+/** GET /incidents/catalogue: the commune's enabled categories, in its order. */
+export async function getCatalogue(): Promise<Catalogue> {
+  return normaliseCatalogue(await request<unknown>("GET", "/incidents/catalogue"));
 }
 
 export function normaliseMessage(raw: unknown): StoredMessage {
@@ -73,9 +139,15 @@ export async function postReport(
   incident: string,
   envelope: WireEnvelope,
   attachments: Uint8Array[],
+  meta: ReportMeta | null = null,
 ): Promise<{ incident: IncidentSummary; message: StoredMessage }> {
   const form = envelopeForm(envelope, attachments);
   form.append("incident", incident);
+  if (meta) {
+    form.append("category", meta.category);
+    if (meta.severity) form.append("severity", meta.severity);
+    form.append("neighbours", meta.neighbours ? "true" : "false");
+  }
   const raw = await postForm<Raw>("/incidents", form);
   return { incident: normaliseIncident(raw.incident), message: normaliseMessage(raw.message) };
 }

@@ -6,6 +6,7 @@
 
 import { t, type MessageKey } from "../i18n";
 import { createStore, type Store } from "../store";
+import type { ReportMeta } from "./api";
 import { FlowError } from "./context";
 import {
   checkDraft,
@@ -31,7 +32,18 @@ export const CALL_17_CODES = new Set([
   "no_police_recipient",
   "stale_revocations",
   "own_device_untrusted",
+  // The server's limit: its French message says when the next alert is possible.
+  "rate_limited",
 ]);
+
+/** What the confirmation screen hands over: sealed content and clear metadata. */
+export interface ReportInput {
+  text: string;
+  photos: readonly Blob[];
+  /** The content object's `fields` (alert/descriptors.ts `sealedFields`). */
+  fields?: Record<string, unknown>;
+  meta?: ReportMeta | null;
+}
 
 export interface ReportState {
   busy: boolean;
@@ -46,7 +58,7 @@ export interface ReportState {
 export interface ReportFlow {
   state: Store<ReportState>;
   /** Seals (or reuses the sealed report) and delivers; true once it went out. */
-  submit(text: string, photos: readonly Blob[]): Promise<boolean>;
+  submit(input: ReportInput): Promise<boolean>;
   fail(error: FlowError | null): void;
   /** Back to an empty form after « Nouveau signalement ». */
   again(): void;
@@ -82,14 +94,14 @@ export function createReportFlow(commune: string): ReportFlow {
     }
   }
 
-  async function submit(text: string, photos: readonly Blob[]): Promise<boolean> {
+  async function submit({ text, photos, fields = {}, meta = null }: ReportInput): Promise<boolean> {
     if (state.get().busy) return false;
     state.update({ error: null, sent: null, busy: true });
     try {
       const pending = state.get().sealed;
       if (pending) return await deliver(pending);
       checkDraft(text, photos);
-      const report = await sealReport(commune, text, photos, onStep);
+      const report = await sealReport(commune, text, photos, onStep, fields, meta);
       state.update({ sealed: report });
       return await deliver(report);
     } catch (err) {

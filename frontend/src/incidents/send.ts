@@ -18,7 +18,7 @@ import { resolveRecipients } from "../envelope/recipients";
 import { TrustError, verifyChain, type RevocationList } from "../trust/chain";
 import { saveTrustState } from "../device/trustState";
 import { getLang, t } from "../i18n";
-import { postMessage, postReport } from "./api";
+import { postMessage, postReport, type ReportMeta } from "./api";
 import {
   asFlowError,
   FlowError,
@@ -47,6 +47,8 @@ export interface SealedReport {
   /** Verified recipients the content key was wrapped for (devices and service key). */
   recipients: number;
   refused: RefusedDevice[];
+  /** A new report's clear metadata (category, severity, neighbours), sent beside it. */
+  meta: ReportMeta | null;
 }
 
 export interface SentReport extends SealedReport {
@@ -76,14 +78,20 @@ export function checkDraft(text: string, photos: readonly Blob[]): void {
   }
 }
 
-/** Runs steps 1–3; throws FlowError (e.g. `stale_revocations`, `no_police_recipient`). */
+/**
+ * Runs steps 1–3; throws FlowError (e.g. `stale_revocations`, `no_police_recipient`).
+ * `fields` is the content object's sealed structured part (alert/descriptors.ts); `meta`
+ * goes beside the envelope in clear (Contract 1) and stays with the sealed bytes for a retry.
+ */
 export async function sealReport(
   commune: string,
   text: string,
   photos: readonly Blob[],
   onStep: (step: SendStep) => void = () => undefined,
+  fields: Record<string, unknown> = {},
+  meta: ReportMeta | null = null,
 ): Promise<SealedReport> {
-  return sealFor(commune, null, text, photos, onStep);
+  return { ...(await sealFor(commune, null, text, photos, onStep, fields)), meta };
 }
 
 /**
@@ -107,6 +115,7 @@ async function sealFor(
   text: string,
   photos: readonly Blob[],
   onStep: (step: SendStep) => void,
+  fields: Record<string, unknown> = {},
 ): Promise<SealedReport> {
   checkDraft(text, photos);
   try {
@@ -135,7 +144,7 @@ async function sealFor(
         serial: ctx.certificate.serial,
         chain: ctx.chain,
       },
-      { text: text.trim() ? text : null, fields: {}, attachments },
+      { text: text.trim() ? text : null, fields, attachments },
       resolution.recipients,
       now,
     );
@@ -147,6 +156,7 @@ async function sealFor(
       attachments: sealed.attachments,
       recipients: resolution.recipients.length,
       refused: resolution.refused.map(([device, code]) => ({ device, code })),
+      meta: null,
     };
   } catch (error) {
     throw asFlowError(error);
@@ -183,7 +193,7 @@ export async function deliverReport(
 ): Promise<SentReport> {
   onStep("sending");
   try {
-    const stored = await postReport(sealed.incident, sealed.wire, sealed.attachments);
+    const stored = await postReport(sealed.incident, sealed.wire, sealed.attachments, sealed.meta);
     return { ...sealed, receivedAt: stored.message.receivedAt };
   } catch (error) {
     throw asFlowError(error);

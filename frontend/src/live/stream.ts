@@ -23,6 +23,7 @@ export const KINDS = [
   "sector.created",
   "shop.created",
   "shops.imported",
+  "shop.updated",
   "invitation.created",
   "invitation.cancelled",
   "member.enrolled",

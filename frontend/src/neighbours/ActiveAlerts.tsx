@@ -182,15 +182,21 @@ function WarnNeighbours({ commune, onSent }: { commune: string; onSent: () => vo
 function ActiveAlertsOf({ commune }: { commune: string }) {
   const [model, state] = useNeighbours(commune, false);
   const { items, alert, error, keyError } = state;
+  const shown = items !== null && items.length > 0;
+  // Above the category buttons: nothing but a line when no alert is current.
   return (
-    <section aria-labelledby="neighbour-alerts-title" class="stack neighbour-alerts">
-      <h2 id="neighbour-alerts-title">{t("neighbours.homeTitle")}</h2>
+    <section
+      aria-labelledby={shown ? "neighbour-alerts-title" : undefined}
+      aria-label={shown ? undefined : t("neighbours.homeTitle")}
+      class="stack neighbour-alerts"
+      data-loaded={items !== null ? "true" : "false"}
+    >
+      {shown ? <h2 id="neighbour-alerts-title">{t("neighbours.homeTitle")}</h2> : null}
       <div class="status" role="status" aria-live="polite">
         {alert ? <p>{alert}</p> : null}
       </div>
       <ErrorMessage message={error ?? keyError} />
-      {items && items.length === 0 ? <p class="hint">{t("neighbours.noneActive")}</p> : null}
-      {items && items.length > 0 ? (
+      {shown ? (
         <ul class="message-list" aria-labelledby="neighbour-alerts-title">
           {items.map((view) => (
             <AlertCard key={view.alert.id} view={view}>

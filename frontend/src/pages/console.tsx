@@ -23,6 +23,8 @@ import { NeighbourAlertsPanel } from "./neighbourAlerts";
 import { createConsole, type ConsoleModel, type ConsoleState } from "../police/console";
 import { orderQueue, queueTitle } from "../police/queue";
 import { ConsoleMap } from "./consoleMap";
+import { categoryLabel, severityLabel } from "../alert/catalogue";
+import { describeFields } from "../alert/descriptors";
 import type { ServiceKeyOutcome } from "../police/serviceKeyFlow";
 import { buildPath, navigate } from "../router";
 import { useSession } from "../session";
@@ -80,6 +82,7 @@ export function Message({
           <p class="hint">
             {t("console.sender", { role: roleLabel(view.opened.sender.role).toLowerCase() })}
           </p>
+          <Descriptors fields={view.opened.fields} />
           <p class="message-text">{view.opened.text ?? t("console.noText")}</p>
           {urls.length > 0 ? (
             <div class="message-photos">
@@ -104,6 +107,45 @@ export function Message({
         </div>
       )}
     </li>
+  );
+}
+
+/** The decrypted descriptors (`fields.report`), in words; nothing when there are none. */
+function Descriptors({ fields }: { fields: Record<string, unknown> }) {
+  const described = describeFields(fields);
+  if (!described) return null;
+  if (described.invalid) return <p class="hint">{t("alert.descriptorsInvalid")}</p>;
+  if (described.lines.length === 0) return null;
+  return (
+    <dl class="facts descriptors">
+      {described.lines.map((line) => (
+        <div key={line.key}>
+          <dt>{line.title}</dt>
+          <dd>{line.values.join(", ")}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** Category, severity, the neighbours switch and the photo count: the clear metadata. */
+export function IncidentMeta({ incident }: { incident: IncidentSummary }) {
+  if (!incident.category && !incident.severity) return null;
+  return (
+    <p class="incident-meta">
+      {incident.category ? (
+        <span class="badge badge-category">{categoryLabel(incident.category)}</span>
+      ) : null}{" "}
+      {incident.severity ? (
+        <span class={`badge badge-severity badge-${incident.severity}`}>
+          {t("alert.metaSeverity", { severity: severityLabel(incident.severity) })}
+        </span>
+      ) : null}{" "}
+      {incident.neighbours ? <span class="badge">{t("alert.metaNeighbours")}</span> : null}{" "}
+      {incident.photos ? (
+        <span class="hint">{t("alert.metaPhotos", { count: incident.photos })}</span>
+      ) : null}
+    </p>
   );
 }
 
@@ -168,6 +210,7 @@ function IncidentView({
       <h2 id="incident-title" ref={heading} tabIndex={-1}>
         {t("console.incidentTitle", { shop: incident.shop.enseigne })}
       </h2>
+      <IncidentMeta incident={incident} />
       <ul class="message-list">
         {messages.map((view) => (
           <Message key={view.id} view={view} police={fromPolice(view)} />
@@ -345,6 +388,7 @@ function Console({
                         })}
                       </strong>
                     </p>
+                    <IncidentMeta incident={item} />
                     <p class="hint">{t("console.messagesCount", { count: item.messages })}</p>
                   </div>
                   <button

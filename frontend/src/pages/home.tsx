@@ -10,7 +10,10 @@ import { useStore } from "../store";
 import { Message } from "./console";
 import { useMeta } from "../meta";
 import { Link } from "../router";
-import { homeKind, mayReadBroadcasts } from "../permissions";
+import { homeKind, mayReadBroadcasts, mayReport } from "../permissions";
+import { createDraftStore } from "../alert/draft";
+import { AlertPanel, DiscreetStatus, useDiscreetAlert } from "../alert/home";
+import { categoryLabel, severityLabel } from "../alert/catalogue";
 import { PoliceMessages } from "./broadcasts";
 import { ActiveAlerts } from "../neighbours/ActiveAlerts";
 import { loadSession, useSession, useSessionRecheck } from "../session";
@@ -85,14 +88,43 @@ function Blocked({ status }: { status: "suspended" | "revoked" }) {
   );
 }
 
+/**
+ * The merchant's home IS the alert: the category buttons first (under the thumb on a
+ * phone), then what is pending (a draft not sent) and what was sent (live status), the
+ * police's messages, the shop's facts and reports. The shop's name, held for 2 seconds,
+ * is the discreet alert (docs/decisions.md, « Alerte discrète »).
+ */
 function MerchantHome({ session }: { session: Session }) {
   const shop = session.membership?.shop;
+  const commune = session.membership?.commune?.id ?? null;
+  const device = session.device?.id ?? null;
   usePageTitle(shop?.enseigne || t("home.shopTitle"));
+  const drafts = useMemo(() => (device ? createDraftStore(device) : null), [device]);
+  const discreet = useDiscreetAlert(mayReport(session) ? commune : null, drafts);
   return (
-    <section aria-labelledby="home-title" class="stack">
-      <p class="eyebrow">{t("home.shopEyebrow")}</p>
-      <h1 id="home-title">{shop?.enseigne || t("home.shopTitle")}</h1>
+    <section aria-labelledby="home-title" class="stack alert-home">
+      <div>
+        <p class="eyebrow">{t("home.shopEyebrow")}</p>
+        <h1 id="home-title" class="discreet-target" {...discreet.handlers}>
+          {shop?.enseigne || t("home.shopTitle")}
+        </h1>
+        <DiscreetStatus state={discreet.state} />
+      </div>
       <ActiveAlerts session={session} />
+      {drafts && mayReport(session) ? <AlertPanel drafts={drafts} /> : null}
+      <div class="callout callout-urgent alert-17">
+        <p>
+          <strong>{t("alert.emergencyShort")}</strong> {t("home.emergencyText")}
+        </p>
+        <a href="tel:17" class="button button-danger button-block">
+          {t("home.call17")}
+        </a>
+      </div>
+      <p>
+        <Link href="/signaler" class="button button-secondary button-block">
+          {t("home.reportLink")}
+        </Link>
+      </p>
       {mayReadBroadcasts(session) && session.membership?.commune?.id ? (
         <PoliceMessages commune={session.membership.commune.id} />
       ) : null}
@@ -122,26 +154,7 @@ function MerchantHome({ session }: { session: Session }) {
           </div>
         ) : null}
       </dl>
-      <div class="callout callout-urgent">
-        <p>
-          <strong>{t("home.emergencyTitle")}</strong> {t("home.emergencyText")}
-        </p>
-        <a href="tel:17" class="button button-danger button-block">
-          {t("home.call17")}
-        </a>
-      </div>
-      <p>
-        <Link href="/signaler" class="button button-primary button-block button-send">
-          {t("home.reportLink")}
-        </Link>
-      </p>
-      {session.membership?.commune?.id ? (
-        <MyReportsSection commune={session.membership.commune.id} device={session.device?.id ?? null} />
-      ) : null}
-      <section aria-labelledby="alerts-title" class="card">
-        <h2 id="alerts-title">{t("home.alertsTitle")}</h2>
-        <p>{t("home.alertsSoon")}</p>
-      </section>
+      {commune ? <MyReportsSection commune={commune} device={device} /> : null}
     </section>
   );
 }
@@ -179,9 +192,16 @@ function MyReportsSection({ commune, device }: { commune: string; device: string
                         <span class="badge badge-new">{t("home.newReply")}</span>{" "}
                       </>
                     ) : null}
-                    <strong>{t("home.reportLine", { date })}</strong>
+                    <strong>
+                      {item.category
+                        ? t("alert.reportLine", { category: categoryLabel(item.category), date })
+                        : t("home.reportLine", { date })}
+                    </strong>
                   </p>
                   <p class="hint">
+                    {item.severity
+                      ? `${t("alert.metaSeverity", { severity: severityLabel(item.severity) })}. `
+                      : null}
                     {t("home.reportStatus")} {t("home.reportMessages", { count: item.messages })}
                   </p>
                   <p>

@@ -1,12 +1,38 @@
 /**
- * « Signaler un incident »: for a shopkeeper with one hand free. One big send button,
- * optional text, up to four photos taken with the rear camera; everything is re-encoded
- * and sealed on this phone before anything leaves it. The 17 stays one tap away, and is
- * what the page says whenever the report cannot go out.
+ * The one confirmation screen of an alert (`/signaler?categorie=<slug>`, opened by a tap
+ * on the home page), and « Signaler un incident » (`/signaler`, the category chosen here):
+ * severity prefilled from the category, descriptors as toggle chips, a short text, photos,
+ * the « prévenir les commerces voisins » switch, then « Envoyer » in a bar that stays under
+ * the thumb. A category whose catalogue entry says `call_17` puts « Appelez le 17 » first.
+ * Everything but category, severity and the switch is sealed on this phone (photos are
+ * re-encoded first); the draft survives a reload until it is sent (alert/draft.ts).
  */
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../components/ui";
+import {
+  catalogueStore,
+  categoryLabel,
+  findCategory,
+  loadCatalogue,
+  SEVERITIES,
+  severityLabel,
+  type Catalogue,
+  type Category,
+  type Severity,
+} from "../alert/catalogue";
+import {
+  descriptorLabel,
+  descriptorTitle,
+  isChosen,
+  LISTS,
+  sealedFields,
+  toggle,
+  type DescriptorKey,
+} from "../alert/descriptors";
+import { createDraftStore, newDraft, startDraft, type Draft, type DraftStore } from "../alert/draft";
+import { useLiveReports } from "../alert/live";
+import { sentRecordOf } from "../alert/send";
 import { FlowError, messageForCode } from "../incidents/context";
 import { CALL_17_CODES, createReportFlow } from "../incidents/report";
 import {
@@ -17,10 +43,15 @@ import {
   type SentReport,
 } from "../incidents/send";
 import { SERVICE_ENTRY } from "../envelope/recipients";
-import { getLang, t } from "../i18n";
+import { getLang, hasMessage, t, type MessageKey } from "../i18n";
 import { mayReport } from "../permissions";
+import { Link, useRoute } from "../router";
 import { useSession } from "../session";
 import { useStore } from "../store";
+
+/** Before the catalogue answers (a reload), the default categories that put the 17 first. */
+const DEFAULT_CALL_17 = new Set(["agression", "rixe"]);
+const FALLBACK_CATEGORY = "autre";
 
 function Call17({ text }: { text: string }) {
   return (
@@ -35,11 +66,26 @@ function Call17({ text }: { text: string }) {
   );
 }
 
-function timeOf(seconds: number): string {
+/** « Appelez le 17 » before anything else, announced at once. */
+function Call17First() {
+  return (
+    <div class="callout callout-urgent call17-first" role="alert">
+      <p class="call17-title">
+        <strong>{t("alert.call17Title")}</strong>
+      </p>
+      <p>{t("alert.call17Text")}</p>
+      <a href="tel:17" class="button button-danger button-block button-send">
+        {t("alert.call17Button")}
+      </a>
+    </div>
+  );
+}
+
+export function timeOf(seconds: number, withSeconds = true): string {
   return new Intl.DateTimeFormat(getLang() === "fr" ? "fr-FR" : "en-GB", {
     hour: "2-digit",
     minute: "2-digit",
-    second: "2-digit",
+    ...(withSeconds ? { second: "2-digit" } : {}),
   }).format(new Date(seconds * 1000));
 }
 
@@ -65,7 +111,15 @@ function Refused({ report }: { report: SentReport }) {
   );
 }
 
-function Sent({ report, onAgain }: { report: SentReport; onAgain: () => void }) {
+function Sent({
+  report,
+  label,
+  onAgain,
+}: {
+  report: SentReport;
+  label: string | null;
+  onAgain: () => void;
+}) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
   return (
@@ -73,8 +127,21 @@ function Sent({ report, onAgain }: { report: SentReport; onAgain: () => void }) 
       <h2 id="report-sent-title" ref={heading} tabIndex={-1}>
         {t("report.sent", { time: timeOf(report.sentAt) })}
       </h2>
+      {label && report.meta ? (
+        <p>
+          {t("alert.sentCategory", {
+            category: label,
+            severity: report.meta.severity ? severityLabel(report.meta.severity) : "—",
+          })}
+        </p>
+      ) : null}
       <p>{t("report.sentDetail", { count: report.recipients })}</p>
       <Refused report={report} />
+      <p>
+        <Link href="/" class="button button-primary button-block">
+          {t("alert.backHome")}
+        </Link>
+      </p>
       <button type="button" class="button button-secondary button-block" onClick={onAgain}>
         {t("report.newReport")}
       </button>
@@ -82,37 +149,245 @@ function Sent({ report, onAgain }: { report: SentReport; onAgain: () => void }) 
   );
 }
 
-function ReportForm({ commune }: { commune: string }) {
+/** Toggle chips for one descriptor list (aria-pressed); a single choice lets go on a second tap. */
+function Chips({
+  name,
+  draft,
+  disabled,
+  onToggle,
+}: {
+  name: DescriptorKey;
+  draft: Draft;
+  disabled: boolean;
+  onToggle: (key: DescriptorKey, slug: string) => void;
+}) {
+  const legend = `alert-${name}-legend`;
+  return (
+    <fieldset class="chip-group" aria-labelledby={legend}>
+      <legend id={legend}>{descriptorTitle(name)}</legend>
+      <div class="chips">
+        {LISTS[name].map((slug) => (
+          <button
+            key={slug}
+            type="button"
+            class="chip"
+            aria-pressed={isChosen(draft.report, name, slug) ? "true" : "false"}
+            disabled={disabled}
+            onClick={() => onToggle(name, slug)}
+          >
+            {isChosen(draft.report, name, slug) ? (
+              <span class="chip-check" aria-hidden="true">
+                ✓{" "}
+              </span>
+            ) : null}
+            {descriptorLabel(name, slug)}
+          </button>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+function CategoryChoice({
+  catalogue,
+  value,
+  disabled,
+  onChange,
+}: {
+  catalogue: Catalogue;
+  value: string;
+  disabled: boolean;
+  onChange: (slug: string) => void;
+}) {
+  return (
+    <fieldset class="chip-group">
+      <legend>{t("alert.categoryLegend")}</legend>
+      <div class="segments segments-wrap">
+        {catalogue.categories.map((c) => (
+          <label key={c.slug} class="segment">
+            <input
+              type="radio"
+              class="segment-input"
+              name="category"
+              value={c.slug}
+              checked={value === c.slug}
+              disabled={disabled}
+              onChange={() => onChange(c.slug)}
+            />
+            <span>{categoryLabel(c)}</span>
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+function SeverityChoice({
+  value,
+  disabled,
+  onChange,
+}: {
+  value: Severity | null;
+  disabled: boolean;
+  onChange: (severity: Severity) => void;
+}) {
+  return (
+    <fieldset class="chip-group">
+      <legend>{t("alert.severityLegend")}</legend>
+      <div class="segments segments-severity">
+        {SEVERITIES.map((s) => (
+          <label key={s} class={`segment segment-${s}`}>
+            <input
+              type="radio"
+              class="segment-input"
+              name="severity"
+              value={s}
+              checked={value === s}
+              disabled={disabled}
+              onChange={() => onChange(s)}
+            />
+            <span>{severityLabel(s)}</span>
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+function NeighboursSwitch({
+  on,
+  catalogue,
+  disabled,
+  onChange,
+}: {
+  on: boolean;
+  catalogue: Catalogue | null;
+  disabled: boolean;
+  onChange: (on: boolean) => void;
+}) {
+  const minutes = catalogue?.neighbours.expiryMinutes ?? 120;
+  const hint =
+    catalogue?.neighbours.validation === false
+      ? t("alert.neighboursDirect", { minutes })
+      : t("alert.neighboursValidation", { minutes });
+  return (
+    <div class="switch-row">
+      <button
+        type="button"
+        role="switch"
+        class="switch"
+        aria-checked={on ? "true" : "false"}
+        aria-labelledby="neighbours-label"
+        aria-describedby="neighbours-hint"
+        disabled={disabled}
+        onClick={() => onChange(!on)}
+      >
+        <span id="neighbours-label" class="switch-label">
+          {t("alert.neighbours")}
+        </span>
+        <span class="switch-track" aria-hidden="true">
+          <span class="switch-state">{on ? t("alert.on") : t("alert.off")}</span>
+        </span>
+      </button>
+      <p class="hint" id="neighbours-hint">
+        {hint}
+      </p>
+    </div>
+  );
+}
+
+function initialDraft(drafts: DraftStore, fixed: string | null): Draft {
+  if (fixed) return startDraft(drafts, fixed).draft;
+  return drafts.load() ?? newDraft("");
+}
+
+function ReportForm({
+  commune,
+  device,
+  fixed,
+  catalogue,
+  onCategory,
+}: {
+  commune: string;
+  device: string;
+  /** The category tapped on the home page; null: chosen on this screen. */
+  fixed: string | null;
+  catalogue: Catalogue | null;
+  onCategory: (slug: string) => void;
+}) {
   const flow = useMemo(() => createReportFlow(commune), [commune]);
+  const drafts = useMemo(() => createDraftStore(device), [device]);
   const { busy, status, error, sealed, sent } = useStore(flow.state);
-  const [text, setText] = useState("");
+  const [draft, setDraft] = useState<Draft>(() => initialDraft(drafts, fixed));
   const [photos, setPhotos] = useState<File[]>([]);
+  const [photosReady, setPhotosReady] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
+  const locked = busy || !!sealed;
+  useLiveReports(drafts);
+
+  // The draft's photos come back from IndexedDB (a reload keeps them until sent).
+  useEffect(() => {
+    let live = true;
+    void drafts.loadPhotos().then((stored) => {
+      if (!live) return;
+      setPhotos((current) => (current.length === 0 ? stored.slice(0, MAX_PHOTOS) : current));
+      setPhotosReady(true);
+    });
+    return () => {
+      live = false;
+    };
+  }, [drafts]);
+
+  // On « Signaler un incident » the category defaults to « autre » (or the commune's last).
+  const category = draft.category || defaultCategory(catalogue);
+  const entry = findCategory(catalogue, category);
+  useEffect(() => onCategory(category), [category]);
+
+  const change = (patch: Partial<Draft>) => {
+    const next = { ...draft, category, ...patch, updatedAt: Date.now() };
+    setDraft(next);
+    drafts.save(next);
+  };
+  const severity: Severity | null =
+    draft.severity ?? (entry ? (entry.severity as Severity) : null);
 
   const addPhotos = (event: Event) => {
     const input = event.currentTarget as HTMLInputElement;
     const picked = [...(input.files ?? [])];
     input.value = ""; // the same photo may be picked again after removing it
-    const next = [...photos, ...picked];
+    let next = [...photos, ...picked];
     if (next.length > MAX_PHOTOS) {
       flow.fail(new FlowError("too_many_photos", t("report.tooManyPhotos", { max: MAX_PHOTOS })));
-      setPhotos(next.slice(0, MAX_PHOTOS));
-      return;
+      next = next.slice(0, MAX_PHOTOS);
+    } else {
+      flow.fail(null);
     }
-    flow.fail(null);
     setPhotos(next);
+    change({});
+    void drafts.savePhotos(next);
   };
 
   const removePhoto = (index: number) => {
-    setPhotos(photos.filter((_, i) => i !== index));
+    const next = photos.filter((_, i) => i !== index);
+    setPhotos(next);
+    void drafts.savePhotos(next);
     fileInput.current?.focus();
   };
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    if (await flow.submit(text, photos)) {
-      setText("");
+    const ok = await flow.submit({
+      text: draft.text,
+      photos,
+      fields: sealedFields(draft.report),
+      meta: { category, severity, neighbours: draft.neighbours },
+    });
+    if (ok) {
+      const done = flow.state.get().sent;
+      await drafts.clear();
+      if (done) drafts.recordSent(sentRecordOf(done, entry ? categoryLabel(entry) : category));
       setPhotos([]);
+      setDraft(newDraft(fixed ?? ""));
     }
   };
 
@@ -120,38 +395,71 @@ function ReportForm({ commune }: { commune: string }) {
     return (
       <>
         <LiveStatus message={status} />
-        <Sent report={sent} onAgain={flow.again} />
+        <Sent
+          report={sent}
+          label={sent.meta ? labelFor(catalogue, sent.meta.category) : null}
+          onAgain={flow.again}
+        />
       </>
     );
   }
 
-  const tooLong = countChars(text) > MAX_TEXT_CHARS;
+  const tooLong = countChars(draft.text) > MAX_TEXT_CHARS;
+  const call17Error = error && CALL_17_CODES.has(error.code);
   return (
-    <form class="stack" onSubmit={submit} noValidate aria-labelledby="report-title">
+    <form class="stack alert-form" onSubmit={submit} noValidate aria-labelledby="report-title">
+      {!fixed && catalogue && catalogue.categories.length > 0 ? (
+        <CategoryChoice
+          catalogue={catalogue}
+          value={category}
+          disabled={locked}
+          onChange={(slug) => change({ category: slug, severity: null })}
+        />
+      ) : null}
+      <SeverityChoice
+        value={severity}
+        disabled={locked}
+        onChange={(s) => change({ severity: s })}
+      />
+      <NeighboursSwitch
+        on={draft.neighbours}
+        catalogue={catalogue}
+        disabled={locked}
+        onChange={(on) => change({ neighbours: on })}
+      />
+      <section class="stack" aria-labelledby="descriptors-title">
+        <h2 id="descriptors-title">{t("alert.descriptorsTitle")}</h2>
+        <p class="hint">{t("alert.descriptorsHint")}</p>
+        {(["people", "clothing", "colours", "signs", "direction", "vehicle"] as const).map(
+          (key) => (
+            <Chips
+              key={key}
+              name={key}
+              draft={draft}
+              disabled={locked}
+              onToggle={(k, slug) => change({ report: toggle(draft.report, k, slug) })}
+            />
+          ),
+        )}
+      </section>
       <Field
         label={t("report.textLabel")}
-        hint={t("report.textHint")}
+        hint={t("alert.textHint")}
         error={tooLong ? t("report.textTooLong", { max: formatCount(MAX_TEXT_CHARS) }) : null}
       >
         {({ id, describedBy, invalid }) => (
           <textarea
             id={id}
             name="text"
-            rows={4}
-            value={text}
-            disabled={busy || !!sealed}
+            rows={3}
+            value={draft.text}
+            disabled={locked}
             aria-invalid={invalid ? "true" : undefined}
             aria-describedby={describedBy}
-            onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+            onInput={(e) => change({ text: (e.target as HTMLTextAreaElement).value })}
           />
         )}
       </Field>
-      <p class="hint" aria-hidden="true">
-        {t("report.textCount", {
-          count: formatCount(countChars(text)),
-          max: formatCount(MAX_TEXT_CHARS),
-        })}
-      </p>
       <Field label={t("report.photosLabel")} hint={t("report.photosHint")}>
         {({ id, describedBy }) => (
           <input
@@ -163,7 +471,7 @@ function ReportForm({ commune }: { commune: string }) {
             accept="image/*"
             capture="environment"
             multiple
-            disabled={busy || !!sealed || photos.length >= MAX_PHOTOS}
+            disabled={locked || photos.length >= MAX_PHOTOS}
             aria-describedby={describedBy}
             onChange={addPhotos}
           />
@@ -177,7 +485,7 @@ function ReportForm({ commune }: { commune: string }) {
               <button
                 type="button"
                 class="button button-secondary"
-                disabled={busy || !!sealed}
+                disabled={locked}
                 onClick={() => removePhoto(i)}
               >
                 {t("report.removePhoto", { n: i + 1 })}
@@ -186,45 +494,112 @@ function ReportForm({ commune }: { commune: string }) {
           ))}
         </ul>
       ) : null}
-      <ErrorMessage message={error?.message ?? null} />
-      {error && CALL_17_CODES.has(error.code) ? <Call17 text={t("report.callNow")} /> : null}
-      {error && sealed ? <p class="callout callout-warning">{t("report.notSentRetry")}</p> : null}
-      <LiveStatus message={status} busy={busy} />
-      <button
-        type="submit"
-        class="button button-primary button-block button-send"
-        disabled={busy || tooLong}
-      >
-        {sealed ? t("report.retry") : t("report.send")}
-      </button>
+      <p class="hint">{t("alert.draftKept")}</p>
+      <div class="send-bar">
+        <ErrorMessage message={error?.message ?? null} />
+        {call17Error ? <Call17 text={t("report.callNow")} /> : null}
+        {error && sealed ? <p class="callout callout-warning">{t("report.notSentRetry")}</p> : null}
+        <LiveStatus message={photosReady ? status : t("alert.photosLoading")} busy={busy} />
+        <button
+          type="submit"
+          class="button button-primary button-block button-send"
+          disabled={busy || tooLong || !photosReady}
+        >
+          {sealed ? t("report.retry") : t("report.send")}
+        </button>
+      </div>
     </form>
   );
 }
 
+function defaultCategory(catalogue: Catalogue | null): string {
+  if (!catalogue || catalogue.categories.length === 0) return FALLBACK_CATEGORY;
+  const other = catalogue.categories.find((c) => c.slug === FALLBACK_CATEGORY);
+  return (other ?? catalogue.categories[catalogue.categories.length - 1]).slug;
+}
+
+/** The label before the catalogue answers: the app's own name for a default category. */
+function labelFor(catalogue: Catalogue | null, slug: string): string {
+  const entry = findCategory(catalogue, slug);
+  if (entry) return categoryLabel(entry);
+  const key = `alert.category.${slug}`;
+  return hasMessage(key) ? t(key as MessageKey) : slug;
+}
+
+function wantsCall17(entry: Category | null, slug: string | null, catalogue: Catalogue | null) {
+  if (entry) return entry.call17;
+  return !catalogue && !!slug && DEFAULT_CALL_17.has(slug);
+}
+
+/** `?categorie=<slug>` of the address: the category tapped on the home page. */
+function categoryParam(): string | null {
+  if (typeof window === "undefined") return null;
+  const value = new URLSearchParams(window.location.search).get("categorie");
+  return value && /^[a-z0-9_-]{1,40}$/.test(value) ? value : null;
+}
+
 export function ReportPage() {
-  usePageTitle(t("report.title"));
+  useRoute();
+  const fixed = categoryParam();
   const { session } = useSession();
+  const { catalogue, error: catalogueError } = useStore(catalogueStore);
+  const [chosen, setChosen] = useState<string | null>(fixed);
+  useEffect(() => {
+    void loadCatalogue();
+  }, []);
   const commune = session?.membership?.commune?.id;
+  const device = session?.device?.id;
+  const entry = findCategory(catalogue, fixed);
+  const title = fixed ? labelFor(catalogue, fixed) : t("report.title");
+  usePageTitle(title);
+  const unknown = !!fixed && !!catalogue && !entry;
+  const chosenEntry = findCategory(catalogue, chosen);
+  const call17 = fixed
+    ? wantsCall17(entry, fixed, catalogue)
+    : wantsCall17(chosenEntry, chosen, catalogue);
   return (
     <section aria-labelledby="report-title" class="stack">
-      <h1 id="report-title">{t("report.title")}</h1>
-      <div class="callout callout-urgent" role="note">
-        <p>
-          <strong>{t("report.urgent")}</strong>
-        </p>
-        <a href="tel:17" class="button button-danger button-block">
-          {t("report.call17")}
-        </a>
-      </div>
+      {fixed && call17 ? <Call17First /> : null}
+      {!fixed ? (
+        <div class="callout callout-urgent" role="note">
+          <p>
+            <strong>{t("report.urgent")}</strong>
+          </p>
+          <a href="tel:17" class="button button-danger button-block">
+            {t("report.call17")}
+          </a>
+        </div>
+      ) : null}
+      <h1 id="report-title">{title}</h1>
+      {!fixed && call17 ? <Call17First /> : null}
+      {catalogueError ? (
+        <ErrorMessage message={t("alert.catalogueError", { reason: catalogueError })} />
+      ) : null}
       {!session ? (
         <Loading />
-      ) : mayReport(session) && commune ? (
+      ) : !(mayReport(session) && commune && device) ? (
+        <p class="callout callout-info">{t("report.forbidden")}</p>
+      ) : unknown ? (
         <>
-          <p class="lead">{t("report.lead")}</p>
-          <ReportForm commune={commune} />
+          <p class="callout callout-warning">{t("alert.unknownCategory")}</p>
+          <p>
+            <Link href="/" class="button button-primary button-block">
+              {t("alert.backHome")}
+            </Link>
+          </p>
         </>
       ) : (
-        <p class="callout callout-info">{t("report.forbidden")}</p>
+        <>
+          {!fixed ? <p class="lead">{t("report.lead")}</p> : null}
+          <ReportForm
+            key={`${device}:${fixed ?? ""}`}
+            commune={commune}
+            device={device}
+            fixed={fixed}
+            catalogue={catalogue}
+            onCategory={setChosen}
+          />
+        </>
       )}
     </section>
   );

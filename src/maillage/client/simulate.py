@@ -25,6 +25,7 @@ import httpx
 
 from maillage.client.device import MemberDevice, SendRefused
 from maillage.client.http import ClientApiError, MaillageClient
+from maillage.wire import report_fields
 from maillage.wire.chain import TrustError
 from maillage.wire.envelope import EnvelopeError
 
@@ -294,7 +295,10 @@ class Simulator:
         device = player.device or self._sign_in(player)
         began = time.perf_counter()
         prepared = device.prepare_report(
-            outcome.text, category=outcome.category, neighbours=outcome.neighbours
+            outcome.text,
+            category=outcome.category,
+            neighbours=outcome.neighbours,
+            fields=report_fields.sealed_fields(self._descriptors()),
         )
         outcome.incident = prepared.incident
         outcome.posted_at = time.time()
@@ -351,6 +355,20 @@ class Simulator:
         device.sign_in_demo(player.member)
         player.device = device
         return device
+
+    def _descriptors(self) -> dict[str, Any] | None:
+        """Descriptors as a shopkeeper taps them (sealed): often none, else a few."""
+        pick = self.random
+        if pick.random() < 0.3:
+            return None
+        return report_fields.build_report(
+            people=pick.choice(report_fields.PEOPLE),
+            clothing=pick.sample(report_fields.CLOTHING, pick.randint(0, 2)),
+            colours=pick.sample(report_fields.COLOURS, pick.randint(0, 2)),
+            signs=pick.sample(report_fields.SIGNS, pick.randint(0, 1)),
+            direction=pick.choice((None, *report_fields.DIRECTIONS)),
+            vehicle=pick.choice((None, *report_fields.VEHICLES)),
+        )
 
     def _report(self) -> tuple[str, str, bool]:
         """A report (category, text, neighbours), never the same one twice in a row."""

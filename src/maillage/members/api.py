@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.utils import timezone
@@ -22,10 +22,17 @@ from maillage.errors import ApiError, NotFound, Unauthenticated
 from maillage.limits.throttle import per_client, per_member
 from maillage.members import actions, passkeys
 from maillage.members.auth import anonymous_csrf, member_auth, pending_auth, session_device
-from maillage.members.models import CharterVersion, Invitation, Membership, Person
+from maillage.members.models import (
+    CharterAcceptance,
+    CharterVersion,
+    Invitation,
+    Membership,
+    Person,
+)
 from maillage.members.schemas import (
     CharterIn,
     CharterOut,
+    CharterVersionOut,
     EnrolmentIn,
     EnrolmentOut,
     InvitationCreatedOut,
@@ -437,6 +444,33 @@ def get_charter(request: HttpRequest) -> dict[str, Any]:
     if charter is None:
         raise NotFound("Aucune charte publiée.")
     return _charter_out(charter)
+
+
+@router.get(
+    "/charter/versions",
+    auth=member_auth,
+    response={200: list[CharterVersionOut], **errors(403)},
+    summary="Versions publiées de la charte, la plus récente d'abord (coordinateur)",
+)
+def list_charter_versions(request: HttpRequest) -> list[dict[str, Any]]:
+    """Each version's text and how many members accepted that exact text."""
+    actor = _actor(request)
+    require(actor, Action.PUBLISH_CHARTER, actor.commune)
+    versions = CharterVersion.objects.filter(commune_id=actor.commune_id).order_by("-version")
+    accepted = dict(
+        CharterAcceptance.objects.filter(charter__commune_id=actor.commune_id)
+        .values("charter_id")
+        .annotate(count=Count("pk"))
+        .values_list("charter_id", "count")
+    )
+    return [
+        {
+            **_charter_out(charter),
+            "current": index == 0,
+            "acceptances": accepted.get(charter.pk, 0),
+        }
+        for index, charter in enumerate(versions)
+    ]
 
 
 @router.post(

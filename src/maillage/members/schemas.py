@@ -116,6 +116,14 @@ class CharterOut(Schema):
     published_at: datetime
 
 
+class CharterVersionOut(Schema):
+    version: int
+    text: str
+    published_at: datetime
+    current: bool
+    acceptances: int
+
+
 class EnrolmentOut(Schema):
     commune: CommuneOut
     role: str

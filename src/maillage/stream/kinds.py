@@ -19,6 +19,7 @@ class Kind(enum.StrEnum):
     SECTOR_CREATED = "sector.created"
     SHOP_CREATED = "shop.created"
     SHOPS_IMPORTED = "shops.imported"
+    SHOP_UPDATED = "shop.updated"
     INVITATION_CREATED = "invitation.created"
     INVITATION_CANCELLED = "invitation.cancelled"
     MEMBER_ENROLLED = "member.enrolled"
@@ -70,6 +71,7 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.SECTOR_CREATED: _spec("sector", Action.VIEW_TERRITORY, "name", "slug"),
     Kind.SHOP_CREATED: _spec("shop", Action.VIEW_SHOP, "enseigne", "sector", "activity"),
     Kind.SHOPS_IMPORTED: _spec("commune", Action.VIEW_SHOP, "created", "sectors"),
+    Kind.SHOP_UPDATED: _spec("shop", Action.VIEW_SHOP, "enseigne", "sector", "activity", "changed"),
     Kind.INVITATION_CREATED: _spec(
         "invitation", Action.INVITE_MEMBER, "role", "shop", "expires_at"
     ),

@@ -354,6 +354,7 @@ def _list_number(state: Snapshot, number: int | None) -> None:
 _APPLY = {
     Kind.SECTOR_CREATED: _sector_created,
     Kind.SHOP_CREATED: _shop_created,
+    Kind.SHOP_UPDATED: _shop_created,
     Kind.INVITATION_CREATED: _invitation_created,
     Kind.INVITATION_CANCELLED: _invitation_cancelled,
     Kind.MEMBER_ENROLLED: _member_enrolled,

@@ -159,6 +159,95 @@ def create_shop(
     return shop
 
 
+EDITABLE_SHOP_FIELDS = (
+    "enseigne",
+    "raison_sociale",
+    "siret",
+    "address",
+    "latitude",
+    "longitude",
+    "sector",
+    "activity",
+)
+
+
+def update_shop(
+    actor: Actor,
+    shop: Shop,
+    *,
+    sector: Sector | None = None,
+    enseigne: str | None = None,
+    raison_sociale: str | None = None,
+    siret: str | None = None,
+    address: str | None = None,
+    latitude: Decimal | float | str | None = None,
+    longitude: Decimal | float | str | None = None,
+    activity: str | None = None,
+) -> Shop:
+    """Edit a shop: only the fields given (not None) change, each checked as at creation.
+
+    One action, one `shop.updated` event naming the changed fields (never their values
+    beyond what `shop.created` already carries); a call that changes nothing records none.
+    A refused field refuses the whole edit: nothing is stored.
+    """
+    if sector is not None and sector.commune_id != shop.commune_id:
+        raise invalid("sector", "Secteur inconnu dans cette commune.", "unknown")
+    wanted: dict[str, Any] = {}
+    try:
+        if enseigne is not None:
+            wanted["enseigne"] = clean_text(enseigne, "enseigne", required=True)
+        if raison_sociale is not None:
+            wanted["raison_sociale"] = clean_text(raison_sociale, "raison_sociale", required=False)
+        if siret is not None:
+            wanted["siret"] = clean_siret(siret)
+        if address is not None:
+            wanted["address"] = clean_text(address, "address", required=True)
+        if activity is not None:
+            wanted["activity"] = clean_text(activity, "activity", required=False)
+        if latitude is not None or longitude is not None:
+            lat, lon = clean_position(
+                shop.latitude if latitude is None else latitude,
+                shop.longitude if longitude is None else longitude,
+            )
+            wanted["latitude"], wanted["longitude"] = lat, lon
+    except FieldProblem as problem:
+        raise _from_problem(problem) from problem
+    if sector is not None:
+        wanted["sector"] = sector
+    taken = Conflict("siret_taken", "Ce SIRET est déjà enregistré.", field="siret")
+    try:
+        with action(actor, Action.MANAGE_TERRITORY, shop.commune, kind=Kind.SHOP_UPDATED) as act:
+            current = Shop.objects.select_for_update().select_related("sector").get(pk=shop.pk)
+            changed = [
+                name
+                for name in EDITABLE_SHOP_FIELDS
+                if name in wanted and getattr(current, name) != wanted[name]
+            ]
+            if not changed:
+                act.unchanged()
+                return current
+            if (
+                "siret" in changed
+                and Shop.objects.filter(siret=wanted["siret"]).exclude(pk=current.pk).exists()
+            ):
+                raise taken
+            for name in changed:
+                setattr(current, name, wanted[name])
+            current.save(update_fields=changed)
+            act.record(
+                current,
+                {
+                    "enseigne": current.enseigne,
+                    "sector": current.sector.slug,
+                    "activity": current.activity,
+                    "changed": changed,
+                },
+            )
+    except IntegrityError as error:
+        raise taken from error
+    return current
+
+
 def import_shops(actor: Actor, commune: Commune, data: bytes | str) -> ImportResult:
     """All-or-nothing import of the mairie's CSV: every row stored, or none.
 

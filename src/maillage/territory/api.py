@@ -68,6 +68,19 @@ class ShopIn(Schema):
     activity: str = ""
 
 
+class ShopPatchIn(Schema):
+    """Only the fields sent change; a field sent empty is checked (and refused if required)."""
+
+    enseigne: str | None = None
+    raison_sociale: str | None = None
+    siret: str | None = None
+    address: str | None = None
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    sector: int | str | None = None
+    activity: str | None = None
+
+
 class ImportOut(Schema):
     created: int
     message: str
@@ -144,14 +157,34 @@ def list_sectors(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
+def _search(shops: QuerySet[Shop], text: str) -> QuerySet[Shop]:
+    """Every word must appear in the enseigne, raison sociale, address or SIRET."""
+    for word in text.split()[:8]:
+        digits = "".join(word.split())
+        shops = shops.filter(
+            Q(enseigne__icontains=word)
+            | Q(raison_sociale__icontains=word)
+            | Q(address__icontains=word)
+            | Q(activity__icontains=word)
+            | Q(siret__startswith=digits)
+        )
+    return shops
+
+
 @router.get("/shops", response=list[ShopOut], summary="Commerces (un commerçant : le sien)")
-def list_shops(request: HttpRequest, sector: str | None = None) -> list[dict[str, Any]]:
+def list_shops(
+    request: HttpRequest, sector: str | None = None, q: str | None = None
+) -> list[dict[str, Any]]:
+    """`sector`: id or slug; `q`: words searched in enseigne, raison sociale, address,
+    activity, or the start of the SIRET."""
     actor = _actor(request)
     require(actor, Action.VIEW_SHOP)
     shops = _visible_shops(actor)
     if sector:
         sectors = Sector.objects.filter(_sector_lookup(actor.commune_id, sector))
         shops = shops.filter(sector__in=sectors)
+    if q and q.strip():
+        shops = _search(shops, q[:200])
     return [_shop_out(shop) for shop in shops]
 
 
@@ -200,6 +233,43 @@ def create_shop(request: HttpRequest, payload: ShopIn) -> Status[dict[str, Any]]
         activity=payload.activity,
     )
     return Status(201, _shop_out(shop))
+
+
+@router.patch(
+    "/shops/{public_id}",
+    response={200: ShopOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Modifier un commerce (coordinateur)",
+)
+def update_shop(request: HttpRequest, public_id: uuid.UUID, payload: ShopPatchIn) -> dict[str, Any]:
+    actor = _actor(request)
+    require(actor, Action.MANAGE_TERRITORY)
+    shop = (
+        Shop.objects.filter(commune_id=actor.commune_id, public_id=public_id, is_active=True)
+        .select_related("sector", "commune")
+        .first()
+    )
+    if shop is None:
+        raise NotFound("Commerce introuvable.")
+    sector = None
+    if payload.sector is not None:
+        if payload.sector == "":
+            raise actions.invalid("sector", "Secteur manquant.", "required")
+        sector = Sector.objects.filter(_sector_lookup(actor.commune_id, payload.sector)).first()
+        if sector is None:
+            raise actions.invalid("sector", "Secteur inconnu dans cette commune.", "unknown")
+    updated = actions.update_shop(
+        Actor.member(actor, session_device(request)),
+        shop,
+        sector=sector,
+        enseigne=payload.enseigne,
+        raison_sociale=payload.raison_sociale,
+        siret=payload.siret,
+        address=payload.address,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        activity=payload.activity,
+    )
+    return _shop_out(updated)
 
 
 @router.post(

@@ -22,6 +22,7 @@ import { useStreamEvent, useStreamResync } from "../../live/browser";
 import { LiveBanner } from "../../live/LiveBanner";
 import { useStore } from "../../store";
 import { PendingDevices } from "./devices";
+import { MairieNav } from "./frame";
 import { InvitationList, InviteForm } from "./invitations";
 import { MemberList } from "./members";
 import { TrustPanel } from "./trust";
@@ -147,6 +148,7 @@ function Coordination(props: {
   return (
     <div class="stack">
       <h1 id="coord-title">{t("coord.title")}</h1>
+      <MairieNav />
       {props.communeName ? <p class="lead">{props.communeName}</p> : null}
       <p>
         <button type="button" class="button button-secondary" onClick={() => void model.refresh()}>

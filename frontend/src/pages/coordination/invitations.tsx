@@ -7,6 +7,7 @@ import type { InvitationCreated, InvitationRow } from "../../coordination/api";
 import { checkInvitation, type CoordinationModel } from "../../coordination/model";
 import { formatDateTime, roleLabel, t } from "../../i18n";
 import { ROLES, type Role, type Shop } from "../../types";
+import { ShopPicker } from "./shopPicker";
 
 export function InviteForm(props: { shops: Shop[] | null; model: CoordinationModel }) {
   const { shops, model } = props;
@@ -66,27 +67,7 @@ export function InviteForm(props: { shops: Shop[] | null; model: CoordinationMod
           )}
         </Field>
         {role === "commercant" ? (
-          <Field id="invite-shop" label={t("coord.shop")} error={errors.shop}>
-            {({ id, describedBy, invalid }) => (
-              <select
-                id={id}
-                name="shop"
-                value={shop}
-                required
-                aria-describedby={describedBy}
-                aria-invalid={invalid ? "true" : undefined}
-                onChange={(e) => setShop((e.target as HTMLSelectElement).value)}
-              >
-                <option value="">{shops ? t("coord.chooseShop") : t("common.loading")}</option>
-                {(shops ?? []).map((s) => (
-                  <option key={s.id} value={s.id}>
-                    {s.enseigne}
-                    {s.sector?.name ? ` (${s.sector.name})` : ""}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <ShopPicker shops={shops} value={shop} error={errors.shop} onChange={setShop} />
         ) : null}
         <Field id="invite-display_name" label={t("coord.name")} error={errors.display_name}>
           {({ id, describedBy, invalid }) => (

@@ -3,6 +3,7 @@
 import { ErrorMessage, Loading } from "../../components/ui";
 import type { MemberAction, MemberRow } from "../../coordination/api";
 import { roleLabel, statusLabel, t } from "../../i18n";
+import { Link } from "../../router";
 
 export function MemberList(props: {
   items: MemberRow[] | null;
@@ -32,6 +33,17 @@ export function MemberList(props: {
                   {t("coord.deviceCount", { count: String(row.devices.length) })}
                 </p>
               </div>
+              <p class="row-detail">
+                <Link
+                  href={`/coordination/membres/${encodeURIComponent(row.id)}`}
+                  aria-label={t("mairie.devices.linkFor", {
+                    name: row.displayName,
+                    count: String(row.devices.length),
+                  })}
+                >
+                  {t("mairie.devices.link", { count: String(row.devices.length) })}
+                </Link>
+              </p>
               {row.id !== props.selfId ? (
                 <div class="row-actions">
                   {row.status === "active" ? (

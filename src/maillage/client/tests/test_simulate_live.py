@@ -17,6 +17,7 @@ from maillage.incidents.models import Incident
 from maillage.members.models import Role
 from maillage.members.sessions import end_sessions
 from maillage.trust.models import Device
+from maillage.wire import report_fields
 
 
 @pytest.fixture
@@ -55,6 +56,8 @@ def test_a_burst_of_reports_reaches_the_police_sealed(
         assert outcome.incident is not None
         opened = operator.read_incident(outcome.incident)
         assert [message.text for message in opened] == [outcome.text]
+        fields = opened[0].fields
+        assert fields == {} or report_fields.validate_report(fields["report"])
         assert (outcome.category, outcome.text, outcome.neighbours) in REPORTS
     stored = {str(i.public_id): (i.category, i.neighbours) for i in incidents}
     assert stored == {o.incident: (o.category, o.neighbours) for o in outcomes}

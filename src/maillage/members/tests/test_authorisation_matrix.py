@@ -96,6 +96,7 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     ("POST", "/api/v1/enrolment/complete"): ("201 201 401 201 201 201 201 201 201 201", None),
     ("GET", "/api/v1/charter"): ("401 200 401 200 200 200 200 200 200 200", None),
     ("POST", "/api/v1/charter"): ("401 403 401 403 201 403 403 403 403 403", None),
+    ("GET", "/api/v1/charter/versions"): (COORDINATOR_ONLY, None),
     # --- members -------------------------------------------------------------------
     ("GET", "/api/v1/members"): (
         "401 403 401 403 200 403 403 200 403 200",
@@ -177,6 +178,11 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     ),
     ("POST", "/api/v1/territory/shops"): ("401 403 401 403 201 403 403 403 403 403", None),
     ("POST", "/api/v1/territory/import"): ("401 403 401 403 201 403 403 403 403 403", None),
+    ("PATCH", "/api/v1/territory/shops/{public_id}"): (
+        COORDINATOR_ONLY,
+        # The role is asked first: only a coordinator learns the shop is not theirs.
+        "401 403 401 403 404 403 403 403 403 403",
+    ),
     # --- incidents (sealed content) ------------------------------------------------
     # Merchants report for their own shop; the target incident is another shop's.
     ("POST", "/api/v1/incidents"): ("401 403 401 201 403 403 403 403 403 403", None),
@@ -476,6 +482,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ),
     ("POST", "/api/v1/enrolment/complete"): _enrolment,
     ("GET", "/api/v1/charter"): lambda c: ("/api/v1/charter", {}),
+    ("GET", "/api/v1/charter/versions"): lambda c: ("/api/v1/charter/versions", {}),
     ("POST", "/api/v1/charter"): lambda c: (
         "/api/v1/charter",
         _json({"text": "Nouvelle charte : appelez le 17 en cas d'urgence."}),
@@ -562,6 +569,10 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ),
     ("POST", "/api/v1/territory/shops"): _new_shop,
     ("POST", "/api/v1/territory/import"): _import,
+    ("PATCH", "/api/v1/territory/shops/{public_id}"): lambda c: (
+        f"/api/v1/territory/shops/{c.targets.shop.public_id}",
+        _json({"enseigne": "Nouvelle enseigne de la matrice", "siret": valid_siret()}),
+    ),
     ("POST", "/api/v1/incidents"): incident_requests.report,
     ("GET", "/api/v1/incidents/catalogue"): lambda c: ("/api/v1/incidents/catalogue", {}),
     ("GET", "/api/v1/incidents/settings"): lambda c: ("/api/v1/incidents/settings", {}),

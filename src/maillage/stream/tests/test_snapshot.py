@@ -51,6 +51,16 @@ def _shop(cast: factory.Cast) -> None:
     territory_factory.make_shop(cast.commune, sector)
 
 
+def _edit_shop(cast: factory.Cast) -> None:
+    """The merchant's own shop moves to another sector under a new name."""
+    shop = cast[Role.MERCHANT].shop
+    assert shop is not None
+    sector = territory_factory.make_sector(cast.commune, name="Vieille ville")
+    territory_actions.update_shop(
+        cast[Role.COORDINATOR].actor(), shop, sector=sector, enseigne="Nouvelle enseigne"
+    )
+
+
 def _import(cast: factory.Cast) -> None:
     territory_factory.make_sector(cast.commune, name="Centre-ville")
     result = territory_actions.import_shops(CLI, cast.commune, csv_of(row(), row("Tabac")))
@@ -265,6 +275,7 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
     Kind.SHOP_CREATED: _shop,
     Kind.SHOPS_IMPORTED: _import,
+    Kind.SHOP_UPDATED: _edit_shop,
     Kind.INVITATION_CREATED: _invite,
     Kind.INVITATION_CANCELLED: _cancel,
     Kind.MEMBER_ENROLLED: _enrol,
