@@ -118,11 +118,14 @@ export function AlertCard({ view, children }: { view: AlertView; children?: Comp
   );
 }
 
-/** The merchant home's section: what neighbouring shops (and the police) warned of. */
-export function ActiveAlerts({ session }: { session: Session }) {
+/**
+ * The merchant home's section: what neighbouring shops (and the police) warned of.
+ * `compose` adds « Prévenir les commerces voisins » (a short alert without a report).
+ */
+export function ActiveAlerts({ session, compose = true }: { session: Session; compose?: boolean }) {
   const commune = session.membership?.commune?.id ?? "";
   if (!commune || !session.permissions.includes("neighbours.view")) return null;
-  return <ActiveAlertsOf commune={commune} />;
+  return <ActiveAlertsOf commune={commune} compose={compose} />;
 }
 
 /**
@@ -179,7 +182,7 @@ function WarnNeighbours({ commune, onSent }: { commune: string; onSent: () => vo
   );
 }
 
-function ActiveAlertsOf({ commune }: { commune: string }) {
+function ActiveAlertsOf({ commune, compose }: { commune: string; compose: boolean }) {
   const [model, state] = useNeighbours(commune, false);
   const { items, alert, error, keyError } = state;
   const shown = items !== null && items.length > 0;
@@ -215,7 +218,7 @@ function ActiveAlertsOf({ commune }: { commune: string }) {
           ))}
         </ul>
       ) : null}
-      <WarnNeighbours commune={commune} onSent={() => void model.resync()} />
+      {compose ? <WarnNeighbours commune={commune} onSent={() => void model.resync()} /> : null}
     </section>
   );
 }

@@ -138,6 +138,7 @@ export function createNeighbourAlerts(commune: string, options: NeighboursOption
   const state = createStore<NeighboursState>(INITIAL);
   const stopped = new AbortController();
   const timers = new Set<ReturnType<typeof setTimeout>>();
+  const endedHere = new Set<string>();
 
   async function keyFor(scope: string, fresh = false): Promise<HeldScope | null> {
     try {
@@ -282,8 +283,11 @@ export function createNeighbourAlerts(commune: string, options: NeighboursOption
       return;
     }
     if (kind === "neighbour_alert.ended") {
+      // Ended from this page, or already shown as ended: nothing new to say.
+      const known = (state.get().items ?? []).find((v) => v.alert.id === event.targetId);
+      if (endedHere.has(event.targetId) || known?.alert.status === "ended") return;
       const view = await upsert(event);
-      if (view) {
+      if (view && !endedHere.has(view.alert.id)) {
         endedShown(view.alert.id);
         state.update({
           alert:
@@ -374,7 +378,11 @@ export function createNeighbourAlerts(commune: string, options: NeighboursOption
         );
         message = sealed.wire;
       }
-      const alert = await endAlert(id, message);
+      endedHere.add(id);
+      const alert = await endAlert(id, message).catch((err) => {
+        endedHere.delete(id);
+        throw err;
+      });
       put([await open(alert)]);
       endedShown(id);
       state.update({ alert: t("neighbours.endedDone") });
