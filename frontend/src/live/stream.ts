@@ -48,6 +48,8 @@ export const KINDS = [
   "neighbour_alert.validated",
   "neighbour_alert.refused",
   "neighbour_alert.ended",
+  "alert_settings.changed",
+  "alert_limit.reached",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];
