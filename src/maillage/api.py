@@ -175,6 +175,7 @@ def _register_routers() -> None:
     from maillage.duty.api import router as duty_router
     from maillage.incidents.api import router as incidents_router
     from maillage.members.api import router as members_router
+    from maillage.neighbours.api import router as neighbours_router
     from maillage.privacy.api import router as privacy_router
     from maillage.stream.api import router as stream_router
     from maillage.territory.api import router as territory_router
@@ -194,6 +195,7 @@ def _register_routers() -> None:
     api.add_router("/", group_keys_router)
     api.add_router("/broadcasts", broadcasts_router)
     api.add_router("/duty", duty_router)
+    api.add_router("/neighbours", neighbours_router)
 
 
 _register_routers()

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "maillage.incidents",
     "maillage.duty",
     "maillage.broadcasts",
+    "maillage.neighbours",
     "maillage.privacy",
     "maillage.stream",
     "maillage.limits",
@@ -264,6 +265,8 @@ STREAM_RECHECK_SECONDS = float(envint("MAILLAGE_STREAM_RECHECK_SECONDS", 300))
 # touches its row every BEAT seconds; a row not touched for STALE seconds counts for nothing.
 DUTY_PRESENCE_BEAT_SECONDS = float(envint("MAILLAGE_DUTY_PRESENCE_BEAT_SECONDS", 10))
 DUTY_PRESENCE_STALE_SECONDS = float(envint("MAILLAGE_DUTY_PRESENCE_STALE_SECONDS", 30))
+# How often each server process ends the neighbour alerts whose time is up (issue 9).
+NEIGHBOUR_EXPIRY_TICK_SECONDS = float(envint("MAILLAGE_NEIGHBOUR_EXPIRY_TICK_SECONDS", 15))
 
 INVITATION_TTL_SECONDS = envint("MAILLAGE_INVITATION_TTL_SECONDS", 72 * 3600)
 PUBLIC_URL = envstr("MAILLAGE_PUBLIC_URL", "http://localhost:8000")

@@ -67,13 +67,16 @@ _BOUNDARY = _lazy_re_compile(r"[ -~]{0,200}[!-~]")
 
 
 def is_sealed_upload(method: str, path: str) -> bool:
-    """POST /api/v1/incidents, POST /api/v1/incidents/<id>/messages and POST
-    /api/v1/broadcasts (docs/envelope.md)."""
+    """POST /api/v1/incidents, POST /api/v1/incidents/<id>/messages, POST
+    /api/v1/broadcasts and the neighbour alerts' (docs/envelope.md)."""
     if method != "POST":
         return False
     path = path.rstrip("/")
-    return path in ("/api/v1/incidents", "/api/v1/broadcasts") or (
-        path.startswith("/api/v1/incidents/") and path.endswith("/messages")
+    return (
+        path in ("/api/v1/incidents", "/api/v1/broadcasts", "/api/v1/neighbours/alerts")
+        or (path.startswith("/api/v1/incidents/") and path.endswith("/messages"))
+        # A neighbour alert's « fin d'alerte » may carry a sealed message (issue 9).
+        or (path.startswith("/api/v1/neighbours/alerts/") and path.endswith("/end"))
     )
 
 

@@ -14,6 +14,7 @@
 
 import { normaliseBroadcast, type StoredBroadcast } from "../broadcasts/api";
 import { normaliseMessage, type StoredMessage } from "../incidents/api";
+import { normaliseAlert, type NeighbourAlert } from "../neighbours/api";
 import { createStore, type Store } from "../store";
 
 /** The kinds of src/maillage/stream/kinds.py, and the stream's own `resync`. */
@@ -42,6 +43,11 @@ export const KINDS = [
   "group_key.published",
   "group_key.grants_added",
   "broadcast.sent",
+  "neighbour_alert.submitted",
+  "neighbour_alert.sent",
+  "neighbour_alert.validated",
+  "neighbour_alert.refused",
+  "neighbour_alert.ended",
   "alert_settings.changed",
   "alert_limit.reached",
   "duty.schedule_changed",
@@ -64,6 +70,8 @@ export interface StreamEvent {
   sealed: StoredMessage | null;
   /** `broadcast.sent`: the sealed broadcast, inline for the devices holding the key. */
   broadcast?: StoredBroadcast | null;
+  /** `neighbour_alert.*`: the alert with its sealed broadcast, inline for its key holders. */
+  neighbour?: NeighbourAlert | null;
 }
 
 export type ConnectionStatus = "idle" | "connecting" | "open" | "lost" | "closed";
@@ -138,6 +146,7 @@ export function parseEvent(kind: string, data: string): StreamEvent | null {
   }
   const seq = typeof raw.seq === "number" ? raw.seq : Number(raw.seq);
   const name = str(raw.kind) || kind;
+  const neighbour = name.startsWith("neighbour_alert.");
   if (!Number.isInteger(seq) || seq < 1 || !(KINDS as readonly string[]).includes(name)) return null;
   return {
     seq,
@@ -149,8 +158,10 @@ export function parseEvent(kind: string, data: string): StreamEvent | null {
     shop: optional(raw.shop),
     member: optional(raw.member),
     payload: obj(raw.payload),
-    sealed: raw.sealed && name !== "broadcast.sent" ? normaliseMessage(raw.sealed) : null,
+    sealed:
+      raw.sealed && name !== "broadcast.sent" && !neighbour ? normaliseMessage(raw.sealed) : null,
     broadcast: raw.sealed && name === "broadcast.sent" ? normaliseBroadcast(raw.sealed) : null,
+    neighbour: raw.sealed && neighbour ? normaliseAlert(raw.sealed) : null,
   };
 }
 

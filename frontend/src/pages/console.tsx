@@ -19,6 +19,7 @@ import { LiveBanner } from "../live/LiveBanner";
 import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from "../live/signal";
 import { mayBroadcast, mayUseConsole } from "../permissions";
 import { BroadcastPanel } from "./broadcasts";
+import { NeighbourAlertsPanel } from "./neighbourAlerts";
 import { createConsole, type ConsoleModel, type ConsoleState } from "../police/console";
 import { orderQueue, queueTitle } from "../police/queue";
 import { ConsoleMap } from "./consoleMap";
@@ -319,6 +320,7 @@ function Console({
         {!keyOutcome && !keyError ? <p>{t("console.keyChecking")}</p> : null}
       </section>
       <LiveBanner />
+      {broadcast ? <div hidden={!!shown}><NeighbourAlertsPanel commune={commune} after={keyRun} /></div> : null}
       {broadcast ? (
         // Kept mounted while a report is open: its key and list stay as they are.
         <div hidden={!!shown}>

@@ -15,6 +15,7 @@ import { createDraftStore } from "../alert/draft";
 import { AlertPanel, DiscreetStatus, useDiscreetAlert } from "../alert/home";
 import { categoryLabel, severityLabel } from "../alert/catalogue";
 import { PoliceMessages } from "./broadcasts";
+import { ActiveAlerts } from "../neighbours/ActiveAlerts";
 import { loadSession, useSession, useSessionRecheck } from "../session";
 import type { Session } from "../types";
 import { DeviceFingerprint, RegisterDevice } from "./device";
@@ -109,6 +110,7 @@ function MerchantHome({ session }: { session: Session }) {
         </h1>
         <DiscreetStatus state={discreet.state} />
       </div>
+      <ActiveAlerts session={session} />
       {drafts && mayReport(session) ? <AlertPanel drafts={drafts} /> : null}
       <div class="callout callout-urgent alert-17">
         <p>

@@ -58,6 +58,11 @@ class Action(enum.StrEnum):
     VIEW_DUTY = "duty.view"
     MANAGE_DUTY = "duty.manage"
     VIEW_REACHABILITY = "duty.view_reachability"
+    SEND_NEIGHBOUR_ALERT = "neighbours.send"
+    VIEW_NEIGHBOUR_ALERTS = "neighbours.view"
+    VIEW_PENDING_NEIGHBOUR_ALERT = "neighbours.view_pending"
+    VALIDATE_NEIGHBOUR_ALERT = "neighbours.validate"
+    END_NEIGHBOUR_ALERT = "neighbours.end"
     VIEW_ALERT_CATALOGUE = "incidents.view_catalogue"
     VIEW_ALERT_SETTINGS = "incidents.view_settings"
     MANAGE_ALERT_SETTINGS = "incidents.manage_settings"
@@ -115,6 +120,15 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_DUTY: frozenset({Role.COORDINATOR, Role.OPERATOR}),
     Action.MANAGE_DUTY: frozenset({Role.COORDINATOR}),
     Action.VIEW_REACHABILITY: _ALL_ROLES,
+    # Neighbour alerts (docs/decisions.md, "Neighbour alerts"): a merchant warns its own
+    # sector, the police any sector; the sector's merchants and the police see the alerts
+    # that went out; one awaiting validation is seen by the police and the reporting shop
+    # only; the police validate, refuse and end them.
+    Action.SEND_NEIGHBOUR_ALERT: frozenset({Role.OPERATOR, Role.MERCHANT}),
+    Action.VIEW_NEIGHBOUR_ALERTS: frozenset({Role.OPERATOR, Role.MERCHANT}),
+    Action.VIEW_PENDING_NEIGHBOUR_ALERT: frozenset({Role.OPERATOR, Role.MERCHANT}),
+    Action.VALIDATE_NEIGHBOUR_ALERT: frozenset({Role.OPERATOR}),
+    Action.END_NEIGHBOUR_ALERT: frozenset({Role.OPERATOR}),
     # The commune's categories: merchants report with them, the police and the mairie
     # read them on incidents and statistics.
     Action.VIEW_ALERT_CATALOGUE: _ALL_ROLES,
@@ -160,11 +174,14 @@ SHOP_BOUND_ACTIONS = frozenset(
         Action.VIEW_INCIDENTS,
         Action.READ_CONTENT,
         Action.POST_MESSAGE,
+        # An alert awaiting validation: its reporting shop's merchants (target: the alert
+        # or its event, whose shop is the sender's).
+        Action.VIEW_PENDING_NEIGHBOUR_ALERT,
     }
 )
 
 # A merchant acts on their own shop's sector only (target: the Sector).
-SECTOR_BOUND_ACTIONS = frozenset({Action.ALERT_SECTOR})
+SECTOR_BOUND_ACTIONS = frozenset({Action.ALERT_SECTOR, Action.SEND_NEIGHBOUR_ALERT})
 
 # Actions on a broadcast scope (its group key, its broadcasts). The target is the commune
 # (scope `commune`), a sector (`sector:<id>`), or a row or an event of a scope (its
@@ -175,6 +192,8 @@ COMMUNE_SCOPE_RULES: dict[Action, frozenset[Role]] = {
     # « Message à tous les commerces » comes from the police only.
     Action.SEND_BROADCAST: frozenset({Role.OPERATOR}),
     Action.VIEW_BROADCASTS: frozenset({Role.OPERATOR, Role.MERCHANT}),
+    # Neighbour alerts always name a sector; nothing of the commune scope is one.
+    Action.VIEW_NEIGHBOUR_ALERTS: frozenset({Role.OPERATOR}),
 }
 SCOPE_BOUND_ACTIONS = frozenset(COMMUNE_SCOPE_RULES)
 COMMUNE_SCOPE = "commune"
@@ -330,6 +349,9 @@ SCOPES: dict[str, Scope] = {
     "privacy.contentaccess": Scope(Action.VIEW_ACCESS_LOG, "commune_id"),
     "trust.groupkey": Scope(Action.VIEW_GROUP_KEY, "commune_id", sector="sector_id"),
     "broadcasts.broadcast": Scope(Action.VIEW_BROADCASTS, "commune_id", sector="sector_id"),
+    "neighbours.neighbouralert": Scope(
+        Action.VIEW_NEIGHBOUR_ALERTS, "commune_id", shop="shop_id", sector="sector_id"
+    ),
 }
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from maillage.access.policy import Action, require
 from maillage.broadcasts.models import Broadcast, BroadcastAttachment
@@ -44,7 +44,17 @@ from maillage.trust.models import CommuneRoot, Device, GroupKey
 from maillage.wire import broadcast as wire_broadcast
 from maillage.wire import envelope
 
-__all__ = ["Received", "Upload", "multipart_required", "send_broadcast"]
+__all__ = [
+    "Prepared",
+    "Received",
+    "Upload",
+    "delete",
+    "discard",
+    "multipart_required",
+    "prepare",
+    "send_broadcast",
+    "store",
+]
 
 
 @dataclass(frozen=True)
@@ -205,6 +215,7 @@ def _store(
     group_key: GroupKey,
     checked: _Checked,
     written: list[str],
+    held: bool = False,
 ) -> Broadcast:
     """Row and files, inside the caller's transaction; every file name goes to `written`
     so that a failed transaction can remove it."""
@@ -224,6 +235,7 @@ def _store(
         content=wire["content"],
         content_size=len(checked.content),
         wire_sha256=checked.digest,
+        held=held,
     )
     for index, (data, (size, sha256)) in enumerate(
         zip(checked.attachments, header.attachments, strict=True), start=1
@@ -235,21 +247,95 @@ def _store(
     return broadcast
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An upload that passed every check made before the transaction: its scope of the
+    caller's commune, the sender's device and clock, the parts against the header."""
+
+    scope: group_keys.Scope
+    checked: _Checked
+
+    @property
+    def public_id(self) -> str:
+        return self.checked.header.broadcast
+
+    @property
+    def attachments(self) -> int:
+        return len(self.checked.attachments)
+
+
+def prepare(
+    actor: Membership,
+    device: Device | None,
+    upload: Upload,
+    permission: Action = Action.SEND_BROADCAST,
+) -> Prepared:
+    """Every check that needs no lock; `permission` is asked with the scope's target (the
+    commune or the sector): a neighbour alert asks its own action."""
+    checked = _check_upload(upload, str(actor.commune.public_id))
+    header = checked.header
+    scope = group_keys.scope_of(actor.commune, header.scope, "envelope.scope")
+    require(actor, permission, scope.target)
+    _check_sender(header, device)
+    return Prepared(scope, checked)
+
+
+def retried(prepared: Prepared, device: Device) -> Received | None:
+    """The stored broadcast if this id exists: an identical retry, or a 409."""
+    existing = Broadcast.objects.filter(public_id=prepared.public_id).first()
+    return _retry(existing, device, prepared.checked) if existing is not None else None
+
+
+def store(
+    actor: Membership,
+    device: Device,
+    prepared: Prepared,
+    written: list[str],
+    *,
+    held: bool = False,
+) -> Broadcast:
+    """Inside the caller's action: the row and its files, sealed to the scope's latest
+    generation (checked under the lock publication takes). Every file name goes to
+    `written`, for `discard` if the transaction fails."""
+    # Serialises with the publication of a next generation (group_keys.publish takes the
+    # same lock): no broadcast is stored to n once n + 1 is committed.
+    CommuneRoot.objects.select_for_update().get(commune=actor.commune)
+    group_key = _latest_generation(prepared.scope, prepared.checked.header)
+    return _store(actor, device, prepared.scope, group_key, prepared.checked, written, held)
+
+
+def discard(written: list[str]) -> None:
+    for name in written:
+        default_storage.delete(name)
+
+
+def after_conflict(prepared: Prepared, device: Device) -> Received:
+    """A concurrent request took the id first (IntegrityError): answer as for a retry."""
+    found = retried(prepared, device)
+    if found is None:
+        raise _conflict()
+    return found
+
+
+def delete(broadcast: Broadcast) -> None:
+    """Remove a broadcast, row and sealed files (a refused neighbour alert: nothing is
+    kept aside). Inside the caller's action; the files go once it commits."""
+    names = [part.file.name for part in broadcast.attachments.all()]
+    broadcast.delete()
+    transaction.on_commit(lambda: discard(names))
+
+
 def send_broadcast(actor: Membership, device: Device | None, upload: Upload) -> Received:
     """Store one broadcast to a scope of the caller's commune, sealed to its latest
     generation, and append `broadcast.sent`; or refuse and store nothing."""
     # Refused before the body is read; the action asks the policy again, for the scope.
     require(actor, Action.SEND_BROADCAST)
-    checked = _check_upload(upload, str(actor.commune.public_id))
-    header = checked.header
-    scope = group_keys.scope_of(actor.commune, header.scope, "envelope.scope")
-    require(actor, Action.SEND_BROADCAST, scope.target)
-    _check_sender(header, device)
+    prepared = prepare(actor, device, upload)
+    scope = prepared.scope
     assert device is not None
-
-    existing = Broadcast.objects.filter(public_id=header.broadcast).first()
-    if existing is not None:
-        return _retry(existing, device, checked)
+    found = retried(prepared, device)
+    if found is not None:
+        return found
 
     written: list[str] = []
     try:
@@ -259,29 +345,19 @@ def send_broadcast(actor: Membership, device: Device | None, upload: Upload) -> 
             scope.target,
             kind=Kind.BROADCAST_SENT,
         ) as act:
-            # Serialises with the publication of a next generation (group_keys.publish
-            # takes the same lock): no broadcast is stored to n once n + 1 is committed.
-            CommuneRoot.objects.select_for_update().get(commune=actor.commune)
-            group_key = _latest_generation(scope, header)
-            broadcast = _store(actor, device, scope, group_key, checked, written)
+            broadcast = store(actor, device, prepared, written)
             act.record(
                 broadcast,
                 {
                     "scope": scope.name,
-                    "number": group_key.number,
-                    "attachments": len(checked.attachments),
+                    "number": broadcast.group_key.number,
+                    "attachments": prepared.attachments,
                 },
             )
     except IntegrityError:
-        for name in written:
-            default_storage.delete(name)
-        # A concurrent request took the id first: answer as for a retry.
-        existing = Broadcast.objects.filter(public_id=header.broadcast).first()
-        if existing is None:
-            raise _conflict() from None
-        return _retry(existing, device, checked)
+        discard(written)
+        return after_conflict(prepared, device)
     except BaseException:
-        for name in written:
-            default_storage.delete(name)
+        discard(written)
         raise
     return Received(broadcast, created=True)

@@ -159,7 +159,11 @@ def list_broadcasts(
     require(actor, Action.VIEW_BROADCASTS)
     if not 1 <= limit <= MAX_LIMIT:
         raise ApiError("invalid", f"`limit` va de 1 à {MAX_LIMIT}.", field="limit", status=422)
-    among = visible(actor, Broadcast)
+    # Neighbour alerts and their end messages are the neighbours API's (a held one is
+    # served to no holder here).
+    among = visible(actor, Broadcast).filter(
+        held=False, neighbour_alert__isnull=True, ended_alert__isnull=True
+    )
     rows = among
     if scope is not None:
         found = group_keys.scope_of(actor.commune, scope)
@@ -187,7 +191,7 @@ def list_broadcasts(
 )
 def get_attachment(request: HttpRequest, broadcast_id: uuid.UUID, index: int) -> HttpResponse:
     actor = _actor(request)
-    broadcast = Broadcast.objects.filter(public_id=broadcast_id).first()
+    broadcast = Broadcast.objects.filter(public_id=broadcast_id, held=False).first()
     if broadcast is None:
         raise NotFound("Diffusion introuvable.")
     require(actor, Action.VIEW_BROADCASTS, broadcast)

@@ -48,6 +48,11 @@ class Broadcast(models.Model):
     wire_sha256 = models.CharField(
         max_length=64, help_text="Hex SHA-256 of the broadcast and its parts, for retries"
     )
+    held = models.BooleanField(
+        default=False,
+        help_text="Held back (a neighbour alert awaiting validation): listed and served to "
+        "no holder by the broadcasts API, delivered by the neighbours domain only",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

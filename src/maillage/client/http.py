@@ -238,6 +238,43 @@ class MaillageClient:
     def broadcast_attachment(self, broadcast: str, index: int) -> bytes:
         return self.request("GET", f"/broadcasts/{broadcast}/attachments/{index}").content
 
+    # --- neighbour alerts (sector broadcasts, docs/decisions.md « Neighbour alerts ») ---
+
+    def send_neighbour_alert(self, sealed: Sealed, incident: str | None = None) -> dict[str, Any]:
+        """POST /neighbours/alerts: as `send_broadcast`, with the related incident if any."""
+        parts: list[tuple[str, Any]] = [("envelope", (None, json.dumps(sealed.wire)))]
+        if incident is not None:
+            parts.append(("incident", (None, incident)))
+        parts += [
+            (f"attachment_{index}", (f"part-{index + 1}.bin", data, "application/octet-stream"))
+            for index, data in enumerate(sealed.attachments)
+        ]
+        return self.request("POST", "/neighbours/alerts", files=parts).json()
+
+    def neighbour_alerts(self) -> list[dict[str, Any]]:
+        """Awaiting validation (police, reporting shop) first, then active ones."""
+        return self.get("/neighbours/alerts")
+
+    def neighbour_alert(self, alert: str) -> dict[str, Any]:
+        return self.get(f"/neighbours/alerts/{alert}")
+
+    def validate_neighbour_alert(self, alert: str) -> dict[str, Any]:
+        return self.post(f"/neighbours/alerts/{alert}/validate", {})
+
+    def refuse_neighbour_alert(self, alert: str) -> dict[str, Any]:
+        return self.post(f"/neighbours/alerts/{alert}/refuse", {})
+
+    def end_neighbour_alert(self, alert: str, sealed: Sealed | None = None) -> dict[str, Any]:
+        """« Fin d'alerte », with a message sealed to the same sector when given."""
+        path = f"/neighbours/alerts/{alert}/end"
+        if sealed is None:
+            return self.post(path, {})
+        files = [("envelope", (None, json.dumps(sealed.wire)))]
+        return self.request("POST", path, files=files).json()
+
+    def neighbour_attachment(self, alert: str, index: int) -> bytes:
+        return self.request("GET", f"/neighbours/alerts/{alert}/attachments/{index}").content
+
     # --- incidents and sealed messages ------------------------------------------------
 
     def report(

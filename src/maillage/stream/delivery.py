@@ -14,24 +14,49 @@ from collections import defaultdict
 
 from django.db.models import Prefetch
 
+from maillage.access.policy import Action
 from maillage.broadcasts.models import Broadcast, BroadcastAttachment
 from maillage.broadcasts.schemas import broadcast_out
 from maillage.incidents.models import SealedAttachment, SealedMessage
 from maillage.incidents.schemas import message_out, wire_of
 from maillage.members.models import Membership
+from maillage.neighbours.models import NeighbourAlert
+from maillage.neighbours.schemas import alert_out
 from maillage.privacy.access_log import Access, Read, record_reads
 from maillage.privacy.models import ContentAccess
 from maillage.stream.fanout import Sealed
-from maillage.stream.kinds import Kind
+from maillage.stream.kinds import SPECS, Kind
 from maillage.stream.models import Event
 from maillage.trust.models import Device, GroupKeyGrant, ServiceKeyGrant
 
 CONTENT_KINDS = frozenset({Kind.INCIDENT_REPORTED.value, Kind.MESSAGE_POSTED.value})
+# Neighbour alerts carry their sealed broadcast (and the end's message) to the holders of
+# its generation who may see the event (docs/decisions.md, "Neighbour alerts").
+NEIGHBOUR_KINDS = frozenset(
+    {
+        Kind.NEIGHBOUR_ALERT_SUBMITTED.value,
+        Kind.NEIGHBOUR_ALERT_SENT.value,
+        Kind.NEIGHBOUR_ALERT_VALIDATED.value,
+        Kind.NEIGHBOUR_ALERT_ENDED.value,
+    }
+)
+
+
+def content_right(kind: str) -> Action:
+    """What a viewer needs to receive an event's sealed copy, besides being a recipient
+    device: a broadcast's is the right that lists it (asked with the event, so the scope
+    bound applies), a neighbour alert's the right that shows the event, an incident
+    message's the right to read content."""
+    if kind == Kind.BROADCAST_SENT.value:
+        return Action.VIEW_BROADCASTS
+    if kind in NEIGHBOUR_KINDS:
+        return SPECS[Kind(kind)].view
+    return Action.READ_CONTENT
 
 
 def sealed_for(events: list[Event]) -> dict[int, Sealed]:
     """The sealed copies a batch of events carries: messages and broadcasts."""
-    return {**messages_for(events), **broadcasts_for(events)}
+    return {**messages_for(events), **broadcasts_for(events), **neighbour_alerts_for(events)}
 
 
 def messages_for(events: list[Event]) -> dict[int, Sealed]:
@@ -132,6 +157,58 @@ def broadcasts_for(events: list[Event]) -> dict[int, Sealed]:
             body=broadcast_out(broadcast),
             access_logged=False,
         )
+    return result
+
+
+def neighbour_alerts_for(events: list[Event]) -> dict[int, Sealed]:
+    """For each neighbour-alert event: the alert as `GET /neighbours/alerts/{id}` returns it
+    (its sealed broadcast, and the end's sealed message), for the devices holding a grant
+    of the alert's generation; the event's own visibility (the police and the reporting
+    shop while it awaits validation, the sector once out) bounds it further. Not logged,
+    as broadcasts are not. A refused alert is gone: its event carries nothing."""
+    wanted: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.kind in NEIGHBOUR_KINDS and event.target_id:
+            wanted[event.target_id].append(event)
+    if not wanted:
+        return {}
+    alerts = list(
+        NeighbourAlert.objects.filter(public_id__in=list(wanted))
+        .select_related(
+            "sector",
+            "shop",
+            "incident",
+            "broadcast__group_key",
+            "broadcast__sender_device",
+            "broadcast__sender_membership__shop",
+            "end_broadcast__group_key",
+            "end_broadcast__sender_device",
+            "end_broadcast__sender_membership__shop",
+        )
+        .prefetch_related(
+            Prefetch("broadcast__attachments", BroadcastAttachment.objects.order_by("index")),
+            Prefetch("end_broadcast__attachments", BroadcastAttachment.objects.order_by("index")),
+        )
+    )
+    holders: dict[int, set[str]] = defaultdict(set)
+    grants = GroupKeyGrant.objects.filter(
+        group_key_id__in={alert.broadcast.group_key_id for alert in alerts}
+    ).values_list("group_key_id", "recipient_device__public_id")
+    for group_key_id, device in grants:
+        holders[group_key_id].add(str(device))
+    result = {}
+    for alert in alerts:
+        body = alert_out(alert)
+        for event in wanted.get(str(alert.public_id), []):
+            if alert.commune_id != event.commune_id:
+                continue
+            result[event.seq] = Sealed(
+                incident="",
+                message=str(alert.public_id),
+                recipients=frozenset(holders[alert.broadcast.group_key_id]),
+                body=body,
+                access_logged=False,
+            )
     return result
 
 

@@ -41,6 +41,11 @@ class Kind(enum.StrEnum):
     BROADCAST_SENT = "broadcast.sent"
     DUTY_SCHEDULE_CHANGED = "duty.schedule_changed"
     DUTY_FALLBACK_CHANGED = "duty.fallback_changed"
+    NEIGHBOUR_ALERT_SUBMITTED = "neighbour_alert.submitted"
+    NEIGHBOUR_ALERT_SENT = "neighbour_alert.sent"
+    NEIGHBOUR_ALERT_VALIDATED = "neighbour_alert.validated"
+    NEIGHBOUR_ALERT_REFUSED = "neighbour_alert.refused"
+    NEIGHBOUR_ALERT_ENDED = "neighbour_alert.ended"
     ALERT_SETTINGS_CHANGED = "alert_settings.changed"
     ALERT_LIMIT_REACHED = "alert_limit.reached"
 
@@ -139,6 +144,35 @@ SPECS: dict[Kind, KindSpec] = {
     # Duty hours and fallback recipients (maillage.duty): counts and member ids only.
     Kind.DUTY_SCHEDULE_CHANGED: _spec("dutyschedule", Action.VIEW_DUTY, "ranges", "exceptions"),
     Kind.DUTY_FALLBACK_CHANGED: _spec("commune", Action.VIEW_DUTY, "recipients"),
+    # Neighbour alerts (docs/decisions.md, "Neighbour alerts"): one awaiting validation is
+    # seen by the police and the reporting shop only (shop-bound); once out, by the
+    # sector's merchants and the police (scope-bound, by the payload's `scope`).
+    Kind.NEIGHBOUR_ALERT_SUBMITTED: _spec(
+        "neighbouralert",
+        Action.VIEW_PENDING_NEIGHBOUR_ALERT,
+        "scope",
+        "number",
+        "incident",
+        "attachments",
+    ),
+    Kind.NEIGHBOUR_ALERT_SENT: _spec(
+        "neighbouralert",
+        Action.VIEW_NEIGHBOUR_ALERTS,
+        "scope",
+        "number",
+        "incident",
+        "attachments",
+        "expires_at",
+    ),
+    Kind.NEIGHBOUR_ALERT_VALIDATED: _spec(
+        "neighbouralert", Action.VIEW_NEIGHBOUR_ALERTS, "scope", "number", "expires_at"
+    ),
+    Kind.NEIGHBOUR_ALERT_REFUSED: _spec(
+        "neighbouralert", Action.VIEW_PENDING_NEIGHBOUR_ALERT, "scope"
+    ),
+    Kind.NEIGHBOUR_ALERT_ENDED: _spec(
+        "neighbouralert", Action.VIEW_NEIGHBOUR_ALERTS, "scope", "reason", "message"
+    ),
     Kind.ALERT_SETTINGS_CHANGED: _spec(
         "commune",
         Action.VIEW_ALERT_SETTINGS,

@@ -181,7 +181,12 @@ def _group_keys(viewer: Membership) -> dict[str, int]:
 
 
 def _broadcasts(viewer: Membership) -> dict[str, Any]:
-    rows = visible(viewer, Broadcast).values_list("public_id", "scope", "group_key__number")
+    # As GET /broadcasts lists them: neighbour alerts are not (GET /neighbours/alerts).
+    rows = (
+        visible(viewer, Broadcast)
+        .filter(held=False, neighbour_alert__isnull=True, ended_alert__isnull=True)
+        .values_list("public_id", "scope", "group_key__number")
+    )
     return {
         str(public_id): {"scope": scope, "number": number}
         for public_id, scope, number in rows.order_by("public_id")

@@ -22,14 +22,14 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.http import parse_cookie
 
-from maillage.access.policy import Action, addressee_bound, may
+from maillage.access.policy import addressee_bound, may
 from maillage.access.roles import MembershipStatus
 from maillage.duty.presence import present
 from maillage.members.models import MemberSession, Membership
 from maillage.members.sessions import ACCESS_REVOKED_MESSAGE, AccessEnded, load_access
 from maillage.shield import Receive, Scope, Send, _send_json, error_payload
 from maillage.stream import bus
-from maillage.stream.delivery import log_deliveries, sealed_for
+from maillage.stream.delivery import content_right, log_deliveries, sealed_for
 from maillage.stream.fanout import Hub, Item, head_seq, read_after
 from maillage.stream.kinds import SPECS, Kind
 from maillage.stream.visibility import visible_to
@@ -211,12 +211,8 @@ class Connection:
     def sealed_for_me(self, item: Item) -> bool:
         sealed = item.sealed
         # A broadcast's content right is the one that lists it (`broadcasts.view`, which
-        # `visible` has asked): GET /broadcasts asks nothing more.
-        right = (
-            Action.VIEW_BROADCASTS
-            if item.event.kind == Kind.BROADCAST_SENT
-            else Action.READ_CONTENT
-        )
+        # `visible` has asked): GET /broadcasts asks nothing more (delivery.content_right).
+        right = content_right(item.event.kind)
         membership = self.access.membership
         if addressee_bound(membership, right):
             return self.addressed(item) and may(membership, right)

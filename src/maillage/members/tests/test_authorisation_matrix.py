@@ -33,6 +33,7 @@ from maillage.members.actions import IssuedInvitation, create_invitation
 from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.members.tests.authenticator import SoftAuthenticator
+from maillage.neighbours.tests import matrix_builders as neighbour_requests
 from maillage.stream.action import CLI
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests.factory import valid_siret
@@ -68,6 +69,9 @@ OTHER_COMMUNE_ABSENT = "401 403 401 404 404 404 404 404 404 404"
 OPERATOR_ONLY = "401 403 401 403 403 200 403 403 403 403"
 OPERATOR_ONLY_CREATED = "401 403 401 403 403 201 403 403 403 403"
 HOLDERS = "401 403 401 200 403 200 403 403 403 403"  # merchants and operators
+# The role is asked first, then the object of another commune looks absent.
+HOLDERS_ELSEWHERE = "401 403 401 404 403 404 403 403 403 403"
+OPERATOR_ELSEWHERE = "401 403 401 403 403 404 403 403 403 403"
 
 MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     # --- demo (404 everywhere outside demo mode) -----------------------------------
@@ -150,6 +154,20 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     ("GET", "/api/v1/duty/fallback"): ("401 403 401 403 200 200 403 403 403 403", None),
     ("PUT", "/api/v1/duty/fallback"): (COORDINATOR_ONLY, None),
     ("GET", "/api/v1/duty/reachability"): ("401 403 401 200 200 200 200 200 200 200", None),
+    # --- neighbour alerts (a sector: the merchant's own) ------------------------------
+    ("POST", "/api/v1/neighbours/alerts"): ("401 403 401 201 403 201 403 403 403 403", None),
+    ("GET", "/api/v1/neighbours/alerts"): (HOLDERS, HOLDERS),
+    ("GET", "/api/v1/neighbours/alerts/{alert_id}"): (HOLDERS, HOLDERS_ELSEWHERE),
+    ("POST", "/api/v1/neighbours/alerts/{alert_id}/validate"): (
+        OPERATOR_ONLY,
+        OPERATOR_ELSEWHERE,
+    ),
+    ("POST", "/api/v1/neighbours/alerts/{alert_id}/refuse"): (OPERATOR_ONLY, OPERATOR_ELSEWHERE),
+    ("POST", "/api/v1/neighbours/alerts/{alert_id}/end"): (OPERATOR_ONLY, OPERATOR_ELSEWHERE),
+    ("GET", "/api/v1/neighbours/alerts/{alert_id}/attachments/{index}"): (
+        HOLDERS,
+        HOLDERS_ELSEWHERE,
+    ),
     # --- territory -----------------------------------------------------------------
     ("GET", "/api/v1/territory/sectors"): (
         "401 403 401 200 200 200 200 200 403 200",
@@ -551,6 +569,15 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
         _json({"recipients": []}),
     ),
     ("GET", "/api/v1/duty/reachability"): lambda c: ("/api/v1/duty/reachability", {}),
+    ("POST", "/api/v1/neighbours/alerts"): neighbour_requests.send,
+    ("GET", "/api/v1/neighbours/alerts"): neighbour_requests.list_alerts,
+    ("GET", "/api/v1/neighbours/alerts/{alert_id}"): neighbour_requests.get_alert,
+    ("POST", "/api/v1/neighbours/alerts/{alert_id}/validate"): neighbour_requests.validate,
+    ("POST", "/api/v1/neighbours/alerts/{alert_id}/refuse"): neighbour_requests.refuse,
+    ("POST", "/api/v1/neighbours/alerts/{alert_id}/end"): neighbour_requests.end,
+    ("GET", "/api/v1/neighbours/alerts/{alert_id}/attachments/{index}"): (
+        neighbour_requests.attachment
+    ),
     ("GET", "/api/v1/territory/sectors"): lambda c: ("/api/v1/territory/sectors", {}),
     ("GET", "/api/v1/territory/shops"): lambda c: ("/api/v1/territory/shops", {}),
     ("GET", "/api/v1/territory/shops/{public_id}"): lambda c: (

@@ -62,6 +62,13 @@ def _commune_with_everyone() -> list[factory.Persona]:
             "/api/v1/broadcasts", **group_key_factory.multipart(sealed)
         )
         assert response.status_code == 201, response.content
+    # Neighbour alerts of that sector: the police's (out) and the merchant's (held).
+    for sender in (operator, merchant):
+        sealed = group_key_factory.seal(sender, generation)
+        response = sender.client().post(
+            "/api/v1/neighbours/alerts", **group_key_factory.multipart(sealed)
+        )
+        assert response.status_code == 201, response.content
     return people
 
 

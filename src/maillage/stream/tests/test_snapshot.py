@@ -226,6 +226,55 @@ def _duty_fallback(cast: factory.Cast) -> None:
     assert response.status_code == 200, response.content
 
 
+def _neighbour_key(cast: factory.Cast) -> tuple[factory.Persona, group_key_factory.Generation]:
+    """The cast's merchant's sector key, held by the operator and the merchant."""
+    operator, merchant = cast[Role.OPERATOR], cast[Role.MERCHANT]
+    shop = merchant.membership.shop
+    assert shop is not None
+    scope = f"sector:{shop.sector_id}"
+    return operator, group_key_factory.publish(operator, scope=scope, others=(merchant.device,))
+
+
+def _neighbour_alert(cast: factory.Cast, sender: factory.Persona, generation: Any) -> str:
+    sealed = group_key_factory.seal(sender, generation)
+    response = sender.client().post(
+        "/api/v1/neighbours/alerts", **group_key_factory.multipart(sealed)
+    )
+    assert response.status_code == 201, response.content
+    return str(response.json()["id"])
+
+
+def _neighbour_submitted(cast: factory.Cast) -> None:
+    _, generation = _neighbour_key(cast)
+    _neighbour_alert(cast, cast[Role.MERCHANT], generation)
+
+
+def _neighbour_sent(cast: factory.Cast) -> None:
+    operator, generation = _neighbour_key(cast)
+    _neighbour_alert(cast, operator, generation)
+
+
+def _neighbour_validated(cast: factory.Cast) -> None:
+    operator, generation = _neighbour_key(cast)
+    alert = _neighbour_alert(cast, cast[Role.MERCHANT], generation)
+    response = operator.client().post(f"/api/v1/neighbours/alerts/{alert}/validate")
+    assert response.status_code == 200, response.content
+
+
+def _neighbour_refused(cast: factory.Cast) -> None:
+    operator, generation = _neighbour_key(cast)
+    alert = _neighbour_alert(cast, cast[Role.MERCHANT], generation)
+    response = operator.client().post(f"/api/v1/neighbours/alerts/{alert}/refuse")
+    assert response.status_code == 200, response.content
+
+
+def _neighbour_ended(cast: factory.Cast) -> None:
+    operator, generation = _neighbour_key(cast)
+    alert = _neighbour_alert(cast, operator, generation)
+    response = operator.client().post(f"/api/v1/neighbours/alerts/{alert}/end")
+    assert response.status_code == 200, response.content
+
+
 def _alert_settings(cast: factory.Cast) -> None:
     from maillage.incidents import alert_settings
 
@@ -271,6 +320,11 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.BROADCAST_SENT: _broadcast,
     Kind.DUTY_SCHEDULE_CHANGED: _duty_schedule,
     Kind.DUTY_FALLBACK_CHANGED: _duty_fallback,
+    Kind.NEIGHBOUR_ALERT_SUBMITTED: _neighbour_submitted,
+    Kind.NEIGHBOUR_ALERT_SENT: _neighbour_sent,
+    Kind.NEIGHBOUR_ALERT_VALIDATED: _neighbour_validated,
+    Kind.NEIGHBOUR_ALERT_REFUSED: _neighbour_refused,
+    Kind.NEIGHBOUR_ALERT_ENDED: _neighbour_ended,
     Kind.ALERT_SETTINGS_CHANGED: _alert_settings,
     Kind.ALERT_LIMIT_REACHED: _limit_reached,
 }

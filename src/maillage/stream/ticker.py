@@ -1,0 +1,69 @@
+"""Periodic jobs of a server process: registered by the domains (in their AppConfig.ready),
+run by `maillage serve` from its ASGI lifespan (maillage.asgi), each in a worker thread
+whose database connections close as after a request.
+
+A job must be safe to run in every server process at once: it claims its rows atomically
+(the neighbour alerts' expiry: docs/decisions.md, "Neighbour alerts"). A failing run is
+logged and retried at the next tick; nothing here is the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    seconds: float
+    function: Callable[[], object]
+
+
+_jobs: dict[str, Job] = {}
+
+
+def every(seconds: float, name: str, function: Callable[[], object]) -> None:
+    """Run `function()` every `seconds` in each server process (registered once by name)."""
+    _jobs[name] = Job(name, max(float(seconds), 0.5), function)
+
+
+def jobs() -> list[Job]:
+    return list(_jobs.values())
+
+
+def run_once(job: Job) -> None:
+    close_old_connections()
+    try:
+        job.function()
+    except Exception:
+        logger.warning("Tâche périodique %s échouée", job.name, exc_info=True)
+    finally:
+        close_old_connections()
+
+
+async def _loop(job: Job) -> None:
+    while True:
+        await asyncio.sleep(job.seconds)
+        await asyncio.to_thread(run_once, job)
+
+
+def start() -> list[asyncio.Task[None]]:
+    """On the running loop: one task per job."""
+    loop = asyncio.get_running_loop()
+    return [loop.create_task(_loop(job)) for job in jobs()]
+
+
+async def stop(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
