@@ -555,6 +555,7 @@ export const fr = {
   "neighbours.warnSend": "Prévenir les voisins",
   "neighbours.warnSent": "Alerte envoyée : elle attend la validation de la police municipale.",
   "neighbours.warnSentOut": "Alerte envoyée aux commerces de votre secteur.",
+  "alert.neighboursFailed": "Le signalement est envoyé, mais l'alerte aux commerces voisins n'est pas partie : {reason}",
   // Issue 9, h-alertui: the alert home, confirmation screen, descriptors, drafts, discreet alert
   "alert.gridTitle": "Que se passe-t-il ?",
   "alert.gridHint": "Touchez une catégorie, vérifiez, puis « Envoyer ».",
@@ -1420,6 +1421,7 @@ export const en: Record<MessageKey, string> = {
   "neighbours.warnSend": "Warn the neighbours",
   "neighbours.warnSent": "Alert sent: it awaits the municipal police's validation.",
   "neighbours.warnSentOut": "Alert sent to the shops of your sector.",
+  "alert.neighboursFailed": "The report was sent, but the alert to neighbouring shops did not go out: {reason}",
   // Issue 9, h-alertui: the alert home, confirmation screen, descriptors, drafts, discreet alert
   "alert.gridTitle": "What is happening?",
   "alert.gridHint": "Tap a category, check, then “Send”.",

@@ -230,3 +230,58 @@ def test_a_refused_neighbour_alert_is_gone_for_the_reporter_and_never_reached_th
     # Deleted, not kept aside: only the event log still names the id (no content).
     assert all(row.startswith("stream.Event ") for row in rows_containing(alert_id))
     assert rows_containing(canary) == []
+
+
+def test_the_reports_switch_warns_the_sector_after_the_polices_validation(
+    open_browser: PersonFactory, demo: Any
+) -> None:
+    """The report's own « prévenir les commerces voisins » switch: the report goes to the
+    police, its short alert (category and text) to the sector once an operator validates."""
+    words = f"Homme parti vers la gare {uuid.uuid4().hex}"
+    reporter_member = member(demo, Role.MERCHANT)
+    assert reporter_member.shop is not None
+    taken = Membership.objects.filter(commune=demo.commune, shop__isnull=False).values("shop")
+    neighbour_shop = (
+        Shop.objects.filter(commune=demo.commune, sector=reporter_member.shop.sector)
+        .exclude(pk__in=taken)
+        .first()
+    )
+    assert neighbour_shop is not None
+    neighbour_member = demo_merchant(demo, "Amélie Voisin", neighbour_shop)
+
+    operator_person = open_browser("operateur", viewport=DESKTOP, passkeys=False)
+    operator = operator_person.page
+    demo_sign_in(operator, member(demo, Role.OPERATOR))
+    open_console(operator)
+    panel = operator.locator("section.neighbour-panel")
+    expect(panel.get_by_text("Aucune alerte en attente de validation.")).to_be_visible(timeout=LIVE)
+    neighbour_person = open_browser("voisin", viewport=PHONE, passkeys=False)
+    neighbour = neighbour_person.page
+    demo_sign_in(neighbour, neighbour_member)
+    expect(alerts_of(neighbour)).to_have_attribute("data-loaded", "true", timeout=LIVE)
+
+    reporter_person = open_browser("commercant", viewport=PHONE, passkeys=False)
+    reporter = reporter_person.page
+    demo_sign_in(reporter, reporter_member)
+    expect(alerts_of(reporter)).to_have_attribute("data-loaded", "true", timeout=LIVE)
+    reporter.get_by_role("button", name="Vol / vol à l'étalage").click()
+    reporter.get_by_label("Ce qui se passe (facultatif)").fill(words)
+    switch = reporter.get_by_role("switch", name="Prévenir les commerces voisins")
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", "true")
+    reporter.get_by_role("button", name="Envoyer le signalement").click()
+    expect(
+        reporter.get_by_text("Alerte envoyée : elle attend la validation de la police municipale.")
+    ).to_be_visible(timeout=LIVE)
+
+    waiting = panel.locator("li.neighbour-alert[data-status=pending]").filter(has_text=words)
+    expect(waiting).to_be_visible(timeout=LIVE)
+    expect(waiting).to_contain_text("Vol / vol à l'étalage")
+    expect(alerts_of(neighbour).locator("li.neighbour-alert")).to_have_count(0)
+    waiting.get_by_role(
+        "button", name=f"Valider l'alerte de {reporter_member.shop.enseigne}"
+    ).click()
+
+    received = alerts_of(neighbour).locator("li.neighbour-alert").filter(has_text=words)
+    expect(received).to_be_visible(timeout=LIVE)
+    assert rows_containing(words) == []

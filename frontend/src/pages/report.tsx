@@ -10,6 +10,8 @@
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../components/ui";
+import { describeError } from "../api";
+import { sendNeighbourAlert } from "../neighbours/send";
 import { SentToFallback, Unreachable } from "../duty/Unreachable";
 import { useReachability, type Reachability } from "../duty/reachability";
 import {
@@ -303,6 +305,33 @@ function initialDraft(drafts: DraftStore, fixed: string | null): Draft {
   return drafts.load() ?? newDraft("");
 }
 
+type NeighbourSending =
+  | { state: "sending" | "pending" | "sent" }
+  | { state: "failed"; reason: string };
+
+/** What became of the « prévenir les commerces voisins » switch once the report was sent. */
+function NeighbourOutcome({ outcome }: { outcome: NeighbourSending | null }) {
+  if (!outcome) return null;
+  if (outcome.state === "failed") {
+    return (
+      <p class="callout callout-warning" role="alert">
+        {t("alert.neighboursFailed", { reason: outcome.reason })}
+      </p>
+    );
+  }
+  const text =
+    outcome.state === "sending"
+      ? t("neighbours.sending")
+      : outcome.state === "pending"
+        ? t("neighbours.warnSent")
+        : t("neighbours.warnSentOut");
+  return (
+    <p class="callout callout-info" role="status">
+      {text}
+    </p>
+  );
+}
+
 function ReportForm({
   commune,
   device,
@@ -328,6 +357,7 @@ function ReportForm({
   const [photosReady, setPhotosReady] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const locked = busy || !!sealed;
+  const [neighbours, setNeighbours] = useState<NeighbourSending | null>(null);
   useLiveReports(drafts);
 
   // The draft's photos come back from IndexedDB (a reload keeps them until sent).
@@ -389,10 +419,24 @@ function ReportForm({
     });
     if (ok) {
       const done = flow.state.get().sent;
+      const label = entry ? categoryLabel(entry) : category;
+      const warn = draft.neighbours;
+      const words = draft.text.trim() ? `${label} : ${draft.text.trim()}` : label;
       await drafts.clear();
-      if (done) drafts.recordSent(sentRecordOf(done, entry ? categoryLabel(entry) : category));
+      if (done) drafts.recordSent(sentRecordOf(done, label));
       setPhotos([]);
       setDraft(newDraft(fixed ?? ""));
+      // The neighbour alert is its own sealed broadcast to the sector; the report is
+      // already sent, so a refusal here is told without undoing anything.
+      if (warn && done) {
+        setNeighbours({ state: "sending" });
+        try {
+          const alert = await sendNeighbourAlert(commune, done.incident, words);
+          setNeighbours({ state: alert.status === "pending" ? "pending" : "sent" });
+        } catch (error) {
+          setNeighbours({ state: "failed", reason: describeError(error) });
+        }
+      }
     }
   };
 
@@ -406,6 +450,7 @@ function ReportForm({
           onAgain={flow.again}
         />
         <SentToFallback reachability={reachability} />
+        <NeighbourOutcome outcome={neighbours} />
       </>
     );
   }
