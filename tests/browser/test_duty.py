@@ -26,7 +26,7 @@ from maillage.stream.tests.live import live_db, serve
 
 from .a11y import audit
 from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot
-from .test_envelopes import demo, demo_sign_in, latest_header, member
+from .test_envelopes import demo, demo_sign_in, latest_header, member, open_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,7 +95,7 @@ def test_off_duty_the_fallback_partners_device_receives_the_report_live_and_decr
     centre_person = open_browser("partenaire", viewport=DESKTOP, passkeys=False)
     centre = centre_person.page
     demo_sign_in(centre, partner)
-    centre.goto("/repli")
+    centre.get_by_role("link", name="Signalements reçus en repli").click()  # from its home
     expect(centre.get_by_role("heading", level=1)).to_have_text("Signalements reçus en repli")
     expect(centre.get_by_text("Aucun signalement reçu en repli.")).to_be_visible()
 
@@ -169,6 +169,14 @@ def test_off_duty_the_reporter_sees_the_17_before_sending(
     # And once sent, the reporter is told the partner received it too.
     shop.get_by_role("button", name="Envoyer le signalement").click()
     expect(shop.get_by_text(SENT_TO_FALLBACK)).to_be_visible(timeout=30_000)
+
+    # Nothing waits silently: the console, opened later, marks what arrived unwatched.
+    police = open_browser("operateur", viewport=DESKTOP, passkeys=False).page
+    demo_sign_in(police, member(demo, Role.OPERATOR))
+    open_console(police)
+    expect(police.get_by_text("Arrivé hors service / sans opérateur connecté").first).to_be_visible(
+        timeout=30_000
+    )
 
 
 def test_the_duty_settings_page_sets_hours_and_fallback_and_passes_the_audit(

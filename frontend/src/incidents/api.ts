@@ -19,6 +19,8 @@ export interface IncidentSummary {
   severity?: string | null;
   neighbours?: boolean;
   photos?: number;
+  /** Arrived while the police was off duty or had no operator connected (maillage.duty). */
+  reportedUnreachable?: boolean;
 }
 
 /** The clear metadata sent beside a new report's envelope (Contract 1). */
@@ -71,6 +73,9 @@ export function normaliseIncident(raw: unknown): IncidentSummary {
     ...(typeof r.severity === "string" && r.severity ? { severity: r.severity } : {}),
     ...(typeof r.neighbours === "boolean" ? { neighbours: r.neighbours } : {}),
     ...(r.photos == null ? {} : { photos: num(r.photos) }),
+    ...(typeof r.reported_unreachable === "boolean"
+      ? { reportedUnreachable: r.reported_unreachable }
+      : {}),
   };
 }
 

@@ -24,6 +24,7 @@ import { createConsole, type ConsoleModel, type ConsoleState } from "../police/c
 import { orderQueue, queueTitle } from "../police/queue";
 import { ConsoleMap } from "./consoleMap";
 import { categoryLabel, severityLabel } from "../alert/catalogue";
+import { ArrivedUnreachable } from "../duty/Unreachable";
 import { describeFields } from "../alert/descriptors";
 import type { ServiceKeyOutcome } from "../police/serviceKeyFlow";
 import { buildPath, navigate } from "../router";
@@ -144,7 +145,8 @@ export function IncidentMeta({ incident }: { incident: IncidentSummary }) {
       {incident.neighbours ? <span class="badge">{t("alert.metaNeighbours")}</span> : null}{" "}
       {incident.photos ? (
         <span class="hint">{t("alert.metaPhotos", { count: incident.photos })}</span>
-      ) : null}
+      ) : null}{" "}
+      <ArrivedUnreachable flagged={!!incident.reportedUnreachable} />
     </p>
   );
 }

@@ -300,6 +300,21 @@ function OperatorHome({ session }: { session: Session }) {
 function OtherRoleHome({ session }: { session: Session }) {
   usePageTitle(t("home.hello", { name: session.person?.display_name ?? "" }));
   const role = session.membership?.role;
+  if (role === "partenaire") {
+    return (
+      <section aria-labelledby="home-title" class="stack">
+        <h1 id="home-title">
+          {t("home.hello", { name: session.person?.display_name ?? "" })}
+        </h1>
+        <p>{t("duty.partnerLead")}</p>
+        <p>
+          <Link href="/repli" class="button button-primary button-block">
+            {t("duty.partnerTitle")}
+          </Link>
+        </p>
+      </section>
+    );
+  }
   return (
     <section aria-labelledby="home-title" class="stack">
       <h1 id="home-title">
