@@ -38,6 +38,27 @@ function event(seq: number, kind: string, extra: Record<string, unknown> = {}): 
 afterEach(() => vi.unstubAllGlobals());
 
 describe("console model, live", () => {
+  it("a shop that hit a limit is listed and announced, without a ring", async () => {
+    stubServer();
+    let rings = 0;
+    const model = createConsole("c", { signal: () => rings++, device: "d-mine" });
+    await model.live(event(1, "incident.reported"));
+    const hit = event(2, "alert_limit.reached", {
+      target_type: "shop",
+      target_id: "s1",
+      at: "2026-12-02T10:05:00Z",
+      payload: { limit: "report_device", retry_after: 420 },
+    });
+    await model.live(hit);
+    await model.live(hit); // replayed after a reconnection: listed once
+    const state = model.state.get();
+    expect(state.limits.map((l) => [l.shop, l.limit, l.retryAfter])).toEqual([
+      ["Boulangerie Martin", "report_device", 420],
+    ]);
+    expect(state.alert).toMatch(/^Limite d'alertes atteinte : Boulangerie Martin\./);
+    expect(rings).toBe(1);
+  });
+
   it("a new report is listed, marked unread, announced and rings once", async () => {
     const calls = stubServer();
     let rings = 0;

@@ -13,14 +13,19 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../components/ui";
 import type { IncidentSummary } from "../incidents/api";
 import { fromPolice, type MessageView } from "../incidents/read";
-import { formatDateTime, roleLabel, t } from "../i18n";
+import { formatDateTime, getLang, hasMessage, roleLabel, t, type MessageKey } from "../i18n";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
 import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from "../live/signal";
 import { mayBroadcast, mayUseConsole } from "../permissions";
 import { BroadcastPanel } from "./broadcasts";
 import { NeighbourAlertsPanel } from "./neighbourAlerts";
-import { createConsole, type ConsoleModel, type ConsoleState } from "../police/console";
+import {
+  createConsole,
+  type ConsoleModel,
+  type ConsoleState,
+  type LimitHit,
+} from "../police/console";
 import { orderQueue, queueTitle } from "../police/queue";
 import { ConsoleMap } from "./consoleMap";
 import { categoryLabel, severityLabel } from "../alert/catalogue";
@@ -127,6 +132,36 @@ function Descriptors({ fields }: { fields: Record<string, unknown> }) {
       ))}
     </dl>
   );
+}
+
+/** Shops that hit a per-device or per-shop limit: the refused reporter was told to call
+ * the 17; the operator sees it here rather than never. */
+function LimitHits({ hits }: { hits: LimitHit[] }) {
+  if (hits.length === 0) return null;
+  return (
+    <section class="callout callout-warning" aria-labelledby="limit-hits-title">
+      <h2 id="limit-hits-title">{t("console.limitTitle")}</h2>
+      <ul>
+        {hits.map((hit) => (
+          <li key={hit.seq}>
+            {t("console.limitItem", {
+              shop: hit.shop,
+              limit: limitLabel(hit.limit),
+              time: new Date(hit.at).toLocaleTimeString(getLang() === "fr" ? "fr-FR" : "en-GB", {
+                hour: "2-digit",
+                minute: "2-digit",
+              }),
+            })}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function limitLabel(name: string): string {
+  const key = `console.limit.${name}`;
+  return hasMessage(key) ? t(key as MessageKey) : name;
 }
 
 /** Category, severity, the neighbours switch and the photo count: the clear metadata. */
@@ -282,8 +317,20 @@ function Console({
     () => createConsole(commune, { signal: () => void playSignal(), device }),
     [commune, device],
   );
-  const { keyOutcome, keyError, incidents, open, status, error, busy, unread, fresh, alert, reply } =
-    useStore(model.state);
+  const {
+    keyOutcome,
+    keyError,
+    incidents,
+    open,
+    status,
+    error,
+    busy,
+    unread,
+    fresh,
+    alert,
+    reply,
+    limits,
+  } = useStore(model.state);
   useLiveConsole(model, unread.size);
   const queue = useMemo(
     () => (incidents ? orderQueue(incidents, unread) : null),
@@ -333,6 +380,7 @@ function Console({
       <div class="status" role="status" aria-live="polite">
         {alert ? <p>{alert}</p> : null}
       </div>
+      <LimitHits hits={limits} />
       <ErrorMessage message={error} />
       {shown ? (
         <IncidentView

@@ -38,6 +38,16 @@ export interface ConsoleState {
   /** Reports that arrived live since the page opened: drawn with the visual signal. */
   fresh: ReadonlySet<string>;
   reply: { sending: boolean; error: string | null; sent: string | null };
+  /** Shops that hit a limit on alerts since the page opened, newest first (never silent). */
+  limits: LimitHit[];
+}
+
+export interface LimitHit {
+  seq: number;
+  shop: string;
+  limit: string;
+  at: string;
+  retryAfter: number;
 }
 
 export interface ConsoleModel {
@@ -76,6 +86,7 @@ const INITIAL: ConsoleState = {
   alert: null,
   fresh: new Set(),
   reply: { sending: false, error: null, sent: null },
+  limits: [],
 };
 
 export function createConsole(commune: string, options: ConsoleOptions = {}): ConsoleModel {
@@ -181,7 +192,22 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     return queued;
   }
 
+  function limitReached(event: StreamEvent): void {
+    const known = state.get().incidents?.find((item) => item.shop.id === event.shop);
+    const shop = known?.shop.enseigne ?? t("console.limitShopUnknown");
+    const hit: LimitHit = {
+      seq: event.seq,
+      shop,
+      limit: typeof event.payload.limit === "string" ? event.payload.limit : "",
+      at: event.at,
+      retryAfter: typeof event.payload.retry_after === "number" ? event.payload.retry_after : 0,
+    };
+    const limits = [hit, ...state.get().limits.filter((item) => item.seq !== hit.seq)].slice(0, 20);
+    state.update({ limits, alert: t("console.limitReached", { shop }) });
+  }
+
   async function live(event: StreamEvent): Promise<void> {
+    if (event.kind === "alert_limit.reached") return limitReached(event);
     if (event.kind !== "incident.reported" && event.kind !== "message.posted") return;
     const message = typeof event.payload.message === "string" ? event.payload.message : null;
     const openId = state.get().open?.incident.id ?? null;

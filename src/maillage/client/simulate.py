@@ -25,6 +25,7 @@ import httpx
 
 from maillage.client.device import MemberDevice, SendRefused
 from maillage.client.http import ClientApiError, MaillageClient
+from maillage.client.neighbours import NeighbourAlerts, sector_scope
 from maillage.wire import report_fields
 from maillage.wire.chain import TrustError
 from maillage.wire.envelope import EnvelopeError
@@ -35,6 +36,20 @@ MERCHANT_ROLE = "commercant"
 
 # What a shopkeeper types in a hurry: short, plausible, with no names nor anything that
 # could point at a real person.
+# The default categories' labels (incidents/catalogue.py), for the neighbours' alert text.
+CATEGORY_LABELS = {
+    "vol": "Vol / vol à l'étalage",
+    "comportement_suspect": "Comportement suspect",
+    "agression": "Agression en cours",
+    "alarme": "Alarme",
+    "rixe": "Rixe",
+    "degradation": "Dégradation",
+    "escroquerie": "Escroquerie / faux billets",
+    "autre": "Autre",
+}
+
+NEIGHBOUR_STATES = {"pending": "en attente de validation", "active": "envoyée"}
+
 # (category, text, neighbours): what demo shops report, across the default categories;
 # a quarter of them warn the neighbours. Short texts, no health or other sensitive data
 # about the people concerned (docs/privacy.md).
@@ -78,6 +93,7 @@ class Outcome:
     text: str = ""
     category: str = ""
     neighbours: bool = False
+    neighbour_alert: str | None = None
     posted_at: float | None = None
     prepare_ms: float | None = None
     post_ms: float | None = None
@@ -153,6 +169,10 @@ class Simulator:
         self._stop = threading.Event()
         self._last_text = ""
         self._retry_after: float | None = None
+        # The police console the simulator also plays, to hand the sector keys to its
+        # shops' devices (a shop seals a neighbour alert to its sector's key).
+        self._police: MemberDevice | None = None
+        self._police_client: MaillageClient | None = None
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -166,6 +186,8 @@ class Simulator:
     def close(self) -> None:
         for player in self.players:
             player.client.close()
+        if self._police_client is not None:
+            self._police_client.close()
 
     def __enter__(self) -> Simulator:
         return self
@@ -310,6 +332,42 @@ class Simulator:
             outcome.post_ms = (time.perf_counter() - posting) * 1000
         outcome.status = 201
         outcome.incident = report.incident
+        if outcome.neighbours:
+            outcome.neighbour_alert = self._warn_neighbours(device, outcome)
+
+    def _warn_neighbours(self, device: MemberDevice, outcome: Outcome) -> str | None:
+        """The report's « prévenir les commerces voisins »: a short alert sealed to the
+        shop's sector key (the police validates it by default). Its status, or None when it
+        could not go (no key yet, a limit): the report itself was sent, so this never fails
+        the outcome."""
+        try:
+            sector = device.client.get("/session")["membership"]["shop"]["sector"]["id"]
+            scope = sector_scope(sector)
+            police = self._police_device()
+            if police is not None:
+                police.broadcasts.ensure(scope)
+            if device.broadcasts.receive(scope) is None:
+                return None
+            label = CATEGORY_LABELS.get(outcome.category, outcome.category)
+            sent = NeighbourAlerts(device).send(
+                f"{label} : {outcome.text}", scope, outcome.incident
+            )
+            return str(sent.get("status"))
+        except (ClientApiError, EnvelopeError, TrustError, httpx.HTTPError, KeyError, TypeError):
+            return None
+
+    def _police_device(self) -> MemberDevice | None:
+        """The demo's operator, signed in once on its own device (None if the demo has none)."""
+        if self._police is None:
+            self._police_client = MaillageClient(self.url, timeout=self.timeout)
+            members = self._police_client.demo_members()
+            operator = next((m for m in members if m["role"] == "operateur"), None)
+            if operator is None:
+                return None
+            police = MemberDevice(self._police_client, label="Simulateur – console police")
+            police.sign_in_demo(str(operator["id"]))
+            self._police = police
+        return self._police
 
     def _failed(
         self, outcome: Outcome, code: str, message: str, *, status: int | None = None
@@ -382,9 +440,11 @@ class Simulator:
     def _line(outcome: Outcome) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(outcome.due_at))
         if outcome.ok:
+            warned = NEIGHBOUR_STATES.get(outcome.neighbour_alert or "", "")
             return (
                 f"{stamp}  {outcome.shop}  signalement {outcome.incident}  "
                 f"POST {outcome.post_ms:.0f} ms"
+                + (f"  alerte aux voisins {warned}" if warned else "")
             )
         status = f"{outcome.status} " if outcome.status is not None else ""
         return f"{stamp}  {outcome.shop}  échec {status}{outcome.error} : {outcome.message}"

@@ -123,3 +123,22 @@ def test_a_stopped_server_is_an_outcome_not_a_crash() -> None:
 
     assert [(o.ok, o.error) for o in outcomes] == [(False, "unreachable")] * 3
     assert len([line for line in lines if "unreachable" in line]) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reports_with_the_switch_on_warn_the_sector_awaiting_validation(
+    demo: DemoSeed, live_server: Any
+) -> None:
+    from maillage.neighbours.models import NeighbourAlert
+
+    with Simulator(live_server.url, seed=11, log=lambda line: None) as simulator:
+        outcomes = [simulator.send_one() for _ in range(8)]
+    warned = [o for o in outcomes if o.neighbours]
+    assert warned, "the seed gives at least one report with the switch on"
+    assert all(o.ok for o in outcomes)
+    assert [o.neighbour_alert for o in warned] == ["pending"] * len(warned)
+    assert all(o.neighbour_alert is None for o in outcomes if not o.neighbours)
+    alerts = NeighbourAlert.objects.select_related("incident")
+    assert sorted(str(a.incident.public_id) for a in alerts if a.incident) == sorted(
+        str(o.incident) for o in warned
+    )
