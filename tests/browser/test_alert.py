@@ -260,7 +260,8 @@ def test_descriptors_survive_a_reload_are_sealed_and_decrypted_by_the_console(
     expect(descriptors).to_contain_text("Sac à dos")
     expect(descriptors).to_contain_text("À gauche en sortant")
     expect(descriptors).to_contain_text("Scooter, moto")
-    expect(operator.get_by_text(canary)).to_be_visible()
+    # The report's own text (its neighbour alert, « Comportement suspect : … », shows too).
+    expect(operator.get_by_text(f"Fait le tour des rayons. {canary}", exact=True)).to_be_visible()
     expect(operator.get_by_role("img", name="Photo 1 du signalement")).to_be_visible()
     expect(operator.locator(".incident-meta")).to_contain_text("Gravité : Élevée")
     expect(operator.locator(".incident-meta")).to_contain_text("photos : 1")

@@ -350,7 +350,9 @@ def test_sender_refuses_what_a_lying_directory_serves(
     shop.unroute(RECIPIENTS)  # the real, older list again
     shop.get_by_label("Ce qui se passe (facultatif)").fill("Après un retour en arrière")
     shop.get_by_role("button", name="Envoyer le signalement").click()
-    expect(shop.get_by_role("alert").first).to_contain_text(
+    expect(
+        shop.get_by_role("alert").filter(has_text="La liste de révocation reçue")
+    ).to_contain_text(
         "La liste de révocation reçue est plus ancienne que la dernière liste vérifiée."
     )
     expect(shop.get_by_text("Le signalement n'est pas parti. Appelez le 17.")).to_be_visible()
@@ -435,9 +437,9 @@ def test_a_device_whose_approval_was_withdrawn_is_told_before_sending(
     rewrite_directory(shop, serve_withdrawing)
     before = SealedMessage.objects.count()
     report(shop, "Vol en cours au rayon boissons")
-    expect(shop.get_by_role("alert").first).to_contain_text(
-        "La validation de cet appareil a été retirée"
-    )
+    expect(
+        shop.get_by_role("alert").filter(has_text="La validation de cet appareil")
+    ).to_contain_text("La validation de cet appareil a été retirée")
     expect(shop.get_by_text("Le signalement n'est pas parti. Appelez le 17.")).to_be_visible()
     assert SealedMessage.objects.count() == before
 
