@@ -684,6 +684,7 @@ export const fr = {
   "incident.error.invalid_severity": "Gravité inconnue.",
   "incident.error.invalid_neighbours": "Valeur invalide pour « prévenir les commerces voisins ».",
   "incident.error.rate_limited": "Trop d'alertes envoyées en peu de temps : patientez avant la suivante. En cas d'urgence, appelez le 17.",
+  "incident.error.rateLimitedAt": "Limite d'alertes atteinte : prochaine alerte possible à {time}. En cas d'urgence, appelez le 17.",
   // Mairie's daily screens (issue 9, item 7: h-mairie): shops, import, picker, devices,
   // charter versions, alert settings
   "mairie.navLabel": "Écrans de la mairie",
@@ -1558,6 +1559,7 @@ export const en: Record<MessageKey, string> = {
   "incident.error.invalid_severity": "Unknown severity.",
   "incident.error.invalid_neighbours": "Invalid value for “warn neighbouring shops”.",
   "incident.error.rate_limited": "Too many alerts in a short time: wait before the next one. In an emergency, call 17.",
+  "incident.error.rateLimitedAt": "Alert limit reached: next alert possible at {time}. In an emergency, call 17.",
   // Mairie's daily screens (issue 9, item 7: h-mairie): shops, import, picker, devices,
   // charter versions, alert settings
   "mairie.navLabel": "Town hall screens",

@@ -29,6 +29,8 @@ import { createLongPress, LONG_PRESS_MS } from "../src/alert/discreet";
 import { categoryLabel, SEVERITIES, severityLabel } from "../src/alert/catalogue";
 import { normaliseCatalogue, normaliseIncident } from "../src/incidents/api";
 import { en, fr, hasMessage, setLang, t } from "../src/i18n";
+import { parseApiError } from "../src/api";
+import { asFlowError } from "../src/incidents/context";
 
 const full = (patch: Partial<Record<string, unknown>> = {}) => ({ ...emptyReport(), ...patch });
 
@@ -326,6 +328,21 @@ describe("the catalogue and the incidents' clear metadata", () => {
     expect(categoryLabel({ slug: "local", label: "Marché" })).toBe("Marché");
     setLang("fr");
     expect(t("alert.category.vol")).toBe("Vol / vol à l'étalage");
+  });
+
+  it("tells an English reader the time of the next alert after a limit", () => {
+    const next = "2026-12-07T09:32:00+00:00";
+    const refusal = parseApiError(
+      429,
+      JSON.stringify({ code: "rate_limited", message: "Limite atteinte : …", next_at: next }),
+    );
+    setLang("en");
+    const expected = new Date(next).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+    expect(asFlowError(refusal).message).toBe(
+      `Alert limit reached: next alert possible at ${expected}. In an emergency, call 17.`,
+    );
+    setLang("fr");
+    expect(asFlowError(refusal).message).toBe("Limite atteinte : …");
   });
 
   it("reads category, severity, neighbours and photos of an incident", () => {

@@ -28,6 +28,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from maillage.testing.duty import duty_clock_on_duty  # noqa: F401 -- autouse: a fixed duty clock
+
 # The suite runs on every core beside other work: a page's live update may take longer
 # than Playwright's 5 s default on a loaded machine (the contexts' own default is 15 s).
 expect.set_options(timeout=15_000)
@@ -239,18 +241,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
-
-
-@pytest.fixture(autouse=True)
-def _duty_clock_on_duty() -> Iterator[None]:
-    """The suite runs at any hour (CI at night, on a Sunday): the duty rules read a fixed
-    Monday 10:00 in Paris, on duty under the default schedule, so that a test's outcome
-    never depends on when it runs. A test about duty hours sets the clock itself."""
-    from maillage.duty import clock
-    from maillage.testing.duty import ON_DUTY
-
-    clock.set_now(ON_DUTY)
-    try:
-        yield
-    finally:
-        clock.reset()

@@ -284,8 +284,10 @@ def test_descriptors_survive_a_reload_are_sealed_and_decrypted_by_the_console(
 def test_agression_shows_the_17_first(phone: PhoneFactory, demo: Any, tmp_path: Path) -> None:
     shop = merchant_phone(phone, demo)
     shop.get_by_role("button", name="Agression en cours").tap()
-    alert = shop.get_by_role("alert").filter(has_text="Appelez le 17")
+    # The emergency's own callout (the off-duty banner, when shown, says « appelez le 17 » too).
+    alert = shop.locator(".call17-first[role=alert]")
     expect(alert).to_be_visible()
+    expect(alert).to_contain_text("Appelez le 17")
     call = alert.get_by_role("link", name="Appeler le 17")
     expect(call).to_have_attribute("href", "tel:17")
     # Before anything else: the first thing in the page's content, above the heading.
@@ -370,8 +372,9 @@ def set_alert_settings(commune: Any, change: Callable[[dict[str, Any]], None]) -
 
 
 def test_the_servers_refusals_are_shown_in_french_with_the_17(
-    phone: PhoneFactory, demo: Any
+    phone: PhoneFactory, demo: Any, open_browser: PersonFactory
 ) -> None:
+    police = operator_console(open_browser, demo)
     shop = merchant_phone(phone, demo)
 
     # A category the commune disabled after the home loaded: refused, nothing stored.
@@ -412,6 +415,13 @@ def test_the_servers_refusals_are_shown_in_french_with_the_17(
     expect(bar.get_by_role("link", name="Appeler le 17")).to_have_attribute("href", "tel:17")
     assert Incident.objects.count() == 1
     assert audit(shop) == []
+    # Never silent: the open console lists the shop that hit its limit.
+    reporter_shop = member(demo, Role.MERCHANT).shop
+    assert reporter_shop is not None
+    enseigne = reporter_shop.enseigne
+    hits = police.get_by_role("region", name="Limites d'alertes atteintes")
+    expect(hits).to_contain_text(enseigne, timeout=LIVE)
+    expect(hits).to_contain_text("signalements par appareil")
     # Nothing went out: the draft stays on the home.
     shop.goto("/")
     expect(shop.get_by_role("region", name="Signalement pas encore envoyé")).to_contain_text(

@@ -55,14 +55,27 @@ export function asFlowError(error: unknown): FlowError {
         ? error.message
         : t("error.generic");
   if (getLang() !== "fr") {
+    const nextAt = limitNextAt(error);
     for (const key of [`incident.error.${code}`, `trust.${code}`]) {
       if (hasMessage(key)) {
         message = t(key as MessageKey);
         break;
       }
     }
+    // An alert limit: the server's French sentence gives the time; so must the English one.
+    if (nextAt) message = t("incident.error.rateLimitedAt", { time: nextAt });
   }
   return new FlowError(code, message);
+}
+
+/** « HH:MM » of a 429's `next_at` (an alert limit, incidents/alert_limits.py), if any. */
+function limitNextAt(error: unknown): string | null {
+  if (!(error instanceof ApiError) || error.code !== "rate_limited") return null;
+  const body = error.body as { next_at?: unknown } | null;
+  if (!body || typeof body.next_at !== "string") return null;
+  const at = new Date(body.next_at);
+  if (Number.isNaN(at.getTime())) return null;
+  return at.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
 }
 
 /** The sentence for a bare code (a refused recipient's reason), in the reader's language. */

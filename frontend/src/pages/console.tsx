@@ -285,7 +285,9 @@ function MuteToggle() {
 
 /** The stream feeds the model; the tab title counts what is unread. */
 function useLiveConsole(model: ConsoleModel, unread: number): void {
-  useStreamEvent(["incident.reported", "message.posted"], (event) => void model.live(event));
+  useStreamEvent(["incident.reported", "message.posted", "alert_limit.reached"], (event) =>
+    void model.live(event),
+  );
   useStreamResync(() => void model.resync());
   useEffect(() => {
     document.title = queueTitle(t("console.tabTitle"), unread);

@@ -184,3 +184,11 @@ def test_a_label_with_a_control_character_is_refused() -> None:
         {"weekly": {}, "exceptions": [{"date": "2026-12-25", "closed": True, "label": "a\u0007"}]}
     )
     assert (error.code, error.field) == ("invalid_label", "exceptions[0].label")
+
+
+def test_the_suite_reads_a_fixed_on_duty_clock_by_default() -> None:
+    """The conftest's autouse fixture: no test's outcome depends on the hour CI runs."""
+    from maillage.duty import clock
+    from maillage.testing.duty import ON_DUTY
+
+    assert clock.now() == ON_DUTY
