@@ -118,6 +118,25 @@ def phase(pid: int, calls: list[Any]) -> tuple[list[float], float]:
     return walls, (cpu_ms(pid) - before) / len(calls)
 
 
+def _without_alert_limits(url: str, members: list[dict[str, Any]]) -> None:
+    """One device sends every report: the commune's per-device limit (issue 9) would
+    refuse most of them, and this measures the accept path, not the limit. A server from
+    before issue 9 has no settings route: nothing to lift."""
+    from maillage.client.device import MemberDevice
+    from maillage.client.http import ClientApiError, MaillageClient
+
+    coordinator = next(m for m in members if m["role"] == "coordinateur")
+    device = MemberDevice(MaillageClient(url), label="Mairie")
+    device.sign_in_demo(str(coordinator["id"]))
+    try:
+        current = device.client.get("/incidents/settings")
+    except ClientApiError:
+        return
+    current["limits"] = {name: {"count": 0, "minutes": 10} for name in current["limits"]}
+    device.client.request("PUT", "/incidents/settings", json=current)
+    device.client.close()
+
+
 def measure(url: str, pid: int, reports: int, police: int) -> dict[str, Any]:
     from maillage.client.device import MemberDevice
     from maillage.client.http import MaillageClient
@@ -134,6 +153,7 @@ def measure(url: str, pid: int, reports: int, police: int) -> dict[str, Any]:
         device.sign_in_demo(str(operator["id"]))
         opened.append(device)
     opened[0].ensure_service_key()
+    _without_alert_limits(url, members)
     shop = MemberDevice(MaillageClient(url), label="Téléphone boutique")
     shop.sign_in_demo(str(merchant["id"]))
     client = shop.client
