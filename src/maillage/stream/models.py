@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django.db import models
 
-from maillage.stream.kinds import Kind
-
 
 class ActorKind(models.TextChoices):
     """Who acted: a member, or the mairie's own machine (trusted: it holds the root key)."""
@@ -34,7 +32,9 @@ class Event(models.Model):
 
     commune = models.ForeignKey("territory.Commune", on_delete=models.CASCADE, related_name="+")
     seq = models.PositiveBigIntegerField(help_text="Position in the commune's log, from 1")
-    kind = models.CharField(max_length=40, choices=[(k.value, k.value) for k in Kind])
+    # No `choices`: the kinds are `Kind` (stream/kinds.py), which every append goes
+    # through; choices here cost one migration per new kind and checked nothing more.
+    kind = models.CharField(max_length=40)
     at = models.DateTimeField()
     actor = models.ForeignKey(
         "members.Membership", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
