@@ -21,6 +21,7 @@ import { createStore, type Store } from "../store";
 export const KINDS = [
   "commune.created",
   "sector.created",
+  "sector.neighbours_changed",
   "shop.created",
   "shops.imported",
   "shop.updated",

@@ -17,6 +17,7 @@ from maillage.access.policy import Action
 class Kind(enum.StrEnum):
     COMMUNE_CREATED = "commune.created"
     SECTOR_CREATED = "sector.created"
+    SECTOR_NEIGHBOURS_CHANGED = "sector.neighbours_changed"
     SHOP_CREATED = "shop.created"
     SHOPS_IMPORTED = "shops.imported"
     SHOP_UPDATED = "shop.updated"
@@ -71,6 +72,9 @@ SPECS: dict[Kind, KindSpec] = {
         "commune", Action.VIEW_TERRITORY, "name", "slug", "insee_code", "is_demo"
     ),
     Kind.SECTOR_CREATED: _spec("sector", Action.VIEW_TERRITORY, "name", "slug"),
+    Kind.SECTOR_NEIGHBOURS_CHANGED: _spec(
+        "sector", Action.VIEW_TERRITORY, "neighbours", "added", "removed"
+    ),
     Kind.SHOP_CREATED: _spec("shop", Action.VIEW_SHOP, "enseigne", "sector", "activity"),
     Kind.SHOPS_IMPORTED: _spec("commune", Action.VIEW_SHOP, "created", "sectors"),
     Kind.SHOP_UPDATED: _spec("shop", Action.VIEW_SHOP, "enseigne", "sector", "activity", "changed"),

@@ -36,6 +36,7 @@ from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.neighbours.tests import matrix_builders as neighbour_requests
 from maillage.stream.action import CLI
 from maillage.territory.models import Commune, Shop
+from maillage.territory.tests import factory as territory_factory
 from maillage.territory.tests.factory import valid_siret
 from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceStatus
@@ -187,6 +188,10 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     ("PATCH", "/api/v1/territory/shops/{public_id}"): (
         COORDINATOR_ONLY,
         # The role is asked first: only a coordinator learns the shop is not theirs.
+        "401 403 401 403 404 403 403 403 403 403",
+    ),
+    ("PUT", "/api/v1/territory/sectors/{sector_id}/neighbours"): (
+        COORDINATOR_ONLY,
         "401 403 401 403 404 403 403 403 403 403",
     ),
     # --- incidents (sealed content) ------------------------------------------------
@@ -589,6 +594,11 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("PATCH", "/api/v1/territory/shops/{public_id}"): lambda c: (
         f"/api/v1/territory/shops/{c.targets.shop.public_id}",
         _json({"enseigne": "Nouvelle enseigne de la matrice", "siret": valid_siret()}),
+    ),
+    ("PUT", "/api/v1/territory/sectors/{sector_id}/neighbours"): lambda c: (
+        f"/api/v1/territory/sectors/{c.targets.shop.sector_id}/neighbours",
+        # A new neighbour each time, so that every allowed call changes something.
+        _json({"neighbours": [territory_factory.make_sector(c.targets.commune).pk]}),
     ),
     ("POST", "/api/v1/incidents"): incident_requests.report,
     ("GET", "/api/v1/incidents/catalogue"): lambda c: ("/api/v1/incidents/catalogue", {}),

@@ -202,6 +202,21 @@ def _broadcast(cast: factory.Cast) -> None:
         assert response.status_code == 201, response.content
 
 
+def _neighbouring_sector(cast: factory.Cast) -> None:
+    """A sector with its key and a message becomes the merchant's sector's neighbour: the
+    merchant now holds its key and its broadcasts (reloaded parts)."""
+    operator, merchant = cast[Role.OPERATOR], cast[Role.MERCHANT]
+    assert merchant.shop is not None
+    nearby = territory_factory.make_sector(cast.commune, name="Secteur voisin")
+    generation = group_key_factory.publish(operator, scope=f"sector:{nearby.pk}")
+    sealed = group_key_factory.seal(operator, generation)
+    response = operator.client().post("/api/v1/broadcasts", **group_key_factory.multipart(sealed))
+    assert response.status_code == 201, response.content
+    territory_actions.set_sector_neighbours(
+        cast[Role.COORDINATOR].actor(), merchant.shop.sector, [nearby]
+    )
+
+
 def _duty_schedule(cast: factory.Cast) -> None:
     """The coordinator's new hours: no snapshot part holds them (GET /duty/schedule)."""
     response = (
@@ -297,6 +312,7 @@ def _limit_reached(cast: factory.Cast) -> None:
 
 SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
+    Kind.SECTOR_NEIGHBOURS_CHANGED: _neighbouring_sector,
     Kind.SHOP_CREATED: _shop,
     Kind.SHOPS_IMPORTED: _import,
     Kind.SHOP_UPDATED: _edit_shop,
