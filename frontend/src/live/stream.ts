@@ -53,6 +53,11 @@ export const KINDS = [
   "alert_limit.reached",
   "duty.schedule_changed",
   "duty.fallback_changed",
+  "incident.taken",
+  "incident.doubt_lifted",
+  "incident.intervention_engaged",
+  "incident.on_site",
+  "incident.closed",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];

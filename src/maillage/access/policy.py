@@ -66,6 +66,8 @@ class Action(enum.StrEnum):
     VIEW_ALERT_CATALOGUE = "incidents.view_catalogue"
     VIEW_ALERT_SETTINGS = "incidents.view_settings"
     MANAGE_ALERT_SETTINGS = "incidents.manage_settings"
+    TAKE_INCIDENT = "incidents.take"
+    ADVANCE_INCIDENT = "incidents.advance"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -134,6 +136,12 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_ALERT_CATALOGUE: _ALL_ROLES,
     Action.VIEW_ALERT_SETTINGS: frozenset({Role.COORDINATOR, Role.OPERATOR}),
     Action.MANAGE_ALERT_SETTINGS: frozenset({Role.COORDINATOR}),
+    # The lifecycle (docs/decisions.md, "Incident lifecycle"): the operators take charge,
+    # lift the doubt, engage, mark « sur place » and close. Agents will mark « sur place »
+    # and close the incidents they are dispatched to once dispatch exists; until then no
+    # one else moves an incident (the coordinator manages people, not cases).
+    Action.TAKE_INCIDENT: frozenset({Role.OPERATOR}),
+    Action.ADVANCE_INCIDENT: frozenset({Role.OPERATOR}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)

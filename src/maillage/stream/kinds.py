@@ -49,6 +49,11 @@ class Kind(enum.StrEnum):
     NEIGHBOUR_ALERT_ENDED = "neighbour_alert.ended"
     ALERT_SETTINGS_CHANGED = "alert_settings.changed"
     ALERT_LIMIT_REACHED = "alert_limit.reached"
+    INCIDENT_TAKEN = "incident.taken"
+    INCIDENT_DOUBT_LIFTED = "incident.doubt_lifted"
+    INCIDENT_INTERVENTION_ENGAGED = "incident.intervention_engaged"
+    INCIDENT_ON_SITE = "incident.on_site"
+    INCIDENT_CLOSED = "incident.closed"
 
 
 @dataclass(frozen=True)
@@ -188,4 +193,11 @@ SPECS: dict[Kind, KindSpec] = {
     # The first refusal of a window only (incidents/alert_limits.py): the police sees that
     # a shop hit a limit, and a flood does not become a flood of events.
     Kind.ALERT_LIMIT_REACHED: _spec("shop", Action.VIEW_INCIDENTS, "limit", "retry_after"),
+    # The lifecycle (incidents/lifecycle.py, incidents/workflow.py): the police and the
+    # reporting shop (shop-bound) see every step; `state` is the state reached.
+    Kind.INCIDENT_TAKEN: _spec("incident", Action.VIEW_INCIDENTS, "state", "by"),
+    Kind.INCIDENT_DOUBT_LIFTED: _spec("incident", Action.VIEW_INCIDENTS, "state", "verdict"),
+    Kind.INCIDENT_INTERVENTION_ENGAGED: _spec("incident", Action.VIEW_INCIDENTS, "state"),
+    Kind.INCIDENT_ON_SITE: _spec("incident", Action.VIEW_INCIDENTS, "state"),
+    Kind.INCIDENT_CLOSED: _spec("incident", Action.VIEW_INCIDENTS, "state", "from", "outcome"),
 }

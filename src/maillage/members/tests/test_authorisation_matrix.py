@@ -216,6 +216,14 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         "401 403 401 403 403 200 200 403 403 403",
         OTHER_COMMUNE_ABSENT,
     ),
+    # --- the incident lifecycle (operators only, docs/decisions.md) -----------------
+    **{
+        ("POST", f"/api/v1/incidents/{{incident_id}}/{route}"): (
+            OPERATOR_ONLY,
+            OTHER_COMMUNE_ABSENT,
+        )
+        for route in ("take", "lift-doubt", "engage", "on-site", "close")
+    },
     # --- privacy (the DPO reads who read, never content) ---------------------------
     ("GET", "/api/v1/privacy/access-log"): (
         "401 403 401 403 403 403 403 403 403 200",
@@ -613,6 +621,12 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("GET", "/api/v1/incidents/{incident_id}/messages/{message_id}/attachments/{index}"): (
         incident_requests.attachment
     ),
+    **{
+        ("POST", f"/api/v1/incidents/{{incident_id}}/{route}"): incident_requests.lifecycle_step(
+            route
+        )
+        for route in ("take", "lift-doubt", "engage", "on-site", "close")
+    },
     ("GET", "/api/v1/privacy/access-log"): incident_requests.access_log,
     ("GET", "/api/v1/privacy/access-log/verify"): incident_requests.verify_access_log,
     ("GET", "/api/v1/privacy/refusals"): lambda ctx: ("/api/v1/privacy/refusals", {}),

@@ -310,6 +310,25 @@ def _limit_reached(cast: factory.Cast) -> None:
     assert [post_report(client, Draft(merchant)).status_code for _ in range(2)] == [201, 429]
 
 
+def _lifecycle(*steps: tuple[str, dict[str, str] | None]) -> Scenario:
+    """A report the operator takes through `steps` (routes of POST /incidents/{id}/…)."""
+
+    def scenario(cast: factory.Cast) -> None:
+        from maillage.incidents.tests.helpers import make_incident
+
+        incident, _ = make_incident(cast[Role.MERCHANT])
+        client = cast[Role.OPERATOR].client()
+        for route, body in steps:
+            url = f"/api/v1/incidents/{incident.public_id}/{route}"
+            response = client.post(url, body, "application/json") if body else client.post(url)
+            assert response.status_code == 200, response.content
+
+    return scenario
+
+
+_TO_INTERVENTION = (("take", None), ("lift-doubt", {"verdict": "founded"}), ("engage", None))
+
+
 SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
     Kind.SECTOR_NEIGHBOURS_CHANGED: _neighbouring_sector,
@@ -343,6 +362,13 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.NEIGHBOUR_ALERT_ENDED: _neighbour_ended,
     Kind.ALERT_SETTINGS_CHANGED: _alert_settings,
     Kind.ALERT_LIMIT_REACHED: _limit_reached,
+    Kind.INCIDENT_TAKEN: _lifecycle(("take", None)),
+    Kind.INCIDENT_DOUBT_LIFTED: _lifecycle(("take", None), ("lift-doubt", {"verdict": "founded"})),
+    Kind.INCIDENT_INTERVENTION_ENGAGED: _lifecycle(*_TO_INTERVENTION),
+    Kind.INCIDENT_ON_SITE: _lifecycle(*_TO_INTERVENTION, ("on-site", None)),
+    Kind.INCIDENT_CLOSED: _lifecycle(
+        *_TO_INTERVENTION, ("on-site", None), ("close", {"outcome": "arrest"})
+    ),
 }
 
 
