@@ -58,6 +58,7 @@ export const KINDS = [
   "incident.intervention_engaged",
   "incident.on_site",
   "incident.closed",
+  "incident.escalated",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];

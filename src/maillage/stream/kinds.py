@@ -54,6 +54,7 @@ class Kind(enum.StrEnum):
     INCIDENT_INTERVENTION_ENGAGED = "incident.intervention_engaged"
     INCIDENT_ON_SITE = "incident.on_site"
     INCIDENT_CLOSED = "incident.closed"
+    INCIDENT_ESCALATED = "incident.escalated"
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,8 @@ SPECS: dict[Kind, KindSpec] = {
         "neighbour_validation",
         "neighbour_expiry_minutes",
         "limits",
+        "escalation",
+        "supervisors",
     ),
     # The first refusal of a window only (incidents/alert_limits.py): the police sees that
     # a shop hit a limit, and a flood does not become a flood of events.
@@ -200,4 +203,9 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.INCIDENT_INTERVENTION_ENGAGED: _spec("incident", Action.VIEW_INCIDENTS, "state"),
     Kind.INCIDENT_ON_SITE: _spec("incident", Action.VIEW_INCIDENTS, "state"),
     Kind.INCIDENT_CLOSED: _spec("incident", Action.VIEW_INCIDENTS, "state", "from", "outcome"),
+    # Nobody took it in time (incidents/escalation.py): the supervisors named are alerted,
+    # the reporting shop is told to call 17.
+    Kind.INCIDENT_ESCALATED: _spec(
+        "incident", Action.VIEW_INCIDENTS, "level", "waited", "supervisors"
+    ),
 }
