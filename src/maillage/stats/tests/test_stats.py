@@ -169,3 +169,20 @@ def test_the_filters_and_the_audience() -> None:
     for role in (Role.MERCHANT, Role.AGENT, Role.DPO, Role.OBSERVER):
         member = factory.make_member(role, commune)
         assert member.client().get(SUMMARY).status_code == 403, role
+
+
+def test_a_categorys_target_is_read_checked_and_kept() -> None:
+    from maillage.incidents import alert_settings
+
+    data = alert_settings.Settings().as_dict()
+    assert {c["target_minutes"] for c in data["categories"]} == {5}
+    data["categories"][0]["target_minutes"] = 3
+    parsed = alert_settings.parse(data)
+    assert parsed.categories[0].target_minutes == 3
+    del data["categories"][1]["target_minutes"]
+    assert alert_settings.parse(data).categories[1].target_minutes == 5
+    for bad in (0, 121, "5", True):
+        data["categories"][0]["target_minutes"] = bad
+        with pytest.raises(alert_settings.SettingsRefused) as refused:
+            alert_settings.parse(data)
+        assert refused.value.field == "categories.0.target_minutes"
