@@ -27,7 +27,9 @@ T0 = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.get_fixed_timezone(60))
 
 def incident(**steps: Any) -> Any:
     """A stand-in with the lifecycle's fields, times in seconds after T0."""
-    fields = {f"{name}_at": None for name in ("taken", "doubt_lifted", "intervention")}
+    fields: dict[str, datetime | None] = {
+        f"{name}_at": None for name in ("taken", "doubt_lifted", "intervention")
+    }
     fields |= {"on_site_at": None, "closed_at": None}
     for name, seconds in steps.items():
         if name.endswith("_at"):
@@ -126,6 +128,7 @@ def test_the_summary_counts_times_and_targets_by_sector_category_and_hour() -> N
         1,
     ]
     stored = Incident.objects.get(pk=answered.pk)
+    assert stored.intervention_at is not None
     taken_event = Event.objects.get(kind="incident.taken", target_id=str(answered.public_id))
     assert stored.taken_at == taken_event.at
     assert steps["intervention"]["median_seconds"] == pytest.approx(
@@ -150,7 +153,7 @@ def test_the_filters_and_the_audience() -> None:
     commune = factory.make_commune()
     coordinator = factory.make_member(Role.COORDINATOR, commune)
     elsewhere = territory_factory.make_sector(factory.make_commune(), name="Ailleurs")
-    refused = [
+    refused: list[tuple[dict[str, Any], int, str | None]] = [
         ({"start": "2026-12-10", "end": "2026-12-01"}, 400, "start"),
         ({"start": "2024-01-01", "end": "2026-01-01"}, 400, "end"),
         ({"sector": elsewhere.pk}, 400, "sector"),
