@@ -59,6 +59,8 @@ export const KINDS = [
   "incident.on_site",
   "incident.closed",
   "incident.escalated",
+  "exercise.started",
+  "exercise.ended",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];

@@ -69,6 +69,8 @@ class Action(enum.StrEnum):
     TAKE_INCIDENT = "incidents.take"
     ADVANCE_INCIDENT = "incidents.advance"
     VIEW_STATS = "stats.view"
+    RUN_EXERCISE = "incidents.run_exercise"
+    VIEW_EXERCISES = "incidents.view_exercises"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -146,6 +148,12 @@ RULES: dict[Action, frozenset[Role]] = {
     # The first statistics page (issue 10): counts and times, no content, no shop names
     # beyond their sector; the prefecture's aggregated view comes with its own issue.
     Action.VIEW_STATS: frozenset({Role.COORDINATOR, Role.OPERATOR}),
+    # Drills (incidents/exercises.py): the mairie or the police start and end one; every
+    # device that shows reports shows that one is running.
+    Action.RUN_EXERCISE: frozenset({Role.COORDINATOR, Role.OPERATOR}),
+    Action.VIEW_EXERCISES: frozenset(
+        {Role.COORDINATOR, Role.OPERATOR, Role.AGENT, Role.REFERENT, Role.MERCHANT, Role.PARTNER}
+    ),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)

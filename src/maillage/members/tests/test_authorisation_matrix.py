@@ -200,6 +200,17 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     ("GET", "/api/v1/incidents/catalogue"): ("401 403 401 200 200 200 200 200 200 200", None),
     ("GET", "/api/v1/incidents/settings"): ("401 403 401 403 200 200 403 403 403 403", None),
     ("GET", "/api/v1/stats/summary"): ("401 403 401 403 200 200 403 403 403 403", None),
+    # Drills: started and ended by the mairie and the police; seen by every role that
+    # shows reports (not the observer, not the DPO).
+    ("GET", "/api/v1/incidents/exercises/current"): (
+        "401 403 401 200 200 200 200 200 403 403",
+        None,
+    ),
+    ("POST", "/api/v1/incidents/exercises"): ("401 403 401 403 201 201 403 403 403 403", None),
+    ("POST", "/api/v1/incidents/exercises/{exercise_id}/end"): (
+        "401 403 401 403 200 200 403 403 403 403",
+        "401 403 401 403 404 404 403 403 403 403",
+    ),
     ("PUT", "/api/v1/incidents/settings"): (COORDINATOR_ONLY, None),
     ("GET", "/api/v1/incidents"): (
         "401 403 401 200 403 200 200 403 403 403",
@@ -613,6 +624,12 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("GET", "/api/v1/incidents/catalogue"): lambda c: ("/api/v1/incidents/catalogue", {}),
     ("GET", "/api/v1/incidents/settings"): lambda c: ("/api/v1/incidents/settings", {}),
     ("GET", "/api/v1/stats/summary"): lambda c: ("/api/v1/stats/summary", {}),
+    ("GET", "/api/v1/incidents/exercises/current"): lambda c: (
+        "/api/v1/incidents/exercises/current",
+        {},
+    ),
+    ("POST", "/api/v1/incidents/exercises"): incident_requests.start_exercise,
+    ("POST", "/api/v1/incidents/exercises/{exercise_id}/end"): incident_requests.end_exercise,
     ("PUT", "/api/v1/incidents/settings"): lambda c: (
         "/api/v1/incidents/settings",
         _json({**alert_settings.Settings().as_dict(), "neighbour_expiry_minutes": 90}),

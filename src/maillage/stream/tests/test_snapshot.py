@@ -310,6 +310,21 @@ def _limit_reached(cast: factory.Cast) -> None:
     assert [post_report(client, Draft(merchant)).status_code for _ in range(2)] == [201, 429]
 
 
+def _drill(cast: factory.Cast) -> None:
+    """A drill started, one report sent as part of it, the drill ended: the report stays
+    in the `incidents` part as any other (its flag is on the incident's own rows)."""
+    from maillage.incidents import exercises
+    from maillage.incidents.tests.helpers import Draft, post_report
+
+    operator, merchant = cast[Role.OPERATOR], cast[Role.MERCHANT]
+    drill = exercises.start(operator.membership, operator.device, "Exercice")
+    sent = post_report(
+        merchant.client(), Draft(merchant), metadata={"category": "vol", "exercise": "true"}
+    )
+    assert sent.status_code == 201, sent.content
+    exercises.end(operator.membership, operator.device, drill.public_id)
+
+
 def _escalated(cast: factory.Cast) -> None:
     """A report nobody took: both escalations fire (the state stays « signalé »)."""
     from datetime import timedelta
@@ -382,6 +397,8 @@ SCENARIOS: dict[Kind, Scenario] = {
         *_TO_INTERVENTION, ("on-site", None), ("close", {"outcome": "arrest"})
     ),
     Kind.INCIDENT_ESCALATED: _escalated,
+    Kind.EXERCISE_STARTED: _drill,
+    Kind.EXERCISE_ENDED: _drill,
 }
 
 
