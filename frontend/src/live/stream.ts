@@ -52,6 +52,9 @@ export const KINDS = [
   "alert_limit.reached",
   "duty.schedule_changed",
   "duty.fallback_changed",
+  "crisis.started",
+  "crisis.instructions_changed",
+  "crisis.ended",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];

@@ -66,6 +66,8 @@ class Action(enum.StrEnum):
     VIEW_ALERT_CATALOGUE = "incidents.view_catalogue"
     VIEW_ALERT_SETTINGS = "incidents.view_settings"
     MANAGE_ALERT_SETTINGS = "incidents.manage_settings"
+    VIEW_CRISIS = "crisis.view"
+    MANAGE_CRISIS = "crisis.manage"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -134,6 +136,11 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_ALERT_CATALOGUE: _ALL_ROLES,
     Action.VIEW_ALERT_SETTINGS: frozenset({Role.COORDINATOR, Role.OPERATOR}),
     Action.MANAGE_ALERT_SETTINGS: frozenset({Role.COORDINATOR}),
+    # « Mode crise » (docs/decisions.md, « Mode crise »): every member of the commune sees
+    # whether it is on; only the police switch it, since its instructions are sealed to the
+    # commune's group key, which only operators hold among the staff.
+    Action.VIEW_CRISIS: _ALL_ROLES,
+    Action.MANAGE_CRISIS: frozenset({Role.OPERATOR}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)

@@ -48,6 +48,9 @@ class Kind(enum.StrEnum):
     NEIGHBOUR_ALERT_ENDED = "neighbour_alert.ended"
     ALERT_SETTINGS_CHANGED = "alert_settings.changed"
     ALERT_LIMIT_REACHED = "alert_limit.reached"
+    CRISIS_STARTED = "crisis.started"
+    CRISIS_INSTRUCTIONS_CHANGED = "crisis.instructions_changed"
+    CRISIS_ENDED = "crisis.ended"
 
 
 @dataclass(frozen=True)
@@ -184,4 +187,13 @@ SPECS: dict[Kind, KindSpec] = {
     # The first refusal of a window only (incidents/alert_limits.py): the police sees that
     # a shop hit a limit, and a flood does not become a flood of events.
     Kind.ALERT_LIMIT_REACHED: _spec("shop", Action.VIEW_INCIDENTS, "limit", "retry_after"),
+    # « Mode crise » (maillage.crisis): every member of the commune sees it switch; the
+    # instructions are a broadcast sealed to the commune's group key, named by its id.
+    Kind.CRISIS_STARTED: _spec(
+        "crisismode", Action.VIEW_CRISIS, "instructions", "number", "attachments"
+    ),
+    Kind.CRISIS_INSTRUCTIONS_CHANGED: _spec(
+        "crisismode", Action.VIEW_CRISIS, "instructions", "number", "attachments"
+    ),
+    Kind.CRISIS_ENDED: _spec("crisismode", Action.VIEW_CRISIS, "message", "number", "duration"),
 }

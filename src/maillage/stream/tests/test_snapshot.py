@@ -295,6 +295,18 @@ def _limit_reached(cast: factory.Cast) -> None:
     assert [post_report(client, Draft(merchant)).status_code for _ in range(2)] == [201, 429]
 
 
+def _crisis(cast: factory.Cast, *steps: str) -> None:
+    """« Mode crise » on, then each step (`instructions`, `end`): sealed to the commune."""
+    operator = cast[Role.OPERATOR]
+    generation = group_key_factory.publish(operator, others=(cast[Role.MERCHANT].device,))
+    for path, status in (("start", 201), *((step, 200) for step in steps)):
+        sealed = group_key_factory.seal(operator, generation)
+        response = operator.client().post(
+            f"/api/v1/crisis/{path}", **group_key_factory.multipart(sealed)
+        )
+        assert response.status_code == status, response.content
+
+
 SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
     Kind.SHOP_CREATED: _shop,
@@ -327,6 +339,9 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.NEIGHBOUR_ALERT_ENDED: _neighbour_ended,
     Kind.ALERT_SETTINGS_CHANGED: _alert_settings,
     Kind.ALERT_LIMIT_REACHED: _limit_reached,
+    Kind.CRISIS_STARTED: _crisis,
+    Kind.CRISIS_INSTRUCTIONS_CHANGED: lambda cast: _crisis(cast, "instructions"),
+    Kind.CRISIS_ENDED: lambda cast: _crisis(cast, "end"),
 }
 
 
