@@ -2,8 +2,10 @@
 console opens (its flow publishes the commune's broadcast key and grants it to the shop's
 device), the operator switches crisis mode on with instructions carrying a unique canary;
 the shop's home, never reloaded, shows the « Mode crise » banner with the instructions
-decrypted there; reloaded, it shows them again (GET /crisis on load); the operator ends
-it and the banner goes. Sealed end to end: the canary is nowhere in the database.
+decrypted there; reloaded, it shows them again (GET /crisis on load). In a commune whose
+neighbour alerts go out at once, the shop's alert to its neighbours now waits « en
+attente de validation ». The operator ends crisis mode and the banner goes. Sealed end to
+end: the canary is nowhere in the database.
 
 The server is the real ASGI application under uvicorn (as in test_live_console), since
 pytest-django's live server cannot serve the stream.
@@ -19,9 +21,12 @@ import pytest
 from playwright.sync_api import expect
 
 from maillage.crisis.models import CrisisMode
+from maillage.incidents import alert_settings
 from maillage.members.models import Role
+from maillage.stream.action import CLI
+from maillage.territory.models import Sector
 
-from .a11y import audit
+from .a11y import audit, axe
 from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot
 from .test_envelopes import demo, demo_sign_in, member, open_console, rows_containing
 from .test_live_console import app_url, live_db
@@ -37,6 +42,12 @@ def test_crisis_mode_shows_its_instructions_on_the_open_shop_home_then_goes(
     open_browser: PersonFactory, demo: Any, tmp_path: Path
 ) -> None:
     canary = f"Manifestation place du marché : baissez vos rideaux, canari-{uuid.uuid4().hex}"
+    warning = f"Vitrine brisée rue de la Paix {uuid.uuid4().hex}"
+    # This commune lets a shop's neighbour alert go out at once…
+    settings = alert_settings.for_commune(demo.commune).as_dict()
+    settings["neighbour_validation"] = False
+    alert_settings.change(CLI, demo.commune, settings)
+    sectors = Sector.objects.filter(commune=demo.commune).count()
 
     shop_person = open_browser("commercant", viewport=PHONE, passkeys=False)
     shop = shop_person.page
@@ -53,6 +64,11 @@ def test_crisis_mode_shows_its_instructions_on_the_open_shop_home_then_goes(
     expect(
         operator.locator("section.broadcast-panel").get_by_text(
             "Clé de diffusion créée sur cet appareil (génération 1)."
+        )
+    ).to_be_visible(timeout=LIVE)
+    expect(
+        operator.locator("section.neighbour-panel").get_by_text(
+            f"Clés de secteur détenues : {sectors}."
         )
     ).to_be_visible(timeout=LIVE)
     panel = operator.locator("section.crisis-panel")
@@ -78,7 +94,22 @@ def test_crisis_mode_shows_its_instructions_on_the_open_shop_home_then_goes(
     )
     save_screenshot(shop, "mode-crise-commerce", tmp_path)
     assert audit(shop) == []
+    assert axe(shop) == []
     assert audit(operator) == []
+    assert axe(operator) == []
+
+    # …but in « mode crise » it goes through the police first.
+    warn = shop.locator("section.neighbour-alerts")
+    warn.get_by_text("Prévenir les commerces voisins").click()
+    warn.get_by_label("Message d'alerte").fill(warning)
+    warn.get_by_role("button", name="Prévenir les voisins").click()
+    expect(
+        warn.get_by_text("Alerte envoyée : elle attend la validation de la police municipale.")
+    ).to_be_visible(timeout=LIVE)
+    mine = warn.locator("li.neighbour-alert").filter(has_text=warning)
+    expect(mine.locator(".badge")).to_have_text("En attente de validation", timeout=LIVE)
+    waiting = operator.locator("section.neighbour-panel li.neighbour-alert[data-status=pending]")
+    expect(waiting.filter(has_text=warning)).to_be_visible(timeout=LIVE)
 
     # On load too: GET /crisis, the instructions opened again.
     shop.reload()
