@@ -6,14 +6,19 @@ nothing; while it is on, every shop's neighbour alert waits for the police."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import close_old_connections
 
+from maillage.broadcasts import actions as broadcast_actions
 from maillage.broadcasts.models import Broadcast, BroadcastAttachment
+from maillage.crisis import actions
 from maillage.crisis import state as crisis_state
 from maillage.crisis.models import CrisisMode
+from maillage.errors import ApiError
 from maillage.incidents import alert_settings
 from maillage.members.models import Role
 from maillage.members.tests import factory
@@ -260,3 +265,46 @@ def test_neighbour_alerts_wait_for_the_police_while_it_is_on() -> None:
     assert operator.client().post(f"{CRISIS}/end").status_code == 200
     after = send_alert(reporter, street.key_a, "Après la crise")
     assert after.json()["status"] == "active"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_starting_at_once_start_it_once() -> None:
+    """Two requests racing (threads with their own connections), the commune's row not
+    created yet: one start, one structured 409, one event, one broadcast stored."""
+    cast = factory.make_cast()
+    operator = cast[Role.OPERATOR]
+    colleague = factory.make_member(Role.OPERATOR, cast.commune)
+    generation = keys.publish(operator, 1, others=(colleague.device,))
+    uploads = {
+        persona.membership.pk: broadcast_actions.Upload(
+            json.dumps(keys.seal(persona, generation).wire), []
+        )
+        for persona in (operator, colleague)
+    }
+    before = head(cast.commune)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def start(persona: factory.Persona) -> None:
+        try:
+            barrier.wait()
+            actions.start(persona.membership, persona.device, uploads[persona.membership.pk])
+            outcomes.append("started")
+        except ApiError as refusal:
+            outcomes.append(f"{refusal.status} {refusal.code}")
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=start, args=(p,)) for p in (operator, colleague)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sorted(outcomes) == ["409 crisis_active", "started"]
+    assert [e.kind for e in since(cast.commune, before)] == ["crisis.started"]
+    assert Broadcast.objects.filter(commune=cast.commune).count() == 1
+    assert CrisisMode.objects.filter(commune=cast.commune, active=True).count() == 1
