@@ -241,9 +241,14 @@ def test_neighbour_alerts_wait_for_the_police_while_it_is_on() -> None:
     assert out.status_code == 201, out.content
     assert out.json()["status"] == "active"
 
-    # …but not in « mode crise »: held « en attente de validation ».
+    catalogue = "/api/v1/incidents/catalogue"
+    assert reporter.client().get(catalogue).json()["neighbours"]["validation"] is False
+
+    # …but not in « mode crise »: held « en attente de validation », and the report page
+    # says so.
     commune_key = keys.publish(operator, scope="commune", others=(reporter.device,))
     assert post(operator, "start", commune_key).status_code == 201
+    assert reporter.client().get(catalogue).json()["neighbours"]["validation"] is True
     before = head(street.commune)
     held = send_alert(reporter, street.key_a, "Pendant la crise")
     assert held.status_code == 201, held.content
