@@ -92,6 +92,9 @@ def test_crisis_mode_shows_its_instructions_on_the_open_shop_home_then_goes(
     expect(home.get_by_role("status")).to_have_text(
         "Mode crise activé par la police municipale : lisez ses consignes en haut de la page."
     )
+    # A message to every shop like the others: listed among the police's messages too.
+    listed = shop.locator("section.police-messages li.broadcast").filter(has_text=canary)
+    expect(listed).to_be_visible(timeout=LIVE)
     save_screenshot(shop, "mode-crise-commerce", tmp_path)
     assert audit(shop) == []
     assert axe(shop) == []
