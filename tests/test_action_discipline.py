@@ -67,6 +67,7 @@ ACTION_MODULES = frozenset(
         "maillage/trust/memberships.py",
         "maillage/setup/commune.py",
         "maillage/incidents/alert_settings.py",
+        "maillage/incidents/workflow.py",
     }
 )
 

@@ -19,6 +19,7 @@ import {
   filterShops,
   fold,
   matchesShop,
+  toSector,
   toShopRow,
 } from "../src/coordination/shops";
 
@@ -174,5 +175,14 @@ describe("alert settings", () => {
     });
     expect(addCategory(cats, "VOL")).toEqual({ error: "Une catégorie porte déjà ce libellé." });
     expect(addCategory(cats, " ")).toEqual({ error: "Indiquez un libellé." });
+  });
+});
+
+describe("sectors", () => {
+  it("reads a sector's neighbours as ids, and none when the server sends none", () => {
+    const sector = toSector({ id: 3, name: "Gare", slug: "gare", shop_count: 12, neighbours: [1, 7] });
+    expect(sector).toEqual({ id: "3", name: "Gare", slug: "gare", shopCount: 12, neighbours: ["1", "7"] });
+    expect(toSector({ id: 4, name: "Centre" }).neighbours).toEqual([]);
+    expect(toSector({ id: 4, neighbours: "1,2" }).neighbours).toEqual([]);
   });
 });

@@ -307,6 +307,27 @@ class MaillageClient:
         path = f"/incidents/{incident}/messages/{message}/attachments/{index}"
         return self.request("GET", path).content
 
+    # --- the incident lifecycle (operators; docs/decisions.md, "Incident lifecycle") ----
+    # Each returns the incident as it now stands; a refusal raises ClientApiError (409
+    # `already_taken` names who took it).
+
+    def take_incident(self, incident: uuid.UUID | str) -> dict[str, Any]:
+        return self.post(f"/incidents/{incident}/take", None)["incident"]
+
+    def lift_doubt(self, incident: uuid.UUID | str, verdict: str) -> dict[str, Any]:
+        """`verdict`: founded | unfounded."""
+        return self.post(f"/incidents/{incident}/lift-doubt", {"verdict": verdict})["incident"]
+
+    def engage_intervention(self, incident: uuid.UUID | str) -> dict[str, Any]:
+        return self.post(f"/incidents/{incident}/engage", None)["incident"]
+
+    def mark_on_site(self, incident: uuid.UUID | str) -> dict[str, Any]:
+        return self.post(f"/incidents/{incident}/on-site", None)["incident"]
+
+    def close_incident(self, incident: uuid.UUID | str, outcome: str) -> dict[str, Any]:
+        """`outcome`: arrest | left | false_alarm | referred | other."""
+        return self.post(f"/incidents/{incident}/close", {"outcome": outcome})["incident"]
+
 
 def _multipart(fields: dict[str, str], sealed: Sealed) -> list[tuple[str, Any]]:
     """Always multipart, even without attachments (a filename-less part is a form field),

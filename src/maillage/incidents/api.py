@@ -14,10 +14,10 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
-from maillage.access.policy import Action, require, visible
+from maillage.access.policy import Action, may, require, visible
 from maillage.crisis import state as crisis
 from maillage.errors import NotFound, Unauthenticated
-from maillage.incidents import actions, alert_settings
+from maillage.incidents import actions, alert_settings, workflow
 from maillage.incidents.catalogue import SEVERITIES
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.incidents.schemas import (
@@ -25,9 +25,12 @@ from maillage.incidents.schemas import (
     AlertSettingsOut,
     CatalogueOut,
     IncidentOut,
+    IncidentStepOut,
     MessageEnvelopeOut,
+    OutcomeIn,
     PostedOut,
     ReportOut,
+    VerdictIn,
     incident_out,
     message_out,
     wire_of,
@@ -201,11 +204,12 @@ def list_incidents(request: HttpRequest) -> list[dict[str, Any]]:
     # Newest first, explicitly: Meta.ordering does not apply to a GROUP BY query.
     incidents = (
         visible(actor, Incident)
-        .select_related("commune", "shop", "reported_by")
+        .select_related("commune", "shop", "reported_by", "taken_by__person")
         .annotate(message_count=Count("messages"))
         .order_by("-created_at", "-pk")
     )
-    return [incident_out(item, item.message_count) for item in incidents]
+    police = may(actor, Action.TAKE_INCIDENT)
+    return [incident_out(item, item.message_count, police=police) for item in incidents]
 
 
 @router.get(
@@ -279,3 +283,71 @@ def get_attachment(
     response["Content-Disposition"] = f'attachment; filename="part-{index}.bin"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- the lifecycle (incidents/lifecycle.py; one action and one event per step) ----------
+
+_STEP_ERRORS = errors(400, 403, 404, 409)
+
+
+def _stepped(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    incident = Incident.objects.select_related(
+        "commune", "shop", "reported_by", "taken_by__person"
+    ).get(pk=incident.pk)
+    police = may(_actor(request), Action.TAKE_INCIDENT)
+    return {"incident": incident_out(incident, police=police)}
+
+
+@router.post(
+    "/{incident_id}/take",
+    response={200: IncidentStepOut, **_STEP_ERRORS},
+    summary="Prendre en charge un signalement (un seul opérateur l'obtient)",
+)
+def take(request: HttpRequest, incident_id: uuid.UUID) -> dict[str, Any]:
+    actor = _actor(request)
+    incident = workflow.take(actor, session_device(request), incident_id)
+    return _stepped(request, incident)
+
+
+@router.post(
+    "/{incident_id}/lift-doubt",
+    response={200: IncidentStepOut, **_STEP_ERRORS},
+    summary="Lever le doute : fondé (founded) ou infondé (unfounded)",
+)
+def lift_doubt(request: HttpRequest, incident_id: uuid.UUID, payload: VerdictIn) -> dict[str, Any]:
+    actor = _actor(request)
+    incident = workflow.lift_doubt(actor, session_device(request), incident_id, payload.verdict)
+    return _stepped(request, incident)
+
+
+@router.post(
+    "/{incident_id}/engage",
+    response={200: IncidentStepOut, **_STEP_ERRORS},
+    summary="Engager une intervention (doute levé, fondé)",
+)
+def engage(request: HttpRequest, incident_id: uuid.UUID) -> dict[str, Any]:
+    actor = _actor(request)
+    incident = workflow.engage(actor, session_device(request), incident_id)
+    return _stepped(request, incident)
+
+
+@router.post(
+    "/{incident_id}/on-site",
+    response={200: IncidentStepOut, **_STEP_ERRORS},
+    summary="Intervention sur place",
+)
+def on_site(request: HttpRequest, incident_id: uuid.UUID) -> dict[str, Any]:
+    actor = _actor(request)
+    incident = workflow.on_site(actor, session_device(request), incident_id)
+    return _stepped(request, incident)
+
+
+@router.post(
+    "/{incident_id}/close",
+    response={200: IncidentStepOut, **_STEP_ERRORS},
+    summary="Clôturer un signalement avec son issue",
+)
+def close(request: HttpRequest, incident_id: uuid.UUID, payload: OutcomeIn) -> dict[str, Any]:
+    actor = _actor(request)
+    incident = workflow.close(actor, session_device(request), incident_id, payload.outcome)
+    return _stepped(request, incident)

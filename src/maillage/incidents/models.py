@@ -17,10 +17,13 @@ from maillage.trust.models import Device
 
 
 class Incident(models.Model):
-    """A report by a shop. Minimal on purpose: the workflow issue adds states and events.
+    """A report by a shop and where it stands in its lifecycle (incidents/lifecycle.py).
 
     `public_id` is chosen by the reporting device (a uuid4), because the envelope's
     associated data binds the sealed content to it before the server has seen anything.
+    The lifecycle fields are a projection of the incident's events, written by the action
+    that appends each one (incidents/workflow.py): every time is the server's, at the
+    step's event, never a client's.
     """
 
     public_id = models.UUIDField(unique=True, editable=False)
@@ -42,9 +45,22 @@ class Incident(models.Model):
         default=False,
         help_text="Arrived outside duty hours or with no operator connected (maillage.duty)",
     )
+    # The lifecycle (incidents/lifecycle.py: states, verdicts, outcomes and their labels).
+    state = models.CharField(max_length=20, default="reported")
+    verdict = models.CharField(max_length=20, blank=True, default="")
+    outcome = models.CharField(max_length=20, blank=True, default="")
+    taken_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    taken_at = models.DateTimeField(null=True, blank=True)
+    doubt_lifted_at = models.DateTimeField(null=True, blank=True)
+    intervention_at = models.DateTimeField(null=True, blank=True)
+    on_site_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["commune", "state"], name="incident_commune_state")]
 
     def __str__(self) -> str:
         return str(self.public_id)

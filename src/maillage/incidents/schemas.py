@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field
 
+from maillage.incidents import lifecycle
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.schemas import Text
 
@@ -24,6 +25,42 @@ class CategoryRefOut(Schema):
     label: str
 
 
+class TakerOut(Schema):
+    id: uuid.UUID
+    name: str | None = Field(description="Le nom de l'opérateur : pour la police seulement")
+
+
+class LifecycleOut(Schema):
+    """Where the incident stands (incidents/lifecycle.py); every time is the server's, at
+    the step's event."""
+
+    state: str
+    state_label: str
+    verdict: str | None
+    outcome: str | None
+    taken_by: TakerOut | None
+    taken_at: datetime | None
+    doubt_lifted_at: datetime | None
+    intervention_at: datetime | None
+    on_site_at: datetime | None
+    closed_at: datetime | None
+    next_steps: list[str]
+
+
+class VerdictIn(Schema):
+    verdict: str = Field(max_length=40, description="founded | unfounded")
+
+
+class OutcomeIn(Schema):
+    outcome: str = Field(
+        max_length=40, description="arrest | left | false_alarm | referred | other"
+    )
+
+
+class IncidentStepOut(Schema):
+    incident: IncidentOut
+
+
 class IncidentOut(Schema):
     id: uuid.UUID
     commune: uuid.UUID
@@ -36,6 +73,7 @@ class IncidentOut(Schema):
     neighbours: bool
     photos: int
     reported_unreachable: bool
+    lifecycle: LifecycleOut
 
 
 class CategoryOut(Schema):
@@ -138,7 +176,31 @@ class PostedOut(Schema):
     message: MessageOut
 
 
-def incident_out(incident: Incident, messages: int | None = None) -> dict[str, Any]:
+def lifecycle_out(incident: Incident, *, police: bool = False) -> dict[str, Any]:
+    """`police`: the viewer handles cases, and may see which colleague took this one."""
+    state = lifecycle.State(incident.state)
+    verdict = lifecycle.Verdict(incident.verdict) if incident.verdict else None
+    taker = incident.taken_by if incident.taken_by_id is not None else None
+    return {
+        "state": state.value,
+        "state_label": lifecycle.STATE_LABELS[state],
+        "verdict": incident.verdict or None,
+        "outcome": incident.outcome or None,
+        "taken_by": None
+        if taker is None
+        else {"id": taker.public_id, "name": taker.person.display_name if police else None},
+        "taken_at": incident.taken_at,
+        "doubt_lifted_at": incident.doubt_lifted_at,
+        "intervention_at": incident.intervention_at,
+        "on_site_at": incident.on_site_at,
+        "closed_at": incident.closed_at,
+        "next_steps": [step.value for step in lifecycle.next_steps(state, verdict)],
+    }
+
+
+def incident_out(
+    incident: Incident, messages: int | None = None, *, police: bool = False
+) -> dict[str, Any]:
     count = messages if messages is not None else incident.messages.count()
     return {
         "id": incident.public_id,
@@ -152,6 +214,7 @@ def incident_out(incident: Incident, messages: int | None = None) -> dict[str, A
         "neighbours": incident.neighbours,
         "photos": incident.photos,
         "reported_unreachable": incident.reported_unreachable,
+        "lifecycle": lifecycle_out(incident, police=police),
     }
 
 

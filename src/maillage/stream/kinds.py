@@ -17,6 +17,7 @@ from maillage.access.policy import Action
 class Kind(enum.StrEnum):
     COMMUNE_CREATED = "commune.created"
     SECTOR_CREATED = "sector.created"
+    SECTOR_NEIGHBOURS_CHANGED = "sector.neighbours_changed"
     SHOP_CREATED = "shop.created"
     SHOPS_IMPORTED = "shops.imported"
     SHOP_UPDATED = "shop.updated"
@@ -48,6 +49,11 @@ class Kind(enum.StrEnum):
     NEIGHBOUR_ALERT_ENDED = "neighbour_alert.ended"
     ALERT_SETTINGS_CHANGED = "alert_settings.changed"
     ALERT_LIMIT_REACHED = "alert_limit.reached"
+    INCIDENT_TAKEN = "incident.taken"
+    INCIDENT_DOUBT_LIFTED = "incident.doubt_lifted"
+    INCIDENT_INTERVENTION_ENGAGED = "incident.intervention_engaged"
+    INCIDENT_ON_SITE = "incident.on_site"
+    INCIDENT_CLOSED = "incident.closed"
     CRISIS_STARTED = "crisis.started"
     CRISIS_INSTRUCTIONS_CHANGED = "crisis.instructions_changed"
     CRISIS_ENDED = "crisis.ended"
@@ -74,6 +80,9 @@ SPECS: dict[Kind, KindSpec] = {
         "commune", Action.VIEW_TERRITORY, "name", "slug", "insee_code", "is_demo"
     ),
     Kind.SECTOR_CREATED: _spec("sector", Action.VIEW_TERRITORY, "name", "slug"),
+    Kind.SECTOR_NEIGHBOURS_CHANGED: _spec(
+        "sector", Action.VIEW_TERRITORY, "neighbours", "added", "removed"
+    ),
     Kind.SHOP_CREATED: _spec("shop", Action.VIEW_SHOP, "enseigne", "sector", "activity"),
     Kind.SHOPS_IMPORTED: _spec("commune", Action.VIEW_SHOP, "created", "sectors"),
     Kind.SHOP_UPDATED: _spec("shop", Action.VIEW_SHOP, "enseigne", "sector", "activity", "changed"),
@@ -187,6 +196,13 @@ SPECS: dict[Kind, KindSpec] = {
     # The first refusal of a window only (incidents/alert_limits.py): the police sees that
     # a shop hit a limit, and a flood does not become a flood of events.
     Kind.ALERT_LIMIT_REACHED: _spec("shop", Action.VIEW_INCIDENTS, "limit", "retry_after"),
+    # The lifecycle (incidents/lifecycle.py, incidents/workflow.py): the police and the
+    # reporting shop (shop-bound) see every step; `state` is the state reached.
+    Kind.INCIDENT_TAKEN: _spec("incident", Action.VIEW_INCIDENTS, "state", "by"),
+    Kind.INCIDENT_DOUBT_LIFTED: _spec("incident", Action.VIEW_INCIDENTS, "state", "verdict"),
+    Kind.INCIDENT_INTERVENTION_ENGAGED: _spec("incident", Action.VIEW_INCIDENTS, "state"),
+    Kind.INCIDENT_ON_SITE: _spec("incident", Action.VIEW_INCIDENTS, "state"),
+    Kind.INCIDENT_CLOSED: _spec("incident", Action.VIEW_INCIDENTS, "state", "from", "outcome"),
     # « Mode crise » (maillage.crisis): every member of the commune sees it switch; the
     # instructions are a broadcast sealed to the commune's group key, named by its id.
     Kind.CRISIS_STARTED: _spec(

@@ -52,7 +52,11 @@ PARTS: dict[str, Action] = {
 }
 
 # Kinds whose payload cannot carry the change: the client re-fetches these parts.
-RELOADS: dict[Kind, tuple[str, ...]] = {Kind.SHOPS_IMPORTED: ("sectors", "shops")}
+RELOADS: dict[Kind, tuple[str, ...]] = {
+    Kind.SHOPS_IMPORTED: ("sectors", "shops"),
+    # A merchant's reach changed: the neighbouring sectors' keys and messages come or go.
+    Kind.SECTOR_NEIGHBOURS_CHANGED: ("group_keys", "broadcasts"),
+}
 
 # Kinds recorded while a commune is set up, before any member exists to hold a snapshot.
 SETUP_ONLY = frozenset({Kind.COMMUNE_CREATED, Kind.ROOT_INSTALLED})
@@ -162,7 +166,7 @@ def _service_key(viewer: Membership) -> int | None:
 
 def _incidents(viewer: Membership) -> dict[str, Any]:
     incidents: dict[str, dict[str, Any]] = {
-        str(i.public_id): {"shop": str(i.shop.public_id), "messages": []}
+        str(i.public_id): {"shop": str(i.shop.public_id), "state": i.state, "messages": []}
         for i in visible(viewer, Incident).select_related("shop")
     }
     messages = SealedMessage.objects.filter(incident__public_id__in=list(incidents)).values_list(
@@ -317,9 +321,15 @@ def _service_key_published(state: Snapshot, data: dict[str, Any], payload: dict[
 def _message(state: Snapshot, data: dict[str, Any], payload: dict[str, Any]) -> None:
     if "incidents" in state:
         incident = state["incidents"].setdefault(
-            data["target_id"], {"shop": data["shop"], "messages": []}
+            data["target_id"], {"shop": data["shop"], "state": "reported", "messages": []}
         )
         incident["messages"] = sorted({*incident["messages"], payload["message"]})
+
+
+def _lifecycle_step(state: Snapshot, data: dict[str, Any], payload: dict[str, Any]) -> None:
+    """Each step names the state it reached; the events come in order, so the last wins."""
+    if "incidents" in state and data["target_id"] in state["incidents"]:
+        state["incidents"][data["target_id"]]["state"] = payload["state"]
 
 
 def _group_key_published(state: Snapshot, data: dict[str, Any], payload: dict[str, Any]) -> None:
@@ -379,6 +389,11 @@ _APPLY = {
     Kind.MESSAGE_POSTED: _message,
     Kind.GROUP_KEY_PUBLISHED: _group_key_published,
     Kind.BROADCAST_SENT: _broadcast_sent,
+    Kind.INCIDENT_TAKEN: _lifecycle_step,
+    Kind.INCIDENT_DOUBT_LIFTED: _lifecycle_step,
+    Kind.INCIDENT_INTERVENTION_ENGAGED: _lifecycle_step,
+    Kind.INCIDENT_ON_SITE: _lifecycle_step,
+    Kind.INCIDENT_CLOSED: _lifecycle_step,
     Kind.CRISIS_STARTED: _crisis_broadcast,
     Kind.CRISIS_INSTRUCTIONS_CHANGED: _crisis_broadcast,
     Kind.CRISIS_ENDED: _crisis_broadcast,

@@ -92,3 +92,40 @@ def access_log(ctx: Any) -> Request:
 def verify_access_log(ctx: Any) -> Request:
     _logged_read(ctx)
     return "/api/v1/privacy/access-log/verify", {}
+
+
+# --- the lifecycle: the target incident brought to the state the step leaves -----------
+
+_BEFORE: dict[str, list[tuple[str, str | None]]] = {
+    "take": [],
+    "lift-doubt": [("take", None)],
+    "engage": [("take", None), ("lift_doubt", "founded")],
+    "on-site": [("take", None), ("lift_doubt", "founded"), ("engage", None)],
+    "close": [("take", None), ("lift_doubt", "founded"), ("engage", None)],
+}
+_BODIES: dict[str, dict[str, str]] = {
+    "lift-doubt": {"verdict": "founded"},
+    "close": {"outcome": "arrest"},
+}
+
+
+def lifecycle_step(route: str) -> Any:
+    def build(ctx: Any) -> Request:
+        from maillage.incidents import workflow
+        from maillage.members.models import Role
+
+        incident, _ = target_incident(ctx)
+        operator = factory.make_member(Role.OPERATOR, ctx.targets.commune)
+        for step, value in _BEFORE[route]:
+            extra = {"verdict": value} if step == "lift_doubt" else {}
+            workflow.step(
+                operator.membership, operator.device, incident, workflow.Step(step), **extra
+            )
+            incident.refresh_from_db()
+        url = f"/api/v1/incidents/{incident.public_id}/{route}"
+        body = _BODIES.get(route)
+        if body is None:
+            return url, {}
+        return url, {"data": body, "content_type": "application/json"}
+
+    return build

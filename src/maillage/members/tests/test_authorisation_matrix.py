@@ -37,6 +37,7 @@ from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.neighbours.tests import matrix_builders as neighbour_requests
 from maillage.stream.action import CLI
 from maillage.territory.models import Commune, Shop
+from maillage.territory.tests import factory as territory_factory
 from maillage.territory.tests.factory import valid_siret
 from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceStatus
@@ -195,6 +196,10 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         # The role is asked first: only a coordinator learns the shop is not theirs.
         "401 403 401 403 404 403 403 403 403 403",
     ),
+    ("PUT", "/api/v1/territory/sectors/{sector_id}/neighbours"): (
+        COORDINATOR_ONLY,
+        "401 403 401 403 404 403 403 403 403 403",
+    ),
     # --- incidents (sealed content) ------------------------------------------------
     # Merchants report for their own shop; the target incident is another shop's.
     ("POST", "/api/v1/incidents"): ("401 403 401 201 403 403 403 403 403 403", None),
@@ -217,6 +222,14 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         "401 403 401 403 403 200 200 403 403 403",
         OTHER_COMMUNE_ABSENT,
     ),
+    # --- the incident lifecycle (operators only, docs/decisions.md) -----------------
+    **{
+        ("POST", f"/api/v1/incidents/{{incident_id}}/{route}"): (
+            OPERATOR_ONLY,
+            OTHER_COMMUNE_ABSENT,
+        )
+        for route in ("take", "lift-doubt", "engage", "on-site", "close")
+    },
     # --- privacy (the DPO reads who read, never content) ---------------------------
     ("GET", "/api/v1/privacy/access-log"): (
         "401 403 401 403 403 403 403 403 403 200",
@@ -596,6 +609,11 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
         f"/api/v1/territory/shops/{c.targets.shop.public_id}",
         _json({"enseigne": "Nouvelle enseigne de la matrice", "siret": valid_siret()}),
     ),
+    ("PUT", "/api/v1/territory/sectors/{sector_id}/neighbours"): lambda c: (
+        f"/api/v1/territory/sectors/{c.targets.shop.sector_id}/neighbours",
+        # A new neighbour each time, so that every allowed call changes something.
+        _json({"neighbours": [territory_factory.make_sector(c.targets.commune).pk]}),
+    ),
     ("POST", "/api/v1/incidents"): incident_requests.report,
     ("GET", "/api/v1/incidents/catalogue"): lambda c: ("/api/v1/incidents/catalogue", {}),
     ("GET", "/api/v1/incidents/settings"): lambda c: ("/api/v1/incidents/settings", {}),
@@ -609,6 +627,12 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("GET", "/api/v1/incidents/{incident_id}/messages/{message_id}/attachments/{index}"): (
         incident_requests.attachment
     ),
+    **{
+        ("POST", f"/api/v1/incidents/{{incident_id}}/{route}"): incident_requests.lifecycle_step(
+            route
+        )
+        for route in ("take", "lift-doubt", "engage", "on-site", "close")
+    },
     ("GET", "/api/v1/privacy/access-log"): incident_requests.access_log,
     ("GET", "/api/v1/privacy/access-log/verify"): incident_requests.verify_access_log,
     ("GET", "/api/v1/privacy/refusals"): lambda ctx: ("/api/v1/privacy/refusals", {}),

@@ -202,6 +202,21 @@ def _broadcast(cast: factory.Cast) -> None:
         assert response.status_code == 201, response.content
 
 
+def _neighbouring_sector(cast: factory.Cast) -> None:
+    """A sector with its key and a message becomes the merchant's sector's neighbour: the
+    merchant now holds its key and its broadcasts (reloaded parts)."""
+    operator, merchant = cast[Role.OPERATOR], cast[Role.MERCHANT]
+    assert merchant.shop is not None
+    nearby = territory_factory.make_sector(cast.commune, name="Secteur voisin")
+    generation = group_key_factory.publish(operator, scope=f"sector:{nearby.pk}")
+    sealed = group_key_factory.seal(operator, generation)
+    response = operator.client().post("/api/v1/broadcasts", **group_key_factory.multipart(sealed))
+    assert response.status_code == 201, response.content
+    territory_actions.set_sector_neighbours(
+        cast[Role.COORDINATOR].actor(), merchant.shop.sector, [nearby]
+    )
+
+
 def _duty_schedule(cast: factory.Cast) -> None:
     """The coordinator's new hours: no snapshot part holds them (GET /duty/schedule)."""
     response = (
@@ -295,6 +310,25 @@ def _limit_reached(cast: factory.Cast) -> None:
     assert [post_report(client, Draft(merchant)).status_code for _ in range(2)] == [201, 429]
 
 
+def _lifecycle(*steps: tuple[str, dict[str, str] | None]) -> Scenario:
+    """A report the operator takes through `steps` (routes of POST /incidents/{id}/…)."""
+
+    def scenario(cast: factory.Cast) -> None:
+        from maillage.incidents.tests.helpers import make_incident
+
+        incident, _ = make_incident(cast[Role.MERCHANT])
+        client = cast[Role.OPERATOR].client()
+        for route, body in steps:
+            url = f"/api/v1/incidents/{incident.public_id}/{route}"
+            response = client.post(url, body, "application/json") if body else client.post(url)
+            assert response.status_code == 200, response.content
+
+    return scenario
+
+
+_TO_INTERVENTION = (("take", None), ("lift-doubt", {"verdict": "founded"}), ("engage", None))
+
+
 def _crisis(cast: factory.Cast, *steps: str) -> None:
     """« Mode crise » on, then each step (`instructions`, `end`): sealed to the commune."""
     operator = cast[Role.OPERATOR]
@@ -309,6 +343,7 @@ def _crisis(cast: factory.Cast, *steps: str) -> None:
 
 SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
+    Kind.SECTOR_NEIGHBOURS_CHANGED: _neighbouring_sector,
     Kind.SHOP_CREATED: _shop,
     Kind.SHOPS_IMPORTED: _import,
     Kind.SHOP_UPDATED: _edit_shop,
@@ -339,6 +374,13 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.NEIGHBOUR_ALERT_ENDED: _neighbour_ended,
     Kind.ALERT_SETTINGS_CHANGED: _alert_settings,
     Kind.ALERT_LIMIT_REACHED: _limit_reached,
+    Kind.INCIDENT_TAKEN: _lifecycle(("take", None)),
+    Kind.INCIDENT_DOUBT_LIFTED: _lifecycle(("take", None), ("lift-doubt", {"verdict": "founded"})),
+    Kind.INCIDENT_INTERVENTION_ENGAGED: _lifecycle(*_TO_INTERVENTION),
+    Kind.INCIDENT_ON_SITE: _lifecycle(*_TO_INTERVENTION, ("on-site", None)),
+    Kind.INCIDENT_CLOSED: _lifecycle(
+        *_TO_INTERVENTION, ("on-site", None), ("close", {"outcome": "arrest"})
+    ),
     Kind.CRISIS_STARTED: _crisis,
     Kind.CRISIS_INSTRUCTIONS_CHANGED: lambda cast: _crisis(cast, "instructions"),
     Kind.CRISIS_ENDED: lambda cast: _crisis(cast, "end"),
