@@ -42,6 +42,11 @@ export interface AlertSettings {
   neighbourValidation: boolean;
   neighbourExpiryMinutes: number;
   limits: Record<LimitName, Limit>;
+  /** Seconds after a report nobody took: first, then second escalation. */
+  escalationFirst: number;
+  escalationSecond: number;
+  /** Public ids of the police members alerted when an incident escalates. */
+  supervisors: string[];
 }
 
 /** What the form holds: numbers as typed, so a half-typed value is not lost. */
@@ -50,6 +55,9 @@ export interface SettingsDraft {
   neighbourValidation: boolean;
   neighbourExpiry: string;
   limits: Record<LimitName, { count: string; minutes: string }>;
+  escalationFirst: string;
+  escalationSecond: string;
+  supervisors: string[];
 }
 
 const asSeverity = (v: unknown): Severity =>
@@ -81,6 +89,9 @@ export function toSettings(raw: unknown): AlertSettings {
       LimitName,
       Limit
     >,
+    escalationFirst: asInt(r.escalation_first_seconds, 60),
+    escalationSecond: asInt(r.escalation_second_seconds, 180),
+    supervisors: Array.isArray(r.supervisors) ? r.supervisors.map((s) => str(s)) : [],
   };
 }
 
@@ -98,6 +109,9 @@ export function draftOf(settings: AlertSettings): SettingsDraft {
         },
       ]),
     ) as SettingsDraft["limits"],
+    escalationFirst: String(settings.escalationFirst),
+    escalationSecond: String(settings.escalationSecond),
+    supervisors: [...settings.supervisors],
   };
 }
 
@@ -121,6 +135,8 @@ export const MIN_EXPIRY_MINUTES = 5;
 export const MAX_EXPIRY_MINUTES = 24 * 60;
 export const MAX_LIMIT_COUNT = 1000;
 export const MAX_LIMIT_MINUTES = 24 * 60;
+export const MIN_ESCALATION_SECONDS = 15;
+export const MAX_ESCALATION_SECONDS = 3600;
 
 const whole = (text: string): number | null => (/^\s*\d+\s*$/.test(text) ? Number(text) : null);
 
@@ -144,6 +160,15 @@ export function checkSettings(draft: SettingsDraft): Record<string, string> {
       min: MIN_EXPIRY_MINUTES,
       max: MAX_EXPIRY_MINUTES,
     });
+  const first = whole(draft.escalationFirst);
+  const second = whole(draft.escalationSecond);
+  const range = { min: MIN_ESCALATION_SECONDS, max: MAX_ESCALATION_SECONDS };
+  if (first === null || first < MIN_ESCALATION_SECONDS || first > MAX_ESCALATION_SECONDS)
+    found["escalation-first"] = t("mairie.settings.escalationRange", range);
+  if (second === null || second < MIN_ESCALATION_SECONDS || second > MAX_ESCALATION_SECONDS)
+    found["escalation-second"] = t("mairie.settings.escalationRange", range);
+  else if (first !== null && second <= first)
+    found["escalation-second"] = t("mairie.settings.escalationOrder");
   for (const name of LIMIT_NAMES) {
     const count = whole(draft.limits[name].count);
     const minutes = whole(draft.limits[name].minutes);
@@ -199,6 +224,9 @@ export function controlOf(field: string | null | undefined, draft: SettingsDraft
   if (!field) return null;
   if (field === "neighbour_expiry_minutes") return "neighbour-expiry";
   if (field === "neighbour_validation") return "neighbour-validation";
+  if (field === "escalation_first_seconds") return "escalation-first";
+  if (field === "escalation_second_seconds") return "escalation-second";
+  if (field === "supervisors" || field.startsWith("supervisors.")) return "supervisors";
   if (field === "categories") return "categories";
   const category = /^categories\.(\d+)(?:\.(label|severity|call_17|enabled))?$/.exec(field);
   if (category) {
@@ -232,6 +260,9 @@ export function payloadOf(draft: SettingsDraft): Record<string, unknown> {
         { count: Number(draft.limits[name].count), minutes: Number(draft.limits[name].minutes) },
       ]),
     ),
+    escalation_first_seconds: Number(draft.escalationFirst),
+    escalation_second_seconds: Number(draft.escalationSecond),
+    supervisors: [...draft.supervisors],
   };
 }
 

@@ -58,6 +58,7 @@ export const KINDS = [
   "incident.intervention_engaged",
   "incident.on_site",
   "incident.closed",
+  "incident.escalated",
   "crisis.started",
   "crisis.instructions_changed",
   "crisis.ended",

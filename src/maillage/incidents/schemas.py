@@ -74,6 +74,7 @@ class IncidentOut(Schema):
     photos: int
     reported_unreachable: bool
     lifecycle: LifecycleOut
+    escalation_level: int = Field(description="How many escalations fired (0 to 2)")
 
 
 class CategoryOut(Schema):
@@ -128,6 +129,10 @@ class AlertSettingsIn(Schema):
     neighbour_validation: bool
     neighbour_expiry_minutes: int = Field(ge=5, le=1440)
     limits: LimitsIn
+    # Absent: the product's defaults (a client that predates escalation keeps working).
+    escalation_first_seconds: int = Field(default=60, ge=15, le=3600)
+    escalation_second_seconds: int = Field(default=180, ge=16, le=3600)
+    supervisors: list[uuid.UUID] = Field(default_factory=list, max_length=20)
 
 
 class AlertSettingsOut(Schema):
@@ -135,6 +140,9 @@ class AlertSettingsOut(Schema):
     neighbour_validation: bool
     neighbour_expiry_minutes: int
     limits: dict[str, LimitOut]
+    escalation_first_seconds: int
+    escalation_second_seconds: int
+    supervisors: list[uuid.UUID]
 
 
 class AttachmentRefOut(Schema):
@@ -214,6 +222,7 @@ def incident_out(
         "neighbours": incident.neighbours,
         "photos": incident.photos,
         "reported_unreachable": incident.reported_unreachable,
+        "escalation_level": incident.escalation_level,
         "lifecycle": lifecycle_out(incident, police=police),
     }
 

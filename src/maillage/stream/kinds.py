@@ -54,6 +54,7 @@ class Kind(enum.StrEnum):
     INCIDENT_INTERVENTION_ENGAGED = "incident.intervention_engaged"
     INCIDENT_ON_SITE = "incident.on_site"
     INCIDENT_CLOSED = "incident.closed"
+    INCIDENT_ESCALATED = "incident.escalated"
     CRISIS_STARTED = "crisis.started"
     CRISIS_INSTRUCTIONS_CHANGED = "crisis.instructions_changed"
     CRISIS_ENDED = "crisis.ended"
@@ -192,6 +193,8 @@ SPECS: dict[Kind, KindSpec] = {
         "neighbour_validation",
         "neighbour_expiry_minutes",
         "limits",
+        "escalation",
+        "supervisors",
     ),
     # The first refusal of a window only (incidents/alert_limits.py): the police sees that
     # a shop hit a limit, and a flood does not become a flood of events.
@@ -203,6 +206,11 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.INCIDENT_INTERVENTION_ENGAGED: _spec("incident", Action.VIEW_INCIDENTS, "state"),
     Kind.INCIDENT_ON_SITE: _spec("incident", Action.VIEW_INCIDENTS, "state"),
     Kind.INCIDENT_CLOSED: _spec("incident", Action.VIEW_INCIDENTS, "state", "from", "outcome"),
+    # Nobody took it in time (incidents/escalation.py): the supervisors named are alerted,
+    # the reporting shop is told to call 17.
+    Kind.INCIDENT_ESCALATED: _spec(
+        "incident", Action.VIEW_INCIDENTS, "level", "waited", "supervisors"
+    ),
     # « Mode crise » (maillage.crisis): every member of the commune sees it switch; the
     # instructions are a broadcast sealed to the commune's group key, named by its id.
     Kind.CRISIS_STARTED: _spec(

@@ -310,6 +310,18 @@ def _limit_reached(cast: factory.Cast) -> None:
     assert [post_report(client, Draft(merchant)).status_code for _ in range(2)] == [201, 429]
 
 
+def _escalated(cast: factory.Cast) -> None:
+    """A report nobody took: both escalations fire (the state stays « signalé »)."""
+    from datetime import timedelta
+
+    from maillage.incidents.escalation import escalate_due
+    from maillage.incidents.tests.helpers import make_incident
+
+    incident, _ = make_incident(cast[Role.MERCHANT])
+    assert escalate_due(incident.created_at + timedelta(hours=1)) == 1
+    assert escalate_due(incident.created_at + timedelta(hours=1)) == 1
+
+
 def _lifecycle(*steps: tuple[str, dict[str, str] | None]) -> Scenario:
     """A report the operator takes through `steps` (routes of POST /incidents/{id}/…)."""
 
@@ -381,6 +393,7 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.INCIDENT_CLOSED: _lifecycle(
         *_TO_INTERVENTION, ("on-site", None), ("close", {"outcome": "arrest"})
     ),
+    Kind.INCIDENT_ESCALATED: _escalated,
     Kind.CRISIS_STARTED: _crisis,
     Kind.CRISIS_INSTRUCTIONS_CHANGED: lambda cast: _crisis(cast, "instructions"),
     Kind.CRISIS_ENDED: lambda cast: _crisis(cast, "end"),
