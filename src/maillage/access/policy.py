@@ -68,6 +68,7 @@ class Action(enum.StrEnum):
     MANAGE_ALERT_SETTINGS = "incidents.manage_settings"
     TAKE_INCIDENT = "incidents.take"
     ADVANCE_INCIDENT = "incidents.advance"
+    VIEW_STATS = "stats.view"
     VIEW_CRISIS = "crisis.view"
     MANAGE_CRISIS = "crisis.manage"
 
@@ -144,6 +145,9 @@ RULES: dict[Action, frozenset[Role]] = {
     # one else moves an incident (the coordinator manages people, not cases).
     Action.TAKE_INCIDENT: frozenset({Role.OPERATOR}),
     Action.ADVANCE_INCIDENT: frozenset({Role.OPERATOR}),
+    # The first statistics page (issue 10): counts and times, no content, no shop names
+    # beyond their sector; the prefecture's aggregated view comes with its own issue.
+    Action.VIEW_STATS: frozenset({Role.COORDINATOR, Role.OPERATOR}),
     # « Mode crise » (docs/decisions.md, « Mode crise »): every member of the commune sees
     # whether it is on; only the police switch it, since its instructions are sealed to the
     # commune's group key, which only operators hold among the staff.

@@ -17,8 +17,10 @@ from maillage.access.roles import MembershipStatus, Role
 from maillage.errors import ApiError
 from maillage.incidents.catalogue import (
     DEFAULT_CATEGORIES,
+    DEFAULT_TARGET_MINUTES,
     MAX_CATEGORIES,
     MAX_LABEL,
+    MAX_TARGET_MINUTES,
     SEVERITIES,
     SLUG,
     Category,
@@ -147,6 +149,7 @@ def _category(item: Any, index: int) -> Category:
         "severity",
         "call_17",
         "enabled",
+        "target_minutes",
     }:
         raise SettingsRefused("Catégorie invalide.", where)
     slug = item.get("slug")
@@ -174,7 +177,14 @@ def _category(item: Any, index: int) -> Category:
         if not isinstance(value, bool):
             raise SettingsRefused("Valeur oui/non attendue.", f"{where}.{name}")
         flags[name] = value
-    return Category(slug, label.strip(), str(severity), flags["call_17"], flags["enabled"])
+    target = _int(
+        item.get("target_minutes", DEFAULT_TARGET_MINUTES),
+        1,
+        MAX_TARGET_MINUTES,
+        f"Délai cible entre 1 et {MAX_TARGET_MINUTES} minutes.",
+        f"{where}.target_minutes",
+    )
+    return Category(slug, label.strip(), str(severity), flags["call_17"], flags["enabled"], target)
 
 
 def parse(data: dict[str, Any]) -> Settings:

@@ -97,6 +97,7 @@ class CatalogueOut(Schema):
 
 class CategorySettingOut(CategoryOut):
     enabled: bool
+    target_minutes: int
 
 
 class LimitOut(Schema):
@@ -110,6 +111,7 @@ class CategoryIn(Schema):
     severity: str = Field(pattern="^(low|medium|high|critical)$")
     call_17: bool = False
     enabled: bool = True
+    target_minutes: int = Field(default=5, ge=1, le=120)
 
 
 class LimitIn(Schema):

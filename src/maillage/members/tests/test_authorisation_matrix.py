@@ -205,6 +205,7 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     ("POST", "/api/v1/incidents"): ("401 403 401 201 403 403 403 403 403 403", None),
     ("GET", "/api/v1/incidents/catalogue"): ("401 403 401 200 200 200 200 200 200 200", None),
     ("GET", "/api/v1/incidents/settings"): ("401 403 401 403 200 200 403 403 403 403", None),
+    ("GET", "/api/v1/stats/summary"): ("401 403 401 403 200 200 403 403 403 403", None),
     ("PUT", "/api/v1/incidents/settings"): (COORDINATOR_ONLY, None),
     ("GET", "/api/v1/incidents"): (
         "401 403 401 200 403 200 200 403 403 403",
@@ -617,6 +618,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("POST", "/api/v1/incidents"): incident_requests.report,
     ("GET", "/api/v1/incidents/catalogue"): lambda c: ("/api/v1/incidents/catalogue", {}),
     ("GET", "/api/v1/incidents/settings"): lambda c: ("/api/v1/incidents/settings", {}),
+    ("GET", "/api/v1/stats/summary"): lambda c: ("/api/v1/stats/summary", {}),
     ("PUT", "/api/v1/incidents/settings"): lambda c: (
         "/api/v1/incidents/settings",
         _json({**alert_settings.Settings().as_dict(), "neighbour_expiry_minutes": 90}),
