@@ -19,6 +19,7 @@ export const PERMISSION = {
   sendBroadcast: "broadcasts.send",
   viewDuty: "duty.view",
   manageDuty: "duty.manage",
+  viewStats: "stats.view",
   viewCrisis: "crisis.view",
   manageCrisis: "crisis.manage",
 } as const;

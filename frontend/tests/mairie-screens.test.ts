@@ -195,6 +195,7 @@ describe("alert settings", () => {
       severity: "medium",
       call17: false,
       enabled: true,
+      targetMinutes: "5",
     });
     expect(addCategory(cats, "VOL")).toEqual({ error: "Une catégorie porte déjà ce libellé." });
     expect(addCategory(cats, " ")).toEqual({ error: "Indiquez un libellé." });

@@ -30,6 +30,8 @@ export interface CategorySetting {
   severity: Severity;
   call17: boolean;
   enabled: boolean;
+  /** Minutes from the report for the doubt lifted and an intervention engaged (as typed). */
+  targetMinutes: string;
 }
 
 export interface Limit {
@@ -82,6 +84,7 @@ export function toSettings(raw: unknown): AlertSettings {
       severity: asSeverity(c.severity),
       call17: c.call_17 === true,
       enabled: c.enabled !== false,
+      targetMinutes: String(asInt(c.target_minutes, DEFAULT_TARGET_MINUTES)),
     })),
     neighbourValidation: r.neighbour_validation !== false,
     neighbourExpiryMinutes: asInt(r.neighbour_expiry_minutes, 120),
@@ -135,6 +138,8 @@ export const MIN_EXPIRY_MINUTES = 5;
 export const MAX_EXPIRY_MINUTES = 24 * 60;
 export const MAX_LIMIT_COUNT = 1000;
 export const MAX_LIMIT_MINUTES = 24 * 60;
+export const DEFAULT_TARGET_MINUTES = 5;
+export const MAX_TARGET_MINUTES = 120;
 export const MIN_ESCALATION_SECONDS = 15;
 export const MAX_ESCALATION_SECONDS = 3600;
 
@@ -151,6 +156,11 @@ export function checkSettings(draft: SettingsDraft): Record<string, string> {
     if (!label) found[`category-${c.slug}-label`] = t("mairie.settings.labelRequired");
     else if (label.length > MAX_LABEL)
       found[`category-${c.slug}-label`] = t("mairie.settings.labelTooLong", { max: MAX_LABEL });
+  }
+  for (const c of draft.categories) {
+    const target = whole(c.targetMinutes);
+    if (target === null || target < 1 || target > MAX_TARGET_MINUTES)
+      found[`category-${c.slug}-target`] = t("mairie.settings.targetRange", { max: MAX_TARGET_MINUTES });
   }
   if (!draft.categories.some((c) => c.enabled))
     found["categories"] = t("mairie.settings.oneEnabled");
@@ -211,7 +221,7 @@ export function addCategory(
   return {
     categories: [
       ...categories,
-      { slug, label: clean, severity: "medium", call17: false, enabled: true },
+      { slug, label: clean, severity: "medium", call17: false, enabled: true, targetMinutes: String(DEFAULT_TARGET_MINUTES) },
     ],
   };
 }
@@ -228,11 +238,11 @@ export function controlOf(field: string | null | undefined, draft: SettingsDraft
   if (field === "escalation_second_seconds") return "escalation-second";
   if (field === "supervisors" || field.startsWith("supervisors.")) return "supervisors";
   if (field === "categories") return "categories";
-  const category = /^categories\.(\d+)(?:\.(label|severity|call_17|enabled))?$/.exec(field);
+  const category = /^categories\.(\d+)(?:\.(label|severity|call_17|enabled|target_minutes))?$/.exec(field);
   if (category) {
     const slug = draft.categories[Number(category[1])]?.slug;
     if (!slug) return "categories";
-    const part = { label: "label", severity: "severity", call_17: "call17", enabled: "enabled" }[
+    const part = { label: "label", severity: "severity", call_17: "call17", enabled: "enabled", target_minutes: "target" }[
       category[2] ?? "label"
     ];
     return `category-${slug}-${part}`;
@@ -251,6 +261,7 @@ export function payloadOf(draft: SettingsDraft): Record<string, unknown> {
       severity: c.severity,
       call_17: c.call17,
       enabled: c.enabled,
+      target_minutes: Number(c.targetMinutes),
     })),
     neighbour_validation: draft.neighbourValidation,
     neighbour_expiry_minutes: Number(draft.neighbourExpiry),

@@ -191,6 +191,7 @@ function AlertSettingsForm() {
                 <th scope="col">{t("mairie.settings.colSeverity")}</th>
                 <th scope="col">{t("mairie.settings.colCall17")}</th>
                 <th scope="col">{t("mairie.settings.colEnabled")}</th>
+                <th scope="col">{t("mairie.settings.colTarget")}</th>
               </tr>
             </thead>
             <tbody>
@@ -282,6 +283,24 @@ function AlertSettingsForm() {
                           setCategory(index, { enabled: (e.target as HTMLInputElement).checked })
                         }
                       />
+                    </td>
+                    <td>
+                      <input
+                        id={`category-${c.slug}-target`}
+                        type="text"
+                        inputMode="numeric"
+                        size={4}
+                        value={c.targetMinutes}
+                        aria-label={t("mairie.settings.targetFor", { label: name })}
+                        aria-invalid={errors[`category-${c.slug}-target`] ? "true" : undefined}
+                        aria-describedby={errors[`category-${c.slug}-target`] ? `category-${c.slug}-target-error` : undefined}
+                        onInput={(e) => setCategory(index, { targetMinutes: (e.target as HTMLInputElement).value })}
+                      />
+                      {errors[`category-${c.slug}-target`] ? (
+                        <p class="field-error" id={`category-${c.slug}-target-error`}>
+                          {errors[`category-${c.slug}-target`]}
+                        </p>
+                      ) : null}
                     </td>
                   </tr>
                 );

@@ -27,7 +27,9 @@ T0 = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.get_fixed_timezone(60))
 
 def incident(**steps: Any) -> Any:
     """A stand-in with the lifecycle's fields, times in seconds after T0."""
-    fields = {f"{name}_at": None for name in ("taken", "doubt_lifted", "intervention")}
+    fields: dict[str, datetime | None] = {
+        f"{name}_at": None for name in ("taken", "doubt_lifted", "intervention")
+    }
     fields |= {"on_site_at": None, "closed_at": None}
     for name, seconds in steps.items():
         if name.endswith("_at"):
@@ -126,6 +128,7 @@ def test_the_summary_counts_times_and_targets_by_sector_category_and_hour() -> N
         1,
     ]
     stored = Incident.objects.get(pk=answered.pk)
+    assert stored.intervention_at is not None
     taken_event = Event.objects.get(kind="incident.taken", target_id=str(answered.public_id))
     assert stored.taken_at == taken_event.at
     assert steps["intervention"]["median_seconds"] == pytest.approx(
@@ -150,7 +153,7 @@ def test_the_filters_and_the_audience() -> None:
     commune = factory.make_commune()
     coordinator = factory.make_member(Role.COORDINATOR, commune)
     elsewhere = territory_factory.make_sector(factory.make_commune(), name="Ailleurs")
-    refused = [
+    refused: list[tuple[dict[str, Any], int, str | None]] = [
         ({"start": "2026-12-10", "end": "2026-12-01"}, 400, "start"),
         ({"start": "2024-01-01", "end": "2026-01-01"}, 400, "end"),
         ({"sector": elsewhere.pk}, 400, "sector"),
@@ -169,3 +172,20 @@ def test_the_filters_and_the_audience() -> None:
     for role in (Role.MERCHANT, Role.AGENT, Role.DPO, Role.OBSERVER):
         member = factory.make_member(role, commune)
         assert member.client().get(SUMMARY).status_code == 403, role
+
+
+def test_a_categorys_target_is_read_checked_and_kept() -> None:
+    from maillage.incidents import alert_settings
+
+    data = alert_settings.Settings().as_dict()
+    assert {c["target_minutes"] for c in data["categories"]} == {5}
+    data["categories"][0]["target_minutes"] = 3
+    parsed = alert_settings.parse(data)
+    assert parsed.categories[0].target_minutes == 3
+    del data["categories"][1]["target_minutes"]
+    assert alert_settings.parse(data).categories[1].target_minutes == 5
+    for bad in (0, 121, "5", True):
+        data["categories"][0]["target_minutes"] = bad
+        with pytest.raises(alert_settings.SettingsRefused) as refused:
+            alert_settings.parse(data)
+        assert refused.value.field == "categories.0.target_minutes"
