@@ -20,6 +20,8 @@ export const PERMISSION = {
   viewDuty: "duty.view",
   manageDuty: "duty.manage",
   viewStats: "stats.view",
+  viewCrisis: "crisis.view",
+  manageCrisis: "crisis.manage",
 } as const;
 
 export type Permission = (typeof PERMISSION)[keyof typeof PERMISSION];
@@ -51,6 +53,10 @@ export const mayBroadcast = (session: Session | null | undefined): boolean =>
 /** The police's messages to every shop, opened on this (certified) device. */
 export const mayReadBroadcasts = (session: Session | null | undefined): boolean =>
   can(session, PERMISSION.viewBroadcasts) && session?.device?.status === "active";
+
+/** The console's « mode crise » switch: instructions sealed to the commune's key here. */
+export const mayManageCrisis = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.manageCrisis) && mayBroadcast(session);
 
 /** Which home a signed-in, approved member on a certified device sees. */
 export type HomeKind = "merchant" | "coordinator" | "operator" | "other";

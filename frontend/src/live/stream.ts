@@ -61,6 +61,9 @@ export const KINDS = [
   "incident.escalated",
   "exercise.started",
   "exercise.ended",
+  "crisis.started",
+  "crisis.instructions_changed",
+  "crisis.ended",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];

@@ -17,7 +17,8 @@ import { formatDateTime, getLang, hasMessage, roleLabel, t, type MessageKey } fr
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
 import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from "../live/signal";
-import { mayBroadcast, mayUseConsole } from "../permissions";
+import { mayBroadcast, mayManageCrisis, mayUseConsole } from "../permissions";
+import { CrisisPanel } from "../crisis/CrisisBanner";
 import { BroadcastPanel } from "./broadcasts";
 import { NeighbourAlertsPanel } from "./neighbourAlerts";
 import {
@@ -309,11 +310,13 @@ function Console({
   device,
   incident,
   broadcast,
+  crisis,
 }: {
   commune: string;
   device: string | null;
   incident: string | null;
   broadcast: boolean;
+  crisis: boolean;
 }) {
   const model = useMemo(
     () => createConsole(commune, { signal: () => void playSignal(), device }),
@@ -371,6 +374,12 @@ function Console({
         {!keyOutcome && !keyError ? <p>{t("console.keyChecking")}</p> : null}
       </section>
       <LiveBanner />
+      {crisis ? (
+        // Kept mounted while a report is open: the state stays live.
+        <div hidden={!!shown}>
+          <CrisisPanel commune={commune} after={keyRun} />
+        </div>
+      ) : null}
       {broadcast ? <div hidden={!!shown}><NeighbourAlertsPanel commune={commune} after={keyRun} /></div> : null}
       {broadcast ? (
         // Kept mounted while a report is open: its key and list stay as they are.
@@ -490,6 +499,7 @@ export function ConsolePage({ incident }: { incident: string | null }) {
           device={session.device?.id ?? null}
           incident={incident}
           broadcast={mayBroadcast(session)}
+          crisis={mayManageCrisis(session)}
         />
       ) : (
         <>

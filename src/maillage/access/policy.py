@@ -71,6 +71,8 @@ class Action(enum.StrEnum):
     VIEW_STATS = "stats.view"
     RUN_EXERCISE = "incidents.run_exercise"
     VIEW_EXERCISES = "incidents.view_exercises"
+    VIEW_CRISIS = "crisis.view"
+    MANAGE_CRISIS = "crisis.manage"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -154,6 +156,11 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_EXERCISES: frozenset(
         {Role.COORDINATOR, Role.OPERATOR, Role.AGENT, Role.REFERENT, Role.MERCHANT, Role.PARTNER}
     ),
+    # « Mode crise » (docs/decisions.md, « Mode crise »): every member of the commune sees
+    # whether it is on; only the police switch it, since its instructions are sealed to the
+    # commune's group key, which only operators hold among the staff.
+    Action.VIEW_CRISIS: _ALL_ROLES,
+    Action.MANAGE_CRISIS: frozenset({Role.OPERATOR}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)

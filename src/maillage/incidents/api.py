@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
 from maillage.access.policy import Action, may, require, visible
+from maillage.crisis import state as crisis
 from maillage.errors import NotFound, Unauthenticated
 from maillage.incidents import actions, alert_settings, exercises, workflow
 from maillage.incidents.catalogue import SEVERITIES
@@ -170,7 +171,8 @@ def catalogue(request: HttpRequest) -> dict[str, Any]:
         ],
         "severities": list(SEVERITIES),
         "neighbours": {
-            "validation": settings.neighbour_validation,
+            # As it applies now: in « mode crise » every shop's alert waits for the police.
+            "validation": settings.neighbour_validation or crisis.is_on(actor.commune),
             "expiry_minutes": settings.neighbour_expiry_minutes,
         },
     }

@@ -57,6 +57,9 @@ class Kind(enum.StrEnum):
     INCIDENT_ESCALATED = "incident.escalated"
     EXERCISE_STARTED = "exercise.started"
     EXERCISE_ENDED = "exercise.ended"
+    CRISIS_STARTED = "crisis.started"
+    CRISIS_INSTRUCTIONS_CHANGED = "crisis.instructions_changed"
+    CRISIS_ENDED = "crisis.ended"
 
 
 @dataclass(frozen=True)
@@ -213,4 +216,13 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.INCIDENT_ESCALATED: _spec(
         "incident", Action.VIEW_INCIDENTS, "level", "waited", "supervisors"
     ),
+    # « Mode crise » (maillage.crisis): every member of the commune sees it switch; the
+    # instructions are a broadcast sealed to the commune's group key, named by its id.
+    Kind.CRISIS_STARTED: _spec(
+        "crisismode", Action.VIEW_CRISIS, "instructions", "number", "attachments"
+    ),
+    Kind.CRISIS_INSTRUCTIONS_CHANGED: _spec(
+        "crisismode", Action.VIEW_CRISIS, "instructions", "number", "attachments"
+    ),
+    Kind.CRISIS_ENDED: _spec("crisismode", Action.VIEW_CRISIS, "message", "number", "duration"),
 }

@@ -27,6 +27,7 @@ from django.test import Client
 
 from maillage.api import api
 from maillage.broadcasts.tests import matrix_builders as broadcast_requests
+from maillage.crisis.tests import matrix_builders as crisis_requests
 from maillage.incidents import alert_settings
 from maillage.incidents.tests import matrix_builders as incident_requests
 from maillage.members.actions import IssuedInvitation, create_invitation
@@ -169,6 +170,11 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         HOLDERS,
         HOLDERS_ELSEWHERE,
     ),
+    # --- « mode crise » (every member sees it; the police switch it) -------------------
+    ("GET", "/api/v1/crisis"): ("401 403 401 200 200 200 200 200 200 200", None),
+    ("POST", "/api/v1/crisis/start"): (OPERATOR_ONLY_CREATED, None),
+    ("POST", "/api/v1/crisis/instructions"): (OPERATOR_ONLY, None),
+    ("POST", "/api/v1/crisis/end"): (OPERATOR_ONLY, None),
     # --- territory -----------------------------------------------------------------
     ("GET", "/api/v1/territory/sectors"): (
         "401 403 401 200 200 200 200 200 403 200",
@@ -650,6 +656,10 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("GET", "/api/v1/privacy/access-log/verify"): incident_requests.verify_access_log,
     ("GET", "/api/v1/privacy/refusals"): lambda ctx: ("/api/v1/privacy/refusals", {}),
     ("GET", "/api/v1/stream/snapshot"): lambda ctx: ("/api/v1/stream/snapshot", {}),
+    ("GET", "/api/v1/crisis"): crisis_requests.get,
+    ("POST", "/api/v1/crisis/start"): crisis_requests.start,
+    ("POST", "/api/v1/crisis/instructions"): crisis_requests.instructions,
+    ("POST", "/api/v1/crisis/end"): crisis_requests.end,
 }
 
 # Routes that act on "this browser": the session is not bound to a device yet.

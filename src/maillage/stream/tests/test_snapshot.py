@@ -356,6 +356,18 @@ def _lifecycle(*steps: tuple[str, dict[str, str] | None]) -> Scenario:
 _TO_INTERVENTION = (("take", None), ("lift-doubt", {"verdict": "founded"}), ("engage", None))
 
 
+def _crisis(cast: factory.Cast, *steps: str) -> None:
+    """« Mode crise » on, then each step (`instructions`, `end`): sealed to the commune."""
+    operator = cast[Role.OPERATOR]
+    generation = group_key_factory.publish(operator, others=(cast[Role.MERCHANT].device,))
+    for path, status in (("start", 201), *((step, 200) for step in steps)):
+        sealed = group_key_factory.seal(operator, generation)
+        response = operator.client().post(
+            f"/api/v1/crisis/{path}", **group_key_factory.multipart(sealed)
+        )
+        assert response.status_code == status, response.content
+
+
 SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
     Kind.SECTOR_NEIGHBOURS_CHANGED: _neighbouring_sector,
@@ -399,6 +411,9 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.INCIDENT_ESCALATED: _escalated,
     Kind.EXERCISE_STARTED: _drill,
     Kind.EXERCISE_ENDED: _drill,
+    Kind.CRISIS_STARTED: _crisis,
+    Kind.CRISIS_INSTRUCTIONS_CHANGED: lambda cast: _crisis(cast, "instructions"),
+    Kind.CRISIS_ENDED: lambda cast: _crisis(cast, "end"),
 }
 
 
