@@ -70,6 +70,7 @@ ACTION_MODULES = frozenset(
         "maillage/incidents/workflow.py",
         "maillage/incidents/escalation.py",
         "maillage/incidents/exercises.py",
+        "maillage/incidents/clusters.py",
     }
 )
 

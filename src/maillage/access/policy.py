@@ -70,6 +70,7 @@ class Action(enum.StrEnum):
     ADVANCE_INCIDENT = "incidents.advance"
     VIEW_STATS = "stats.view"
     RUN_EXERCISE = "incidents.run_exercise"
+    MANAGE_CLUSTERS = "incidents.manage_clusters"
     VIEW_EXERCISES = "incidents.view_exercises"
     VIEW_CRISIS = "crisis.view"
     MANAGE_CRISIS = "crisis.manage"
@@ -153,6 +154,8 @@ RULES: dict[Action, frozenset[Role]] = {
     # Drills (incidents/exercises.py): the mairie or the police start and end one; every
     # device that shows reports shows that one is running.
     Action.RUN_EXERCISE: frozenset({Role.COORDINATOR, Role.OPERATOR}),
+    # Crisis clusters (incidents/clusters.py): the dispatcher confirms and handles them.
+    Action.MANAGE_CLUSTERS: frozenset({Role.OPERATOR}),
     Action.VIEW_EXERCISES: frozenset(
         {Role.COORDINATOR, Role.OPERATOR, Role.AGENT, Role.REFERENT, Role.MERCHANT, Role.PARTNER}
     ),

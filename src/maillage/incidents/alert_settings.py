@@ -72,6 +72,10 @@ DEFAULT_ESCALATION_SECOND = 180
 MIN_ESCALATION_SECONDS = 15
 MAX_ESCALATION_SECONDS = 3600
 MAX_SUPERVISORS = 20
+# Crisis clusters (incidents/clusters.py): reports of one sector and category, each within
+# this many minutes of the previous one, are proposed as one.
+DEFAULT_CLUSTER_WINDOW = 10
+MAX_CLUSTER_WINDOW = 120
 SUPERVISOR_ROLES = (Role.OPERATOR, Role.AGENT)
 
 
@@ -85,6 +89,7 @@ class Settings:
     escalation_second_seconds: int = DEFAULT_ESCALATION_SECOND
     # Public ids of the police members alerted when an incident escalates.
     supervisors: tuple[str, ...] = ()
+    cluster_window_minutes: int = DEFAULT_CLUSTER_WINDOW
 
     def category(self, slug: str) -> Category | None:
         """An enabled category of the commune, or None."""
@@ -111,6 +116,7 @@ class Settings:
             "escalation_first_seconds": self.escalation_first_seconds,
             "escalation_second_seconds": self.escalation_second_seconds,
             "supervisors": list(self.supervisors),
+            "cluster_window_minutes": self.cluster_window_minutes,
         }
 
 
@@ -132,6 +138,7 @@ def for_commune(commune: Commune | int) -> Settings:
         escalation_first_seconds=row.escalation_first_seconds,
         escalation_second_seconds=row.escalation_second_seconds,
         supervisors=tuple(str(s) for s in row.supervisors),
+        cluster_window_minutes=row.cluster_window_minutes,
     )
 
 
@@ -250,8 +257,22 @@ def parse(data: dict[str, Any]) -> Settings:
         "Le délai avant la seconde escalade dépasse celui de la première, une heure au plus.",
         "escalation_second_seconds",
     )
+    window = _int(
+        data.get("cluster_window_minutes", DEFAULT_CLUSTER_WINDOW),
+        1,
+        MAX_CLUSTER_WINDOW,
+        f"La fenêtre de regroupement va de 1 à {MAX_CLUSTER_WINDOW} minutes.",
+        "cluster_window_minutes",
+    )
     return Settings(
-        categories, validation, expiry, limits, first, second, _supervisors(data.get("supervisors"))
+        categories,
+        validation,
+        expiry,
+        limits,
+        first,
+        second,
+        _supervisors(data.get("supervisors")),
+        window,
     )
 
 
@@ -311,6 +332,7 @@ def change(actor: Actor, commune: Commune, data: dict[str, Any]) -> Settings:
         current.escalation_first_seconds = settings.escalation_first_seconds
         current.escalation_second_seconds = settings.escalation_second_seconds
         current.supervisors = stored["supervisors"]
+        current.cluster_window_minutes = settings.cluster_window_minutes
         current.save()
         act.record(
             commune,
@@ -327,6 +349,7 @@ def change(actor: Actor, commune: Commune, data: dict[str, Any]) -> Settings:
                     settings.escalation_second_seconds,
                 ],
                 "supervisors": len(settings.supervisors),
+                "cluster_window_minutes": settings.cluster_window_minutes,
             },
         )
     return settings

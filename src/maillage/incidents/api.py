@@ -17,13 +17,18 @@ from ninja import Router, Status
 from maillage.access.policy import Action, may, require, visible
 from maillage.crisis import state as crisis
 from maillage.errors import NotFound, Unauthenticated
-from maillage.incidents import actions, alert_settings, exercises, workflow
+from maillage.incidents import actions, alert_settings, clusters, exercises, workflow
 from maillage.incidents.catalogue import SEVERITIES
+from maillage.incidents.lifecycle import Step
 from maillage.incidents.models import Exercise, Incident, SealedAttachment, SealedMessage
 from maillage.incidents.schemas import (
     AlertSettingsIn,
     AlertSettingsOut,
     CatalogueOut,
+    ClusterIn,
+    ClusterOut,
+    ClusterStepIn,
+    ClusterStepOut,
     ExerciseIn,
     ExerciseOut,
     IncidentOut,
@@ -31,6 +36,7 @@ from maillage.incidents.schemas import (
     MessageEnvelopeOut,
     OutcomeIn,
     PostedOut,
+    ProposalOut,
     ReportOut,
     VerdictIn,
     incident_out,
@@ -203,6 +209,64 @@ def put_settings(request: HttpRequest, payload: AlertSettingsIn) -> dict[str, An
     return changed.as_dict()
 
 
+@router.get(
+    "/clusters/proposals",
+    response={200: list[ProposalOut], **errors(403)},
+    summary="Regroupements proposés : même secteur, même catégorie, rapprochés dans le temps",
+)
+def cluster_proposals(request: HttpRequest) -> list[dict[str, Any]]:
+    actor = _actor(request)
+    return [
+        {
+            "sector": p.sector_id,
+            "sector_name": p.sector,
+            "category": p.category,
+            "category_label": p.category_label,
+            "incidents": [
+                {
+                    "id": i.public_id,
+                    "shop": i.shop.enseigne,
+                    "state": i.state,
+                    "created_at": i.created_at,
+                }
+                for i in p.incidents
+            ],
+        }
+        for p in clusters.proposals(actor)
+    ]
+
+
+@router.post(
+    "/clusters",
+    response={201: ClusterOut, **errors(400, 403, 404, 409)},
+    summary="Confirmer un regroupement (opérateur)",
+)
+def confirm_cluster(request: HttpRequest, payload: ClusterIn) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    cluster = clusters.confirm(actor, session_device(request), payload.incidents)
+    return Status(201, clusters.cluster_out(cluster))
+
+
+@router.post(
+    "/clusters/{cluster_id}/step",
+    response={200: ClusterStepOut, **errors(400, 403, 404, 409)},
+    summary="Une étape pour tout le regroupement : chaque signalement garde sa chronologie",
+)
+def step_cluster(
+    request: HttpRequest, cluster_id: uuid.UUID, payload: ClusterStepIn
+) -> dict[str, Any]:
+    actor = _actor(request)
+    changed = clusters.step(
+        actor,
+        session_device(request),
+        cluster_id,
+        Step(payload.step),
+        verdict=payload.verdict,
+        outcome=payload.outcome,
+    )
+    return {"changed": [i.public_id for i in changed]}
+
+
 def _exercise_out(exercise: Exercise) -> dict[str, Any]:
     return {
         "id": exercise.public_id,
@@ -257,7 +321,7 @@ def list_incidents(request: HttpRequest) -> list[dict[str, Any]]:
     # Newest first, explicitly: Meta.ordering does not apply to a GROUP BY query.
     incidents = (
         visible(actor, Incident)
-        .select_related("commune", "shop", "reported_by", "taken_by__person", "exercise")
+        .select_related("commune", "shop", "reported_by", "taken_by__person", "exercise", "cluster")
         .annotate(message_count=Count("messages"))
         .order_by("-created_at", "-pk")
     )

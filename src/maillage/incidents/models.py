@@ -44,6 +44,24 @@ class Exercise(models.Model):
         return self.name
 
 
+class Cluster(models.Model):
+    """Reports of one sector and category close in time that an operator confirmed as one
+    event, to handle once (incidents/clusters.py); each report keeps its own timeline."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="+")
+    sector = models.ForeignKey("territory.Sector", on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+
 class Incident(models.Model):
     """A report by a shop and where it stands in its lifecycle (incidents/lifecycle.py).
 
@@ -100,6 +118,9 @@ class Incident(models.Model):
         blank=True,
         related_name="incidents",
         help_text="The drill this report belongs to: shown « exercice », left out of statistics",
+    )
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
     )
 
     class Meta:
@@ -173,6 +194,7 @@ class AlertSettings(models.Model):
     limits = models.JSONField(help_text="{name: {count, minutes}}")
     escalation_first_seconds = models.PositiveIntegerField(default=60)
     escalation_second_seconds = models.PositiveIntegerField(default=180)
+    cluster_window_minutes = models.PositiveIntegerField(default=10)
     supervisors = models.JSONField(
         default=list, help_text="Public ids of the members alerted when an incident escalates"
     )

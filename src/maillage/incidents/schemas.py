@@ -61,6 +61,49 @@ class IncidentStepOut(Schema):
     incident: IncidentOut
 
 
+class ClusterIn(Schema):
+    incidents: list[uuid.UUID] = Field(min_length=2, max_length=50)
+
+
+class ClusterStepIn(Schema):
+    step: str = Field(pattern="^(take|lift_doubt|engage|on_site|close)$")
+    verdict: str | None = Field(default=None, max_length=40)
+    outcome: str | None = Field(default=None, max_length=40)
+
+
+class ClusterMemberOut(Schema):
+    id: uuid.UUID
+    state: str
+    created_at: datetime
+
+
+class ClusterOut(Schema):
+    id: uuid.UUID
+    sector: int
+    category: str
+    created_at: datetime
+    incidents: list[ClusterMemberOut]
+
+
+class ProposalMemberOut(Schema):
+    id: uuid.UUID
+    shop: str
+    state: str
+    created_at: datetime
+
+
+class ProposalOut(Schema):
+    sector: int
+    sector_name: str
+    category: str
+    category_label: str
+    incidents: list[ProposalMemberOut]
+
+
+class ClusterStepOut(Schema):
+    changed: list[uuid.UUID]
+
+
 class ExerciseRefOut(Schema):
     id: uuid.UUID
     name: str
@@ -91,6 +134,7 @@ class IncidentOut(Schema):
     lifecycle: LifecycleOut
     escalation_level: int = Field(description="How many escalations fired (0 to 2)")
     exercise: ExerciseRefOut | None = Field(description="The drill it belongs to, if any")
+    cluster: uuid.UUID | None = Field(default=None, description="Its crisis cluster, if any")
 
 
 class CategoryOut(Schema):
@@ -151,6 +195,7 @@ class AlertSettingsIn(Schema):
     escalation_first_seconds: int = Field(default=60, ge=15, le=3600)
     escalation_second_seconds: int = Field(default=180, ge=16, le=3600)
     supervisors: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    cluster_window_minutes: int = Field(default=10, ge=1, le=120)
 
 
 class AlertSettingsOut(Schema):
@@ -161,6 +206,7 @@ class AlertSettingsOut(Schema):
     escalation_first_seconds: int
     escalation_second_seconds: int
     supervisors: list[uuid.UUID]
+    cluster_window_minutes: int
 
 
 class AttachmentRefOut(Schema):
@@ -250,6 +296,9 @@ def incident_out(
         "reported_unreachable": incident.reported_unreachable,
         "escalation_level": incident.escalation_level,
         "exercise": _exercise_ref(incident),
+        "cluster": incident.cluster.public_id
+        if incident.cluster_id is not None and incident.cluster
+        else None,
         "lifecycle": lifecycle_out(incident, police=police),
     }
 

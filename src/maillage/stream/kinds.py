@@ -57,6 +57,7 @@ class Kind(enum.StrEnum):
     INCIDENT_ESCALATED = "incident.escalated"
     EXERCISE_STARTED = "exercise.started"
     EXERCISE_ENDED = "exercise.ended"
+    CLUSTER_CONFIRMED = "cluster.confirmed"
     CRISIS_STARTED = "crisis.started"
     CRISIS_INSTRUCTIONS_CHANGED = "crisis.instructions_changed"
     CRISIS_ENDED = "crisis.ended"
@@ -198,6 +199,7 @@ SPECS: dict[Kind, KindSpec] = {
         "limits",
         "escalation",
         "supervisors",
+        "cluster_window_minutes",
     ),
     # The first refusal of a window only (incidents/alert_limits.py): the police sees that
     # a shop hit a limit, and a flood does not become a flood of events.
@@ -213,6 +215,10 @@ SPECS: dict[Kind, KindSpec] = {
     # the reporting shop is told to call 17.
     Kind.EXERCISE_STARTED: _spec("exercise", Action.VIEW_EXERCISES, "name"),
     Kind.EXERCISE_ENDED: _spec("exercise", Action.VIEW_EXERCISES, "name", "incidents"),
+    # No shop: the police see it, no shop does (each report's own events say the rest).
+    Kind.CLUSTER_CONFIRMED: _spec(
+        "cluster", Action.VIEW_INCIDENTS, "incidents", "sector", "category"
+    ),
     Kind.INCIDENT_ESCALATED: _spec(
         "incident", Action.VIEW_INCIDENTS, "level", "waited", "supervisors"
     ),
