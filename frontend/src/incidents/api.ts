@@ -6,6 +6,7 @@
 
 import { getBytes, postForm, request, seg } from "../api";
 import type { WireEnvelope } from "../envelope/envelope";
+import { normaliseLifecycle, type Lifecycle } from "./lifecycle";
 
 export interface IncidentSummary {
   id: string;
@@ -21,6 +22,8 @@ export interface IncidentSummary {
   photos?: number;
   /** Arrived while the police was off duty or had no operator connected (maillage.duty). */
   reportedUnreachable?: boolean;
+  /** Where it stands (incidents/lifecycle.ts); « signalé » when the server says nothing. */
+  lifecycle?: Lifecycle;
 }
 
 /** The clear metadata sent beside a new report's envelope (Contract 1). */
@@ -76,6 +79,7 @@ export function normaliseIncident(raw: unknown): IncidentSummary {
     ...(typeof r.reported_unreachable === "boolean"
       ? { reportedUnreachable: r.reported_unreachable }
       : {}),
+    lifecycle: normaliseLifecycle(r.lifecycle),
   };
 }
 

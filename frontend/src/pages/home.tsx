@@ -7,7 +7,8 @@ import { formatDateTime, roleLabel, t } from "../i18n";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
 import { useStore } from "../store";
-import { Message } from "./console";
+import { Message, StateBadge } from "./console";
+import { LIFECYCLE_KINDS, REPORTED } from "../incidents/lifecycle";
 import { useMeta } from "../meta";
 import { Link } from "../router";
 import { homeKind, mayReadBroadcasts, mayReport } from "../permissions";
@@ -166,7 +167,9 @@ function MyReportsSection({ commune, device }: { commune: string; device: string
   useEffect(() => {
     void model.start();
   }, [model]);
-  useStreamEvent(["incident.reported", "message.posted"], (event) => void model.live(event));
+  useStreamEvent(["incident.reported", "message.posted", ...LIFECYCLE_KINDS], (event) =>
+    void model.live(event),
+  );
   useStreamResync(() => void model.reload());
   return (
     <section aria-labelledby="reports-title" class="stack">
@@ -203,6 +206,9 @@ function MyReportsSection({ commune, device }: { commune: string; device: string
                       ? `${t("alert.metaSeverity", { severity: severityLabel(item.severity) })}. `
                       : null}
                     {t("home.reportStatus")} {t("home.reportMessages", { count: item.messages })}
+                  </p>
+                  <p>
+                    <StateBadge lifecycle={item.lifecycle ?? REPORTED} />
                   </p>
                   <p>
                     <button
