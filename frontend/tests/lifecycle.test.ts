@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { parseEvent, type StreamEvent } from "../src/live/stream";
+import { createConsole } from "../src/police/console";
 import {
   actionOfKey,
   actionsOf,
@@ -51,3 +53,71 @@ describe("lifecycle", () => {
     ]);
   });
 });
+
+describe("the console's steps", () => {
+  const base = {
+    id: "i1",
+    commune: "c",
+    shop: { id: "s1", enseigne: "Boulangerie Martin" },
+    reported_by: "m",
+    created_at: "2026-12-03T10:00:00Z",
+    messages: 1,
+  };
+  let served: Record<string, unknown> = { ...base, lifecycle: { state: "reported", next_steps: ["take"] } };
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  function stub(): { method: string; url: string; body: string | null }[] {
+    const calls: { method: string; url: string; body: string | null }[] = [];
+    vi.stubGlobal("document", { cookie: "maillage_csrf=jeton" });
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        const method = init?.method ?? "GET";
+        calls.push({ method, url, body: typeof init?.body === "string" ? init.body : null });
+        if (method === "POST") {
+          served = { ...base, lifecycle: { ...taken } };
+          return new Response(JSON.stringify({ incident: served }), { status: 200 });
+        }
+        return new Response(JSON.stringify([served]), { status: 200 });
+      }),
+    );
+    return calls;
+  }
+
+  it("posts the step and shows the incident as the server answers; its own event is not announced", async () => {
+    const calls = stub();
+    const model = createConsole("c");
+    await model.refresh(false);
+    const ok = await model.advance("i1", "take");
+    expect(model.state.get().step.error).toBeNull();
+    expect(ok).toBe(true);
+    const post = calls.find((c) => c.method === "POST");
+    expect(post?.url).toMatch(/\/api\/v1\/incidents\/i1\/take$/);
+    expect(model.state.get().incidents?.[0].lifecycle?.state).toBe("taken");
+    expect(model.state.get().step.said).toBe("« Pris en charge » enregistré.");
+    await model.live(lifecycleEvent(7, "incident.taken", "taken"));
+    expect(model.state.get().alert).toBeNull();
+  });
+
+  it("announces a step another operator took on the report on screen", async () => {
+    served = { ...base, lifecycle: { state: "reported", next_steps: ["take"] } };
+    stub();
+    const model = createConsole("c");
+    await model.refresh(false);
+    model.state.update({ open: { incident: model.state.get().incidents![0], messages: [] } });
+    served = { ...base, lifecycle: { ...taken } };
+    await model.live(lifecycleEvent(8, "incident.taken", "taken"));
+    expect(model.state.get().open?.incident.lifecycle?.state).toBe("taken");
+    expect(model.state.get().alert).toBe("Ce signalement est passé à « Pris en charge ».");
+  });
+});
+
+function lifecycleEvent(seq: number, kind: string, state: string): StreamEvent {
+  const parsed = parseEvent(
+    kind,
+    JSON.stringify({ seq, kind, at: "2026-12-03T10:00:38Z", actor_kind: "member", target_type: "incident", target_id: "i1", shop: "s1", payload: { state, by: "m1" } }),
+  );
+  if (!parsed) throw new Error("bad event");
+  return parsed;
+}

@@ -6,7 +6,6 @@
  * button per `nextSteps` entry and one outcome per `closeOutcomes` entry.
  */
 
-import { request, seg } from "../api";
 import { t, type MessageKey } from "../i18n";
 
 export type LifecycleState =
@@ -19,6 +18,7 @@ export type LifecycleState =
 export type Step = "take" | "lift_doubt" | "engage" | "on_site" | "close";
 export type Verdict = "founded" | "unfounded";
 export type Outcome = "arrest" | "left" | "false_alarm" | "referred" | "other";
+export type StepRoute = "take" | "lift-doubt" | "engage" | "on-site" | "close";
 
 export const STATES: readonly LifecycleState[] = [
   "reported",
@@ -142,17 +142,26 @@ export function actionOfKey(lifecycle: Lifecycle, key: string): ShortcutAction |
   return actionsOf(lifecycle).find((action) => SHORTCUTS[action] === wanted) ?? null;
 }
 
-/** POST the step an action stands for; the answer is the incident as it now stands. */
-export async function applyAction(incident: string, action: ShortcutAction): Promise<unknown> {
-  const base = `/incidents/${seg(incident)}`;
-  let raw: unknown;
-  if (action === "take") raw = await request<unknown>("POST", `${base}/take`);
-  else if (action === "founded" || action === "unfounded")
-    raw = await request<unknown>("POST", `${base}/lift-doubt`, { verdict: action });
-  else if (action === "engage") raw = await request<unknown>("POST", `${base}/engage`);
-  else if (action === "on_site") raw = await request<unknown>("POST", `${base}/on-site`);
-  else raw = await request<unknown>("POST", `${base}/close`, { outcome: action });
-  return obj(raw).incident;
+/** The state an action's step reaches when the server accepts it (it may refuse). */
+export function stateOfAction(action: ShortcutAction): LifecycleState {
+  if (action === "take") return "taken";
+  if (action === "founded" || action === "unfounded") return "doubt_lifted";
+  if (action === "engage") return "intervention";
+  if (action === "on_site") return "on_site";
+  return "closed";
+}
+
+/** The request an action stands for (POST /incidents/{id}/<route>, incidents/api.ts). */
+export function stepRequest(action: ShortcutAction): {
+  route: StepRoute;
+  body?: Record<string, string>;
+} {
+  if (action === "take") return { route: "take" };
+  if (action === "founded" || action === "unfounded")
+    return { route: "lift-doubt", body: { verdict: action } };
+  if (action === "engage") return { route: "engage" };
+  if (action === "on_site") return { route: "on-site" };
+  return { route: "close", body: { outcome: action } };
 }
 
 /** « 38 s », « 2 min 05 s », « 1 h 03 min »: the time since the report. */

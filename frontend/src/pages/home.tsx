@@ -215,7 +215,7 @@ function MyReportsSection({ commune, device }: { commune: string; device: string
                       type="button"
                       class="button button-secondary"
                       aria-expanded={isOpen ? "true" : "false"}
-                      aria-controls={`thread-${item.id}`}
+                      aria-controls={isOpen ? `thread-${item.id}` : undefined}
                       onClick={() => void model.toggle(item.id)}
                     >
                       {isOpen ? t("home.hideThread") : t("home.showThread", { date })}

@@ -7,11 +7,12 @@
  * a message in the report on screen is decrypted at once.
  */
 
-import { listIncidents, normaliseIncident, type IncidentSummary } from "../incidents/api";
+import { listIncidents, postStep, type IncidentSummary } from "../incidents/api";
 import {
-  applyAction,
+  stepRequest,
   LIFECYCLE_KINDS,
   stateLabel,
+  stateOfAction,
   type ShortcutAction,
 } from "../incidents/lifecycle";
 import { asFlowError, loadDeviceContext, type FlowError } from "../incidents/context";
@@ -111,6 +112,8 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
   // A reply sealed but not yet accepted: a retry sends the very same bytes.
   let pendingReply: { incident: string; text: string; sealed: SealedReport } | null = null;
   let started: Promise<void> | null = null;
+  // The state each of our own steps in flight would reach, to tell its event from others'.
+  const expecting = new Set<string>();
   // Only the latest request to open something may put it on screen.
   let wanted: string | null = null;
 
@@ -233,11 +236,17 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
   }
 
   async function lifecycleChanged(event: StreamEvent): Promise<void> {
+    const before = state.get().incidents?.find((item) => item.id === event.targetId);
     await refreshLive();
     const incident = state.get().incidents?.find((item) => item.id === event.targetId);
     if (!incident) return;
     replaceIncident(incident);
-    if (state.get().open?.incident.id === incident.id && incident.lifecycle) {
+    // Our own step is said by its status line (its event may come before its answer);
+    // another operator's is announced.
+    const reached = typeof event.payload.state === "string" ? event.payload.state : null;
+    const ours = reached !== null && expecting.delete(`${event.targetId} ${reached}`);
+    const moved = before?.lifecycle?.state !== incident.lifecycle?.state;
+    if (!ours && moved && state.get().open?.incident.id === incident.id && incident.lifecycle) {
       state.update({
         alert: t("lifecycle.changedLive", { state: stateLabel(incident.lifecycle.state) }),
       });
@@ -246,9 +255,11 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
 
   async function advance(incident: string, action: ShortcutAction): Promise<boolean> {
     if (state.get().step.busy) return false;
+    expecting.add(`${incident} ${stateOfAction(action)}`);
     state.update({ step: { busy: true, error: null, said: t("lifecycle.applying") } });
     try {
-      const updated = normaliseIncident(await applyAction(incident, action));
+      const { route, body } = stepRequest(action);
+      const updated = await postStep(incident, route, body);
       replaceIncident(updated);
       const label = stateLabel(updated.lifecycle?.state ?? "reported");
       state.update({ step: { busy: false, error: null, said: t("lifecycle.applied", { state: label }) } });
