@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseEvent, type StreamEvent } from "../src/live/stream";
 import { createConsole } from "../src/police/console";
+import { orderQueue } from "../src/police/queue";
+import { normaliseIncident } from "../src/incidents/api";
 import {
   actionOfKey,
   actionsOf,
@@ -121,3 +123,16 @@ function lifecycleEvent(seq: number, kind: string, state: string): StreamEvent {
   if (!parsed) throw new Error("bad event");
   return parsed;
 }
+
+describe("the queue", () => {
+  it("lists open reports before closed ones (unread first still)", () => {
+    const item = (id: string, state: string, at: string) =>
+      normaliseIncident({ id, created_at: at, shop: {}, lifecycle: { state } });
+    const closedNew = item("a", "closed", "2026-12-03T10:05:00Z");
+    const openOld = item("b", "taken", "2026-12-03T10:00:00Z");
+    const closedUnread = item("c", "closed", "2026-12-03T09:00:00Z");
+    expect(
+      orderQueue([closedNew, openOld, closedUnread], new Set(["c"])).map((i) => i.id),
+    ).toEqual(["c", "b", "a"]);
+  });
+});
