@@ -75,6 +75,9 @@ def test_an_operator_takes_a_report_to_closure_and_the_shop_sees_every_step(
     expect(shop.get_by_role("heading", name="Signalement envoyé à")).to_be_visible()
     shop.goto("/")
     expect(shop.get_by_text("Signalement reçu", exact=True)).to_be_visible(timeout=LIVE)
+    expect(
+        shop.get_by_text(re.compile(r"^En attente de prise en charge depuis \d+"))
+    ).to_be_visible()
 
     # The queue row says where the report stands; opening it offers the one legal step.
     row = operator.locator("ul.incident-list li").filter(has_text=enseigne)
@@ -94,6 +97,7 @@ def test_an_operator_takes_a_report_to_closure_and_the_shop_sees_every_step(
     expect(step_line(shop, "Pris en charge par la police municipale")).to_have_count(
         1, timeout=LIVE
     )
+    expect(shop.get_by_text("En attente de prise en charge", exact=False)).to_have_count(0)
     # From « pris en charge », closing as an arrest is not offered (nor its key).
     expect(operator.get_by_role("button", name="Clôturer : Interpellation")).to_have_count(0)
     operator.keyboard.press("1")

@@ -7,7 +7,13 @@
 
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { listIncidents, type IncidentSummary } from "../incidents/api";
-import { LIFECYCLE_KINDS, REPORTED, timeline, type LifecycleState } from "../incidents/lifecycle";
+import {
+  formatElapsed,
+  LIFECYCLE_KINDS,
+  REPORTED,
+  timeline,
+  type LifecycleState,
+} from "../incidents/lifecycle";
 import { t, type MessageKey } from "../i18n";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 
@@ -52,6 +58,7 @@ export function ReportProgress({ incident }: { incident: string }) {
     shown.current = steps.length;
   }, [found, steps.length, last]);
   if (!found) return null;
+  const waiting = (found.lifecycle ?? REPORTED).state === "reported";
   return (
     <div class="stack report-progress">
       <h3>{t("lifecycle.reporterTitle")}</h3>
@@ -63,9 +70,25 @@ export function ReportProgress({ incident }: { incident: string }) {
           </li>
         ))}
       </ol>
+      {waiting ? <Waiting since={found.createdAt} /> : null}
       <div class="status" role="status" aria-live="polite">
         {said ? <p>{said}</p> : null}
       </div>
     </div>
+  );
+}
+
+/** « En attente de prise en charge depuis 12 s », counted each second (not announced: the
+ * step that ends it is). The report's time is the server's; the clock here only counts. */
+function Waiting({ since }: { since: string }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const start = Date.parse(since);
+  if (Number.isNaN(start)) return null;
+  return (
+    <p class="hint">{t("lifecycle.reporterWaiting", { elapsed: formatElapsed(now - start) })}</p>
   );
 }
