@@ -19,6 +19,8 @@ export const PERMISSION = {
   sendBroadcast: "broadcasts.send",
   viewDuty: "duty.view",
   manageDuty: "duty.manage",
+  takeIncident: "incidents.take",
+  advanceIncident: "incidents.advance",
 } as const;
 
 export type Permission = (typeof PERMISSION)[keyof typeof PERMISSION];
@@ -50,6 +52,12 @@ export const mayBroadcast = (session: Session | null | undefined): boolean =>
 /** The police's messages to every shop, opened on this (certified) device. */
 export const mayReadBroadcasts = (session: Session | null | undefined): boolean =>
   can(session, PERMISSION.viewBroadcasts) && session?.device?.status === "active";
+
+/** The lifecycle's buttons in the console: « prendre en charge », then every later step. */
+export const mayTakeIncidents = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.takeIncident);
+export const mayAdvanceIncidents = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.advanceIncident);
 
 /** Which home a signed-in, approved member on a certified device sees. */
 export type HomeKind = "merchant" | "coordinator" | "operator" | "other";

@@ -17,7 +17,12 @@ import { formatDateTime, getLang, hasMessage, roleLabel, t, type MessageKey } fr
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
 import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from "../live/signal";
-import { mayBroadcast, mayUseConsole } from "../permissions";
+import {
+  mayAdvanceIncidents,
+  mayBroadcast,
+  mayTakeIncidents,
+  mayUseConsole,
+} from "../permissions";
 import { BroadcastPanel } from "./broadcasts";
 import { NeighbourAlertsPanel } from "./neighbourAlerts";
 import {
@@ -282,18 +287,26 @@ function ActionButton({
   );
 }
 
+interface StepRights {
+  take: boolean;
+  advance: boolean;
+}
+
 /** One button per legal next step (the server's `next_steps`), each with its key. */
 function LifecyclePanel({
   incident,
   step,
+  rights,
   onAdvance,
 }: {
   incident: IncidentSummary;
   step: ConsoleState["step"];
+  rights: StepRights;
   onAdvance: (action: ShortcutAction) => void;
 }) {
   const lifecycle = incident.lifecycle ?? REPORTED;
-  const actions = actionsOf(lifecycle);
+  // What the policy lets this member do, among what the lifecycle allows here.
+  const actions = actionsOf(lifecycle).filter((a) => (a === "take" ? rights.take : rights.advance));
   const outcomes = actions.filter((a) => lifecycle.closeOutcomes.includes(a as Outcome));
   const forward = actions.filter((a) => !outcomes.includes(a));
   useEffect(() => {
@@ -302,13 +315,13 @@ function LifecyclePanel({
       const target = event.target as HTMLElement | null;
       if (target?.closest("input, textarea, select, [contenteditable]")) return;
       const action = actionOfKey(lifecycle, event.key);
-      if (!action) return;
+      if (!action || !actions.includes(action)) return;
       event.preventDefault();
       onAdvance(action);
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [lifecycle, onAdvance]);
+  }, [lifecycle, onAdvance, actions]);
   const steps = timeline(incident.createdAt, lifecycle);
   return (
     <section class="card stack lifecycle" aria-labelledby="lifecycle-title">
@@ -334,7 +347,7 @@ function LifecyclePanel({
           ))}
         </ol>
       ) : null}
-      {actions.length === 0 ? <p class="hint">{t("lifecycle.done")}</p> : null}
+      {lifecycle.state === "closed" ? <p class="hint">{t("lifecycle.done")}</p> : null}
       {forward.length > 0 ? (
         <div class="lifecycle-actions">
           {forward.map((action) => (
@@ -362,6 +375,7 @@ function IncidentView({
   messages,
   reply,
   step,
+  rights,
   onSend,
   onAdvance,
   onClose,
@@ -370,6 +384,7 @@ function IncidentView({
   messages: MessageView[];
   reply: ConsoleState["reply"];
   step: ConsoleState["step"];
+  rights: StepRights;
   onSend: (text: string) => Promise<boolean>;
   onAdvance: (action: ShortcutAction) => void;
   onClose: () => void;
@@ -382,7 +397,7 @@ function IncidentView({
         {t("console.incidentTitle", { shop: incident.shop.enseigne })}
       </h2>
       <IncidentMeta incident={incident} />
-      <LifecyclePanel incident={incident} step={step} onAdvance={onAdvance} />
+      <LifecyclePanel incident={incident} step={step} rights={rights} onAdvance={onAdvance} />
       <ul class="message-list">
         {messages.map((view) => (
           <Message key={view.id} view={view} police={fromPolice(view)} />
@@ -445,11 +460,13 @@ function Console({
   device,
   incident,
   broadcast,
+  rights,
 }: {
   commune: string;
   device: string | null;
   incident: string | null;
   broadcast: boolean;
+  rights: StepRights;
 }) {
   const model = useMemo(
     () => createConsole(commune, { signal: () => void playSignal(), device }),
@@ -534,6 +551,7 @@ function Console({
           messages={shown.messages}
           reply={reply}
           step={step}
+          rights={rights}
           onSend={(text) => model.sendReply(shown.incident.id, text)}
           onAdvance={onAdvance}
           onClose={() => navigate("/console")}
@@ -639,6 +657,7 @@ export function ConsolePage({ incident }: { incident: string | null }) {
           device={session.device?.id ?? null}
           incident={incident}
           broadcast={mayBroadcast(session)}
+          rights={{ take: mayTakeIncidents(session), advance: mayAdvanceIncidents(session) }}
         />
       ) : (
         <>
