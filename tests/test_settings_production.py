@@ -49,6 +49,7 @@ def test_it_passes_deploy_checks_with_safe_settings(tmp_path: Path) -> None:
     [
         ({"MAILLAGE_DEMO": "true"}, "MAILLAGE_DEMO"),
         ({"MAILLAGE_DEBUG": "true"}, "MAILLAGE_DEBUG"),
+        ({"MAILLAGE_TIMER_CLOCK_FILE": "horloge-des-tests"}, "MAILLAGE_TIMER_CLOCK_FILE"),
         ({"MAILLAGE_SECRET_KEY": ""}, "MAILLAGE_SECRET_KEY"),
         ({"MAILLAGE_SECRET_KEY": "short"}, "MAILLAGE_SECRET_KEY"),
         ({"MAILLAGE_ALLOWED_HOSTS": "*"}, "MAILLAGE_ALLOWED_HOSTS"),

@@ -16,7 +16,8 @@ import { HomePage } from "./pages/home";
 import { NotFoundPage } from "./pages/not-found";
 import { ReportPage } from "./pages/report";
 import { SignInPage } from "./pages/signin";
-import { mayCoordinate } from "./permissions";
+import { StatsPage } from "./pages/stats";
+import { can, mayCoordinate, PERMISSION } from "./permissions";
 import { Link, navigate, resolveRoute, route, useRoute, type Route } from "./router";
 import { clearNotice, loadSession, logout, useSession } from "./session";
 
@@ -57,6 +58,7 @@ export const ROUTES: readonly Route[] = [
   route("/repli", () => <PartnerPage />),
   route("/demo", () => <DemoPage />),
   route("/signaler", () => <ReportPage />),
+  route("/statistiques", () => <StatsPage />),
   route("/console", () => <ConsolePage incident={null} />, "console"),
   route("/incidents/:id", ({ id }) => <ConsolePage incident={id} />, "console"),
 ];
@@ -126,6 +128,13 @@ export function App() {
                 <li>
                   <Link href="/coordination" aria-current={current("/coordination")}>
                     {t("nav.coordination")}
+                  </Link>
+                </li>
+              ) : null}
+              {can(session, PERMISSION.viewStats) ? (
+                <li>
+                  <Link href="/statistiques" aria-current={current("/statistiques")}>
+                    {t("stats.nav")}
                   </Link>
                 </li>
               ) : null}

@@ -19,6 +19,7 @@ export const PERMISSION = {
   sendBroadcast: "broadcasts.send",
   viewDuty: "duty.view",
   manageDuty: "duty.manage",
+  viewStats: "stats.view",
   takeIncident: "incidents.take",
   advanceIncident: "incidents.advance",
 } as const;

@@ -54,6 +54,8 @@ export interface Session {
   demo: boolean;
   /** What the server's policy lets this member do (access/policy.py `permissions`). */
   permissions: readonly string[];
+  /** A merchant's neighbouring sectors, whose alerts they receive too. */
+  neighbour_sectors?: readonly { id: number; name: string }[];
 }
 
 export const ANONYMOUS: Session = {

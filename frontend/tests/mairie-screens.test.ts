@@ -19,6 +19,7 @@ import {
   filterShops,
   fold,
   matchesShop,
+  toSector,
   toShopRow,
 } from "../src/coordination/shops";
 
@@ -132,6 +133,29 @@ describe("alert settings", () => {
     });
   });
 
+  it("keeps the escalation delays and supervisors, defaults when the server has none", () => {
+    const stored = { ...raw, escalation_first_seconds: 45, escalation_second_seconds: 120, supervisors: ["b", "a"] };
+    const body = payloadOf(settingsDraftOf(toSettings(stored)));
+    expect(body).toMatchObject({ escalation_first_seconds: 45, escalation_second_seconds: 120, supervisors: ["b", "a"] });
+    expect(payloadOf(settingsDraftOf(toSettings(raw)))).toMatchObject({
+      escalation_first_seconds: 60,
+      escalation_second_seconds: 180,
+      supervisors: [],
+    });
+  });
+
+  it("refuses a second escalation not after the first, or out of range", () => {
+    const draft = settingsDraftOf(toSettings(raw));
+    draft.escalationFirst = "90";
+    draft.escalationSecond = "90";
+    expect(checkSettings(draft)).toEqual({ "escalation-second": "La seconde escalade vient après la première." });
+    draft.escalationFirst = "5";
+    draft.escalationSecond = "une minute";
+    expect(Object.keys(checkSettings(draft)).sort()).toEqual(["escalation-first", "escalation-second"]);
+    expect(controlOf("escalation_second_seconds", draft)).toBe("escalation-second");
+    expect(controlOf("supervisors.0", draft)).toBe("supervisors");
+  });
+
   it("moves nothing past either end", () => {
     const cats = toSettings(raw).categories;
     expect(moveCategory(cats, 0, -1).map((c) => c.slug)).toEqual(["vol", "agression", "autre"]);
@@ -171,8 +195,18 @@ describe("alert settings", () => {
       severity: "medium",
       call17: false,
       enabled: true,
+      targetMinutes: "5",
     });
     expect(addCategory(cats, "VOL")).toEqual({ error: "Une catégorie porte déjà ce libellé." });
     expect(addCategory(cats, " ")).toEqual({ error: "Indiquez un libellé." });
+  });
+});
+
+describe("sectors", () => {
+  it("reads a sector's neighbours as ids, and none when the server sends none", () => {
+    const sector = toSector({ id: 3, name: "Gare", slug: "gare", shop_count: 12, neighbours: [1, 7] });
+    expect(sector).toEqual({ id: "3", name: "Gare", slug: "gare", shopCount: 12, neighbours: ["1", "7"] });
+    expect(toSector({ id: 4, name: "Centre" }).neighbours).toEqual([]);
+    expect(toSector({ id: 4, neighbours: "1,2" }).neighbours).toEqual([]);
   });
 });

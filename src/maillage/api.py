@@ -177,6 +177,7 @@ def _register_routers() -> None:
     from maillage.members.api import router as members_router
     from maillage.neighbours.api import router as neighbours_router
     from maillage.privacy.api import router as privacy_router
+    from maillage.stats.api import router as stats_router
     from maillage.stream.api import router as stream_router
     from maillage.territory.api import router as territory_router
     from maillage.trust.api import devices_router, group_keys_router
@@ -196,6 +197,7 @@ def _register_routers() -> None:
     api.add_router("/broadcasts", broadcasts_router)
     api.add_router("/duty", duty_router)
     api.add_router("/neighbours", neighbours_router)
+    api.add_router("/stats", stats_router)
 
 
 _register_routers()

@@ -190,6 +190,9 @@ CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'; form-action 'self'"
 )
 
+# Tests only: a file holding the instant the server's timers take as "now" (stream.ticker).
+TIMER_CLOCK_FILE = envstr("MAILLAGE_TIMER_CLOCK_FILE", "")
+
 if PRODUCTION:
     problems = []
     if DEMO_MODE:
@@ -217,6 +220,8 @@ if PRODUCTION:
                 "MAILLAGE_HSTS_SECONDS vaut 0 (mettez MAILLAGE_TLS_BY_PROXY=true si votre "
                 "proxy TLS envoie lui-même Strict-Transport-Security)"
             )
+    if TIMER_CLOCK_FILE:
+        problems.append("MAILLAGE_TIMER_CLOCK_FILE est défini (horloge des tests)")
     if problems:
         raise ImproperlyConfigured("Démarrage en production refusé : " + " ; ".join(problems) + ".")
 
@@ -267,6 +272,9 @@ DUTY_PRESENCE_BEAT_SECONDS = float(envint("MAILLAGE_DUTY_PRESENCE_BEAT_SECONDS",
 DUTY_PRESENCE_STALE_SECONDS = float(envint("MAILLAGE_DUTY_PRESENCE_STALE_SECONDS", 30))
 # How often each server process ends the neighbour alerts whose time is up (issue 9).
 NEIGHBOUR_EXPIRY_TICK_SECONDS = float(envint("MAILLAGE_NEIGHBOUR_EXPIRY_TICK_SECONDS", 15))
+# How often each server process escalates the incidents nobody took in time (issue 10):
+# a delay of 60 s is met within 60 s + this.
+ESCALATION_TICK_SECONDS = float(envint("MAILLAGE_ESCALATION_TICK_SECONDS", 5))
 
 INVITATION_TTL_SECONDS = envint("MAILLAGE_INVITATION_TTL_SECONDS", 72 * 3600)
 PUBLIC_URL = envstr("MAILLAGE_PUBLIC_URL", "http://localhost:8000")

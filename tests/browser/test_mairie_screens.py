@@ -378,6 +378,10 @@ def test_alert_settings_categories_order_neighbour_policy_and_limits(
     report_device = page.get_by_role("group", name="Signalements par appareil")
     report_device.get_by_label("Nombre au plus").fill("4")
     report_device.get_by_label("Sur (minutes)").fill("15")
+    escalation = page.get_by_role("region", name="Escalade")
+    expect(escalation.get_by_text("Aucun opérateur ni agent actif pour l'instant.")).to_be_visible()
+    escalation.get_by_label("Première escalade après (secondes)").fill("45")
+    escalation.get_by_label("Seconde escalade après (secondes)").fill("150")
     page.get_by_label("Nouvelle catégorie").fill("Vente à la sauvette")
     page.get_by_role("button", name="Ajouter la catégorie").click()
     expect(page.get_by_label("Libellé de la catégorie vente_a_la_sauvette")).to_be_focused()
@@ -403,6 +407,7 @@ def test_alert_settings_categories_order_neighbour_policy_and_limits(
         4,
         15,
     )
+    assert (settings.escalation_first_seconds, settings.escalation_second_seconds) == (45, 150)
     assert Event.objects.filter(commune=commune, kind=Kind.ALERT_SETTINGS_CHANGED).count() == 1
 
     # What was stored is what the page shows again.
@@ -417,6 +422,7 @@ def test_alert_settings_categories_order_neighbour_policy_and_limits(
     expect(page.get_by_label("Proposer Autre")).not_to_be_checked()
     expect(page.get_by_label("Aussitôt, sans validation")).to_be_checked()
     expect(page.get_by_label("Durée d'une alerte aux voisins (minutes)")).to_have_value("90")
+    expect(page.get_by_label("Seconde escalade après (secondes)")).to_have_value("150")
 
 
 PAGES = [
@@ -425,6 +431,7 @@ PAGES = [
     ("/coordination/commerces/import", "Importer des commerces"),
     ("/coordination/charte", "Charte d'utilisation"),
     ("/coordination/reglages", "Réglages des alertes"),
+    ("/coordination/secteurs", "Secteurs voisins"),
 ]
 
 

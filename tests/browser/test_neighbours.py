@@ -285,3 +285,74 @@ def test_the_reports_switch_warns_the_sector_after_the_polices_validation(
     received = alerts_of(neighbour).locator("li.neighbour-alert").filter(has_text=words)
     expect(received).to_be_visible(timeout=LIVE)
     assert rows_containing(words) == []
+
+
+def test_a_neighbouring_sectors_shop_hears_the_alert_once_the_mairie_declares_it(
+    open_browser: PersonFactory, demo: Any, tmp_path: Path
+) -> None:
+    """The coordinator ticks sector B as sector A's neighbour on /coordination/secteurs; the
+    open console hands sector A's key to B's shops, and B's open home, told live, hears
+    A's next alert and names its sector as a neighbouring one."""
+    canary = f"Individu parti en courant vers le marché {uuid.uuid4().hex}"
+    reporter_member = member(demo, Role.MERCHANT)
+    assert reporter_member.shop is not None
+    sector_a = reporter_member.shop.sector
+    taken = Membership.objects.filter(commune=demo.commune, shop__isnull=False).values("shop")
+    far_shop = (
+        Shop.objects.filter(commune=demo.commune, is_active=True)
+        .exclude(sector=sector_a)
+        .exclude(pk__in=taken)
+        .select_related("sector")
+        .first()
+    )
+    assert far_shop is not None
+    sector_b = far_shop.sector
+    far_member = demo_merchant(demo, "Chloé Voisine", far_shop)
+
+    reporter = open_browser("commercant", viewport=PHONE, passkeys=False).page
+    demo_sign_in(reporter, reporter_member)
+    far = open_browser("secteur-voisin", viewport=PHONE, passkeys=False).page
+    demo_sign_in(far, far_member)
+    expect(alerts_of(far)).to_have_attribute("data-loaded", "true", timeout=LIVE)
+    operator = open_browser("operateur", viewport=DESKTOP, passkeys=False).page
+    demo_sign_in(operator, member(demo, Role.OPERATOR))
+    open_console(operator)
+    panel = operator.locator("section.neighbour-panel")
+    expect(panel.get_by_text("Clés de secteur détenues :")).to_be_visible(timeout=LIVE)
+
+    # The mairie declares the neighbourhood, by keyboard-reachable checkboxes.
+    coordinator = open_browser("coordination", viewport=DESKTOP, passkeys=False).page
+    demo_sign_in(coordinator, member(demo, Role.COORDINATOR))
+    coordinator.goto("/coordination/secteurs")
+    expect(coordinator.get_by_role("heading", level=1)).to_have_text("Secteurs voisins")
+    form = coordinator.locator(f"form[data-sector='{sector_a.pk}']")
+    group = form.get_by_role("group", name=sector_a.name)
+    group.get_by_role("checkbox", name=sector_b.name, exact=True).check()
+    form.get_by_role("button", name=f"Enregistrer les voisins de « {sector_a.name} »").click()
+    expect(form.get_by_role("status")).to_have_text(
+        f"Voisins de « {sector_a.name} » enregistrés.", timeout=LIVE
+    )
+    # Both ways: sector B's form now shows A ticked.
+    other = coordinator.locator(f"form[data-sector='{sector_b.pk}']")
+    expect(other.get_by_role("checkbox", name=sector_a.name, exact=True)).to_be_checked(
+        timeout=LIVE
+    )
+    assert audit(coordinator) == []
+    save_screenshot(coordinator, "secteurs-voisins", tmp_path)
+
+    # A's shop warns; the police validates; B's shop, its home open since before, hears it.
+    warn = alerts_of(reporter)
+    warn.get_by_text("Prévenir les commerces voisins").click()
+    warn.get_by_label("Message d'alerte").fill(canary)
+    warn.get_by_role("button", name="Prévenir les voisins").click()
+    waiting = panel.locator("li.neighbour-alert[data-status=pending]").filter(has_text=canary)
+    expect(waiting).to_be_visible(timeout=LIVE)
+    waiting.get_by_role(
+        "button", name=f"Valider l'alerte de {reporter_member.shop.enseigne}"
+    ).click()
+    received = alerts_of(far).locator("li.neighbour-alert").filter(has_text=canary)
+    expect(received).to_be_visible(timeout=LIVE)
+    expect(received.get_by_text(f"Secteur voisin : {sector_a.name}")).to_be_visible()
+    expect(received.locator(".badge")).to_have_text("Alerte en cours")
+    assert audit(far) == []
+    save_screenshot(far, "alerte-secteur-voisin", tmp_path)

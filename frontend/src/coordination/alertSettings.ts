@@ -30,6 +30,8 @@ export interface CategorySetting {
   severity: Severity;
   call17: boolean;
   enabled: boolean;
+  /** Minutes from the report for the doubt lifted and an intervention engaged (as typed). */
+  targetMinutes: string;
 }
 
 export interface Limit {
@@ -42,6 +44,11 @@ export interface AlertSettings {
   neighbourValidation: boolean;
   neighbourExpiryMinutes: number;
   limits: Record<LimitName, Limit>;
+  /** Seconds after a report nobody took: first, then second escalation. */
+  escalationFirst: number;
+  escalationSecond: number;
+  /** Public ids of the police members alerted when an incident escalates. */
+  supervisors: string[];
 }
 
 /** What the form holds: numbers as typed, so a half-typed value is not lost. */
@@ -50,6 +57,9 @@ export interface SettingsDraft {
   neighbourValidation: boolean;
   neighbourExpiry: string;
   limits: Record<LimitName, { count: string; minutes: string }>;
+  escalationFirst: string;
+  escalationSecond: string;
+  supervisors: string[];
 }
 
 const asSeverity = (v: unknown): Severity =>
@@ -74,6 +84,7 @@ export function toSettings(raw: unknown): AlertSettings {
       severity: asSeverity(c.severity),
       call17: c.call_17 === true,
       enabled: c.enabled !== false,
+      targetMinutes: String(asInt(c.target_minutes, DEFAULT_TARGET_MINUTES)),
     })),
     neighbourValidation: r.neighbour_validation !== false,
     neighbourExpiryMinutes: asInt(r.neighbour_expiry_minutes, 120),
@@ -81,6 +92,9 @@ export function toSettings(raw: unknown): AlertSettings {
       LimitName,
       Limit
     >,
+    escalationFirst: asInt(r.escalation_first_seconds, 60),
+    escalationSecond: asInt(r.escalation_second_seconds, 180),
+    supervisors: Array.isArray(r.supervisors) ? r.supervisors.map((s) => str(s)) : [],
   };
 }
 
@@ -98,6 +112,9 @@ export function draftOf(settings: AlertSettings): SettingsDraft {
         },
       ]),
     ) as SettingsDraft["limits"],
+    escalationFirst: String(settings.escalationFirst),
+    escalationSecond: String(settings.escalationSecond),
+    supervisors: [...settings.supervisors],
   };
 }
 
@@ -121,6 +138,10 @@ export const MIN_EXPIRY_MINUTES = 5;
 export const MAX_EXPIRY_MINUTES = 24 * 60;
 export const MAX_LIMIT_COUNT = 1000;
 export const MAX_LIMIT_MINUTES = 24 * 60;
+export const DEFAULT_TARGET_MINUTES = 5;
+export const MAX_TARGET_MINUTES = 120;
+export const MIN_ESCALATION_SECONDS = 15;
+export const MAX_ESCALATION_SECONDS = 3600;
 
 const whole = (text: string): number | null => (/^\s*\d+\s*$/.test(text) ? Number(text) : null);
 
@@ -136,6 +157,11 @@ export function checkSettings(draft: SettingsDraft): Record<string, string> {
     else if (label.length > MAX_LABEL)
       found[`category-${c.slug}-label`] = t("mairie.settings.labelTooLong", { max: MAX_LABEL });
   }
+  for (const c of draft.categories) {
+    const target = whole(c.targetMinutes);
+    if (target === null || target < 1 || target > MAX_TARGET_MINUTES)
+      found[`category-${c.slug}-target`] = t("mairie.settings.targetRange", { max: MAX_TARGET_MINUTES });
+  }
   if (!draft.categories.some((c) => c.enabled))
     found["categories"] = t("mairie.settings.oneEnabled");
   const expiry = whole(draft.neighbourExpiry);
@@ -144,6 +170,15 @@ export function checkSettings(draft: SettingsDraft): Record<string, string> {
       min: MIN_EXPIRY_MINUTES,
       max: MAX_EXPIRY_MINUTES,
     });
+  const first = whole(draft.escalationFirst);
+  const second = whole(draft.escalationSecond);
+  const range = { min: MIN_ESCALATION_SECONDS, max: MAX_ESCALATION_SECONDS };
+  if (first === null || first < MIN_ESCALATION_SECONDS || first > MAX_ESCALATION_SECONDS)
+    found["escalation-first"] = t("mairie.settings.escalationRange", range);
+  if (second === null || second < MIN_ESCALATION_SECONDS || second > MAX_ESCALATION_SECONDS)
+    found["escalation-second"] = t("mairie.settings.escalationRange", range);
+  else if (first !== null && second <= first)
+    found["escalation-second"] = t("mairie.settings.escalationOrder");
   for (const name of LIMIT_NAMES) {
     const count = whole(draft.limits[name].count);
     const minutes = whole(draft.limits[name].minutes);
@@ -186,7 +221,7 @@ export function addCategory(
   return {
     categories: [
       ...categories,
-      { slug, label: clean, severity: "medium", call17: false, enabled: true },
+      { slug, label: clean, severity: "medium", call17: false, enabled: true, targetMinutes: String(DEFAULT_TARGET_MINUTES) },
     ],
   };
 }
@@ -199,12 +234,15 @@ export function controlOf(field: string | null | undefined, draft: SettingsDraft
   if (!field) return null;
   if (field === "neighbour_expiry_minutes") return "neighbour-expiry";
   if (field === "neighbour_validation") return "neighbour-validation";
+  if (field === "escalation_first_seconds") return "escalation-first";
+  if (field === "escalation_second_seconds") return "escalation-second";
+  if (field === "supervisors" || field.startsWith("supervisors.")) return "supervisors";
   if (field === "categories") return "categories";
-  const category = /^categories\.(\d+)(?:\.(label|severity|call_17|enabled))?$/.exec(field);
+  const category = /^categories\.(\d+)(?:\.(label|severity|call_17|enabled|target_minutes))?$/.exec(field);
   if (category) {
     const slug = draft.categories[Number(category[1])]?.slug;
     if (!slug) return "categories";
-    const part = { label: "label", severity: "severity", call_17: "call17", enabled: "enabled" }[
+    const part = { label: "label", severity: "severity", call_17: "call17", enabled: "enabled", target_minutes: "target" }[
       category[2] ?? "label"
     ];
     return `category-${slug}-${part}`;
@@ -223,6 +261,7 @@ export function payloadOf(draft: SettingsDraft): Record<string, unknown> {
       severity: c.severity,
       call_17: c.call17,
       enabled: c.enabled,
+      target_minutes: Number(c.targetMinutes),
     })),
     neighbour_validation: draft.neighbourValidation,
     neighbour_expiry_minutes: Number(draft.neighbourExpiry),
@@ -232,6 +271,9 @@ export function payloadOf(draft: SettingsDraft): Record<string, unknown> {
         { count: Number(draft.limits[name].count), minutes: Number(draft.limits[name].minutes) },
       ]),
     ),
+    escalation_first_seconds: Number(draft.escalationFirst),
+    escalation_second_seconds: Number(draft.escalationSecond),
+    supervisors: [...draft.supervisors],
   };
 }
 

@@ -189,6 +189,16 @@ export const postCertificate = (device: string, signed: SignedDocument) =>
 export const listSectors = async (): Promise<SectorRow[]> =>
   ((await request<Raw[]>("GET", "/territory/sectors")) ?? []).map(toSector);
 
+/** The whole list of a sector's neighbours (both ways: they gain or lose it too). */
+export const setSectorNeighbours = async (sector: string, neighbours: string[]): Promise<SectorRow> =>
+  toSector(
+    rec(
+      await request<Raw>("PUT", `/territory/sectors/${seg(sector)}/neighbours`, {
+        neighbours: neighbours.map(Number),
+      }),
+    ),
+  );
+
 export const listShopRows = async (): Promise<ShopRow[]> =>
   ((await request<Raw[]>("GET", "/territory/shops")) ?? []).map(toShopRow);
 

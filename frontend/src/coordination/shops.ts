@@ -21,6 +21,8 @@ export interface SectorRow {
   name: string;
   slug: string;
   shopCount: number;
+  /** The sectors declared its neighbours (ids): their shops receive its alerts. */
+  neighbours: string[];
 }
 
 export interface ShopRow {
@@ -41,6 +43,7 @@ export function toSector(r: Raw): SectorRow {
     name: str(r.name),
     slug: str(r.slug),
     shopCount: typeof r.shop_count === "number" ? r.shop_count : 0,
+    neighbours: Array.isArray(r.neighbours) ? r.neighbours.map((n) => str(n)) : [],
   };
 }
 

@@ -21,6 +21,7 @@ import { createStore, type Store } from "../store";
 export const KINDS = [
   "commune.created",
   "sector.created",
+  "sector.neighbours_changed",
   "shop.created",
   "shops.imported",
   "shop.updated",
@@ -57,6 +58,7 @@ export const KINDS = [
   "incident.intervention_engaged",
   "incident.on_site",
   "incident.closed",
+  "incident.escalated",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];

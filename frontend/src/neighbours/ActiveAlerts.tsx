@@ -13,19 +13,25 @@ import { useStreamEvent, useStreamResync } from "../live/browser";
 import { useStore } from "../store";
 import type { Session } from "../types";
 import { asFlowError } from "../incidents/context";
-import { sendNeighbourAlert } from "./send";
+import { ownSectorScope, sendNeighbourAlert } from "./send";
 import {
   createNeighbourAlerts,
   HOLDER_CHANGE_KINDS,
   KEY_KINDS,
   NEIGHBOUR_KINDS,
+  SECTOR_KINDS,
   type AlertView,
   type NeighboursModel,
   type NeighboursState,
 } from "./model";
 
-const MERCHANT_KINDS = [...NEIGHBOUR_KINDS, ...KEY_KINDS] as const;
-const OPERATOR_KINDS = [...NEIGHBOUR_KINDS, ...KEY_KINDS, ...HOLDER_CHANGE_KINDS] as const;
+const MERCHANT_KINDS = [...NEIGHBOUR_KINDS, ...KEY_KINDS, ...SECTOR_KINDS] as const;
+const OPERATOR_KINDS = [
+  ...NEIGHBOUR_KINDS,
+  ...KEY_KINDS,
+  ...HOLDER_CHANGE_KINDS,
+  ...SECTOR_KINDS,
+] as const;
 
 export function useNeighbours(
   commune: string,
@@ -62,6 +68,13 @@ export function senderLabel(view: AlertView): string {
   return view.alert.sender.kind === "police" ? t("neighbours.policeLabel") : view.alert.sender.label;
 }
 
+/** A merchant hears from the sectors neighbouring theirs too: those are named as such. */
+function sectorLabel(view: AlertView): string {
+  const own = ownSectorScope();
+  const key = own !== null && view.alert.scope !== own ? "neighbours.nearbySector" : "neighbours.sector";
+  return t(key, { sector: view.alert.sector.name });
+}
+
 function statusLabel(view: AlertView): string {
   if (view.alert.status === "pending") return t("neighbours.statusPending");
   if (view.alert.status === "ended") return t("neighbours.statusEnded");
@@ -85,7 +98,7 @@ export function AlertCard({ view, children }: { view: AlertView; children?: Comp
         {t("neighbours.from", { from: senderLabel(view) })}
       </p>
       <p class="hint">
-        {alert.sector.name ? <span>{t("neighbours.sector", { sector: alert.sector.name })} · </span> : null}
+        {alert.sector.name ? <span>{sectorLabel(view)} · </span> : null}
         <time dateTime={sent}>{t("neighbours.sentAt", { time: formatTime(sent) })}</time>
         {alert.status === "active" && alert.expiresAt ? (
           <>

@@ -30,6 +30,7 @@ import {
 } from "./api";
 import { ringFor, sectorScope, type HeldScope } from "./rings";
 import { ownSectorScope, sendNeighbourAlert } from "./send";
+import { getSession, loadSession } from "../session";
 
 export const ENDED_SHOWN_MS = 10 * 60 * 1000;
 
@@ -92,6 +93,8 @@ export const NEIGHBOUR_KINDS = [
   "neighbour_alert.ended",
 ] as const;
 export const KEY_KINDS = ["group_key.published", "group_key.grants_added"] as const;
+/** The sectors a merchant hears from, and who holds each sector's key, change. */
+export const SECTOR_KINDS = ["sector.neighbours_changed"] as const;
 /** Who may hold a sector's key changes: an operator device grants or rotates. */
 export const HOLDER_CHANGE_KINDS = [
   "device.certified",
@@ -229,13 +232,27 @@ export function createNeighbourAlerts(commune: string, options: NeighboursOption
     }
   }
 
-  async function scopes(): Promise<SectorRef[]> {
+  /** A merchant listens to their sector and to those the mairie declared its neighbours. */
+  async function scopes(fresh = false): Promise<SectorRef[]> {
     if (!options.operator) {
+      const session = fresh ? await loadSession() : getSession();
       const scope = ownSectorScope();
-      return scope ? [{ id: scope.slice("sector:".length), name: "", scope }] : [];
+      const own = scope ? [{ id: scope.slice("sector:".length), name: "", scope }] : [];
+      return scope ? [...own, ...sectorsFrom(session?.neighbour_sectors)] : [];
     }
     const { sectors } = await getTerritoryMap();
     return sectorsFrom(sectors);
+  }
+
+  /** The mairie redrew the neighbours: other sectors to listen to, other keys to hold. */
+  async function resector(): Promise<void> {
+    try {
+      state.update({ sectors: await scopes(true) });
+    } catch (err) {
+      state.update({ keyError: asFlowError(err).message });
+    }
+    await runKeys(true);
+    await reload();
   }
 
   async function runKeys(fresh: boolean): Promise<void> {
@@ -320,12 +337,18 @@ export function createNeighbourAlerts(commune: string, options: NeighboursOption
       if ((state.get().items ?? []).some((v) => v.text === null)) await reload();
       return;
     }
+    if (kind === "sector.neighbours_changed") {
+      await resector();
+      return;
+    }
     if (options.operator && (HOLDER_CHANGE_KINDS as readonly string[]).includes(kind)) {
       await runKeys(true);
     }
   }
 
   async function resync(): Promise<void> {
+    // The server resyncs a merchant's stream when their sectors change, among other times.
+    if (!options.operator) return resector();
     await runKeys(true);
     await reload();
   }

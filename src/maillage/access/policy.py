@@ -68,6 +68,7 @@ class Action(enum.StrEnum):
     MANAGE_ALERT_SETTINGS = "incidents.manage_settings"
     TAKE_INCIDENT = "incidents.take"
     ADVANCE_INCIDENT = "incidents.advance"
+    VIEW_STATS = "stats.view"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -142,6 +143,9 @@ RULES: dict[Action, frozenset[Role]] = {
     # one else moves an incident (the coordinator manages people, not cases).
     Action.TAKE_INCIDENT: frozenset({Role.OPERATOR}),
     Action.ADVANCE_INCIDENT: frozenset({Role.OPERATOR}),
+    # The first statistics page (issue 10): counts and times, no content, no shop names
+    # beyond their sector; the prefecture's aggregated view comes with its own issue.
+    Action.VIEW_STATS: frozenset({Role.COORDINATOR, Role.OPERATOR}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)
@@ -194,7 +198,8 @@ SECTOR_BOUND_ACTIONS = frozenset({Action.ALERT_SECTOR, Action.SEND_NEIGHBOUR_ALE
 # Actions on a broadcast scope (its group key, its broadcasts). The target is the commune
 # (scope `commune`), a sector (`sector:<id>`), or a row or an event of a scope (its
 # `sector_id`, or an event's payload `scope`). The commune scope admits only the roles
-# below; a sector's, a merchant of that sector only (operators of the commune always).
+# below; a sector's, a merchant of that sector or of a neighbouring one only (operators of
+# the commune always).
 COMMUNE_SCOPE_RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_GROUP_KEY: frozenset({Role.OPERATOR, Role.MERCHANT}),
     # « Message à tous les commerces » comes from the police only.
@@ -273,8 +278,24 @@ def _may_in_scope(actor: Membership, action: Action, sector: int | None) -> bool
     if sector is None:
         return Role(actor.role) in COMMUNE_SCOPE_RULES[action]
     if actor.role == Role.MERCHANT:
-        return actor.shop is not None and actor.shop.sector_id == sector
+        return sector in sectors_reached(actor)
     return True
+
+
+def sectors_reached(actor: Membership) -> frozenset[int]:
+    """The sectors whose scope a merchant receives: their shop's and its neighbours (the
+    mairie declares them, docs/decisions.md "Neighbouring sectors"). Read once per loaded
+    sector (one query), kept on it: reloading the membership (`refresh_from_db`) drops it
+    with the cached shop, and the stream reads it before it checks events on its loop."""
+    shop = actor.shop if actor.shop_id is not None else None
+    if shop is None:
+        return frozenset()
+    sector = shop.sector
+    cached: frozenset[int] | None = getattr(sector, "_maillage_reach", None)
+    if cached is None:
+        cached = frozenset({sector.pk, *sector.neighbours.values_list("pk", flat=True)})
+        sector._maillage_reach = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def sector_of_scope(scope: object) -> int | None:
@@ -392,9 +413,9 @@ def visible(actor: Membership | None, model: type[M], action: Action | None = No
         if Role(actor.role) not in COMMUNE_SCOPE_RULES[action]:
             objects = objects.filter(**{f"{scope.sector}__isnull": False})
         if actor.role == Role.MERCHANT:
-            sector = actor.shop.sector_id if actor.shop is not None else None
             objects = objects.filter(
-                Q(**{f"{scope.sector}__isnull": True}) | Q(**{scope.sector: sector})
+                Q(**{f"{scope.sector}__isnull": True})
+                | Q(**{f"{scope.sector}__in": sorted(sectors_reached(actor))})
             )
     return objects
 

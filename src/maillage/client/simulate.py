@@ -36,18 +36,6 @@ MERCHANT_ROLE = "commercant"
 
 # What a shopkeeper types in a hurry: short, plausible, with no names nor anything that
 # could point at a real person.
-# The default categories' labels (incidents/catalogue.py), for the neighbours' alert text.
-CATEGORY_LABELS = {
-    "vol": "Vol / vol à l'étalage",
-    "comportement_suspect": "Comportement suspect",
-    "agression": "Agression en cours",
-    "alarme": "Alarme",
-    "rixe": "Rixe",
-    "degradation": "Dégradation",
-    "escroquerie": "Escroquerie / faux billets",
-    "autre": "Autre",
-}
-
 NEIGHBOUR_STATES = {"pending": "en attente de validation", "active": "envoyée"}
 
 # (category, text, neighbours): what demo shops report, across the default categories;
@@ -173,6 +161,8 @@ class Simulator:
         # shops' devices (a shop seals a neighbour alert to its sector's key).
         self._police: MemberDevice | None = None
         self._police_client: MaillageClient | None = None
+        # The commune's category labels (its own, possibly renamed), read once.
+        self._category_labels: dict[str, str] | None = None
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -348,13 +338,21 @@ class Simulator:
                 police.broadcasts.ensure(scope)
             if device.broadcasts.receive(scope) is None:
                 return None
-            label = CATEGORY_LABELS.get(outcome.category, outcome.category)
+            label = self._labels(device).get(outcome.category, outcome.category)
             sent = NeighbourAlerts(device).send(
                 f"{label} : {outcome.text}", scope, outcome.incident
             )
             return str(sent.get("status"))
         except (ClientApiError, EnvelopeError, TrustError, httpx.HTTPError, KeyError, TypeError):
             return None
+
+    def _labels(self, device: MemberDevice) -> dict[str, str]:
+        """The commune's category labels, as its catalogue names them (the neighbours read
+        the label in the alert's text)."""
+        if self._category_labels is None:
+            catalogue = device.client.get("/incidents/catalogue")
+            self._category_labels = {c["slug"]: c["label"] for c in catalogue["categories"]}
+        return self._category_labels
 
     def _police_device(self) -> MemberDevice | None:
         """The demo's operator, signed in once on its own device (None if the demo has none)."""

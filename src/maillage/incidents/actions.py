@@ -22,11 +22,12 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
+from django.utils import timezone
 
 from maillage.access.policy import Action, require
 from maillage.duty import reachability
 from maillage.errors import ApiError, Conflict, NotFound
-from maillage.incidents import alert_limits, alert_settings
+from maillage.incidents import alert_limits, alert_settings, escalation
 from maillage.incidents.catalogue import SEVERITIES
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.members.models import Membership
@@ -380,6 +381,7 @@ def report_incident(
             neighbours=metadata.neighbours,
             photos=len(checked.attachments),
             reported_unreachable=unreachable,
+            escalation_due_at=escalation.first_due(settings, timezone.now()),
         )
         message, attachments = _store(incident, actor, device, checked, written)
         return Received(incident, message, created=True, attachments=attachments)

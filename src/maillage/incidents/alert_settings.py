@@ -8,20 +8,25 @@ action (`alert_settings.changed`) that either stores a whole valid set or nothin
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from maillage.access.policy import Action
+from maillage.access.roles import MembershipStatus, Role
 from maillage.errors import ApiError
 from maillage.incidents.catalogue import (
     DEFAULT_CATEGORIES,
+    DEFAULT_TARGET_MINUTES,
     MAX_CATEGORIES,
     MAX_LABEL,
+    MAX_TARGET_MINUTES,
     SEVERITIES,
     SLUG,
     Category,
 )
 from maillage.incidents.models import AlertSettings
+from maillage.members.models import Membership
 from maillage.stream.action import Actor, action
 from maillage.stream.kinds import Kind
 from maillage.territory.models import Commune
@@ -61,6 +66,13 @@ MAX_LIMIT_MINUTES = 24 * 60
 MIN_EXPIRY_MINUTES = 5
 MAX_EXPIRY_MINUTES = 24 * 60
 DEFAULT_EXPIRY_MINUTES = 120
+# Escalation (incidents/escalation.py): seconds after the report, if nobody took it.
+DEFAULT_ESCALATION_FIRST = 60
+DEFAULT_ESCALATION_SECOND = 180
+MIN_ESCALATION_SECONDS = 15
+MAX_ESCALATION_SECONDS = 3600
+MAX_SUPERVISORS = 20
+SUPERVISOR_ROLES = (Role.OPERATOR, Role.AGENT)
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,10 @@ class Settings:
     neighbour_validation: bool = True
     neighbour_expiry_minutes: int = DEFAULT_EXPIRY_MINUTES
     limits: dict[str, Limit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    escalation_first_seconds: int = DEFAULT_ESCALATION_FIRST
+    escalation_second_seconds: int = DEFAULT_ESCALATION_SECOND
+    # Public ids of the police members alerted when an incident escalates.
+    supervisors: tuple[str, ...] = ()
 
     def category(self, slug: str) -> Category | None:
         """An enabled category of the commune, or None."""
@@ -92,6 +108,9 @@ class Settings:
                 name: {"count": limit.count, "minutes": limit.minutes}
                 for name, limit in self.limits.items()
             },
+            "escalation_first_seconds": self.escalation_first_seconds,
+            "escalation_second_seconds": self.escalation_second_seconds,
+            "supervisors": list(self.supervisors),
         }
 
 
@@ -110,6 +129,9 @@ def for_commune(commune: Commune | int) -> Settings:
         neighbour_validation=row.neighbour_validation,
         neighbour_expiry_minutes=row.neighbour_expiry_minutes,
         limits={name: Limit(**value) for name, value in row.limits.items()},
+        escalation_first_seconds=row.escalation_first_seconds,
+        escalation_second_seconds=row.escalation_second_seconds,
+        supervisors=tuple(str(s) for s in row.supervisors),
     )
 
 
@@ -127,6 +149,7 @@ def _category(item: Any, index: int) -> Category:
         "severity",
         "call_17",
         "enabled",
+        "target_minutes",
     }:
         raise SettingsRefused("Catégorie invalide.", where)
     slug = item.get("slug")
@@ -154,7 +177,14 @@ def _category(item: Any, index: int) -> Category:
         if not isinstance(value, bool):
             raise SettingsRefused("Valeur oui/non attendue.", f"{where}.{name}")
         flags[name] = value
-    return Category(slug, label.strip(), str(severity), flags["call_17"], flags["enabled"])
+    target = _int(
+        item.get("target_minutes", DEFAULT_TARGET_MINUTES),
+        1,
+        MAX_TARGET_MINUTES,
+        f"Délai cible entre 1 et {MAX_TARGET_MINUTES} minutes.",
+        f"{where}.target_minutes",
+    )
+    return Category(slug, label.strip(), str(severity), flags["call_17"], flags["enabled"], target)
 
 
 def parse(data: dict[str, Any]) -> Settings:
@@ -206,12 +236,63 @@ def parse(data: dict[str, Any]) -> Settings:
                 f"limits.{name}.minutes",
             ),
         )
-    return Settings(categories, validation, expiry, limits)
+    first = _int(
+        data.get("escalation_first_seconds", DEFAULT_ESCALATION_FIRST),
+        MIN_ESCALATION_SECONDS,
+        MAX_ESCALATION_SECONDS,
+        f"Le délai avant la première escalade va de {MIN_ESCALATION_SECONDS} secondes à une heure.",
+        "escalation_first_seconds",
+    )
+    second = _int(
+        data.get("escalation_second_seconds", DEFAULT_ESCALATION_SECOND),
+        first + 1,
+        MAX_ESCALATION_SECONDS,
+        "Le délai avant la seconde escalade dépasse celui de la première, une heure au plus.",
+        "escalation_second_seconds",
+    )
+    return Settings(
+        categories, validation, expiry, limits, first, second, _supervisors(data.get("supervisors"))
+    )
+
+
+def _supervisors(raw: Any) -> tuple[str, ...]:
+    """Their public ids, checked for shape here and against the commune in `change`."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > MAX_SUPERVISORS:
+        raise SettingsRefused(
+            f"Une liste d'au plus {MAX_SUPERVISORS} superviseurs est attendue.", "supervisors"
+        )
+    ids: list[str] = []
+    for index, value in enumerate(raw):
+        try:
+            ids.append(str(uuid.UUID(str(value))))
+        except ValueError:
+            raise SettingsRefused(
+                "Identifiant de membre invalide.", f"supervisors.{index}"
+            ) from None
+    return tuple(sorted(set(ids)))
+
+
+def check_supervisors(commune: Commune, supervisors: tuple[str, ...]) -> None:
+    """Each supervisor is an active operator or agent of the commune: they see incidents."""
+    found = Membership.objects.filter(
+        commune=commune,
+        public_id__in=supervisors,
+        role__in=SUPERVISOR_ROLES,
+        status=MembershipStatus.ACTIVE,
+    ).count()
+    if found != len(supervisors):
+        raise SettingsRefused(
+            "Un superviseur doit être un opérateur ou un agent actif de la commune.",
+            "supervisors",
+        )
 
 
 def change(actor: Actor, commune: Commune, data: dict[str, Any]) -> Settings:
     """The coordinator's new settings: all stored, with one event, or nothing."""
     settings = parse(data)
+    check_supervisors(commune, settings.supervisors)
     stored = settings.as_dict()
     with action(
         actor, Action.MANAGE_ALERT_SETTINGS, commune, kind=Kind.ALERT_SETTINGS_CHANGED
@@ -227,6 +308,9 @@ def change(actor: Actor, commune: Commune, data: dict[str, Any]) -> Settings:
         current.neighbour_validation = settings.neighbour_validation
         current.neighbour_expiry_minutes = settings.neighbour_expiry_minutes
         current.limits = stored["limits"]
+        current.escalation_first_seconds = settings.escalation_first_seconds
+        current.escalation_second_seconds = settings.escalation_second_seconds
+        current.supervisors = stored["supervisors"]
         current.save()
         act.record(
             commune,
@@ -238,6 +322,11 @@ def change(actor: Actor, commune: Commune, data: dict[str, Any]) -> Settings:
                     f"{name}={limit.count}/{limit.minutes}"
                     for name, limit in settings.limits.items()
                 ],
+                "escalation": [
+                    settings.escalation_first_seconds,
+                    settings.escalation_second_seconds,
+                ],
+                "supervisors": len(settings.supervisors),
             },
         )
     return settings

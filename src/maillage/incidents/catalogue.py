@@ -18,6 +18,10 @@ SEVERITIES = ("low", "medium", "high", "critical")
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_CATEGORIES = 20
 MAX_LABEL = 60
+# The scheme's promise: doubt lifted and a first intervention engaged within five minutes
+# of the report (docs/decisions.md, "Timings"). A commune sets its own per category.
+DEFAULT_TARGET_MINUTES = 5
+MAX_TARGET_MINUTES = 120
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Category:
     severity: str
     call_17: bool
     enabled: bool = True
+    target_minutes: int = DEFAULT_TARGET_MINUTES
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -35,6 +40,7 @@ class Category:
             "severity": self.severity,
             "call_17": self.call_17,
             "enabled": self.enabled,
+            "target_minutes": self.target_minutes,
         }
 
 

@@ -57,10 +57,25 @@ class Incident(models.Model):
     intervention_at = models.DateTimeField(null=True, blank=True)
     on_site_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Escalation (incidents/escalation.py): the timer is this column, so it lives in the
+    # database, survives restarts and is claimed once by a conditional UPDATE.
+    escalation_level = models.PositiveSmallIntegerField(
+        default=0, help_text="How many escalations fired (0, 1 or 2)"
+    )
+    escalation_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next escalation fires if nobody took it"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["commune", "state"], name="incident_commune_state")]
+        indexes = [
+            models.Index(fields=["commune", "state"], name="incident_commune_state"),
+            models.Index(
+                fields=["escalation_due_at"],
+                condition=models.Q(escalation_due_at__isnull=False),
+                name="incident_escalation_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.public_id)
@@ -120,4 +135,9 @@ class AlertSettings(models.Model):
     neighbour_validation = models.BooleanField(default=True)
     neighbour_expiry_minutes = models.PositiveIntegerField(default=120)
     limits = models.JSONField(help_text="{name: {count, minutes}}")
+    escalation_first_seconds = models.PositiveIntegerField(default=60)
+    escalation_second_seconds = models.PositiveIntegerField(default=180)
+    supervisors = models.JSONField(
+        default=list, help_text="Public ids of the members alerted when an incident escalates"
+    )
     updated_at = models.DateTimeField(auto_now=True)

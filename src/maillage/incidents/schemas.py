@@ -75,6 +75,7 @@ class IncidentOut(Schema):
     photos: int
     reported_unreachable: bool
     lifecycle: LifecycleOut
+    escalation_level: int = Field(description="How many escalations fired (0 to 2)")
 
 
 class CategoryOut(Schema):
@@ -97,6 +98,7 @@ class CatalogueOut(Schema):
 
 class CategorySettingOut(CategoryOut):
     enabled: bool
+    target_minutes: int
 
 
 class LimitOut(Schema):
@@ -110,6 +112,7 @@ class CategoryIn(Schema):
     severity: str = Field(pattern="^(low|medium|high|critical)$")
     call_17: bool = False
     enabled: bool = True
+    target_minutes: int = Field(default=5, ge=1, le=120)
 
 
 class LimitIn(Schema):
@@ -129,6 +132,10 @@ class AlertSettingsIn(Schema):
     neighbour_validation: bool
     neighbour_expiry_minutes: int = Field(ge=5, le=1440)
     limits: LimitsIn
+    # Absent: the product's defaults (a client that predates escalation keeps working).
+    escalation_first_seconds: int = Field(default=60, ge=15, le=3600)
+    escalation_second_seconds: int = Field(default=180, ge=16, le=3600)
+    supervisors: list[uuid.UUID] = Field(default_factory=list, max_length=20)
 
 
 class AlertSettingsOut(Schema):
@@ -136,6 +143,9 @@ class AlertSettingsOut(Schema):
     neighbour_validation: bool
     neighbour_expiry_minutes: int
     limits: dict[str, LimitOut]
+    escalation_first_seconds: int
+    escalation_second_seconds: int
+    supervisors: list[uuid.UUID]
 
 
 class AttachmentRefOut(Schema):
@@ -220,6 +230,7 @@ def incident_out(
         "neighbours": incident.neighbours,
         "photos": incident.photos,
         "reported_unreachable": incident.reported_unreachable,
+        "escalation_level": incident.escalation_level,
         "lifecycle": lifecycle_out(incident, police=police),
     }
 

@@ -123,6 +123,7 @@ def step(
     changes: dict[str, Any] = {"state": transition.target.value, stamp: timezone.now()}
     if transition.step == Step.TAKE:
         changes["taken_by"] = actor
+        changes["escalation_due_at"] = None  # taken: no escalation is due any more
     if transition.verdict is not None:
         changes["verdict"] = transition.verdict.value
     if transition.outcome is not None:

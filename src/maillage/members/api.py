@@ -18,6 +18,7 @@ from django.utils import timezone
 from ninja import Router, Status
 
 from maillage.access.policy import Action, permissions, require, visible
+from maillage.access.roles import Role
 from maillage.errors import ApiError, NotFound, Unauthenticated
 from maillage.limits.throttle import per_client, per_member
 from maillage.members import actions, passkeys
@@ -88,6 +89,7 @@ def session_payload(request: HttpRequest) -> dict[str, Any]:
             "root": None,
             "demo": False,
             "permissions": [],
+            "neighbour_sectors": [],
         }
     membership = access.membership
     root = CommuneRoot.objects.filter(commune_id=membership.commune_id).first()
@@ -99,7 +101,17 @@ def session_payload(request: HttpRequest) -> dict[str, Any]:
         "root": root_out(root) if root else None,
         "demo": membership.commune.is_demo,
         "permissions": permissions(membership),
+        "neighbour_sectors": neighbour_sectors(membership),
     }
+
+
+def neighbour_sectors(membership: Membership) -> list[dict[str, Any]]:
+    """The sectors besides their own whose alerts a merchant receives (the home listens to
+    each), by name."""
+    shop = membership.shop
+    if membership.role != Role.MERCHANT or shop is None:
+        return []
+    return [{"id": s.pk, "name": s.name} for s in shop.sector.neighbours.order_by("name")]
 
 
 @router.get("/session", response=SessionOut, auth=None, summary="Qui suis-je ?")

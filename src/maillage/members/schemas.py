@@ -16,7 +16,7 @@ from pydantic import Field
 from maillage.members.models import Membership, Person
 from maillage.schemas import Email, ErrorOut, Text, errors
 from maillage.territory.models import Commune
-from maillage.territory.schemas import ShopRefOut, shop_out
+from maillage.territory.schemas import SectorRefOut, ShopRefOut, shop_out
 from maillage.trust.schemas import DeviceKeysIn, DeviceOut, RootOut
 
 __all__ = ["ErrorOut", "errors"]
@@ -56,6 +56,7 @@ class SessionOut(Schema):
     root: RootOut | None
     demo: bool
     permissions: list[str]
+    neighbour_sectors: list[SectorRefOut]
 
 
 # --- inputs ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from maillage.access.policy import Action
 class Kind(enum.StrEnum):
     COMMUNE_CREATED = "commune.created"
     SECTOR_CREATED = "sector.created"
+    SECTOR_NEIGHBOURS_CHANGED = "sector.neighbours_changed"
     SHOP_CREATED = "shop.created"
     SHOPS_IMPORTED = "shops.imported"
     SHOP_UPDATED = "shop.updated"
@@ -53,6 +54,7 @@ class Kind(enum.StrEnum):
     INCIDENT_INTERVENTION_ENGAGED = "incident.intervention_engaged"
     INCIDENT_ON_SITE = "incident.on_site"
     INCIDENT_CLOSED = "incident.closed"
+    INCIDENT_ESCALATED = "incident.escalated"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ SPECS: dict[Kind, KindSpec] = {
         "commune", Action.VIEW_TERRITORY, "name", "slug", "insee_code", "is_demo"
     ),
     Kind.SECTOR_CREATED: _spec("sector", Action.VIEW_TERRITORY, "name", "slug"),
+    Kind.SECTOR_NEIGHBOURS_CHANGED: _spec(
+        "sector", Action.VIEW_TERRITORY, "neighbours", "added", "removed"
+    ),
     Kind.SHOP_CREATED: _spec("shop", Action.VIEW_SHOP, "enseigne", "sector", "activity"),
     Kind.SHOPS_IMPORTED: _spec("commune", Action.VIEW_SHOP, "created", "sectors"),
     Kind.SHOP_UPDATED: _spec("shop", Action.VIEW_SHOP, "enseigne", "sector", "activity", "changed"),
@@ -185,6 +190,8 @@ SPECS: dict[Kind, KindSpec] = {
         "neighbour_validation",
         "neighbour_expiry_minutes",
         "limits",
+        "escalation",
+        "supervisors",
     ),
     # The first refusal of a window only (incidents/alert_limits.py): the police sees that
     # a shop hit a limit, and a flood does not become a flood of events.
@@ -196,4 +203,9 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.INCIDENT_INTERVENTION_ENGAGED: _spec("incident", Action.VIEW_INCIDENTS, "state"),
     Kind.INCIDENT_ON_SITE: _spec("incident", Action.VIEW_INCIDENTS, "state"),
     Kind.INCIDENT_CLOSED: _spec("incident", Action.VIEW_INCIDENTS, "state", "from", "outcome"),
+    # Nobody took it in time (incidents/escalation.py): the supervisors named are alerted,
+    # the reporting shop is told to call 17.
+    Kind.INCIDENT_ESCALATED: _spec(
+        "incident", Action.VIEW_INCIDENTS, "level", "waited", "supervisors"
+    ),
 }

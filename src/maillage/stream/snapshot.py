@@ -52,7 +52,11 @@ PARTS: dict[str, Action] = {
 }
 
 # Kinds whose payload cannot carry the change: the client re-fetches these parts.
-RELOADS: dict[Kind, tuple[str, ...]] = {Kind.SHOPS_IMPORTED: ("sectors", "shops")}
+RELOADS: dict[Kind, tuple[str, ...]] = {
+    Kind.SHOPS_IMPORTED: ("sectors", "shops"),
+    # A merchant's reach changed: the neighbouring sectors' keys and messages come or go.
+    Kind.SECTOR_NEIGHBOURS_CHANGED: ("group_keys", "broadcasts"),
+}
 
 # Kinds recorded while a commune is set up, before any member exists to hold a snapshot.
 SETUP_ONLY = frozenset({Kind.COMMUNE_CREATED, Kind.ROOT_INSTALLED})

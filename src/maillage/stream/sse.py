@@ -22,8 +22,8 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.http import parse_cookie
 
-from maillage.access.policy import addressee_bound, may
-from maillage.access.roles import MembershipStatus
+from maillage.access.policy import addressee_bound, may, sectors_reached
+from maillage.access.roles import MembershipStatus, Role
 from maillage.duty.presence import present
 from maillage.members.models import MemberSession, Membership
 from maillage.members.sessions import ACCESS_REVOKED_MESSAGE, AccessEnded, load_access
@@ -72,10 +72,17 @@ class StreamAccess:
     def certified(self) -> bool:
         return bool(self.device.is_certified) and self.membership.status == MembershipStatus.ACTIVE
 
-    def signature(self) -> tuple[str, str, int | None, str, str]:
+    def signature(self) -> tuple[str, str, int | None, str, str, frozenset[int]]:
         """What visibility depends on: a change means the client must reload (resync)."""
         m = self.membership
-        return (m.status, m.role, m.shop_id, str(self.device.status), str(self.device.pk))
+        return (
+            m.status,
+            m.role,
+            m.shop_id,
+            str(self.device.status),
+            str(self.device.pk),
+            sectors_reached(m),
+        )
 
 
 def authenticate(session_key: str | None) -> StreamAccess | Refusal:
@@ -99,6 +106,7 @@ def authenticate(session_key: str | None) -> StreamAccess | Refusal:
         return Refusal(401, "access_revoked", ACCESS_REVOKED_MESSAGE)
     if access.device is None:
         return Refusal(403, "device_required", NO_DEVICE)
+    sectors_reached(access.membership)  # read here: the loop checks events without queries
     return StreamAccess(session_key, access.membership, access.device)
 
 
@@ -190,6 +198,13 @@ class Connection:
         if event.kind == Kind.DEVICE_REVOKED and mine:
             return "close"
         if event.kind == Kind.REVOCATION_LIST_PUBLISHED:
+            return "recheck"
+        # The sectors a merchant receives changed (their shop moved, or the mairie redrew
+        # the neighbours): read them again, off the loop.
+        if membership.role == Role.MERCHANT and (
+            event.kind == Kind.SECTOR_NEIGHBOURS_CHANGED
+            or (event.kind == Kind.SHOP_UPDATED and event.shop_id == membership.shop_id)
+        ):
             return "recheck"
         if event.member_id == membership.pk and event.kind in {
             Kind.DEVICE_CERTIFIED,

@@ -14,8 +14,12 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
+from django.conf import settings
 from django.db import close_old_connections
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,24 @@ _jobs: dict[str, Job] = {}
 def every(seconds: float, name: str, function: Callable[[], object]) -> None:
     """Run `function()` every `seconds` in each server process (registered once by name)."""
     _jobs[name] = Job(name, max(float(seconds), 0.5), function)
+
+
+def now() -> datetime:
+    """The timers' "now": the real time, or the instant written in
+    `MAILLAGE_TIMER_CLOCK_FILE` (ISO 8601 with its offset), read at each call so that a
+    test moves the clock of several server processes at once. Refused in production."""
+    path = settings.TIMER_CLOCK_FILE
+    if path:
+        try:
+            written = Path(path).read_text(encoding="utf-8").strip()
+        except OSError:
+            written = ""
+        if written:
+            at = datetime.fromisoformat(written)
+            if timezone.is_naive(at):
+                raise ValueError("MAILLAGE_TIMER_CLOCK_FILE : date sans fuseau horaire.")
+            return at
+    return timezone.now()
 
 
 def jobs() -> list[Job]:

@@ -10,6 +10,7 @@ as they are and the CLI prints.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -111,6 +112,42 @@ def create_sector(
     except IntegrityError as error:
         raise exists from error
     return sector
+
+
+MAX_SECTOR_NEIGHBOURS = 30
+
+
+def set_sector_neighbours(actor: Actor, sector: Sector, neighbours: Sequence[Sector]) -> Sector:
+    """Declare the sectors that neighbour `sector` (the relation goes both ways): their
+    shops then receive its alerts and messages, and its shops theirs.
+
+    One action, one `sector.neighbours_changed` event naming the sectors added and removed;
+    the same list again records nothing. A sector of another commune, or the sector
+    itself, refuses the whole list. Removing a neighbour makes the sector keys its shops
+    held stale: the console rotates them (trust/group_keys.py, `rotation_needed`).
+    """
+    wanted = {s.pk: s for s in neighbours}
+    if any(s.commune_id != sector.commune_id for s in wanted.values()):
+        raise invalid("neighbours", "Secteur inconnu dans cette commune.", "unknown")
+    if sector.pk in wanted:
+        raise invalid("neighbours", "Un secteur ne peut pas être son propre voisin.", "self")
+    if len(wanted) > MAX_SECTOR_NEIGHBOURS:
+        raise invalid(
+            "neighbours", f"Trop de secteurs voisins ({MAX_SECTOR_NEIGHBOURS} au plus).", "too_many"
+        )
+    with action(
+        actor, Action.MANAGE_TERRITORY, sector.commune, kind=Kind.SECTOR_NEIGHBOURS_CHANGED
+    ) as act:
+        current = Sector.objects.select_for_update().get(pk=sector.pk)
+        before = set(current.neighbours.values_list("pk", flat=True))
+        added, removed = sorted(set(wanted) - before), sorted(before - set(wanted))
+        if not added and not removed:
+            act.unchanged()
+            return current
+        current.neighbours.remove(*removed)
+        current.neighbours.add(*added)
+        act.record(current, {"neighbours": sorted(wanted), "added": added, "removed": removed})
+    return current
 
 
 def create_shop(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import Field
 
 from maillage.access.policy import Action, require, visible
 from maillage.errors import NotFound, Unauthenticated
@@ -27,6 +28,7 @@ from maillage.territory.models import Sector, Shop
 router = Router(tags=["territory"], auth=member_auth)
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_ID = 2**63 - 1  # what a database primary key holds; beyond, no such row
 
 
 class SectorOut(Schema):
@@ -35,6 +37,15 @@ class SectorOut(Schema):
     slug: str
     geojson: dict[str, Any] | None
     shop_count: int
+    neighbours: list[int]
+
+
+class SectorNeighboursIn(Schema):
+    """The whole list: the sectors that neighbour this one afterwards (ids)."""
+
+    neighbours: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        max_length=actions.MAX_SECTOR_NEIGHBOURS + 1
+    )
 
 
 class SectorRef(Schema):
@@ -142,19 +153,51 @@ def _visible_shops(actor: Membership) -> QuerySet[Shop]:
 def list_sectors(request: HttpRequest) -> list[dict[str, Any]]:
     actor = _actor(request)
     require(actor, Action.VIEW_TERRITORY)
-    sectors = visible(actor, Sector).annotate(
-        shop_count=Count("shops", filter=Q(shops__is_active=True))
+    sectors = (
+        visible(actor, Sector)
+        .annotate(shop_count=Count("shops", filter=Q(shops__is_active=True)))
+        .prefetch_related("neighbours")
     )
-    return [
-        {
-            "id": sector.pk,
-            "name": sector.name,
-            "slug": sector.slug,
-            "geojson": sector.geojson,
-            "shop_count": sector.shop_count,
-        }
-        for sector in sectors
-    ]
+    return [_sector_out(sector, sector.shop_count) for sector in sectors]
+
+
+def _sector_out(sector: Sector, shop_count: int) -> dict[str, Any]:
+    return {
+        "id": sector.pk,
+        "name": sector.name,
+        "slug": sector.slug,
+        "geojson": sector.geojson,
+        "shop_count": shop_count,
+        "neighbours": sorted(n.pk for n in sector.neighbours.all()),
+    }
+
+
+@router.put(
+    "/sectors/{sector_id}/neighbours",
+    response={200: SectorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Déclarer les secteurs voisins d'un secteur (coordinateur)",
+)
+def set_sector_neighbours(
+    request: HttpRequest, sector_id: int, payload: SectorNeighboursIn
+) -> dict[str, Any]:
+    actor = _actor(request)
+    require(actor, Action.MANAGE_TERRITORY)
+    sector = (
+        Sector.objects.filter(commune_id=actor.commune_id, pk=sector_id).first()
+        if 0 < sector_id <= MAX_ID
+        else None
+    )
+    if sector is None:
+        raise NotFound("Secteur introuvable.")
+    wanted = set(payload.neighbours)
+    found = list(Sector.objects.filter(commune_id=actor.commune_id, pk__in=wanted))
+    if len(found) != len(wanted):
+        raise actions.invalid("neighbours", "Secteur inconnu dans cette commune.", "unknown")
+    updated = actions.set_sector_neighbours(
+        Actor.member(actor, session_device(request)), sector, found
+    )
+    shop_count = updated.shops.filter(is_active=True).count()
+    return _sector_out(updated, shop_count)
 
 
 def _search(shops: QuerySet[Shop], text: str) -> QuerySet[Shop]:

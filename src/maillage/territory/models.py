@@ -33,10 +33,20 @@ class Commune(models.Model):
 
 
 class Sector(models.Model):
+    """A part of the commune. Its `neighbours` (declared by the mairie, both ways) widen
+    what its shops receive: a sector's alerts and messages reach the shops of the sectors
+    that neighbour it too (docs/decisions.md, "Neighbouring sectors")."""
+
     commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="sectors")
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60)
     geojson = models.JSONField(null=True, blank=True)
+    neighbours = models.ManyToManyField(
+        "self",
+        symmetrical=True,
+        blank=True,
+        help_text="Sectors whose shops also receive this sector's alerts and messages",
+    )
 
     class Meta:
         constraints = [

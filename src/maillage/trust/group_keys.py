@@ -8,10 +8,10 @@ commune, scope, generation, signer and recipients, lists the entitled devices st
 without a grant, and says when a generation must be rotated (a holder left).
 
 Scopes: `commune` (every active merchant and operator device of the commune) and
-`sector:<id>` (the merchants of the sector's shops, and the operators), `<id>` being the
-sector's API id. Publishing a generation and adding grants are actions, one event each
-(`group_key.published`, `group_key.grants_added`); an identical retry of grants stores
-nothing and records nothing.
+`sector:<id>` (the merchants of the sector's shops and of its neighbouring sectors', and
+the operators), `<id>` being the sector's API id. Publishing a generation and adding
+grants are actions, one event each (`group_key.published`, `group_key.grants_added`); an
+identical retry of grants stores nothing and records nothing.
 """
 
 from __future__ import annotations
@@ -126,11 +126,13 @@ def entitled_certificates(
 
 
 def _shop_holders(scope: Scope) -> Q:
-    """The merchants among a scope's holders (of an open shop of the sector, for a sector)."""
+    """The merchants among a scope's holders: for a sector, of an open shop of the sector
+    or of a sector the mairie declared its neighbour (territory.Sector.neighbours)."""
     shops = Q(device__membership__role__in=GROUP_KEY_SHOP_ROLES)
     if scope.sector is not None:
+        reached = [scope.sector.pk, *scope.sector.neighbours.values_list("pk", flat=True)]
         shops &= Q(
-            device__membership__shop__sector=scope.sector,
+            device__membership__shop__sector__in=reached,
             device__membership__shop__is_active=True,
         )
     return shops

@@ -8,7 +8,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { describeError } from "../../api";
 import { ErrorMessage, Field, LiveStatus, Loading } from "../../components/ui";
-import { loadSettings, saveSettings } from "../../coordination/api";
+import { listMembers, loadSettings, saveSettings, type MemberRow } from "../../coordination/api";
 import {
   addCategory,
   checkSettings,
@@ -27,6 +27,63 @@ import {
 } from "../../coordination/alertSettings";
 import { t } from "../../i18n";
 import { MairieScreen } from "./frame";
+
+/** The police members who may supervise (operators and agents, active), as checkboxes. */
+function Supervisors(props: { chosen: string[]; error?: string; onChange: (ids: string[]) => void }) {
+  const [members, setMembers] = useState<MemberRow[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  useEffect(() => {
+    listMembers()
+      .then((all) =>
+        setMembers(all.filter((m) => m.status === "active" && (m.role === "operateur" || m.role === "agent"))),
+      )
+      .catch((err) => setLoadError(describeError(err)));
+  }, []);
+  const chosen = new Set(props.chosen);
+  const toggle = (id: string, on: boolean) => {
+    const next = new Set(chosen);
+    if (on) next.add(id);
+    else next.delete(id);
+    props.onChange([...next].sort());
+  };
+  const hint = props.error ? "supervisors-error supervisors-hint" : "supervisors-hint";
+  return (
+    <fieldset id="supervisors" aria-describedby={hint} aria-invalid={props.error ? "true" : undefined}>
+      <legend>{t("mairie.settings.supervisors")}</legend>
+      <p class="hint" id="supervisors-hint">
+        {t("mairie.settings.supervisorsHint")}
+      </p>
+      {props.error ? (
+        <p class="field-error" id="supervisors-error">
+          {props.error}
+        </p>
+      ) : null}
+      <ErrorMessage message={loadError} />
+      {members === null ? (
+        loadError ? null : <Loading />
+      ) : members.length === 0 ? (
+        <p>{t("mairie.settings.noSupervisors")}</p>
+      ) : (
+        <ul class="checkbox-list">
+          {members.map((m) => (
+            <li key={m.id}>
+              <label class="checkbox">
+                <input
+                  type="checkbox"
+                  name="supervisors"
+                  value={m.id}
+                  checked={chosen.has(m.id)}
+                  onChange={(e) => toggle(m.id, (e.target as HTMLInputElement).checked)}
+                />{" "}
+                {m.displayName} ({m.roleLabel})
+              </label>
+            </li>
+          ))}
+        </ul>
+      )}
+    </fieldset>
+  );
+}
 
 export function AlertSettingsPage() {
   return <MairieScreen title={t("mairie.settings.title")}>{() => <AlertSettingsForm />}</MairieScreen>;
@@ -134,6 +191,7 @@ function AlertSettingsForm() {
                 <th scope="col">{t("mairie.settings.colSeverity")}</th>
                 <th scope="col">{t("mairie.settings.colCall17")}</th>
                 <th scope="col">{t("mairie.settings.colEnabled")}</th>
+                <th scope="col">{t("mairie.settings.colTarget")}</th>
               </tr>
             </thead>
             <tbody>
@@ -226,6 +284,24 @@ function AlertSettingsForm() {
                         }
                       />
                     </td>
+                    <td>
+                      <input
+                        id={`category-${c.slug}-target`}
+                        type="text"
+                        inputMode="numeric"
+                        size={4}
+                        value={c.targetMinutes}
+                        aria-label={t("mairie.settings.targetFor", { label: name })}
+                        aria-invalid={errors[`category-${c.slug}-target`] ? "true" : undefined}
+                        aria-describedby={errors[`category-${c.slug}-target`] ? `category-${c.slug}-target-error` : undefined}
+                        onInput={(e) => setCategory(index, { targetMinutes: (e.target as HTMLInputElement).value })}
+                      />
+                      {errors[`category-${c.slug}-target`] ? (
+                        <p class="field-error" id={`category-${c.slug}-target-error`}>
+                          {errors[`category-${c.slug}-target`]}
+                        </p>
+                      ) : null}
+                    </td>
                   </tr>
                 );
               })}
@@ -306,6 +382,41 @@ function AlertSettingsForm() {
             />
           )}
         </Field>
+      </section>
+
+      <section class="card stack" aria-labelledby="escalation-title">
+        <h2 id="escalation-title">{t("mairie.settings.escalationTitle")}</h2>
+        <p class="hint">{t("mairie.settings.escalationHelp")}</p>
+        <div class="grid">
+          {(["first", "second"] as const).map((which) => {
+            const key = which === "first" ? "escalationFirst" : "escalationSecond";
+            return (
+              <Field
+                key={which}
+                id={`escalation-${which}`}
+                label={t(which === "first" ? "mairie.settings.escalationFirst" : "mairie.settings.escalationSecond")}
+                error={errors[`escalation-${which}`]}
+              >
+                {({ id, describedBy, invalid }) => (
+                  <input
+                    id={id}
+                    type="text"
+                    inputMode="numeric"
+                    value={draft[key]}
+                    aria-describedby={describedBy}
+                    aria-invalid={invalid ? "true" : undefined}
+                    onInput={(e) => setDraft({ ...draft, [key]: (e.target as HTMLInputElement).value })}
+                  />
+                )}
+              </Field>
+            );
+          })}
+        </div>
+        <Supervisors
+          chosen={draft.supervisors}
+          error={errors["supervisors"]}
+          onChange={(supervisors) => setDraft({ ...draft, supervisors })}
+        />
       </section>
 
       <section class="card stack" aria-labelledby="limits-title">

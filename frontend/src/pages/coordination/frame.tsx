@@ -14,6 +14,7 @@ const SCREENS: { href: string; label: MessageKey }[] = [
   { href: "/coordination", label: "mairie.navHome" },
   { href: "/coordination/commerces", label: "mairie.navShops" },
   { href: "/coordination/commerces/import", label: "mairie.navImport" },
+  { href: "/coordination/secteurs", label: "mairie.navSectors" },
   { href: "/coordination/charte", label: "mairie.navCharter" },
   { href: "/coordination/reglages", label: "mairie.navSettings" },
   { href: "/coordination/permanence", label: "duty.nav" },

@@ -6,6 +6,7 @@ import { CharterPage } from "./charter";
 import { MemberDevicesPage } from "./memberDevices";
 import { ShopFormPage } from "./shopForm";
 import { ShopImportPage } from "./shopImport";
+import { SectorsPage } from "./sectors";
 import { ShopsPage } from "./shops";
 
 export const MAIRIE_ROUTES = [
@@ -16,4 +17,5 @@ export const MAIRIE_ROUTES = [
   route("/coordination/membres/:id", ({ id }) => <MemberDevicesPage member={id} />, "member"),
   route("/coordination/charte", () => <CharterPage />),
   route("/coordination/reglages", () => <AlertSettingsPage />),
+  route("/coordination/secteurs", () => <SectorsPage />),
 ];

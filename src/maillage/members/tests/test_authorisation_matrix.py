@@ -36,6 +36,7 @@ from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.neighbours.tests import matrix_builders as neighbour_requests
 from maillage.stream.action import CLI
 from maillage.territory.models import Commune, Shop
+from maillage.territory.tests import factory as territory_factory
 from maillage.territory.tests.factory import valid_siret
 from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceStatus
@@ -189,11 +190,16 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         # The role is asked first: only a coordinator learns the shop is not theirs.
         "401 403 401 403 404 403 403 403 403 403",
     ),
+    ("PUT", "/api/v1/territory/sectors/{sector_id}/neighbours"): (
+        COORDINATOR_ONLY,
+        "401 403 401 403 404 403 403 403 403 403",
+    ),
     # --- incidents (sealed content) ------------------------------------------------
     # Merchants report for their own shop; the target incident is another shop's.
     ("POST", "/api/v1/incidents"): ("401 403 401 201 403 403 403 403 403 403", None),
     ("GET", "/api/v1/incidents/catalogue"): ("401 403 401 200 200 200 200 200 200 200", None),
     ("GET", "/api/v1/incidents/settings"): ("401 403 401 403 200 200 403 403 403 403", None),
+    ("GET", "/api/v1/stats/summary"): ("401 403 401 403 200 200 403 403 403 403", None),
     ("PUT", "/api/v1/incidents/settings"): (COORDINATOR_ONLY, None),
     ("GET", "/api/v1/incidents"): (
         "401 403 401 200 403 200 200 403 403 403",
@@ -598,9 +604,15 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
         f"/api/v1/territory/shops/{c.targets.shop.public_id}",
         _json({"enseigne": "Nouvelle enseigne de la matrice", "siret": valid_siret()}),
     ),
+    ("PUT", "/api/v1/territory/sectors/{sector_id}/neighbours"): lambda c: (
+        f"/api/v1/territory/sectors/{c.targets.shop.sector_id}/neighbours",
+        # A new neighbour each time, so that every allowed call changes something.
+        _json({"neighbours": [territory_factory.make_sector(c.targets.commune).pk]}),
+    ),
     ("POST", "/api/v1/incidents"): incident_requests.report,
     ("GET", "/api/v1/incidents/catalogue"): lambda c: ("/api/v1/incidents/catalogue", {}),
     ("GET", "/api/v1/incidents/settings"): lambda c: ("/api/v1/incidents/settings", {}),
+    ("GET", "/api/v1/stats/summary"): lambda c: ("/api/v1/stats/summary", {}),
     ("PUT", "/api/v1/incidents/settings"): lambda c: (
         "/api/v1/incidents/settings",
         _json({**alert_settings.Settings().as_dict(), "neighbour_expiry_minutes": 90}),

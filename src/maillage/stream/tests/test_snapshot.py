@@ -202,6 +202,21 @@ def _broadcast(cast: factory.Cast) -> None:
         assert response.status_code == 201, response.content
 
 
+def _neighbouring_sector(cast: factory.Cast) -> None:
+    """A sector with its key and a message becomes the merchant's sector's neighbour: the
+    merchant now holds its key and its broadcasts (reloaded parts)."""
+    operator, merchant = cast[Role.OPERATOR], cast[Role.MERCHANT]
+    assert merchant.shop is not None
+    nearby = territory_factory.make_sector(cast.commune, name="Secteur voisin")
+    generation = group_key_factory.publish(operator, scope=f"sector:{nearby.pk}")
+    sealed = group_key_factory.seal(operator, generation)
+    response = operator.client().post("/api/v1/broadcasts", **group_key_factory.multipart(sealed))
+    assert response.status_code == 201, response.content
+    territory_actions.set_sector_neighbours(
+        cast[Role.COORDINATOR].actor(), merchant.shop.sector, [nearby]
+    )
+
+
 def _duty_schedule(cast: factory.Cast) -> None:
     """The coordinator's new hours: no snapshot part holds them (GET /duty/schedule)."""
     response = (
@@ -295,6 +310,18 @@ def _limit_reached(cast: factory.Cast) -> None:
     assert [post_report(client, Draft(merchant)).status_code for _ in range(2)] == [201, 429]
 
 
+def _escalated(cast: factory.Cast) -> None:
+    """A report nobody took: both escalations fire (the state stays « signalé »)."""
+    from datetime import timedelta
+
+    from maillage.incidents.escalation import escalate_due
+    from maillage.incidents.tests.helpers import make_incident
+
+    incident, _ = make_incident(cast[Role.MERCHANT])
+    assert escalate_due(incident.created_at + timedelta(hours=1)) == 1
+    assert escalate_due(incident.created_at + timedelta(hours=1)) == 1
+
+
 def _lifecycle(*steps: tuple[str, dict[str, str] | None]) -> Scenario:
     """A report the operator takes through `steps` (routes of POST /incidents/{id}/…)."""
 
@@ -316,6 +343,7 @@ _TO_INTERVENTION = (("take", None), ("lift-doubt", {"verdict": "founded"}), ("en
 
 SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
+    Kind.SECTOR_NEIGHBOURS_CHANGED: _neighbouring_sector,
     Kind.SHOP_CREATED: _shop,
     Kind.SHOPS_IMPORTED: _import,
     Kind.SHOP_UPDATED: _edit_shop,
@@ -353,6 +381,7 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.INCIDENT_CLOSED: _lifecycle(
         *_TO_INTERVENTION, ("on-site", None), ("close", {"outcome": "arrest"})
     ),
+    Kind.INCIDENT_ESCALATED: _escalated,
 }
 
 
