@@ -69,6 +69,7 @@ ACTION_MODULES = frozenset(
         "maillage/incidents/alert_settings.py",
         "maillage/incidents/workflow.py",
         "maillage/incidents/escalation.py",
+        "maillage/incidents/exercises.py",
     }
 )
 
@@ -215,6 +216,8 @@ DELIBERATE_TAMPERING: dict[str, str] = {
     "maillage/trust/tests/test_recipients_api.py": "a closed shop; closing a shop is an "
     "action of issue 9 (shop management), which will replace this write",
     "maillage/limits/tests/test_limits.py": "ages a rate-limit window instead of waiting",
+    "maillage/stats/tests/test_stats.py": "ages a report by twenty minutes instead of "
+    "waiting, so that its target is past",
     "maillage/duty/tests/test_api.py": "ages a presence heartbeat instead of waiting, as "
     "a server process that died would leave it",
     "maillage/stream/tests/test_stream_live.py": "deletes a Django session as its expiry "

@@ -22,6 +22,8 @@ export const PERMISSION = {
   viewStats: "stats.view",
   takeIncident: "incidents.take",
   advanceIncident: "incidents.advance",
+  viewCrisis: "crisis.view",
+  manageCrisis: "crisis.manage",
 } as const;
 
 export type Permission = (typeof PERMISSION)[keyof typeof PERMISSION];
@@ -59,6 +61,9 @@ export const mayTakeIncidents = (session: Session | null | undefined): boolean =
   can(session, PERMISSION.takeIncident);
 export const mayAdvanceIncidents = (session: Session | null | undefined): boolean =>
   can(session, PERMISSION.advanceIncident);
+/** The console's « mode crise » switch: instructions sealed to the commune's key here. */
+export const mayManageCrisis = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.manageCrisis) && mayBroadcast(session);
 
 /** Which home a signed-in, approved member on a certified device sees. */
 export type HomeKind = "merchant" | "coordinator" | "operator" | "other";

@@ -171,6 +171,7 @@ def _any_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _register_routers() -> None:
     """Each domain owns its router; adding one here is the only wiring needed."""
     from maillage.broadcasts.api import router as broadcasts_router
+    from maillage.crisis.api import router as crisis_router
     from maillage.demo.api import router as demo_router
     from maillage.duty.api import router as duty_router
     from maillage.incidents.api import router as incidents_router
@@ -198,6 +199,7 @@ def _register_routers() -> None:
     api.add_router("/duty", duty_router)
     api.add_router("/neighbours", neighbours_router)
     api.add_router("/stats", stats_router)
+    api.add_router("/crisis", crisis_router)
 
 
 _register_routers()

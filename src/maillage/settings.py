@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "maillage.duty",
     "maillage.broadcasts",
     "maillage.neighbours",
+    "maillage.crisis",
     "maillage.privacy",
     "maillage.stream",
     "maillage.limits",

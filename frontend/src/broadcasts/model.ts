@@ -67,6 +67,12 @@ export interface BroadcastsModel {
 
 /** Events a broadcast view listens to; operators also follow who may hold the key. */
 export const HOLDER_KINDS = ["broadcast.sent", "group_key.published", "group_key.grants_added"] as const;
+/** « Mode crise »: its instructions and closing message are broadcasts to the commune too. */
+export const CRISIS_BROADCAST_KINDS = [
+  "crisis.started",
+  "crisis.instructions_changed",
+  "crisis.ended",
+] as const;
 export const OPERATOR_KINDS = [
   ...HOLDER_KINDS,
   "device.certified",
@@ -249,6 +255,11 @@ export function createBroadcasts(commune: string, options: BroadcastsOptions): B
     if (stopped.signal.aborted) return;
     if (event.kind === "broadcast.sent") {
       await arrived(event);
+      return;
+    }
+    if ((CRISIS_BROADCAST_KINDS as readonly string[]).includes(event.kind)) {
+      // Listed like the others; the crisis banner announces them, so no « Nouveau ».
+      if (event.payload.instructions || event.payload.message) await reload();
       return;
     }
     const keyKinds: readonly string[] = options.operator ? OPERATOR_KINDS : HOLDER_KINDS;

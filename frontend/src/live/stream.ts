@@ -59,6 +59,11 @@ export const KINDS = [
   "incident.on_site",
   "incident.closed",
   "incident.escalated",
+  "exercise.started",
+  "exercise.ended",
+  "crisis.started",
+  "crisis.instructions_changed",
+  "crisis.ended",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];

@@ -9,6 +9,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { ErrorMessage, Field, LiveStatus, Loading } from "../components/ui";
 import {
   createBroadcasts,
+  CRISIS_BROADCAST_KINDS,
   HOLDER_KINDS,
   OPERATOR_KINDS,
   type BroadcastsModel,
@@ -35,7 +36,10 @@ function useBroadcasts(
     void model.start();
     return () => model.stop();
   }, [model]);
-  useStreamEvent(operator ? OPERATOR_KINDS : HOLDER_KINDS, (event) => void model.live(event));
+  useStreamEvent(
+    [...(operator ? OPERATOR_KINDS : HOLDER_KINDS), ...CRISIS_BROADCAST_KINDS],
+    (event) => void model.live(event),
+  );
   useStreamResync(() => void model.resync());
   return [model, state];
 }

@@ -20,9 +20,11 @@ import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from 
 import {
   mayAdvanceIncidents,
   mayBroadcast,
+  mayManageCrisis,
   mayTakeIncidents,
   mayUseConsole,
 } from "../permissions";
+import { CrisisPanel } from "../crisis/CrisisBanner";
 import { BroadcastPanel } from "./broadcasts";
 import { NeighbourAlertsPanel } from "./neighbourAlerts";
 import {
@@ -461,12 +463,14 @@ function Console({
   incident,
   broadcast,
   rights,
+  crisis,
 }: {
   commune: string;
   device: string | null;
   incident: string | null;
   broadcast: boolean;
   rights: StepRights;
+  crisis: boolean;
 }) {
   const model = useMemo(
     () => createConsole(commune, { signal: () => void playSignal(), device }),
@@ -532,6 +536,12 @@ function Console({
         {!keyOutcome && !keyError ? <p>{t("console.keyChecking")}</p> : null}
       </section>
       <LiveBanner />
+      {crisis ? (
+        // Kept mounted while a report is open: the state stays live.
+        <div hidden={!!shown}>
+          <CrisisPanel commune={commune} after={keyRun} />
+        </div>
+      ) : null}
       {broadcast ? <div hidden={!!shown}><NeighbourAlertsPanel commune={commune} after={keyRun} /></div> : null}
       {broadcast ? (
         // Kept mounted while a report is open: its key and list stay as they are.
@@ -658,6 +668,7 @@ export function ConsolePage({ incident }: { incident: string | null }) {
           incident={incident}
           broadcast={mayBroadcast(session)}
           rights={{ take: mayTakeIncidents(session), advance: mayAdvanceIncidents(session) }}
+          crisis={mayManageCrisis(session)}
         />
       ) : (
         <>

@@ -17,6 +17,7 @@ import { AlertPanel, DiscreetStatus, useDiscreetAlert } from "../alert/home";
 import { categoryLabel, severityLabel } from "../alert/catalogue";
 import { PoliceMessages } from "./broadcasts";
 import { ActiveAlerts } from "../neighbours/ActiveAlerts";
+import { CrisisBanner } from "../crisis/CrisisBanner";
 import { loadSession, useSession, useSessionRecheck } from "../session";
 import type { Session } from "../types";
 import { DeviceFingerprint, RegisterDevice } from "./device";
@@ -104,6 +105,7 @@ function MerchantHome({ session }: { session: Session }) {
   const discreet = useDiscreetAlert(mayReport(session) ? commune : null, drafts);
   return (
     <section aria-labelledby="home-title" class="stack alert-home">
+      <CrisisBanner session={session} />
       <div>
         <p class="eyebrow">{t("home.shopEyebrow")}</p>
         <h1 id="home-title" class="discreet-target" {...discreet.handlers}>

@@ -69,6 +69,10 @@ class Action(enum.StrEnum):
     TAKE_INCIDENT = "incidents.take"
     ADVANCE_INCIDENT = "incidents.advance"
     VIEW_STATS = "stats.view"
+    RUN_EXERCISE = "incidents.run_exercise"
+    VIEW_EXERCISES = "incidents.view_exercises"
+    VIEW_CRISIS = "crisis.view"
+    MANAGE_CRISIS = "crisis.manage"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -146,6 +150,17 @@ RULES: dict[Action, frozenset[Role]] = {
     # The first statistics page (issue 10): counts and times, no content, no shop names
     # beyond their sector; the prefecture's aggregated view comes with its own issue.
     Action.VIEW_STATS: frozenset({Role.COORDINATOR, Role.OPERATOR}),
+    # Drills (incidents/exercises.py): the mairie or the police start and end one; every
+    # device that shows reports shows that one is running.
+    Action.RUN_EXERCISE: frozenset({Role.COORDINATOR, Role.OPERATOR}),
+    Action.VIEW_EXERCISES: frozenset(
+        {Role.COORDINATOR, Role.OPERATOR, Role.AGENT, Role.REFERENT, Role.MERCHANT, Role.PARTNER}
+    ),
+    # « Mode crise » (docs/decisions.md, « Mode crise »): every member of the commune sees
+    # whether it is on; only the police switch it, since its instructions are sealed to the
+    # commune's group key, which only operators hold among the staff.
+    Action.VIEW_CRISIS: _ALL_ROLES,
+    Action.MANAGE_CRISIS: frozenset({Role.OPERATOR}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)

@@ -27,7 +27,7 @@ from django.utils import timezone
 from maillage.access.policy import Action, require
 from maillage.duty import reachability
 from maillage.errors import ApiError, Conflict, NotFound
-from maillage.incidents import alert_limits, alert_settings, escalation
+from maillage.incidents import alert_limits, alert_settings, escalation, exercises
 from maillage.incidents.catalogue import SEVERITIES
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.members.models import Membership
@@ -66,6 +66,7 @@ class ReportFields:
     category: str | None = None
     severity: str | None = None
     neighbours: str | None = None
+    exercise: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Metadata:
     category_label: str
     severity: str
     neighbours: bool
+    exercise: bool = False
 
 
 SEVERITY_LABELS = {"low": "faible", "medium": "moyenne", "high": "élevée", "critical": "critique"}
@@ -105,7 +107,19 @@ def check_metadata(settings: alert_settings.Settings, fields: ReportFields) -> M
             "Rien n'a été enregistré.",
             "neighbours",
         )
-    return Metadata(category.slug, category.label, severity, switch[fields.neighbours])
+    if fields.exercise not in switch:
+        raise UploadRefused(
+            "invalid_exercise",
+            "« Exercice » attend oui (true) ou non (false). Rien n'a été enregistré.",
+            "exercise",
+        )
+    return Metadata(
+        category.slug,
+        category.label,
+        severity,
+        switch[fields.neighbours],
+        switch[fields.exercise],
+    )
 
 
 @dataclass(frozen=True)
@@ -325,6 +339,9 @@ def _action_with_files(
                     "severity": incident.severity,
                     "neighbours": incident.neighbours,
                     "unreachable": incident.reported_unreachable,
+                    "exercise": (
+                        str(incident.exercise.public_id) if incident.exercise is not None else None
+                    ),
                 }
             act.record(received.incident, payload)
             return received
@@ -364,6 +381,10 @@ def report_incident(
     # Read before the transaction: nobody watching is what the console must show later
     # (« arrivé hors service »), and the reporter was told so before sending.
     unreachable = not reachability.reachable(actor.commune)
+    # A drill's report only while a drill runs (one query, for drill reports only).
+    exercise = exercises.running(actor.commune_id) if metadata.exercise else None
+    if metadata.exercise and exercise is None:
+        raise exercises.NoExercise()
 
     # No look-up first: the unique ids decide. A retry or a taken id fails the insert
     # (before any file is written) and is answered below, so a new report, the common
@@ -382,6 +403,7 @@ def report_incident(
             photos=len(checked.attachments),
             reported_unreachable=unreachable,
             escalation_due_at=escalation.first_due(settings, timezone.now()),
+            exercise=exercise,
         )
         message, attachments = _store(incident, actor, device, checked, written)
         return Received(incident, message, created=True, attachments=attachments)

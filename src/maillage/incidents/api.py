@@ -15,14 +15,17 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
 from maillage.access.policy import Action, may, require, visible
+from maillage.crisis import state as crisis
 from maillage.errors import NotFound, Unauthenticated
-from maillage.incidents import actions, alert_settings, workflow
+from maillage.incidents import actions, alert_settings, exercises, workflow
 from maillage.incidents.catalogue import SEVERITIES
-from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
+from maillage.incidents.models import Exercise, Incident, SealedAttachment, SealedMessage
 from maillage.incidents.schemas import (
     AlertSettingsIn,
     AlertSettingsOut,
     CatalogueOut,
+    ExerciseIn,
+    ExerciseOut,
     IncidentOut,
     IncidentStepOut,
     MessageEnvelopeOut,
@@ -72,6 +75,11 @@ def _multipart(with_incident: bool) -> dict[str, Any]:
         }
         properties["severity"] = {"type": "string", "enum": list(SEVERITIES)}
         properties["neighbours"] = {"type": "string", "enum": ["true", "false"]}
+        properties["exercise"] = {
+            "type": "string",
+            "enum": ["true", "false"],
+            "description": "Part of the running drill (GET /incidents/exercises/current)",
+        }
         required[:0] = ["incident", "category"]
     schema = {"type": "object", "properties": properties, "required": required}
     return {
@@ -88,7 +96,7 @@ def _upload(request: HttpRequest) -> tuple[dict[str, str | None], actions.Upload
         raise actions.multipart_required()
     form, files = request.POST, request.FILES  # parsed by middleware.SealedUploadLimit
     parts = [upload.read() for upload in files.getlist("attachments")]
-    names = ("incident", "envelope", "category", "severity", "neighbours")
+    names = ("incident", "envelope", "category", "severity", "neighbours", "exercise")
     fields = {name: form.get(name) for name in names}
     return fields, actions.Upload(envelope_text=fields["envelope"], attachments=parts)
 
@@ -108,7 +116,10 @@ def report(request: HttpRequest) -> Status[dict[str, Any]]:
     require(actor, Action.REPORT_INCIDENT)
     fields, upload = _upload(request)
     metadata = actions.ReportFields(
-        category=fields["category"], severity=fields["severity"], neighbours=fields["neighbours"]
+        category=fields["category"],
+        severity=fields["severity"],
+        neighbours=fields["neighbours"],
+        exercise=fields["exercise"],
     )
     received = actions.report_incident(
         actor, session_device(request), fields["incident"], upload, metadata
@@ -121,7 +132,7 @@ def report(request: HttpRequest) -> Status[dict[str, Any]]:
             "message": message_out(received.message, received.attachments),
         }
         return Status(201, body)
-    incident = Incident.objects.select_related("commune", "shop", "reported_by").get(
+    incident = Incident.objects.select_related("commune", "shop", "reported_by", "exercise").get(
         pk=received.incident.pk
     )
     body = {"incident": incident_out(incident), "message": message_out(_reload(received.message))}
@@ -160,7 +171,8 @@ def catalogue(request: HttpRequest) -> dict[str, Any]:
         ],
         "severities": list(SEVERITIES),
         "neighbours": {
-            "validation": settings.neighbour_validation,
+            # As it applies now: in « mode crise » every shop's alert waits for the police.
+            "validation": settings.neighbour_validation or crisis.is_on(actor.commune),
             "expiry_minutes": settings.neighbour_expiry_minutes,
         },
     }
@@ -191,6 +203,49 @@ def put_settings(request: HttpRequest, payload: AlertSettingsIn) -> dict[str, An
     return changed.as_dict()
 
 
+def _exercise_out(exercise: Exercise) -> dict[str, Any]:
+    return {
+        "id": exercise.public_id,
+        "name": exercise.name,
+        "started_at": exercise.started_at,
+        "ended_at": exercise.ended_at,
+        "incidents": exercise.incidents.count(),
+    }
+
+
+@router.get(
+    "/exercises/current",
+    response={200: ExerciseOut | None, **errors(403)},
+    summary="L'exercice en cours, ou null",
+)
+def current_exercise(request: HttpRequest) -> dict[str, Any] | None:
+    actor = _actor(request)
+    require(actor, Action.VIEW_EXERCISES)
+    found = exercises.running(actor.commune_id)
+    return _exercise_out(found) if found is not None else None
+
+
+@router.post(
+    "/exercises",
+    response={201: ExerciseOut, **errors(400, 403, 409)},
+    summary="Commencer un exercice (coordinateur, opérateur)",
+)
+def start_exercise(request: HttpRequest, payload: ExerciseIn) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    started = exercises.start(actor, session_device(request), payload.name)
+    return Status(201, _exercise_out(started))
+
+
+@router.post(
+    "/exercises/{exercise_id}/end",
+    response={200: ExerciseOut, **errors(403, 404, 409)},
+    summary="Terminer l'exercice (coordinateur, opérateur)",
+)
+def end_exercise(request: HttpRequest, exercise_id: uuid.UUID) -> dict[str, Any]:
+    actor = _actor(request)
+    return _exercise_out(exercises.end(actor, session_device(request), exercise_id))
+
+
 @router.get(
     "",
     response={200: list[IncidentOut], **errors(403)},
@@ -202,7 +257,7 @@ def list_incidents(request: HttpRequest) -> list[dict[str, Any]]:
     # Newest first, explicitly: Meta.ordering does not apply to a GROUP BY query.
     incidents = (
         visible(actor, Incident)
-        .select_related("commune", "shop", "reported_by", "taken_by__person")
+        .select_related("commune", "shop", "reported_by", "taken_by__person", "exercise")
         .annotate(message_count=Count("messages"))
         .order_by("-created_at", "-pk")
     )

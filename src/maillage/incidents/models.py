@@ -16,6 +16,34 @@ from maillage.territory.models import Commune, Shop
 from maillage.trust.models import Device
 
 
+class Exercise(models.Model):
+    """A drill (exercice) of the commune: while one runs, reports sent as part of it are
+    flagged everywhere and left out of the statistics (incidents/exercises.py)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=80)
+    started_at = models.DateTimeField()
+    started_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commune"],
+                condition=models.Q(ended_at__isnull=True),
+                name="exercise_one_running",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Incident(models.Model):
     """A report by a shop and where it stands in its lifecycle (incidents/lifecycle.py).
 
@@ -64,6 +92,14 @@ class Incident(models.Model):
     )
     escalation_due_at = models.DateTimeField(
         null=True, blank=True, help_text="When the next escalation fires if nobody took it"
+    )
+    exercise = models.ForeignKey(
+        Exercise,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        help_text="The drill this report belongs to: shown « exercice », left out of statistics",
     )
 
     class Meta:

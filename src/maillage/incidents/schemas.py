@@ -62,6 +62,21 @@ class IncidentStepOut(Schema):
     incident: IncidentOut
 
 
+class ExerciseRefOut(Schema):
+    id: uuid.UUID
+    name: str
+
+
+class ExerciseOut(ExerciseRefOut):
+    started_at: datetime
+    ended_at: datetime | None
+    incidents: int
+
+
+class ExerciseIn(Schema):
+    name: str = Field(default="", max_length=200)
+
+
 class IncidentOut(Schema):
     id: uuid.UUID
     commune: uuid.UUID
@@ -76,6 +91,7 @@ class IncidentOut(Schema):
     reported_unreachable: bool
     lifecycle: LifecycleOut
     escalation_level: int = Field(description="How many escalations fired (0 to 2)")
+    exercise: ExerciseRefOut | None = Field(description="The drill it belongs to, if any")
 
 
 class CategoryOut(Schema):
@@ -214,6 +230,14 @@ def lifecycle_out(incident: Incident, *, police: bool = False) -> dict[str, Any]
     }
 
 
+def _exercise_ref(incident: Incident) -> dict[str, Any] | None:
+    if incident.exercise_id is None:
+        return None
+    exercise = incident.exercise
+    assert exercise is not None
+    return {"id": exercise.public_id, "name": exercise.name}
+
+
 def incident_out(
     incident: Incident, messages: int | None = None, *, police: bool = False
 ) -> dict[str, Any]:
@@ -231,6 +255,7 @@ def incident_out(
         "photos": incident.photos,
         "reported_unreachable": incident.reported_unreachable,
         "escalation_level": incident.escalation_level,
+        "exercise": _exercise_ref(incident),
         "lifecycle": lifecycle_out(incident, police=police),
     }
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from maillage.access.policy import Action, may, require, visible
 from maillage.broadcasts import actions as broadcasts
 from maillage.broadcasts.models import Broadcast
+from maillage.crisis import state as crisis
 from maillage.errors import ApiError, Conflict, NotFound
 from maillage.incidents import alert_limits
 from maillage.incidents.models import Incident
@@ -140,7 +141,9 @@ def submit(
     if found is not None:
         return _retry(found.broadcast, incident)
     settings = rules.for_commune(actor.commune)
-    held = settings.neighbour_validation and not may(actor, Action.VALIDATE_NEIGHBOUR_ALERT)
+    # In « mode crise » every shop's alert goes through the police, whatever the setting.
+    validation = settings.neighbour_validation or crisis.is_on(actor.commune)
+    held = validation and not may(actor, Action.VALIDATE_NEIGHBOUR_ALERT)
     written: list[str] = []
     try:
         with action(

@@ -122,7 +122,10 @@ def summary(actor: Membership, filters: Filters, now: datetime) -> dict[str, Any
     since = datetime.combine(filters.start, time.min, zone)
     until = datetime.combine(filters.end + timedelta(days=1), time.min, zone)
     incidents = Incident.objects.filter(
-        commune_id=actor.commune_id, created_at__gte=since, created_at__lt=until
+        commune_id=actor.commune_id,
+        created_at__gte=since,
+        created_at__lt=until,
+        exercise__isnull=True,  # drills are never statistics
     ).select_related("shop__sector")
     if filters.sector is not None:
         incidents = incidents.filter(shop__sector=filters.sector)

@@ -55,6 +55,11 @@ class Kind(enum.StrEnum):
     INCIDENT_ON_SITE = "incident.on_site"
     INCIDENT_CLOSED = "incident.closed"
     INCIDENT_ESCALATED = "incident.escalated"
+    EXERCISE_STARTED = "exercise.started"
+    EXERCISE_ENDED = "exercise.ended"
+    CRISIS_STARTED = "crisis.started"
+    CRISIS_INSTRUCTIONS_CHANGED = "crisis.instructions_changed"
+    CRISIS_ENDED = "crisis.ended"
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,7 @@ SPECS: dict[Kind, KindSpec] = {
         "severity",
         "neighbours",
         "unreachable",
+        "exercise",
     ),
     Kind.MESSAGE_POSTED: _spec("incident", Action.VIEW_INCIDENTS, "message", "attachments"),
     # Scope-bound (access.policy): a merchant sees the commune's and its own sector's.
@@ -205,7 +211,18 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.INCIDENT_CLOSED: _spec("incident", Action.VIEW_INCIDENTS, "state", "from", "outcome"),
     # Nobody took it in time (incidents/escalation.py): the supervisors named are alerted,
     # the reporting shop is told to call 17.
+    Kind.EXERCISE_STARTED: _spec("exercise", Action.VIEW_EXERCISES, "name"),
+    Kind.EXERCISE_ENDED: _spec("exercise", Action.VIEW_EXERCISES, "name", "incidents"),
     Kind.INCIDENT_ESCALATED: _spec(
         "incident", Action.VIEW_INCIDENTS, "level", "waited", "supervisors"
     ),
+    # « Mode crise » (maillage.crisis): every member of the commune sees it switch; the
+    # instructions are a broadcast sealed to the commune's group key, named by its id.
+    Kind.CRISIS_STARTED: _spec(
+        "crisismode", Action.VIEW_CRISIS, "instructions", "number", "attachments"
+    ),
+    Kind.CRISIS_INSTRUCTIONS_CHANGED: _spec(
+        "crisismode", Action.VIEW_CRISIS, "instructions", "number", "attachments"
+    ),
+    Kind.CRISIS_ENDED: _spec("crisismode", Action.VIEW_CRISIS, "message", "number", "duration"),
 }

@@ -346,6 +346,14 @@ def _broadcast_sent(state: Snapshot, data: dict[str, Any], payload: dict[str, An
         }
 
 
+def _crisis_broadcast(state: Snapshot, data: dict[str, Any], payload: dict[str, Any]) -> None:
+    """The crisis's instructions (or closing message) are a broadcast to the commune,
+    listed like any other (maillage.crisis)."""
+    broadcast = payload.get("instructions") or payload.get("message")
+    if "broadcasts" in state and broadcast:
+        state["broadcasts"][broadcast] = {"scope": "commune", "number": payload["number"]}
+
+
 def _set_member_status(
     state: Snapshot, data: dict[str, Any], status: str, *, member: str | None = None
 ) -> None:
@@ -386,4 +394,7 @@ _APPLY = {
     Kind.INCIDENT_INTERVENTION_ENGAGED: _lifecycle_step,
     Kind.INCIDENT_ON_SITE: _lifecycle_step,
     Kind.INCIDENT_CLOSED: _lifecycle_step,
+    Kind.CRISIS_STARTED: _crisis_broadcast,
+    Kind.CRISIS_INSTRUCTIONS_CHANGED: _crisis_broadcast,
+    Kind.CRISIS_ENDED: _crisis_broadcast,
 }

@@ -129,3 +129,35 @@ def lifecycle_step(route: str) -> Any:
         return url, {"data": body, "content_type": "application/json"}
 
     return build
+
+
+# --- drills (incidents/exercises.py) ----------------------------------------------------
+
+
+def _no_running_exercise(ctx: Any) -> None:
+    """One drill at a time: the target commune's coordinator ends any running one, so that
+    every allowed persona's start is a real 201."""
+    from maillage.incidents import exercises
+
+    running = exercises.running(ctx.targets.commune.pk)
+    if running is not None:
+        coordinator = factory.certifier_of(ctx.targets.commune)
+        exercises.end(coordinator.membership, coordinator.device, running.public_id)
+
+
+def start_exercise(ctx: Any) -> Request:
+    _no_running_exercise(ctx)
+    return "/api/v1/incidents/exercises", {
+        "data": {"name": "Exercice de la matrice"},
+        "content_type": "application/json",
+    }
+
+
+def end_exercise(ctx: Any) -> Request:
+    """A drill of the target commune, started by its coordinator, for the persona to end."""
+    from maillage.incidents import exercises
+
+    _no_running_exercise(ctx)
+    coordinator = factory.certifier_of(ctx.targets.commune)
+    drill = exercises.start(coordinator.membership, coordinator.device, "Exercice à terminer")
+    return f"/api/v1/incidents/exercises/{drill.public_id}/end", {}

@@ -27,6 +27,7 @@ from django.test import Client
 
 from maillage.api import api
 from maillage.broadcasts.tests import matrix_builders as broadcast_requests
+from maillage.crisis.tests import matrix_builders as crisis_requests
 from maillage.incidents import alert_settings
 from maillage.incidents.tests import matrix_builders as incident_requests
 from maillage.members.actions import IssuedInvitation, create_invitation
@@ -169,6 +170,11 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         HOLDERS,
         HOLDERS_ELSEWHERE,
     ),
+    # --- « mode crise » (every member sees it; the police switch it) -------------------
+    ("GET", "/api/v1/crisis"): ("401 403 401 200 200 200 200 200 200 200", None),
+    ("POST", "/api/v1/crisis/start"): (OPERATOR_ONLY_CREATED, None),
+    ("POST", "/api/v1/crisis/instructions"): (OPERATOR_ONLY, None),
+    ("POST", "/api/v1/crisis/end"): (OPERATOR_ONLY, None),
     # --- territory -----------------------------------------------------------------
     ("GET", "/api/v1/territory/sectors"): (
         "401 403 401 200 200 200 200 200 403 200",
@@ -200,6 +206,17 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     ("GET", "/api/v1/incidents/catalogue"): ("401 403 401 200 200 200 200 200 200 200", None),
     ("GET", "/api/v1/incidents/settings"): ("401 403 401 403 200 200 403 403 403 403", None),
     ("GET", "/api/v1/stats/summary"): ("401 403 401 403 200 200 403 403 403 403", None),
+    # Drills: started and ended by the mairie and the police; seen by every role that
+    # shows reports (not the observer, not the DPO).
+    ("GET", "/api/v1/incidents/exercises/current"): (
+        "401 403 401 200 200 200 200 200 403 403",
+        None,
+    ),
+    ("POST", "/api/v1/incidents/exercises"): ("401 403 401 403 201 201 403 403 403 403", None),
+    ("POST", "/api/v1/incidents/exercises/{exercise_id}/end"): (
+        "401 403 401 403 200 200 403 403 403 403",
+        "401 403 401 403 404 404 403 403 403 403",
+    ),
     ("PUT", "/api/v1/incidents/settings"): (COORDINATOR_ONLY, None),
     ("GET", "/api/v1/incidents"): (
         "401 403 401 200 403 200 200 403 403 403",
@@ -613,6 +630,12 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("GET", "/api/v1/incidents/catalogue"): lambda c: ("/api/v1/incidents/catalogue", {}),
     ("GET", "/api/v1/incidents/settings"): lambda c: ("/api/v1/incidents/settings", {}),
     ("GET", "/api/v1/stats/summary"): lambda c: ("/api/v1/stats/summary", {}),
+    ("GET", "/api/v1/incidents/exercises/current"): lambda c: (
+        "/api/v1/incidents/exercises/current",
+        {},
+    ),
+    ("POST", "/api/v1/incidents/exercises"): incident_requests.start_exercise,
+    ("POST", "/api/v1/incidents/exercises/{exercise_id}/end"): incident_requests.end_exercise,
     ("PUT", "/api/v1/incidents/settings"): lambda c: (
         "/api/v1/incidents/settings",
         _json({**alert_settings.Settings().as_dict(), "neighbour_expiry_minutes": 90}),
@@ -633,6 +656,10 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("GET", "/api/v1/privacy/access-log/verify"): incident_requests.verify_access_log,
     ("GET", "/api/v1/privacy/refusals"): lambda ctx: ("/api/v1/privacy/refusals", {}),
     ("GET", "/api/v1/stream/snapshot"): lambda ctx: ("/api/v1/stream/snapshot", {}),
+    ("GET", "/api/v1/crisis"): crisis_requests.get,
+    ("POST", "/api/v1/crisis/start"): crisis_requests.start,
+    ("POST", "/api/v1/crisis/instructions"): crisis_requests.instructions,
+    ("POST", "/api/v1/crisis/end"): crisis_requests.end,
 }
 
 # Routes that act on "this browser": the session is not bound to a device yet.

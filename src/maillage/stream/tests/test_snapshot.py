@@ -310,6 +310,21 @@ def _limit_reached(cast: factory.Cast) -> None:
     assert [post_report(client, Draft(merchant)).status_code for _ in range(2)] == [201, 429]
 
 
+def _drill(cast: factory.Cast) -> None:
+    """A drill started, one report sent as part of it, the drill ended: the report stays
+    in the `incidents` part as any other (its flag is on the incident's own rows)."""
+    from maillage.incidents import exercises
+    from maillage.incidents.tests.helpers import Draft, post_report
+
+    operator, merchant = cast[Role.OPERATOR], cast[Role.MERCHANT]
+    drill = exercises.start(operator.membership, operator.device, "Exercice")
+    sent = post_report(
+        merchant.client(), Draft(merchant), metadata={"category": "vol", "exercise": "true"}
+    )
+    assert sent.status_code == 201, sent.content
+    exercises.end(operator.membership, operator.device, drill.public_id)
+
+
 def _escalated(cast: factory.Cast) -> None:
     """A report nobody took: both escalations fire (the state stays « signalé »)."""
     from datetime import timedelta
@@ -339,6 +354,18 @@ def _lifecycle(*steps: tuple[str, dict[str, str] | None]) -> Scenario:
 
 
 _TO_INTERVENTION = (("take", None), ("lift-doubt", {"verdict": "founded"}), ("engage", None))
+
+
+def _crisis(cast: factory.Cast, *steps: str) -> None:
+    """« Mode crise » on, then each step (`instructions`, `end`): sealed to the commune."""
+    operator = cast[Role.OPERATOR]
+    generation = group_key_factory.publish(operator, others=(cast[Role.MERCHANT].device,))
+    for path, status in (("start", 201), *((step, 200) for step in steps)):
+        sealed = group_key_factory.seal(operator, generation)
+        response = operator.client().post(
+            f"/api/v1/crisis/{path}", **group_key_factory.multipart(sealed)
+        )
+        assert response.status_code == status, response.content
 
 
 SCENARIOS: dict[Kind, Scenario] = {
@@ -382,6 +409,11 @@ SCENARIOS: dict[Kind, Scenario] = {
         *_TO_INTERVENTION, ("on-site", None), ("close", {"outcome": "arrest"})
     ),
     Kind.INCIDENT_ESCALATED: _escalated,
+    Kind.EXERCISE_STARTED: _drill,
+    Kind.EXERCISE_ENDED: _drill,
+    Kind.CRISIS_STARTED: _crisis,
+    Kind.CRISIS_INSTRUCTIONS_CHANGED: lambda cast: _crisis(cast, "instructions"),
+    Kind.CRISIS_ENDED: lambda cast: _crisis(cast, "end"),
 }
 
 
