@@ -20,6 +20,8 @@ export const PERMISSION = {
   viewDuty: "duty.view",
   manageDuty: "duty.manage",
   viewStats: "stats.view",
+  takeIncident: "incidents.take",
+  advanceIncident: "incidents.advance",
   viewCrisis: "crisis.view",
   manageCrisis: "crisis.manage",
 } as const;
@@ -54,6 +56,11 @@ export const mayBroadcast = (session: Session | null | undefined): boolean =>
 export const mayReadBroadcasts = (session: Session | null | undefined): boolean =>
   can(session, PERMISSION.viewBroadcasts) && session?.device?.status === "active";
 
+/** The lifecycle's buttons in the console: « prendre en charge », then every later step. */
+export const mayTakeIncidents = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.takeIncident);
+export const mayAdvanceIncidents = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.advanceIncident);
 /** The console's « mode crise » switch: instructions sealed to the commune's key here. */
 export const mayManageCrisis = (session: Session | null | undefined): boolean =>
   can(session, PERMISSION.manageCrisis) && mayBroadcast(session);

@@ -19,6 +19,7 @@ import {
 } from "./catalogue";
 import { createLongPress } from "./discreet";
 import { startDraft, type Draft, type DraftStore, type SentRecord } from "./draft";
+import { ReportProgress } from "./progress";
 import { useLiveReports } from "./live";
 import { sendDiscreet } from "./send";
 
@@ -101,6 +102,7 @@ function SentStatus({ record }: { record: SentRecord }) {
       {record.refused > 0 ? (
         <p class="hint">{t("alert.statusRefused", { count: record.refused })}</p>
       ) : null}
+      <ReportProgress incident={record.incident} />
     </section>
   );
 }

@@ -6,6 +6,7 @@
 
 import { getBytes, postForm, request, seg } from "../api";
 import type { WireEnvelope } from "../envelope/envelope";
+import { normaliseLifecycle, type Lifecycle, type StepRoute } from "./lifecycle";
 
 export interface IncidentSummary {
   id: string;
@@ -21,6 +22,8 @@ export interface IncidentSummary {
   photos?: number;
   /** Arrived while the police was off duty or had no operator connected (maillage.duty). */
   reportedUnreachable?: boolean;
+  /** Where it stands (incidents/lifecycle.ts); « signalé » when the server says nothing. */
+  lifecycle?: Lifecycle;
 }
 
 /** The clear metadata sent beside a new report's envelope (Contract 1). */
@@ -76,6 +79,7 @@ export function normaliseIncident(raw: unknown): IncidentSummary {
     ...(typeof r.reported_unreachable === "boolean"
       ? { reportedUnreachable: r.reported_unreachable }
       : {}),
+    ...(r.lifecycle == null ? {} : { lifecycle: normaliseLifecycle(r.lifecycle) }),
   };
 }
 
@@ -190,4 +194,14 @@ export async function fetchAttachment(
   return getBytes(
     `/incidents/${seg(incident)}/messages/${seg(message)}/attachments/${seg(index)}`,
   );
+}
+
+/** One lifecycle step (docs/events.md, `incident.taken`…); the incident as it now stands. */
+export async function postStep(
+  incident: string,
+  route: StepRoute,
+  body?: Record<string, string>,
+): Promise<IncidentSummary> {
+  const raw = await request<Raw>("POST", `/incidents/${seg(incident)}/${route}`, body);
+  return normaliseIncident(raw.incident);
 }

@@ -11,6 +11,9 @@ import { createStore, type Store } from "../store";
 import { listIncidents, type IncidentSummary } from "./api";
 import { asFlowError, loadDeviceContext } from "./context";
 import { readIncident, type MessageView } from "./read";
+import { LIFECYCLE_KINDS } from "./lifecycle";
+
+const LIFECYCLE: ReadonlySet<string> = new Set(LIFECYCLE_KINDS);
 
 export { fromPolice } from "./read";
 
@@ -72,6 +75,7 @@ export function createMyReports(commune: string, device: string | null): MyRepor
   }
 
   async function live(event: StreamEvent): Promise<void> {
+    if (LIFECYCLE.has(event.kind)) return list();
     if (event.kind !== "incident.reported" && event.kind !== "message.posted") return;
     await list();
     const id = event.targetId;

@@ -9,7 +9,7 @@
  * message on this device for the reporter and the police.
  */
 
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../components/ui";
 import type { IncidentSummary } from "../incidents/api";
 import { fromPolice, type MessageView } from "../incidents/read";
@@ -17,7 +17,13 @@ import { formatDateTime, getLang, hasMessage, roleLabel, t, type MessageKey } fr
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
 import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from "../live/signal";
-import { mayBroadcast, mayManageCrisis, mayUseConsole } from "../permissions";
+import {
+  mayAdvanceIncidents,
+  mayBroadcast,
+  mayManageCrisis,
+  mayTakeIncidents,
+  mayUseConsole,
+} from "../permissions";
 import { CrisisPanel } from "../crisis/CrisisBanner";
 import { BroadcastPanel } from "./broadcasts";
 import { NeighbourAlertsPanel } from "./neighbourAlerts";
@@ -28,6 +34,21 @@ import {
   type LimitHit,
 } from "../police/console";
 import { orderQueue, queueTitle } from "../police/queue";
+import {
+  actionOfKey,
+  actionsOf,
+  LIFECYCLE_KINDS,
+  OUTCOMES,
+  outcomeLabel,
+  REPORTED,
+  SHORTCUTS,
+  stateLabel,
+  timeline,
+  verdictLabel,
+  type Lifecycle,
+  type Outcome,
+  type ShortcutAction,
+} from "../incidents/lifecycle";
 import { ConsoleMap } from "./consoleMap";
 import { categoryLabel, severityLabel } from "../alert/catalogue";
 import { ArrivedUnreachable } from "../duty/Unreachable";
@@ -228,17 +249,146 @@ function ReplyBox({
   );
 }
 
+/** The state in words, as a badge (queue rows and the open report). */
+export function StateBadge({ lifecycle }: { lifecycle: Lifecycle }) {
+  return (
+    <span class={`badge badge-state badge-state-${lifecycle.state}`} data-state={lifecycle.state}>
+      {t("lifecycle.stateBadge", { state: stateLabel(lifecycle.state) })}
+    </span>
+  );
+}
+
+function actionLabel(action: ShortcutAction): string {
+  if ((OUTCOMES as readonly string[]).includes(action))
+    return t("lifecycle.action.close", { outcome: outcomeLabel(action as Outcome) });
+  return t(`lifecycle.action.${action}` as MessageKey);
+}
+
+function ActionButton({
+  action,
+  disabled,
+  onAct,
+}: {
+  action: ShortcutAction;
+  disabled: boolean;
+  onAct: (action: ShortcutAction) => void;
+}) {
+  const key = SHORTCUTS[action];
+  return (
+    <button
+      type="button"
+      class={action === "take" ? "button button-primary" : "button button-secondary"}
+      data-action={action}
+      aria-keyshortcuts={key.toUpperCase()}
+      disabled={disabled}
+      onClick={() => onAct(action)}
+    >
+      {actionLabel(action)}{" "}
+      <kbd aria-hidden="true">{t("lifecycle.key", { key: key.toUpperCase() })}</kbd>
+    </button>
+  );
+}
+
+interface StepRights {
+  take: boolean;
+  advance: boolean;
+}
+
+/** One button per legal next step (the server's `next_steps`), each with its key. */
+function LifecyclePanel({
+  incident,
+  step,
+  rights,
+  onAdvance,
+}: {
+  incident: IncidentSummary;
+  step: ConsoleState["step"];
+  rights: StepRights;
+  onAdvance: (action: ShortcutAction) => void;
+}) {
+  const lifecycle = incident.lifecycle ?? REPORTED;
+  // What the policy lets this member do, among what the lifecycle allows here.
+  const actions = actionsOf(lifecycle).filter((a) => (a === "take" ? rights.take : rights.advance));
+  const outcomes = actions.filter((a) => lifecycle.closeOutcomes.includes(a as Outcome));
+  const forward = actions.filter((a) => !outcomes.includes(a));
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+      const target = event.target as HTMLElement | null;
+      if (target?.closest("input, textarea, select, [contenteditable]")) return;
+      const action = actionOfKey(lifecycle, event.key);
+      if (!action || !actions.includes(action)) return;
+      event.preventDefault();
+      onAdvance(action);
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [lifecycle, onAdvance, actions]);
+  const steps = timeline(incident.createdAt, lifecycle);
+  return (
+    <section class="card stack lifecycle" aria-labelledby="lifecycle-title">
+      <h3 id="lifecycle-title">{t("lifecycle.actionsTitle")}</h3>
+      <p>
+        <StateBadge lifecycle={lifecycle} />
+        {lifecycle.takenBy?.name ? (
+          <> {t("lifecycle.takenBy", { name: lifecycle.takenBy.name })}</>
+        ) : null}
+      </p>
+      {lifecycle.verdict ? (
+        <p>{t("lifecycle.verdictIs", { verdict: verdictLabel(lifecycle.verdict) })}</p>
+      ) : null}
+      {lifecycle.outcome ? (
+        <p>{t("lifecycle.outcomeIs", { outcome: outcomeLabel(lifecycle.outcome) })}</p>
+      ) : null}
+      {steps.length > 0 ? (
+        <ol class="lifecycle-timeline">
+          {steps.map((item) => (
+            <li key={item.state}>
+              {t("lifecycle.reporterLine", { step: stateLabel(item.state), elapsed: item.elapsed })}
+            </li>
+          ))}
+        </ol>
+      ) : null}
+      {lifecycle.state === "closed" ? <p class="hint">{t("lifecycle.done")}</p> : null}
+      {forward.length > 0 ? (
+        <div class="lifecycle-actions">
+          {forward.map((action) => (
+            <ActionButton key={action} action={action} disabled={step.busy} onAct={onAdvance} />
+          ))}
+        </div>
+      ) : null}
+      {outcomes.length > 0 ? (
+        <fieldset class="lifecycle-actions">
+          <legend>{t("lifecycle.closeLegend")}</legend>
+          {outcomes.map((action) => (
+            <ActionButton key={action} action={action} disabled={step.busy} onAct={onAdvance} />
+          ))}
+        </fieldset>
+      ) : null}
+      {actions.length > 0 ? <p class="hint">{t("lifecycle.shortcutsHint")}</p> : null}
+      <ErrorMessage message={step.error} />
+      <LiveStatus message={step.said} busy={step.busy} />
+    </section>
+  );
+}
+
 function IncidentView({
   incident,
   messages,
   reply,
+  step,
+  rights,
   onSend,
+  onAdvance,
   onClose,
 }: {
   incident: IncidentSummary;
   messages: MessageView[];
   reply: ConsoleState["reply"];
+  step: ConsoleState["step"];
+  rights: StepRights;
   onSend: (text: string) => Promise<boolean>;
+  onAdvance: (action: ShortcutAction) => void;
   onClose: () => void;
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
@@ -249,6 +399,7 @@ function IncidentView({
         {t("console.incidentTitle", { shop: incident.shop.enseigne })}
       </h2>
       <IncidentMeta incident={incident} />
+      <LifecyclePanel incident={incident} step={step} rights={rights} onAdvance={onAdvance} />
       <ul class="message-list">
         {messages.map((view) => (
           <Message key={view.id} view={view} police={fromPolice(view)} />
@@ -286,8 +437,9 @@ function MuteToggle() {
 
 /** The stream feeds the model; the tab title counts what is unread. */
 function useLiveConsole(model: ConsoleModel, unread: number): void {
-  useStreamEvent(["incident.reported", "message.posted", "alert_limit.reached"], (event) =>
-    void model.live(event),
+  useStreamEvent(
+    ["incident.reported", "message.posted", "alert_limit.reached", ...LIFECYCLE_KINDS],
+    (event) => void model.live(event),
   );
   useStreamResync(() => void model.resync());
   useEffect(() => {
@@ -310,12 +462,14 @@ function Console({
   device,
   incident,
   broadcast,
+  rights,
   crisis,
 }: {
   commune: string;
   device: string | null;
   incident: string | null;
   broadcast: boolean;
+  rights: StepRights;
   crisis: boolean;
 }) {
   const model = useMemo(
@@ -335,6 +489,7 @@ function Console({
     alert,
     reply,
     limits,
+    step,
   } = useStore(model.state);
   useLiveConsole(model, unread.size);
   const queue = useMemo(
@@ -364,6 +519,13 @@ function Console({
   }, [model, incident]);
 
   const shown = open && open.incident.id === incident ? open : null;
+  const shownId = shown?.incident.id ?? null;
+  const onAdvance = useCallback(
+    (action: ShortcutAction) => {
+      if (shownId) void model.advance(shownId, action);
+    },
+    [model, shownId],
+  );
 
   return (
     <>
@@ -398,7 +560,10 @@ function Console({
           incident={shown.incident}
           messages={shown.messages}
           reply={reply}
+          step={step}
+          rights={rights}
           onSend={(text) => model.sendReply(shown.incident.id, text)}
+          onAdvance={onAdvance}
           onClose={() => navigate("/console")}
         />
       ) : (
@@ -448,6 +613,9 @@ function Console({
                           date: formatDateTime(item.createdAt),
                         })}
                       </strong>
+                    </p>
+                    <p>
+                      <StateBadge lifecycle={item.lifecycle ?? REPORTED} />
                     </p>
                     <IncidentMeta incident={item} />
                     <p class="hint">{t("console.messagesCount", { count: item.messages })}</p>
@@ -499,6 +667,7 @@ export function ConsolePage({ incident }: { incident: string | null }) {
           device={session.device?.id ?? null}
           incident={incident}
           broadcast={mayBroadcast(session)}
+          rights={{ take: mayTakeIncidents(session), advance: mayAdvanceIncidents(session) }}
           crisis={mayManageCrisis(session)}
         />
       ) : (

@@ -7,7 +7,8 @@ import { formatDateTime, roleLabel, t } from "../i18n";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
 import { useStore } from "../store";
-import { Message } from "./console";
+import { Message, StateBadge } from "./console";
+import { LIFECYCLE_KINDS, REPORTED } from "../incidents/lifecycle";
 import { useMeta } from "../meta";
 import { Link } from "../router";
 import { homeKind, mayReadBroadcasts, mayReport } from "../permissions";
@@ -168,7 +169,9 @@ function MyReportsSection({ commune, device }: { commune: string; device: string
   useEffect(() => {
     void model.start();
   }, [model]);
-  useStreamEvent(["incident.reported", "message.posted"], (event) => void model.live(event));
+  useStreamEvent(["incident.reported", "message.posted", ...LIFECYCLE_KINDS], (event) =>
+    void model.live(event),
+  );
   useStreamResync(() => void model.reload());
   return (
     <section aria-labelledby="reports-title" class="stack">
@@ -207,11 +210,14 @@ function MyReportsSection({ commune, device }: { commune: string; device: string
                     {t("home.reportStatus")} {t("home.reportMessages", { count: item.messages })}
                   </p>
                   <p>
+                    <StateBadge lifecycle={item.lifecycle ?? REPORTED} />
+                  </p>
+                  <p>
                     <button
                       type="button"
                       class="button button-secondary"
                       aria-expanded={isOpen ? "true" : "false"}
-                      aria-controls={`thread-${item.id}`}
+                      aria-controls={isOpen ? `thread-${item.id}` : undefined}
                       onClick={() => void model.toggle(item.id)}
                     >
                       {isOpen ? t("home.hideThread") : t("home.showThread", { date })}

@@ -7,7 +7,14 @@
  * a message in the report on screen is decrypted at once.
  */
 
-import { listIncidents, type IncidentSummary } from "../incidents/api";
+import { listIncidents, postStep, type IncidentSummary } from "../incidents/api";
+import {
+  stepRequest,
+  LIFECYCLE_KINDS,
+  stateLabel,
+  stateOfAction,
+  type ShortcutAction,
+} from "../incidents/lifecycle";
 import { asFlowError, loadDeviceContext, type FlowError } from "../incidents/context";
 import { readIncident, type MessageView } from "../incidents/read";
 import { deliverMessage, sealMessage, type SealedReport } from "../incidents/send";
@@ -40,6 +47,8 @@ export interface ConsoleState {
   reply: { sending: boolean; error: string | null; sent: string | null };
   /** Shops that hit a limit on alerts since the page opened, newest first (never silent). */
   limits: LimitHit[];
+  /** A lifecycle step being saved, its refusal (the server's French sentence), its result. */
+  step: { busy: boolean; error: string | null; said: string | null };
 }
 
 export interface LimitHit {
@@ -64,6 +73,8 @@ export interface ConsoleModel {
   resync(): Promise<void>;
   /** Seals `text` on this device for the incident's recipients (the reporter too) and posts it. */
   sendReply(incident: string, text: string): Promise<boolean>;
+  /** One lifecycle step (« prendre en charge », a verdict, an outcome…) on the incident. */
+  advance(incident: string, action: ShortcutAction): Promise<boolean>;
 }
 
 export interface ConsoleOptions {
@@ -87,7 +98,10 @@ const INITIAL: ConsoleState = {
   fresh: new Set(),
   reply: { sending: false, error: null, sent: null },
   limits: [],
+  step: { busy: false, error: null, said: null },
 };
+
+const LIFECYCLE: ReadonlySet<string> = new Set(LIFECYCLE_KINDS);
 
 export function createConsole(commune: string, options: ConsoleOptions = {}): ConsoleModel {
   const state = createStore<ConsoleState>(INITIAL);
@@ -98,6 +112,8 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
   // A reply sealed but not yet accepted: a retry sends the very same bytes.
   let pendingReply: { incident: string; text: string; sealed: SealedReport } | null = null;
   let started: Promise<void> | null = null;
+  // The state each of our own steps in flight would reach, to tell its event from others'.
+  const expecting = new Set<string>();
   // Only the latest request to open something may put it on screen.
   let wanted: string | null = null;
 
@@ -142,6 +158,7 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
         open: { incident, messages },
         unread: markRead(state.get().unread, id),
         reply: INITIAL.reply,
+        step: INITIAL.step,
         status: t("console.opened", { shop: incident.shop.enseigne, count: messages.length }),
       });
     } catch (err) {
@@ -206,8 +223,60 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     state.update({ limits, alert: t("console.limitReached", { shop }) });
   }
 
+  /** Puts the incident as the server now states it in the list and, if open, on screen. */
+  function replaceIncident(incident: IncidentSummary): void {
+    const list = state.get().incidents;
+    if (list) {
+      state.update({
+        incidents: list.map((item) => (item.id === incident.id ? incident : item)),
+      });
+    }
+    const open = state.get().open;
+    if (open?.incident.id === incident.id) state.update({ open: { ...open, incident } });
+  }
+
+  async function lifecycleChanged(event: StreamEvent): Promise<void> {
+    const before = state.get().incidents?.find((item) => item.id === event.targetId);
+    await refreshLive();
+    const incident = state.get().incidents?.find((item) => item.id === event.targetId);
+    if (!incident) return;
+    replaceIncident(incident);
+    // Our own step is said by its status line (its event may come before its answer);
+    // another operator's is announced.
+    const reached = typeof event.payload.state === "string" ? event.payload.state : null;
+    const ours = reached !== null && expecting.delete(`${event.targetId} ${reached}`);
+    const moved = before?.lifecycle?.state !== incident.lifecycle?.state;
+    if (!ours && moved && state.get().open?.incident.id === incident.id && incident.lifecycle) {
+      state.update({
+        alert: t("lifecycle.changedLive", { state: stateLabel(incident.lifecycle.state) }),
+      });
+    }
+  }
+
+  async function advance(incident: string, action: ShortcutAction): Promise<boolean> {
+    if (state.get().step.busy) return false;
+    expecting.add(`${incident} ${stateOfAction(action)}`);
+    state.update({ step: { busy: true, error: null, said: t("lifecycle.applying") } });
+    try {
+      const { route, body } = stepRequest(action);
+      const updated = await postStep(incident, route, body);
+      replaceIncident(updated);
+      const label = stateLabel(updated.lifecycle?.state ?? "reported");
+      state.update({ step: { busy: false, error: null, said: t("lifecycle.applied", { state: label }) } });
+      return true;
+    } catch (err) {
+      state.update({ step: { busy: false, error: asFlowError(err).message, said: null } });
+      // A refusal means the incident moved under us (another operator): show it as it is.
+      await refreshLive();
+      const now = state.get().incidents?.find((item) => item.id === incident);
+      if (now) replaceIncident(now);
+      return false;
+    }
+  }
+
   async function live(event: StreamEvent): Promise<void> {
     if (event.kind === "alert_limit.reached") return limitReached(event);
+    if (LIFECYCLE.has(event.kind)) return lifecycleChanged(event);
     if (event.kind !== "incident.reported" && event.kind !== "message.posted") return;
     const message = typeof event.payload.message === "string" ? event.payload.message : null;
     const openId = state.get().open?.incident.id ?? null;
@@ -289,5 +358,6 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     live,
     resync,
     sendReply,
+    advance,
   };
 }

@@ -6,7 +6,8 @@
 
 import type { IncidentSummary } from "../incidents/api";
 
-/** Unread first, then newest first; the id breaks ties so the order never flickers. */
+/** Unread first, then open before closed, then newest first; the id breaks ties so the
+ * order never flickers. */
 export function orderQueue(
   items: readonly IncidentSummary[],
   unread: ReadonlySet<string>,
@@ -15,6 +16,9 @@ export function orderQueue(
     const ua = unread.has(a.id) ? 0 : 1;
     const ub = unread.has(b.id) ? 0 : 1;
     if (ua !== ub) return ua - ub;
+    const ca = a.lifecycle?.state === "closed" ? 1 : 0;
+    const cb = b.lifecycle?.state === "closed" ? 1 : 0;
+    if (ca !== cb) return ca - cb;
     const ta = Date.parse(a.createdAt) || 0;
     const tb = Date.parse(b.createdAt) || 0;
     if (ta !== tb) return tb - ta;

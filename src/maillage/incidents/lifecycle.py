@@ -74,7 +74,7 @@ STEP_LABELS: dict[Step, str] = {
     Step.TAKE: "prendre en charge",
     Step.LIFT_DOUBT: "lever le doute",
     Step.ENGAGE: "engager une intervention",
-    Step.ON_SITE: "sur place",
+    Step.ON_SITE: "marquer l'arrivée sur place",
     Step.CLOSE: "clôturer",
 }
 

@@ -45,6 +45,7 @@ class LifecycleOut(Schema):
     on_site_at: datetime | None
     closed_at: datetime | None
     next_steps: list[str]
+    close_outcomes: list[str] = Field(description="Les issues possibles d'une clôture, ici")
 
 
 class VerdictIn(Schema):
@@ -267,6 +268,11 @@ def lifecycle_out(incident: Incident, *, police: bool = False) -> dict[str, Any]
         "on_site_at": incident.on_site_at,
         "closed_at": incident.closed_at,
         "next_steps": [step.value for step in lifecycle.next_steps(state, verdict)],
+        "close_outcomes": [
+            outcome.value
+            for outcome in lifecycle.Outcome
+            if outcome in lifecycle.close_outcomes(state, verdict)
+        ],
     }
 
 

@@ -77,9 +77,7 @@ def _verdict(incident: Incident) -> Verdict | None:
     return Verdict(incident.verdict) if incident.verdict else None
 
 
-def _payload(
-    incident: Incident, transition: lifecycle.Transition, actor: Membership
-) -> dict[str, Any]:
+def _payload(transition: lifecycle.Transition, actor: Membership) -> dict[str, Any]:
     payload: dict[str, Any] = {"state": transition.target.value}
     if transition.step == Step.TAKE:
         payload["by"] = str(actor.public_id)
@@ -141,7 +139,7 @@ def step(
             if which == Step.TAKE and incident.taken_by_id is not None:
                 raise already_taken(incident)
             raise _changed(incident)
-        event = act.record(incident, _payload(incident, transition, actor))
+        event = act.record(incident, _payload(transition, actor))
         # The step's time is its event's: the projection and the log agree to the microsecond.
         Incident.objects.filter(pk=incident.pk).update(**{stamp: event.at})
     incident.refresh_from_db()

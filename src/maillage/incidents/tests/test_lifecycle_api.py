@@ -185,6 +185,7 @@ def test_the_taker_is_named_to_the_police_only(
     assert shop["taken_by"]["name"] is None
     assert shop["state"] == "taken" and shop["state_label"] == "pris en charge"
     assert shop["next_steps"] == ["lift_doubt", "close"]
+    assert shop["close_outcomes"] == ["false_alarm", "referred", "other"]
 
 
 @pytest.mark.parametrize(
