@@ -217,6 +217,8 @@ DELIBERATE_TAMPERING: dict[str, str] = {
     "maillage/trust/tests/test_recipients_api.py": "a closed shop; closing a shop is an "
     "action of issue 9 (shop management), which will replace this write",
     "maillage/limits/tests/test_limits.py": "ages a rate-limit window instead of waiting",
+    "maillage/incidents/tests/test_clusters.py": "moves a report an hour or two in time "
+    "instead of waiting, so that it falls outside the cluster window",
     "maillage/stats/tests/test_stats.py": "ages a report by twenty minutes instead of "
     "waiting, so that its target is past",
     "maillage/duty/tests/test_api.py": "ages a presence heartbeat instead of waiting, as "

@@ -49,6 +49,8 @@ export interface AlertSettings {
   escalationSecond: number;
   /** Public ids of the police members alerted when an incident escalates. */
   supervisors: string[];
+  /** Reports of one sector and category, each within this of the previous: one cluster. */
+  clusterWindowMinutes: number;
 }
 
 /** What the form holds: numbers as typed, so a half-typed value is not lost. */
@@ -60,6 +62,7 @@ export interface SettingsDraft {
   escalationFirst: string;
   escalationSecond: string;
   supervisors: string[];
+  clusterWindow: string;
 }
 
 const asSeverity = (v: unknown): Severity =>
@@ -95,6 +98,7 @@ export function toSettings(raw: unknown): AlertSettings {
     escalationFirst: asInt(r.escalation_first_seconds, 60),
     escalationSecond: asInt(r.escalation_second_seconds, 180),
     supervisors: Array.isArray(r.supervisors) ? r.supervisors.map((s) => str(s)) : [],
+    clusterWindowMinutes: asInt(r.cluster_window_minutes, 10),
   };
 }
 
@@ -115,6 +119,7 @@ export function draftOf(settings: AlertSettings): SettingsDraft {
     escalationFirst: String(settings.escalationFirst),
     escalationSecond: String(settings.escalationSecond),
     supervisors: [...settings.supervisors],
+    clusterWindow: String(settings.clusterWindowMinutes),
   };
 }
 
@@ -140,6 +145,7 @@ export const MAX_LIMIT_COUNT = 1000;
 export const MAX_LIMIT_MINUTES = 24 * 60;
 export const DEFAULT_TARGET_MINUTES = 5;
 export const MAX_TARGET_MINUTES = 120;
+export const MAX_CLUSTER_WINDOW = 120;
 export const MIN_ESCALATION_SECONDS = 15;
 export const MAX_ESCALATION_SECONDS = 3600;
 
@@ -179,6 +185,9 @@ export function checkSettings(draft: SettingsDraft): Record<string, string> {
     found["escalation-second"] = t("mairie.settings.escalationRange", range);
   else if (first !== null && second <= first)
     found["escalation-second"] = t("mairie.settings.escalationOrder");
+  const window = whole(draft.clusterWindow);
+  if (window === null || window < 1 || window > MAX_CLUSTER_WINDOW)
+    found["cluster-window"] = t("mairie.settings.clusterWindowRange", { max: MAX_CLUSTER_WINDOW });
   for (const name of LIMIT_NAMES) {
     const count = whole(draft.limits[name].count);
     const minutes = whole(draft.limits[name].minutes);
@@ -237,6 +246,7 @@ export function controlOf(field: string | null | undefined, draft: SettingsDraft
   if (field === "escalation_first_seconds") return "escalation-first";
   if (field === "escalation_second_seconds") return "escalation-second";
   if (field === "supervisors" || field.startsWith("supervisors.")) return "supervisors";
+  if (field === "cluster_window_minutes") return "cluster-window";
   if (field === "categories") return "categories";
   const category = /^categories\.(\d+)(?:\.(label|severity|call_17|enabled|target_minutes))?$/.exec(field);
   if (category) {
@@ -274,6 +284,7 @@ export function payloadOf(draft: SettingsDraft): Record<string, unknown> {
     escalation_first_seconds: Number(draft.escalationFirst),
     escalation_second_seconds: Number(draft.escalationSecond),
     supervisors: [...draft.supervisors],
+    cluster_window_minutes: Number(draft.clusterWindow),
   };
 }
 

@@ -61,6 +61,7 @@ export const KINDS = [
   "incident.escalated",
   "exercise.started",
   "exercise.ended",
+  "cluster.confirmed",
   "crisis.started",
   "crisis.instructions_changed",
   "crisis.ended",

@@ -412,6 +412,24 @@ function AlertSettingsForm() {
             );
           })}
         </div>
+        <Field
+          id="cluster-window"
+          label={t("mairie.settings.clusterWindow")}
+          hint={t("mairie.settings.clusterWindowHint")}
+          error={errors["cluster-window"]}
+        >
+          {({ id, describedBy, invalid }) => (
+            <input
+              id={id}
+              type="text"
+              inputMode="numeric"
+              value={draft.clusterWindow}
+              aria-describedby={describedBy}
+              aria-invalid={invalid ? "true" : undefined}
+              onInput={(e) => setDraft({ ...draft, clusterWindow: (e.target as HTMLInputElement).value })}
+            />
+          )}
+        </Field>
         <Supervisors
           chosen={draft.supervisors}
           error={errors["supervisors"]}

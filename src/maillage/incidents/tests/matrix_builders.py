@@ -161,3 +161,33 @@ def end_exercise(ctx: Any) -> Request:
     coordinator = factory.certifier_of(ctx.targets.commune)
     drill = exercises.start(coordinator.membership, coordinator.device, "Exercice à terminer")
     return f"/api/v1/incidents/exercises/{drill.public_id}/end", {}
+
+
+# --- crisis clusters (incidents/clusters.py) --------------------------------------------
+
+
+def _two_reports(ctx: Any) -> list[str]:
+    """Two fresh reports of the target's shop (one sector, one category, a minute apart)."""
+    return [str(make_incident(ctx.targets.reporter)[0].public_id) for _ in range(2)]
+
+
+def confirm_cluster(ctx: Any) -> Request:
+    return "/api/v1/incidents/clusters", {
+        "data": {"incidents": _two_reports(ctx)},
+        "content_type": "application/json",
+    }
+
+
+def step_cluster(ctx: Any) -> Request:
+    """A cluster of the target commune, confirmed by one of its operators, to take."""
+    from maillage.incidents import clusters
+    from maillage.members.models import Role
+
+    operator = factory.make_member(Role.OPERATOR, ctx.targets.commune)
+    cluster = clusters.confirm(
+        operator.membership, operator.device, [uuid.UUID(i) for i in _two_reports(ctx)]
+    )
+    return f"/api/v1/incidents/clusters/{cluster.public_id}/step", {
+        "data": {"step": "take"},
+        "content_type": "application/json",
+    }

@@ -6,6 +6,7 @@ changes none; mixed, spread-out or already grouped reports are refused, storing 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from maillage.members.tests import factory
 from maillage.stream.models import Event
 from maillage.stream.tests.helpers import assert_by, head, since
 from maillage.stream.visibility import visible_to
+from maillage.territory.models import Sector
 from maillage.territory.tests import factory as territory_factory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +32,7 @@ def street() -> dict[str, factory.Persona]:
     centre = territory_factory.make_sector(commune, name="Centre")
     gare = territory_factory.make_sector(commune, name="Gare")
 
-    def shop_in(sector: object) -> factory.Persona:
+    def shop_in(sector: Sector) -> factory.Persona:
         return factory.make_member(
             Role.MERCHANT, commune, territory_factory.make_shop(commune, sector)
         )
@@ -44,7 +46,7 @@ def street() -> dict[str, factory.Persona]:
     }
 
 
-def post(persona: factory.Persona, path: str, body: object) -> object:
+def post(persona: factory.Persona, path: str, body: object) -> Any:
     return persona.client().post(path, body, content_type="application/json")
 
 
@@ -136,6 +138,6 @@ def test_refused_groupings_store_nothing(street: dict[str, factory.Persona]) -> 
             street["a1"], CLUSTERS, {"incidents": [str(a1.public_id), str(a2.public_id)]}
         ).status_code
         == 403
-    )  # type: ignore[attr-defined]
+    )
     assert Cluster.objects.count() == 1
     assert Event.objects.filter(kind="cluster.confirmed").count() == 1

@@ -310,6 +310,17 @@ def _limit_reached(cast: factory.Cast) -> None:
     assert [post_report(client, Draft(merchant)).status_code for _ in range(2)] == [201, 429]
 
 
+def _cluster(cast: factory.Cast) -> None:
+    """Two reports of the merchant's shop grouped by the operator: the snapshot's
+    `incidents` part keeps each report (the grouping is the police's, on the rows)."""
+    from maillage.incidents import clusters
+    from maillage.incidents.tests.helpers import make_incident
+
+    reports = [make_incident(cast[Role.MERCHANT])[0].public_id for _ in range(2)]
+    operator = cast[Role.OPERATOR]
+    clusters.confirm(operator.membership, operator.device, reports)
+
+
 def _drill(cast: factory.Cast) -> None:
     """A drill started, one report sent as part of it, the drill ended: the report stays
     in the `incidents` part as any other (its flag is on the incident's own rows)."""
@@ -411,6 +422,7 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.INCIDENT_ESCALATED: _escalated,
     Kind.EXERCISE_STARTED: _drill,
     Kind.EXERCISE_ENDED: _drill,
+    Kind.CLUSTER_CONFIRMED: _cluster,
     Kind.CRISIS_STARTED: _crisis,
     Kind.CRISIS_INSTRUCTIONS_CHANGED: lambda cast: _crisis(cast, "instructions"),
     Kind.CRISIS_ENDED: lambda cast: _crisis(cast, "end"),
