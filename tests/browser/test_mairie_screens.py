@@ -417,7 +417,7 @@ def test_alert_settings_categories_order_neighbour_policy_and_limits(
     expect(page.get_by_label("Libellé de la catégorie agression")).to_have_value(
         "Agression en cours"
     )
-    first_label = categories.get_by_role("row").nth(1).get_by_role("textbox")
+    first_label = categories.get_by_role("row").nth(1).get_by_role("textbox").first
     expect(first_label).to_have_value("Agression en cours")
     expect(page.get_by_label("Proposer Autre")).not_to_be_checked()
     expect(page.get_by_label("Aussitôt, sans validation")).to_be_checked()

@@ -32,7 +32,7 @@ export function useIncident(incident: string | null): IncidentSummary | null {
   useEffect(() => {
     void load();
   }, [load]);
-  useStreamEvent(["incident.reported", ...LIFECYCLE_KINDS], (event) => {
+  useStreamEvent(["incident.reported", "incident.escalated", ...LIFECYCLE_KINDS], (event) => {
     if (event.targetId === incident) void load();
   });
   useStreamResync(() => void load());
@@ -71,6 +71,16 @@ export function ReportProgress({ incident }: { incident: string }) {
         ))}
       </ol>
       {waiting ? <Waiting since={found.createdAt} /> : null}
+      {waiting && (found.escalationLevel ?? 0) > 0 ? (
+        <div class="callout callout-urgent" role="alert" data-escalation={found.escalationLevel}>
+          <p>
+            <strong>{t("escalation.reporterTitle")}</strong> {t("escalation.reporterText")}
+          </p>
+          <a href="tel:17" class="button button-danger button-block">
+            {t("home.call17")}
+          </a>
+        </div>
+      ) : null}
       <div class="status" role="status" aria-live="polite">
         {said ? <p>{said}</p> : null}
       </div>

@@ -24,6 +24,12 @@ export interface IncidentSummary {
   reportedUnreachable?: boolean;
   /** Where it stands (incidents/lifecycle.ts); « signalé » when the server says nothing. */
   lifecycle?: Lifecycle;
+  /** How many escalations fired (nobody took it in time): 0 to 2. */
+  escalationLevel?: number;
+  /** The drill it was sent as part of: shown « Exercice » everywhere. */
+  exercise?: { id: string; name: string } | null;
+  /** Its crisis cluster (the police's grouping), if any. */
+  cluster?: string | null;
 }
 
 /** The clear metadata sent beside a new report's envelope (Contract 1). */
@@ -31,6 +37,8 @@ export interface ReportMeta {
   category: string;
   severity: string | null;
   neighbours: boolean;
+  /** Part of the running drill (the confirmation screen's default while one runs). */
+  exercise?: boolean;
 }
 
 export interface Category {
@@ -80,6 +88,9 @@ export function normaliseIncident(raw: unknown): IncidentSummary {
       ? { reportedUnreachable: r.reported_unreachable }
       : {}),
     ...(r.lifecycle == null ? {} : { lifecycle: normaliseLifecycle(r.lifecycle) }),
+    ...(typeof r.escalation_level === "number" ? { escalationLevel: r.escalation_level } : {}),
+    ...(r.exercise == null ? {} : { exercise: { id: str(obj(r.exercise).id), name: str(obj(r.exercise).name) } }),
+    ...(typeof r.cluster === "string" ? { cluster: r.cluster } : {}),
   };
 }
 
@@ -156,6 +167,7 @@ export async function postReport(
     form.append("category", meta.category);
     if (meta.severity) form.append("severity", meta.severity);
     form.append("neighbours", meta.neighbours ? "true" : "false");
+    if (meta.exercise) form.append("exercise", "true");
   }
   const raw = await postForm<Raw>("/incidents", form);
   return { incident: normaliseIncident(raw.incident), message: normaliseMessage(raw.message) };
@@ -204,4 +216,63 @@ export async function postStep(
 ): Promise<IncidentSummary> {
   const raw = await request<Raw>("POST", `/incidents/${seg(incident)}/${route}`, body);
   return normaliseIncident(raw.incident);
+}
+
+// --- drills (GET/POST /incidents/exercises) -------------------------------------------
+
+export interface Exercise {
+  id: string;
+  name: string;
+  startedAt: string;
+  incidents: number;
+}
+
+function normaliseExercise(raw: unknown): Exercise | null {
+  if (raw == null) return null;
+  const r = obj(raw);
+  return { id: str(r.id), name: str(r.name), startedAt: str(r.started_at), incidents: num(r.incidents) };
+}
+
+export async function getCurrentExercise(): Promise<Exercise | null> {
+  return normaliseExercise(await request<unknown>("GET", "/incidents/exercises/current"));
+}
+
+export async function startExercise(name: string): Promise<Exercise | null> {
+  return normaliseExercise(await request<unknown>("POST", "/incidents/exercises", { name }));
+}
+
+export async function endExercise(id: string): Promise<void> {
+  await request<unknown>("POST", `/incidents/exercises/${seg(id)}/end`);
+}
+
+// --- crisis clusters (/incidents/clusters) ---------------------------------------------
+
+export interface ClusterProposal {
+  sector: string;
+  category: string;
+  incidents: { id: string; shop: string; createdAt: string }[];
+}
+
+export async function listClusterProposals(): Promise<ClusterProposal[]> {
+  const raw = await request<unknown>("GET", "/incidents/clusters/proposals");
+  return (Array.isArray(raw) ? raw : []).map((p) => {
+    const r = obj(p);
+    return {
+      sector: str(r.sector_name),
+      category: str(r.category_label),
+      incidents: (Array.isArray(r.incidents) ? r.incidents : []).map((i) => {
+        const x = obj(i);
+        return { id: str(x.id), shop: str(x.shop), createdAt: str(x.created_at) };
+      }),
+    };
+  });
+}
+
+export async function confirmCluster(incidents: string[]): Promise<string> {
+  return str(obj(await request<unknown>("POST", "/incidents/clusters", { incidents })).id);
+}
+
+export async function stepCluster(cluster: string, step: string, extra: Record<string, string> = {}): Promise<number> {
+  const raw = obj(await request<unknown>("POST", `/incidents/clusters/${seg(cluster)}/step`, { step, ...extra }));
+  return Array.isArray(raw.changed) ? raw.changed.length : 0;
 }

@@ -14,6 +14,9 @@ import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../compo
 import type { IncidentSummary } from "../incidents/api";
 import { fromPolice, type MessageView } from "../incidents/read";
 import { formatDateTime, getLang, hasMessage, roleLabel, t, type MessageKey } from "../i18n";
+import { ExerciseControl, ExerciseTag } from "../incidents/Exercise";
+import { getSession } from "../session";
+import { ClusterPanel } from "../police/ClusterPanel";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
 import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from "../live/signal";
@@ -188,7 +191,8 @@ function limitLabel(name: string): string {
 
 /** Category, severity, the neighbours switch and the photo count: the clear metadata. */
 export function IncidentMeta({ incident }: { incident: IncidentSummary }) {
-  if (!incident.category && !incident.severity) return null;
+  if (!incident.category && !incident.severity && !incident.exercise && !incident.escalationLevel)
+    return null;
   return (
     <p class="incident-meta">
       {incident.category ? (
@@ -203,7 +207,14 @@ export function IncidentMeta({ incident }: { incident: IncidentSummary }) {
       {incident.photos ? (
         <span class="hint">{t("alert.metaPhotos", { count: incident.photos })}</span>
       ) : null}{" "}
-      <ArrivedUnreachable flagged={!!incident.reportedUnreachable} />
+      <ArrivedUnreachable flagged={!!incident.reportedUnreachable} />{" "}
+      <ExerciseTag exercise={incident.exercise} />{" "}
+      {incident.escalationLevel ? (
+        <span class="badge badge-escalation" data-escalation={incident.escalationLevel}>
+          {t("escalation.tag", { level: incident.escalationLevel })}
+        </span>
+      ) : null}{" "}
+      {incident.cluster ? <span class="badge">{t("cluster.tag")}</span> : null}
     </p>
   );
 }
@@ -438,7 +449,14 @@ function MuteToggle() {
 /** The stream feeds the model; the tab title counts what is unread. */
 function useLiveConsole(model: ConsoleModel, unread: number): void {
   useStreamEvent(
-    ["incident.reported", "message.posted", "alert_limit.reached", ...LIFECYCLE_KINDS],
+    [
+      "incident.reported",
+      "message.posted",
+      "alert_limit.reached",
+      "incident.escalated",
+      "cluster.confirmed",
+      ...LIFECYCLE_KINDS,
+    ],
     (event) => void model.live(event),
   );
   useStreamResync(() => void model.resync());
@@ -542,6 +560,10 @@ function Console({
           <CrisisPanel commune={commune} after={keyRun} />
         </div>
       ) : null}
+      <div hidden={!!shown}>
+        <ClusterPanel manage={getSession()?.permissions.includes("incidents.manage_clusters") ?? false} />
+        <ExerciseControl manage={getSession()?.permissions.includes("incidents.run_exercise") ?? false} />
+      </div>
       {broadcast ? <div hidden={!!shown}><NeighbourAlertsPanel commune={commune} after={keyRun} /></div> : null}
       {broadcast ? (
         // Kept mounted while a report is open: its key and list stay as they are.

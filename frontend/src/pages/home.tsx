@@ -16,6 +16,7 @@ import { createDraftStore } from "../alert/draft";
 import { AlertPanel, DiscreetStatus, useDiscreetAlert } from "../alert/home";
 import { categoryLabel, severityLabel } from "../alert/catalogue";
 import { PoliceMessages } from "./broadcasts";
+import { ExerciseBanner, useExercise } from "../incidents/Exercise";
 import { ActiveAlerts } from "../neighbours/ActiveAlerts";
 import { CrisisBanner } from "../crisis/CrisisBanner";
 import { loadSession, useSession, useSessionRecheck } from "../session";
@@ -103,9 +104,11 @@ function MerchantHome({ session }: { session: Session }) {
   usePageTitle(shop?.enseigne || t("home.shopTitle"));
   const drafts = useMemo(() => (device ? createDraftStore(device) : null), [device]);
   const discreet = useDiscreetAlert(mayReport(session) ? commune : null, drafts);
+  const [exercise] = useExercise(session.permissions.includes("incidents.view_exercises"));
   return (
     <section aria-labelledby="home-title" class="stack alert-home">
       <CrisisBanner session={session} />
+      <ExerciseBanner exercise={exercise} />
       <div>
         <p class="eyebrow">{t("home.shopEyebrow")}</p>
         <h1 id="home-title" class="discreet-target" {...discreet.handlers}>

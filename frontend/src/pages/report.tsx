@@ -47,6 +47,7 @@ import {
   type SentReport,
 } from "../incidents/send";
 import { SERVICE_ENTRY } from "../envelope/recipients";
+import { ExerciseTag, useExercise } from "../incidents/Exercise";
 import { getLang, hasMessage, t, type MessageKey } from "../i18n";
 import { mayReport } from "../permissions";
 import { Link, useRoute } from "../router";
@@ -358,6 +359,9 @@ function ReportForm({
   const fileInput = useRef<HTMLInputElement>(null);
   const locked = busy || !!sealed;
   const [neighbours, setNeighbours] = useState<NeighbourSending | null>(null);
+  const [exercise] = useExercise();
+  // While a drill runs, a report is part of it unless the shopkeeper says it is real.
+  const [real, setReal] = useState(false);
   useLiveReports(drafts);
 
   // The draft's photos come back from IndexedDB (a reload keeps them until sent).
@@ -415,7 +419,7 @@ function ReportForm({
       text: draft.text,
       photos,
       fields: sealedFields(draft.report),
-      meta: { category, severity, neighbours: draft.neighbours },
+      meta: { category, severity, neighbours: draft.neighbours, exercise: !!exercise && !real },
     });
     if (ok) {
       const done = flow.state.get().sent;
@@ -459,6 +463,26 @@ function ReportForm({
   const call17Error = error && CALL_17_CODES.has(error.code);
   return (
     <form class="stack alert-form" onSubmit={submit} noValidate aria-labelledby="report-title">
+      {exercise ? (
+        <fieldset class="callout callout-exercise" data-exercise={exercise.id}>
+          <legend>
+            <ExerciseTag exercise={exercise} /> {t("exercise.reportLegend", { name: exercise.name })}
+          </legend>
+          <label class="checkbox">
+            <input
+              type="checkbox"
+              checked={real}
+              disabled={locked}
+              aria-describedby="exercise-real-hint"
+              onChange={(e) => setReal((e.target as HTMLInputElement).checked)}
+            />
+            <span>{t("exercise.reportReal")}</span>
+          </label>
+          <p class="hint" id="exercise-real-hint">
+            {t("exercise.reportHint")}
+          </p>
+        </fieldset>
+      ) : null}
       {!fixed && catalogue && catalogue.categories.length > 0 ? (
         <CategoryChoice
           catalogue={catalogue}

@@ -9,6 +9,7 @@
 
 import { listIncidents, postStep, type IncidentSummary } from "../incidents/api";
 import {
+  formatElapsed,
   stepRequest,
   LIFECYCLE_KINDS,
   stateLabel,
@@ -253,6 +254,22 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     }
   }
 
+  /** Nobody took it in time: the list shows the escalation, the console says so and rings. */
+  async function escalated(event: StreamEvent): Promise<void> {
+    await refreshLive();
+    const incident = state.get().incidents?.find((item) => item.id === event.targetId);
+    if (!incident) return;
+    replaceIncident(incident);
+    const waited = typeof event.payload.waited === "number" ? event.payload.waited : 0;
+    state.update({
+      alert: t("escalation.console", {
+        shop: incident.shop.enseigne,
+        elapsed: formatElapsed(waited * 1000),
+      }),
+    });
+    options.signal?.();
+  }
+
   async function advance(incident: string, action: ShortcutAction): Promise<boolean> {
     if (state.get().step.busy) return false;
     expecting.add(`${incident} ${stateOfAction(action)}`);
@@ -277,6 +294,8 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
   async function live(event: StreamEvent): Promise<void> {
     if (event.kind === "alert_limit.reached") return limitReached(event);
     if (LIFECYCLE.has(event.kind)) return lifecycleChanged(event);
+    if (event.kind === "incident.escalated") return escalated(event);
+    if (event.kind === "cluster.confirmed") return refreshLive();
     if (event.kind !== "incident.reported" && event.kind !== "message.posted") return;
     const message = typeof event.payload.message === "string" ? event.payload.message : null;
     const openId = state.get().open?.incident.id ?? null;

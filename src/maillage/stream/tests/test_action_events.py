@@ -176,6 +176,7 @@ def test_a_report_is_one_event_and_its_retry_none(media: Path, commune: Commune)
         "severity": "medium",
         "neighbours": False,
         "unreachable": True,  # no operator is connected to a stream in this test
+        "exercise": None,  # no drill runs
     }
 
 
