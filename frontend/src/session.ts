@@ -127,6 +127,8 @@ export async function logout(): Promise<void> {
   try {
     await postLogout();
   } finally {
+    // A check of the session begun while signing out answers for the old one: stale too.
+    signOuts += 1;
     signingOut = false;
     endedSinceLoad = false;
     remember(ANONYMOUS);

@@ -104,3 +104,34 @@ describe("signing out while a request is in flight", () => {
     expect(session.sessionStore.get().notice).toBe("Vous êtes déconnecté(e).");
   });
 });
+
+describe("signing out", () => {
+  it("stays « déconnecté » when a session check begun meanwhile answers after it", async () => {
+    signedIn = true;
+    const live = await page();
+    await live.loadSession();
+    vi.stubGlobal("document", { cookie: "" });
+    let finishLogout: () => void = () => undefined;
+    let answerCheck: () => void = () => undefined;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string) => {
+        if (String(url).endsWith("/session/logout")) {
+          await new Promise<void>((resolve) => (finishLogout = resolve));
+          return new Response(null, { status: 204 });
+        }
+        await new Promise<void>((resolve) => (answerCheck = resolve));
+        return new Response(JSON.stringify({ authenticated: false }), { status: 200 });
+      }),
+    );
+    const out = live.logout();
+    await Promise.resolve();
+    const check = live.loadSession(); // the stream closed: the page asks who it is
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    finishLogout();
+    await out;
+    answerCheck();
+    await check;
+    expect(live.sessionStore.get().notice).toBe("Vous êtes déconnecté(e).");
+  });
+});
