@@ -30,6 +30,8 @@ export interface IncidentSummary {
   exercise?: { id: string; name: string } | null;
   /** Its crisis cluster (the police's grouping), if any. */
   cluster?: string | null;
+  /** Its category's target (lists only): met, missed or still pending. */
+  target?: { minutes: number; state: "met" | "missed" | "pending"; overdue: boolean } | null;
 }
 
 /** The clear metadata sent beside a new report's envelope (Contract 1). */
@@ -91,7 +93,14 @@ export function normaliseIncident(raw: unknown): IncidentSummary {
     ...(typeof r.escalation_level === "number" ? { escalationLevel: r.escalation_level } : {}),
     ...(r.exercise == null ? {} : { exercise: { id: str(obj(r.exercise).id), name: str(obj(r.exercise).name) } }),
     ...(typeof r.cluster === "string" ? { cluster: r.cluster } : {}),
+    ...(r.target == null ? {} : { target: normaliseTarget(r.target) }),
   };
+}
+
+function normaliseTarget(raw: unknown): NonNullable<IncidentSummary["target"]> {
+  const r = obj(raw);
+  const state = r.state === "met" || r.state === "missed" ? r.state : "pending";
+  return { minutes: num(r.minutes) || 5, state, overdue: r.overdue === true };
 }
 
 function normaliseCategoryRef(raw: unknown): { slug: string; label: string } | null {

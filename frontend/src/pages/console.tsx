@@ -17,6 +17,7 @@ import { formatDateTime, getLang, hasMessage, roleLabel, t, type MessageKey } fr
 import { ExerciseControl, ExerciseTag } from "../incidents/Exercise";
 import { getSession } from "../session";
 import { ClusterPanel } from "../police/ClusterPanel";
+import { isOverdue } from "../police/overdue";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
 import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from "../live/signal";
@@ -189,9 +190,30 @@ function limitLabel(name: string): string {
   return hasMessage(key) ? t(key as MessageKey) : name;
 }
 
+/** « En retard sur l'objectif », re-read each 15 s (the target passes without an event). */
+function Overdue({ incident }: { incident: IncidentSummary }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 15_000);
+    return () => clearInterval(timer);
+  }, []);
+  if (!isOverdue(incident, now) || !incident.target) return null;
+  return (
+    <span class="badge badge-escalation" data-overdue="true">
+      {t("console.overdue", { minutes: incident.target.minutes })}
+    </span>
+  );
+}
+
 /** Category, severity, the neighbours switch and the photo count: the clear metadata. */
 export function IncidentMeta({ incident }: { incident: IncidentSummary }) {
-  if (!incident.category && !incident.severity && !incident.exercise && !incident.escalationLevel)
+  if (
+    !incident.category &&
+    !incident.severity &&
+    !incident.exercise &&
+    !incident.escalationLevel &&
+    !incident.target
+  )
     return null;
   return (
     <p class="incident-meta">
@@ -214,7 +236,8 @@ export function IncidentMeta({ incident }: { incident: IncidentSummary }) {
           {t("escalation.tag", { level: incident.escalationLevel })}
         </span>
       ) : null}{" "}
-      {incident.cluster ? <span class="badge">{t("cluster.tag")}</span> : null}
+      {incident.cluster ? <span class="badge">{t("cluster.tag")}</span> : null}{" "}
+      <Overdue incident={incident} />
     </p>
   );
 }

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Router, Status
 
 from maillage.access.policy import Action, may, require, visible
@@ -326,7 +327,13 @@ def list_incidents(request: HttpRequest) -> list[dict[str, Any]]:
         .order_by("-created_at", "-pk")
     )
     police = may(actor, Action.TAKE_INCIDENT)
-    return [incident_out(item, item.message_count, police=police) for item in incidents]
+    settings = alert_settings.for_commune(actor.commune_id)
+    targets = {c.slug: c.target_minutes for c in settings.categories}
+    now = timezone.now()
+    return [
+        incident_out(item, item.message_count, police=police, targets=targets, now=now)
+        for item in incidents
+    ]
 
 
 @router.get(

@@ -105,6 +105,12 @@ class ClusterStepOut(Schema):
     changed: list[uuid.UUID]
 
 
+class TargetOut(Schema):
+    minutes: int
+    state: str
+    overdue: bool
+
+
 class ExerciseRefOut(Schema):
     id: uuid.UUID
     name: str
@@ -136,6 +142,9 @@ class IncidentOut(Schema):
     escalation_level: int = Field(description="How many escalations fired (0 to 2)")
     exercise: ExerciseRefOut | None = Field(description="The drill it belongs to, if any")
     cluster: uuid.UUID | None = Field(default=None, description="Its crisis cluster, if any")
+    target: TargetOut | None = Field(
+        default=None, description="Its category's target: met, missed or pending (lists)"
+    )
 
 
 class CategoryOut(Schema):
@@ -284,8 +293,25 @@ def _exercise_ref(incident: Incident) -> dict[str, Any] | None:
     return {"id": exercise.public_id, "name": exercise.name}
 
 
+def _target(incident: Incident, targets: dict[str, int] | None, now: datetime | None) -> Any:
+    """The target's state by the stats rule (stats/timings.py), when the caller read the
+    commune's targets (the lists do; a single report's answer does not)."""
+    if targets is None or now is None:
+        return None
+    from maillage.stats.timings import timings_of
+
+    minutes = targets.get(incident.category, 5)
+    timed = timings_of(incident, minutes, now)
+    return {"minutes": minutes, "state": timed.target.value, "overdue": timed.overdue}
+
+
 def incident_out(
-    incident: Incident, messages: int | None = None, *, police: bool = False
+    incident: Incident,
+    messages: int | None = None,
+    *,
+    police: bool = False,
+    targets: dict[str, int] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     count = messages if messages is not None else incident.messages.count()
     return {
@@ -302,6 +328,7 @@ def incident_out(
         "reported_unreachable": incident.reported_unreachable,
         "escalation_level": incident.escalation_level,
         "exercise": _exercise_ref(incident),
+        "target": _target(incident, targets, now),
         "cluster": incident.cluster.public_id
         if incident.cluster_id is not None and incident.cluster
         else None,

@@ -141,6 +141,12 @@ def test_the_summary_counts_times_and_targets_by_sector_category_and_hour() -> N
     assert len(body["by_hour"]) == 24
     assert sum(h["incidents"] for h in body["by_hour"]) == 4
 
+    # The console's queue gets each report's target by the same rule.
+    queue = {i["id"]: i["target"] for i in operator.client().get("/api/v1/incidents").json()}
+    assert queue[str(forgotten.public_id)] == {"minutes": 5, "state": "missed", "overdue": True}
+    assert queue[str(answered.public_id)] == {"minutes": 5, "state": "met", "overdue": False}
+    assert queue[str(false_alarm.public_id)]["overdue"] is False
+
     only_gare = operator.client().get(SUMMARY, {"sector": gare.pk}).json()
     assert only_gare["incidents"] == 2 and only_gare["sector"] == gare.pk
     assert operator.client().get(SUMMARY, {"category": "rixe"}).json()["incidents"] == 0
