@@ -118,6 +118,13 @@ def test_a_report_reaches_the_open_console_live_and_the_reply_reaches_the_shop(
     shop.get_by_role("button", name=re.compile(r"^Voir les échanges du signalement")).click()
     expect(shop.get_by_text(answer)).to_be_visible()
     expect(shop.get_by_text(text)).to_be_visible()
+
+    # A quick reply is one tap, sealed and delivered as any reply.
+    operator.get_by_role("group", name="Réponses rapides").get_by_role(
+        "button", name="Patrouille en route."
+    ).click()
+    expect(operator.get_by_text("Réponse envoyée au commerçant.")).to_be_visible()
+    expect(shop.get_by_text("Patrouille en route.", exact=True)).to_be_visible(timeout=LIVE)
     save_screenshot(shop, "reponse-recue", tmp_path)
 
     # CSP violations fail the test in `open_browser`; no script may have thrown either (the

@@ -242,6 +242,9 @@ export function IncidentMeta({ incident }: { incident: IncidentSummary }) {
   );
 }
 
+/** The structured replies a dispatcher sends most, in one tap (issue 10, item 2). */
+const QUICK_REPLIES = ["console.quickOnTheWay", "console.quickShelter", "console.quickDetails"] as const;
+
 function ReplyBox({
   incident,
   reply,
@@ -259,6 +262,20 @@ function ReplyBox({
   return (
     <form class="card stack" onSubmit={submit} noValidate aria-labelledby={`reply-${incident}`}>
       <h3 id={`reply-${incident}`}>{t("console.replyTitle")}</h3>
+      <div class="quick-replies" role="group" aria-label={t("console.quickReplies")}>
+        {QUICK_REPLIES.map((key) => (
+          <button
+            key={key}
+            type="button"
+            class="button button-secondary"
+            disabled={reply.sending}
+            // Sealed and sent as any reply: the words are the operator's, one tap.
+            onClick={() => void onSend(t(key))}
+          >
+            {t(key)}
+          </button>
+        ))}
+      </div>
       <Field label={t("console.replyLabel")} hint={t("console.replyHint")} error={reply.error}>
         {({ id, describedBy, invalid }) => (
           <textarea
