@@ -17,6 +17,7 @@ import { formatDateTime, getLang, hasMessage, roleLabel, t, type MessageKey } fr
 import { ExerciseControl, ExerciseTag } from "../incidents/Exercise";
 import { getSession } from "../session";
 import { ClusterPanel } from "../police/ClusterPanel";
+import { handoverSummary } from "../police/handover";
 import { isOverdue } from "../police/overdue";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
@@ -457,10 +458,46 @@ function IncidentView({
         ))}
       </ul>
       <ReplyBox incident={incident.id} reply={reply} onSend={onSend} />
+      {rights.advance ? <Handover incident={incident} messages={messages} /> : null}
       <button type="button" class="button button-secondary" onClick={onClose}>
         {t("console.close")}
       </button>
     </section>
+  );
+}
+
+/** The handover summary, made on this device, read-only, with « Copier ». */
+function Handover({ incident, messages }: { incident: IncidentSummary; messages: MessageView[] }) {
+  const [summary, setSummary] = useState<string | null>(null);
+  const [said, setSaid] = useState<string | null>(null);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(summary ?? "");
+      setSaid(t("handover.copied"));
+    } catch {
+      document.getElementById(`handover-${incident.id}`)?.focus();
+    }
+  };
+  return (
+    <details class="card stack handover">
+      <summary>{t("handover.title")}</summary>
+      <p class="hint">{t("handover.help")}</p>
+      {summary === null ? (
+        <button type="button" class="button button-secondary" onClick={() => setSummary(handoverSummary(incident, messages))}>
+          {t("handover.prepare")}
+        </button>
+      ) : (
+        <>
+          <Field id={`handover-${incident.id}`} label={t("handover.summary")}>
+            {({ id }) => <textarea id={id} rows={10} readOnly value={summary} />}
+          </Field>
+          <button type="button" class="button button-secondary" onClick={() => void copy()}>
+            {t("handover.copy")}
+          </button>
+        </>
+      )}
+      <LiveStatus message={said} />
+    </details>
   );
 }
 
