@@ -1,0 +1,136 @@
+"""`python -m benchmarks.queue`: the console's queue with many open reports.
+
+One `maillage serve` process (debug off) on a fresh database, PostgreSQL or SQLite, the
+demo commune; one shop device sends `--open` reports (the alert limits lifted), none taken
+in charge; an operator device then lists the queue (GET /api/v1/incidents, what the
+console reads on load and after each live event) `--reads` times, and takes one report in
+charge each time the list has been read `--reads // 10` times, as a dispatcher works through it.
+
+Median and p95 of the wall time in ms, and the server's CPU per request (from /proc), as
+`benchmarks.accept` reports them. The issue's bar: the queue stays usable with 100 open
+incidents; the query count of the list does not grow with them
+(`incidents/tests/test_list_queries.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.accept import (
+    ROOT,
+    _without_alert_limits,
+    drop_postgres,
+    free_port,
+    fresh_postgres,
+    phase,
+    quantile,
+    server_env,
+    wait_ready,
+)
+
+
+def measure(url: str, pid: int, open_reports: int, reads: int) -> dict[str, Any]:
+    from maillage.client.device import MemberDevice
+    from maillage.client.http import MaillageClient
+
+    probe = MaillageClient(url)
+    members = probe.demo_members()
+    probe.close()
+    operator_member = next(m for m in members if m["role"] == "operateur")
+    merchant = next(m for m in members if m["role"] == "commercant")
+    operator = MemberDevice(MaillageClient(url), label="Console")
+    operator.sign_in_demo(str(operator_member["id"]))
+    operator.ensure_service_key()
+    _without_alert_limits(url, members)
+    shop = MemberDevice(MaillageClient(url), label="Téléphone boutique")
+    shop.sign_in_demo(str(merchant["id"]))
+    sent = [shop.send_report(f"Signalement {n}.").incident for n in range(open_reports)]
+    client = operator.client
+    listed = client.get("/incidents")
+    assert len(listed) >= open_reports, len(listed)
+    results: dict[str, Any] = {"list": phase(pid, [lambda: client.get("/incidents")] * reads)}
+    every = max(1, reads // 10)
+    takes = iter(sent)
+
+    def read_and_work(index: int) -> None:
+        client.get("/incidents")
+        if index % every == 0:
+            client.take_incident(next(takes))
+
+    results["list_while_taking"] = phase(pid, [lambda i=i: read_and_work(i) for i in range(reads)])
+    for device in (operator, shop):
+        device.client.close()
+    return results
+
+
+def run(database: str, open_reports: int, reads: int, src: Path) -> dict[str, Any]:
+    data = Path(tempfile.mkdtemp(prefix="maillage-queue-"))
+    name = f"maillage_queue_bench_{os.getpid()}"
+    database_url = fresh_postgres(name) if database == "pg" else f"sqlite:///{data}/db.sqlite3"
+    env = server_env(database_url, data, src)
+    maillage = [sys.executable, "-c", "from maillage.cli import main; main()"]
+    server = None
+    try:
+        subprocess.run(  # noqa: S603 -- our own command line
+            [*maillage, "demo", "--no-serve"], env=env, check=True, capture_output=True
+        )
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(  # noqa: S603 -- our own command line
+            [*maillage, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_ready(url, server)
+        figures = measure(url, server.pid, open_reports, reads)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        if database == "pg":
+            drop_postgres(name)
+        shutil.rmtree(data, ignore_errors=True)
+    return {
+        step: {
+            "n": len(walls),
+            "median": statistics.median(walls),
+            "p95": quantile(walls, 0.95),
+            "server_cpu": cpu,
+        }
+        for step, (walls, cpu) in figures.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.queue", description=__doc__)
+    parser.add_argument("--db", default="pg,sqlite", help="pg, sqlite or both (pg,sqlite)")
+    parser.add_argument("--open", type=int, default=100, help="open reports in the queue")
+    parser.add_argument("--reads", type=int, default=50)
+    parser.add_argument("--src", type=Path, default=ROOT / "src", help="the server's src/")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT / "src"))
+    print(
+        f"{args.open} open reports, {args.reads} reads; {os.cpu_count()} CPUs,"
+        f" load {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'db':7} {'step':18} {'n':>4} {'median ms':>10} {'p95 ms':>8} {'server CPU ms':>14}")
+    for database in args.db.split(","):
+        for step, figure in run(database, args.open, args.reads, args.src.resolve()).items():
+            print(
+                f"{database:7} {step:18} {figure['n']:>4} {figure['median']:>10.1f}"
+                f" {figure['p95']:>8.1f} {figure['server_cpu']:>14.1f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
