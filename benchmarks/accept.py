@@ -21,6 +21,7 @@ when it was given an ETag, so against a server without ETags `directory_304` is 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -183,9 +185,12 @@ def measure(url: str, pid: int, reports: int, police: int) -> dict[str, Any]:
     return results
 
 
-def run(database: str, reports: int, police: int, src: Path) -> dict[str, Any]:
-    data = Path(tempfile.mkdtemp(prefix="maillage-accept-"))
-    name = f"maillage_accept_bench_{os.getpid()}"
+@contextlib.contextmanager
+def demo_server(database: str, src: Path, label: str) -> Iterator[tuple[str, int]]:
+    """One `maillage serve` (debug off) on a fresh demo database, PostgreSQL or SQLite:
+    its URL and pid; everything dropped on exit (the queue benchmark runs on it too)."""
+    data = Path(tempfile.mkdtemp(prefix=f"maillage-{label}-"))
+    name = f"maillage_{label}_bench_{os.getpid()}"
     database_url = fresh_postgres(name) if database == "pg" else f"sqlite:///{data}/db.sqlite3"
     env = server_env(database_url, data, src)
     maillage = [sys.executable, "-c", "from maillage.cli import main; main()"]
@@ -203,7 +208,7 @@ def run(database: str, reports: int, police: int, src: Path) -> dict[str, Any]:
             stderr=subprocess.DEVNULL,
         )
         wait_ready(url, server)
-        figures = measure(url, server.pid, reports, police)
+        yield url, server.pid
     finally:
         if server is not None:
             server.terminate()
@@ -211,6 +216,10 @@ def run(database: str, reports: int, police: int, src: Path) -> dict[str, Any]:
         if database == "pg":
             drop_postgres(name)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def figures_of(phases: dict[str, tuple[list[float], float]]) -> dict[str, Any]:
+    """Each phase's count, median and p95 wall time (ms) and server CPU per call (ms)."""
     return {
         name: {
             "n": len(walls),
@@ -218,8 +227,13 @@ def run(database: str, reports: int, police: int, src: Path) -> dict[str, Any]:
             "p95": quantile(walls, 0.95),
             "server_cpu": cpu,
         }
-        for name, (walls, cpu) in figures.items()
+        for name, (walls, cpu) in phases.items()
     }
+
+
+def run(database: str, reports: int, police: int, src: Path) -> dict[str, Any]:
+    with demo_server(database, src, "accept") as (url, pid):
+        return figures_of(measure(url, pid, reports, police))
 
 
 def main(argv: list[str] | None = None) -> None:

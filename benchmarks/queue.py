@@ -16,25 +16,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.accept import (
-    ROOT,
-    _without_alert_limits,
-    drop_postgres,
-    free_port,
-    fresh_postgres,
-    phase,
-    quantile,
-    server_env,
-    wait_ready,
-)
+from benchmarks.accept import ROOT, _without_alert_limits, demo_server, figures_of, phase
 
 
 def measure(url: str, pid: int, open_reports: int, reads: int) -> dict[str, Any]:
@@ -72,42 +58,8 @@ def measure(url: str, pid: int, open_reports: int, reads: int) -> dict[str, Any]
 
 
 def run(database: str, open_reports: int, reads: int, src: Path) -> dict[str, Any]:
-    data = Path(tempfile.mkdtemp(prefix="maillage-queue-"))
-    name = f"maillage_queue_bench_{os.getpid()}"
-    database_url = fresh_postgres(name) if database == "pg" else f"sqlite:///{data}/db.sqlite3"
-    env = server_env(database_url, data, src)
-    maillage = [sys.executable, "-c", "from maillage.cli import main; main()"]
-    server = None
-    try:
-        subprocess.run(  # noqa: S603 -- our own command line
-            [*maillage, "demo", "--no-serve"], env=env, check=True, capture_output=True
-        )
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(  # noqa: S603 -- our own command line
-            [*maillage, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_ready(url, server)
-        figures = measure(url, server.pid, open_reports, reads)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        if database == "pg":
-            drop_postgres(name)
-        shutil.rmtree(data, ignore_errors=True)
-    return {
-        step: {
-            "n": len(walls),
-            "median": statistics.median(walls),
-            "p95": quantile(walls, 0.95),
-            "server_cpu": cpu,
-        }
-        for step, (walls, cpu) in figures.items()
-    }
+    with demo_server(database, src, "queue") as (url, pid):
+        return figures_of(measure(url, pid, open_reports, reads))
 
 
 def main(argv: list[str] | None = None) -> None:
