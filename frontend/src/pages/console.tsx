@@ -18,7 +18,7 @@ import { ExerciseControl, ExerciseTag } from "../incidents/Exercise";
 import { getSession } from "../session";
 import { ClusterPanel } from "../police/ClusterPanel";
 import { handoverSummary } from "../police/handover";
-import { isOverdue } from "../police/overdue";
+import { isOverdue, useTargetClock } from "../police/overdue";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 import { LiveBanner } from "../live/LiveBanner";
 import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from "../live/signal";
@@ -193,11 +193,7 @@ function limitLabel(name: string): string {
 
 /** « En retard sur l'objectif », re-read each 15 s (the target passes without an event). */
 function Overdue({ incident }: { incident: IncidentSummary }) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 15_000);
-    return () => clearInterval(timer);
-  }, []);
+  const now = useTargetClock();
   if (!isOverdue(incident, now) || !incident.target) return null;
   return (
     <span class="badge badge-escalation" data-overdue="true">

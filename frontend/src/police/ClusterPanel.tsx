@@ -8,7 +8,6 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { describeError } from "../api";
 import { ErrorMessage, LiveStatus } from "../components/ui";
 import { confirmCluster, listClusterProposals, stepCluster, type ClusterProposal } from "../incidents/api";
-import { LIFECYCLE_KINDS } from "../incidents/lifecycle";
 import { t } from "../i18n";
 import { useStreamEvent, useStreamResync } from "../live/browser";
 
@@ -29,7 +28,8 @@ export function ClusterPanel({ manage }: { manage: boolean }) {
   useEffect(() => {
     void load();
   }, [load]);
-  useStreamEvent(["incident.reported", "cluster.confirmed", ...LIFECYCLE_KINDS], () => void load());
+  // Proposals change when a report arrives, closes or is grouped: not at every step.
+  useStreamEvent(["incident.reported", "incident.closed", "cluster.confirmed"], () => void load());
   useStreamResync(() => void load());
   if (!manage || proposals === null) return null;
 

@@ -13,6 +13,7 @@ from pydantic import Field
 from maillage.incidents import lifecycle
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.schemas import Text
+from maillage.stats.timings import timings_of
 
 
 class ShopRefOut(Schema):
@@ -298,8 +299,6 @@ def _target(incident: Incident, targets: dict[str, int] | None, now: datetime | 
     commune's targets (the lists do; a single report's answer does not)."""
     if targets is None or now is None:
         return None
-    from maillage.stats.timings import timings_of
-
     minutes = targets.get(incident.category, 5)
     timed = timings_of(incident, minutes, now)
     return {"minutes": minutes, "state": timed.target.value, "overdue": timed.overdue}
