@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +115,9 @@ def browser(built_frontend: Path, django_db_setup: None) -> Iterator[Browser]:
 def app_url(live_server: Any, settings: Any, built_frontend: Path) -> str:
     """The live server's base URL, with WebAuthn and invitation links configured for it."""
     url = str(live_server.url).rstrip("/")
+    # Request threads that are not daemons are the ones socketserver keeps track of
+    # (`settle_live_server` waits for them; Django's default, daemons, are untracked).
+    live_server.thread.httpd.daemon_threads = False
     assert url.startswith("http://localhost:"), (
         f"Le serveur de test doit écouter sur localhost (WebAuthn), pas {url}"
     )
@@ -230,9 +235,24 @@ def open_browser(
                 "\n".join(person.console), encoding="utf-8"
             )
         person.context.close()
+    settle_live_server(request)
     violations = [line for person in people for line in csp_violations(person.console)]
     if violations:
         pytest.fail("Violation de la politique CSP :\n" + "\n".join(violations), pytrace=False)
+
+
+def settle_live_server(request: pytest.FixtureRequest, timeout: float = 30.0) -> None:
+    """Wait for the requests pytest-django's live server is still answering once the
+    browsers are closed: a console's last call (a key grant, a list) would otherwise run
+    its queries while the test database is flushed, and on PostgreSQL the flush's TRUNCATE
+    then deadlocks with it and leaves the next tests a dirty database."""
+    if "live_server" not in request.fixturenames:
+        return  # the ASGI server of stream.tests.live.serve waits for its own requests
+    httpd = request.getfixturevalue("live_server").thread.httpd
+    deadline = time.monotonic() + timeout
+    for thread in list(vars(httpd).get("_threads", ())):
+        if thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -45,8 +45,13 @@ def serve() -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        # uvicorn stops once every request in flight has answered: only then may the test
+        # database be flushed (on PostgreSQL, a query still running deadlocks the flush).
         server.should_exit = True
-        thread.join(timeout=15)
+        thread.join(timeout=60)
+        if thread.is_alive():
+            server.force_exit = True
+            thread.join(timeout=10)
 
 
 @dataclass(frozen=True)
