@@ -55,6 +55,8 @@ class Kind(enum.StrEnum):
     INCIDENT_ON_SITE = "incident.on_site"
     INCIDENT_CLOSED = "incident.closed"
     INCIDENT_ESCALATED = "incident.escalated"
+    INCIDENT_DISPATCHED = "incident.dispatched"
+    DISPATCH_STATUS_CHANGED = "dispatch.status_changed"
     EXERCISE_STARTED = "exercise.started"
     EXERCISE_ENDED = "exercise.ended"
     CLUSTER_CONFIRMED = "cluster.confirmed"
@@ -210,7 +212,17 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.INCIDENT_DOUBT_LIFTED: _spec("incident", Action.VIEW_INCIDENTS, "state", "verdict"),
     Kind.INCIDENT_INTERVENTION_ENGAGED: _spec("incident", Action.VIEW_INCIDENTS, "state"),
     Kind.INCIDENT_ON_SITE: _spec("incident", Action.VIEW_INCIDENTS, "state"),
-    Kind.INCIDENT_CLOSED: _spec("incident", Action.VIEW_INCIDENTS, "state", "from", "outcome"),
+    # `released`: the agents still on it, whom the closure releases (incidents/dispatch.py).
+    Kind.INCIDENT_CLOSED: _spec(
+        "incident", Action.VIEW_INCIDENTS, "state", "from", "outcome", "released"
+    ),
+    # Dispatch (incidents/dispatch.py): the police, the reporting shop (« patrouille
+    # envoyée », no names: `agents` are public ids) and the agents named see it; each agent
+    # then sees every event of the incident.
+    Kind.INCIDENT_DISPATCHED: _spec("incident", Action.VIEW_INCIDENTS, "agents", "by", "grants"),
+    Kind.DISPATCH_STATUS_CHANGED: _spec(
+        "incident", Action.VIEW_INCIDENTS, "agent", "status", "outcome"
+    ),
     # Nobody took it in time (incidents/escalation.py): the supervisors named are alerted,
     # the reporting shop is told to call 17.
     Kind.EXERCISE_STARTED: _spec("exercise", Action.VIEW_EXERCISES, "name"),

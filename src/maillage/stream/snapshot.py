@@ -56,6 +56,8 @@ RELOADS: dict[Kind, tuple[str, ...]] = {
     Kind.SHOPS_IMPORTED: ("sectors", "shops"),
     # A merchant's reach changed: the neighbouring sectors' keys and messages come or go.
     Kind.SECTOR_NEIGHBOURS_CHANGED: ("group_keys", "broadcasts"),
+    # An agent sent to an incident sees it from now on, messages and all.
+    Kind.INCIDENT_DISPATCHED: ("incidents",),
 }
 
 # Kinds recorded while a commune is set up, before any member exists to hold a snapshot.
