@@ -59,6 +59,8 @@ export const KINDS = [
   "incident.on_site",
   "incident.closed",
   "incident.escalated",
+  "incident.dispatched",
+  "dispatch.status_changed",
   "exercise.started",
   "exercise.ended",
   "cluster.confirmed",

@@ -367,6 +367,20 @@ def _lifecycle(*steps: tuple[str, dict[str, str] | None]) -> Scenario:
 _TO_INTERVENTION = (("take", None), ("lift-doubt", {"verdict": "founded"}), ("engage", None))
 
 
+def _dispatched(cast: factory.Cast, *statuses: str) -> None:
+    """The operator sends the agent with real content-key grants; the agent reports."""
+    from maillage.incidents.tests.test_dispatch import grants_for, reported, send, status
+
+    operator, agent = cast[Role.OPERATOR], cast[Role.AGENT]
+    incident, _ = reported(cast[Role.MERCHANT], operator)
+    assert (
+        send(operator, incident, [agent], grants_for(operator, incident, [agent])).status_code
+        == 201
+    )
+    for value in statuses:
+        assert status(agent, incident, value).status_code == 200
+
+
 def _crisis(cast: factory.Cast, *steps: str) -> None:
     """« Mode crise » on, then each step (`instructions`, `end`): sealed to the commune."""
     operator = cast[Role.OPERATOR]
@@ -420,6 +434,8 @@ SCENARIOS: dict[Kind, Scenario] = {
         *_TO_INTERVENTION, ("on-site", None), ("close", {"outcome": "arrest"})
     ),
     Kind.INCIDENT_ESCALATED: _escalated,
+    Kind.INCIDENT_DISPATCHED: _dispatched,
+    Kind.DISPATCH_STATUS_CHANGED: lambda cast: _dispatched(cast, "en_route", "on_site"),
     Kind.EXERCISE_STARTED: _drill,
     Kind.EXERCISE_ENDED: _drill,
     Kind.CLUSTER_CONFIRMED: _cluster,
