@@ -19,30 +19,20 @@ import {
   openEnvelopeWithGrant,
   sealContentKeyGrant,
 } from "../src/envelope/contentGrant";
-import {
-  ENVELOPE_MESSAGES,
-  EnvelopeError,
-  sha256B64,
-  type Binding,
-  type TrustContext,
-} from "../src/envelope/envelope";
-import { importX25519Private } from "../src/envelope/hpke";
+import { ENVELOPE_MESSAGES, sha256B64, type Binding } from "../src/envelope/envelope";
 import { openEnvelope } from "../src/envelope/opening";
 import { seal } from "../src/envelope/sealing";
 import { b64urlDecode, b64urlEncode } from "../src/trust/b64";
+import { fingerprint, parseCertificate, signDocument, type SignedDocument } from "../src/trust/chain";
 import {
-  fingerprint,
-  parseCertificate,
-  signDocument,
-  verifyRevocationList,
-  type SignedDocument,
-} from "../src/trust/chain";
-import type {
-  ContentGrantVectors,
-  EnvelopeFixture,
-  Expect,
-  GrantCase,
-  OpeningCase,
+  grantee,
+  outcome,
+  trust,
+  type ContentGrantVectors,
+  type EnvelopeFixture,
+  type Expect,
+  type GrantCase,
+  type OpeningCase,
 } from "../tests/content-grant-vector-types";
 import { importEd25519Seed } from "../tests/envelope-vector-types";
 
@@ -61,41 +51,12 @@ interface Granted {
   granter_chain: SignedDocument[];
 }
 
-async function trust(): Promise<TrustContext> {
-  const revocations = await verifyRevocationList(
-    source.revocations,
-    source.revocations.chain,
-    source.root.public_key,
-    source.root.fingerprint,
-    source.commune,
-    0,
-    NOW,
-  );
-  return {
-    rootPublicKey: source.root.public_key,
-    pinnedFingerprint: source.root.fingerprint,
-    commune: source.commune,
-    revocations,
-  };
-}
-
 async function signer(name: string): Promise<{ key: CryptoKey; issuer: string; chain: SignedDocument[] }> {
   const device = source.devices[name];
   return {
     key: await importEd25519Seed(device.sign_private),
     issuer: parseCertificate(device.chain[0]).sign_key,
     chain: device.chain,
-  };
-}
-
-async function me(name: string) {
-  const device = source.devices[name];
-  return {
-    device: device.device,
-    opener: {
-      privateKey: await importX25519Private(b64urlDecode(device.private_key), false),
-      publicKey: device.public_key,
-    },
   };
 }
 
@@ -135,13 +96,13 @@ async function envelope(name: string, binding: Binding): Promise<EnvelopeFixture
     ],
     SENT_AT,
   );
-  const { device, opener } = await me("operator");
+  const { device, opener } = await grantee(source, "operator");
   const opened = await openEnvelope(
     sealed.wire,
     sealed.attachments,
     binding,
     { kind: "device", id: device, ...opener },
-    await trust(),
+    await trust(source),
   );
   return {
     binding,
@@ -182,15 +143,6 @@ async function resigned(granted: Granted, changes: Record<string, unknown>, by =
   return { ...granted, grant: await signDocument(body, (await signer(by)).key) };
 }
 
-async function outcome(work: () => Promise<Record<string, unknown>>): Promise<Expect> {
-  try {
-    return { ok: true, ...(await work()) };
-  } catch (error) {
-    if (error instanceof EnvelopeError) return { ok: false, code: error.code };
-    throw error;
-  }
-}
-
 function fail(code: string): Expect {
   return { ok: false, code };
 }
@@ -207,7 +159,7 @@ async function openingCase(
   const fixture = envelopes[envelopeName];
   const opener = options.opener ?? "agent";
   const attachments = options.attachments ?? fixture.attachments;
-  const { device, opener: keys } = await me(opener);
+  const { device, opener: keys } = await grantee(source, opener);
   const got = await outcome(async () => {
     const opened = await openEnvelopeWithGrant(
       fixture.wire,
@@ -217,7 +169,7 @@ async function openingCase(
       granted.granter_chain,
       device,
       keys,
-      await trust(),
+      await trust(source),
     );
     return {
       text: opened.text,
@@ -311,10 +263,10 @@ async function grantCases(openings: OpeningCase[], envelopes: Record<string, Env
   const cases: GrantCase[] = [];
   for (const [name, expected] of Object.entries(chosen)) {
     const from = openings.find((o) => o.name === name) as OpeningCase;
-    const { device, opener } = await me(from.opener);
+    const { device, opener } = await grantee(source, from.opener);
     const got = await outcome(async () => ({
       content_key: b64urlEncode(
-        await openContentKeyGrant(from.grant, from.granter_chain, device, opener, await trust()),
+        await openContentKeyGrant(from.grant, from.granter_chain, device, opener, await trust(source)),
       ),
     }));
     expect(got, name).toEqual(expected);

@@ -4,17 +4,18 @@
  */
 
 import type { Binding, WireEnvelope } from "../src/envelope/envelope";
+import type { GrantOpener } from "../src/envelope/generations";
+import { importX25519Private } from "../src/envelope/hpke";
+import { b64urlDecode } from "../src/trust/b64";
 import type { RevocationDocument, SignedDocument } from "../src/trust/chain";
+import type { DeviceFixture as ServiceKeyDevice, Expect } from "./service-key-vector-types";
 
-export type Expect = { ok: true; [field: string]: unknown } | { ok: false; code: string };
+export type { Expect } from "./service-key-vector-types";
+export { outcome, trust } from "./group-key-vector-types";
 
-export interface DeviceFixture {
-  device: string;
+/** The service-key vectors' devices, with the serial a sender needs. */
+export interface DeviceFixture extends ServiceKeyDevice {
   serial: string;
-  sign_private: string;
-  private_key: string;
-  public_key: string;
-  chain: SignedDocument[];
 }
 
 /** A sealed message and its content key K, as the operator's device read it. */
@@ -52,4 +53,19 @@ export interface ContentGrantVectors {
   envelopes: Record<string, EnvelopeFixture>;
   openings: OpeningCase[];
   grants: GrantCase[];
+}
+
+/** A device as a grant recipient holds itself: its id, its X25519 key non-extractable. */
+export async function grantee(
+  vectors: Pick<ContentGrantVectors, "devices">,
+  name: string,
+): Promise<{ device: string; opener: GrantOpener }> {
+  const device = vectors.devices[name];
+  return {
+    device: device.device,
+    opener: {
+      privateKey: await importX25519Private(b64urlDecode(device.private_key), false),
+      publicKey: device.public_key,
+    },
+  };
 }

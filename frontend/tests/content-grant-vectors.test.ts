@@ -10,55 +10,10 @@ import { describe, expect, it } from "vitest";
 import pythonVectors from "../../tests/vectors/content-key-grant-v1.json";
 import tsVectors from "../../tests/vectors/content-key-grant-v1-ts.json";
 import { openContentKeyGrant, openEnvelopeWithGrant } from "../src/envelope/contentGrant";
-import {
-  ENVELOPE_MESSAGES,
-  EnvelopeError,
-  sha256B64,
-  type TrustContext,
-} from "../src/envelope/envelope";
-import { importX25519Private } from "../src/envelope/hpke";
+import { ENVELOPE_MESSAGES, sha256B64 } from "../src/envelope/envelope";
 import { b64urlDecode, b64urlEncode } from "../src/trust/b64";
-import { parseChain, parseSignedDocument, verifyRevocationList } from "../src/trust/chain";
-import type { ContentGrantVectors, Expect } from "./content-grant-vector-types";
-
-async function trust(vectors: ContentGrantVectors): Promise<TrustContext> {
-  const revocations = await verifyRevocationList(
-    vectors.revocations,
-    vectors.revocations.chain,
-    vectors.root.public_key,
-    vectors.root.fingerprint,
-    vectors.commune,
-    0,
-    vectors.now,
-  );
-  return {
-    rootPublicKey: vectors.root.public_key,
-    pinnedFingerprint: vectors.root.fingerprint,
-    commune: vectors.commune,
-    revocations,
-  };
-}
-
-/** The opener as a device holds it: its X25519 private key non-extractable. */
-async function me(vectors: ContentGrantVectors, name: string) {
-  const device = vectors.devices[name];
-  return {
-    device: device.device,
-    opener: {
-      privateKey: await importX25519Private(b64urlDecode(device.private_key), false),
-      publicKey: device.public_key,
-    },
-  };
-}
-
-async function outcome(work: () => Promise<Record<string, unknown>>): Promise<Expect> {
-  try {
-    return { ok: true, ...(await work()) };
-  } catch (error) {
-    if (error instanceof EnvelopeError) return { ok: false, code: error.code };
-    throw error;
-  }
-}
+import { parseChain, parseSignedDocument } from "../src/trust/chain";
+import { grantee, outcome, trust, type ContentGrantVectors } from "./content-grant-vector-types";
 
 for (const [label, raw] of [
   ["written by Python", pythonVectors],
@@ -74,7 +29,7 @@ for (const [label, raw] of [
     for (const c of vectors.openings) {
       it(`opening: ${c.name}`, async () => {
         const envelope = vectors.envelopes[c.envelope];
-        const { device, opener } = await me(vectors, c.opener);
+        const { device, opener } = await grantee(vectors, c.opener);
         const got = await outcome(async () => {
           const opened = await openEnvelopeWithGrant(
             envelope.wire,
@@ -98,7 +53,7 @@ for (const [label, raw] of [
 
     for (const c of vectors.grants) {
       it(`grant: ${c.name}`, async () => {
-        const { device, opener } = await me(vectors, c.opener);
+        const { device, opener } = await grantee(vectors, c.opener);
         const got = await outcome(async () => {
           const key = await openContentKeyGrant(
             parseSignedDocument(c.grant),

@@ -168,7 +168,7 @@ def _device_of(name: str) -> Device:
 
 
 def open_case(case: dict[str, Any]) -> dict[str, Any]:
-    """What `open_envelope_with_grant` ends with for one case (the Python test's runner)."""
+    """What `open_envelope_with_grant` ends with for one case, before it is written."""
     envelope = ENVELOPES[case["envelope"]]
     opener = _device_of(case["opener"])
     binding = envelope["binding"]
