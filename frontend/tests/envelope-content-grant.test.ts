@@ -227,8 +227,9 @@ describe("a content-key grant", () => {
 
   it("is checked by the server against the granting device's certificate", async () => {
     const grant = await grantTo(agent, key);
-    expect((await verifyGrantSignature(grant, operator.cert)).recipient).toBe(agent.id);
-    await expectCode(verifyGrantSignature(grant, agent.cert), "bad_grant");
+    expect((await verifyGrantSignature(grant, operator.cert.sign_key)).recipient).toBe(agent.id);
+    await expectCode(verifyGrantSignature(grant, agent.cert.sign_key), "bad_grant");
+    await expectCode(verifyGrantSignature(grant, "AAAA"), "malformed");
   });
 });
 

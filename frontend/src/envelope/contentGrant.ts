@@ -15,7 +15,6 @@ import {
   fingerprint,
   parseSignedDocument,
   signatureValid,
-  type CertificateBody,
   type SignedDocument,
 } from "../trust/chain";
 import {
@@ -153,16 +152,22 @@ async function checkSignedBy(
 }
 
 /**
- * Shape, then signed by the device `signer` certifies (`bad_grant` otherwise): for a
- * holder of the granting device's certificate; no chain or role check here.
+ * Shape, then signed by `signKey` (base64url Ed25519 public key, as a certificate's
+ * `sign_key` holds it) and naming it as `issuer` (`bad_grant` otherwise): for a holder
+ * of the granting device's certificate; no chain or role check here.
  */
 export async function verifyGrantSignature(
   doc: SignedDocument,
-  signer: CertificateBody,
+  signKey: string,
 ): Promise<ContentKeyGrant> {
   return envelopeErrors(async () => {
     const grant = parseContentKeyGrant(doc);
-    await checkSignedBy(doc, grant, signer.sign_key);
+    try {
+      decodeFixed(signKey, 32);
+    } catch {
+      throw malformed("Clé de signature inutilisable.");
+    }
+    await checkSignedBy(doc, grant, signKey);
     return grant;
   });
 }

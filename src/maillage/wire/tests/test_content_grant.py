@@ -306,9 +306,10 @@ def test_server_side_signature_check_with_the_granting_certificate(
 ) -> None:
     grant = _grant(commune, operator, agent, key)
     certificate = chain.parse_certificate(operator.chain[0])
-    assert content_grant.verify_grant_signature(grant, certificate).recipient == agent.id
-    other = chain.parse_certificate(commune.device("operateur").chain[0])
+    assert content_grant.verify_grant_signature(grant, certificate.sign_key).recipient == agent.id
+    other = chain.parse_certificate(commune.device("operateur").chain[0]).sign_key
     assert _code(lambda: content_grant.verify_grant_signature(grant, other)) == "bad_grant"
+    assert _code(lambda: content_grant.verify_grant_signature(grant, "AAAA")) == "malformed"
 
 
 def test_sealing_refuses_bad_inputs(
