@@ -175,16 +175,19 @@ def _check_signed_by(doc: chain.SignedDocument, grant: ContentKeyGrant, signer: 
         raise EnvelopeError("bad_grant", field="signature")
 
 
-def verify_grant_signature(
-    doc: chain.SignedDocument, signer: chain.CertificateBody
-) -> ContentKeyGrant:
-    """Shape, then signed by the device `signer` certifies (`bad_grant` otherwise).
+def verify_grant_signature(doc: chain.SignedDocument, sign_key: str) -> ContentKeyGrant:
+    """Shape, then signed by `sign_key` (base64url Ed25519 public key, as a certificate's
+    `sign_key` holds it) and naming it as `issuer` (`bad_grant` otherwise).
 
     For the server, which already knows the granting device (the session's) and its
     current certificate: no chain or role check here, the caller has done those.
     """
     grant = parse_content_key_grant(doc)
-    _check_signed_by(doc, grant, signer.sign_key_raw)
+    try:
+        signer = decode_fixed(sign_key, 32)
+    except TrustError as exc:
+        raise EnvelopeError("malformed", "Clé de signature inutilisable.") from exc
+    _check_signed_by(doc, grant, signer)
     return grant
 
 

@@ -74,9 +74,9 @@ def verify_through_parts(
     """Steps 1-6, whatever key opens the message next: shape, binding, sender chain and
     signature, every part's size and hash."""
     parsed = parse_wire_full(wire)
-    if parsed.header.binding != expected:
-        raise EnvelopeError("wrong_context")
     header = parsed.header
+    if header.binding != expected:
+        raise EnvelopeError("wrong_context")
     leaf = verify_sender(parsed, header.sender_device, header.sender_serial, header.sent_at, trust)
     check_parts(header, parsed.content, attachments)
     return parsed, leaf
