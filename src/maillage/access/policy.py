@@ -300,7 +300,7 @@ def dispatched_incidents(actor: Membership) -> frozenset[str]:
     without a query (it reads this at connection and at every recheck, off the loop)."""
     cached: frozenset[str] | None = getattr(actor, "_maillage_dispatched", None)
     if cached is None:
-        ids = actor.dispatches.values_list("incident__public_id", flat=True)  # type: ignore[attr-defined]
+        ids = actor.dispatches.values_list("incident__public_id", flat=True)
         cached = frozenset(str(i) for i in ids)
         actor._maillage_dispatched = cached  # type: ignore[attr-defined]
     return cached

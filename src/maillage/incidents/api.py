@@ -460,7 +460,7 @@ def _crew(actor: Membership) -> bool:
     return may(actor, Action.DISPATCH_AGENT) or may(actor, Action.REPORT_DISPATCH_STATUS)
 
 
-def _dispatches() -> Prefetch[Dispatch]:
+def _dispatches() -> Any:
     return Prefetch("dispatches", Dispatch.objects.select_related("agent__person"))
 
 

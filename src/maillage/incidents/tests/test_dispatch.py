@@ -5,7 +5,6 @@ moves forward only; the closure releases it. Every grant is real (maillage.wire)
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from django.test import Client
 
 from maillage.incidents import actions, workflow
 from maillage.incidents.models import ContentKeyGrant, Dispatch, Incident
+from maillage.incidents.tests import helpers
 from maillage.incidents.tests.helpers import Draft, make_incident, post_message
 from maillage.incidents.tests.test_api_incidents import open_as, trust_of
 from maillage.members.models import Role
@@ -58,35 +58,10 @@ def reported(merchant: factory.Persona, operator: factory.Persona) -> tuple[Inci
 
 
 def content_keys(operator: factory.Persona, incident: Incident) -> dict[str, bytes]:
-    """What the operator's device knows once it opened every message: each one's K."""
-    items = client_of(operator).get(f"/api/v1/incidents/{incident.public_id}/messages").json()
-    return {item["id"]: open_as(operator, item, []).content_key for item in items}
+    return helpers.content_keys(operator, incident)
 
 
-def grants_for(
-    operator: factory.Persona,
-    incident: Incident,
-    agents: list[factory.Persona],
-    keys: dict[str, bytes] | None = None,
-    *,
-    sign_key: Any = None,
-) -> list[dict[str, str]]:
-    keys = keys if keys is not None else content_keys(operator, incident)
-    documents = []
-    for message, key in keys.items():
-        for agent in agents:
-            document = content_grant.seal_content_key_grant(
-                sign_key or operator.sign_key,
-                commune=str(incident.commune.public_id),
-                incident=str(incident.public_id),
-                message=message,
-                recipient_device=str(agent.device.public_id),
-                recipient_key=agent.device.enc_public_key,
-                content_key=key,
-                issued_at=int(time.time()),
-            )
-            documents.append({"body": document.body, "signature": document.signature})
-    return documents
+grants_for = helpers.content_grants
 
 
 def send(
