@@ -61,6 +61,7 @@ export const KINDS = [
   "incident.escalated",
   "incident.dispatched",
   "dispatch.status_changed",
+  "note.posted",
   "exercise.started",
   "exercise.ended",
   "cluster.confirmed",

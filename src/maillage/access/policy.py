@@ -76,6 +76,8 @@ class Action(enum.StrEnum):
     MANAGE_CRISIS = "crisis.manage"
     DISPATCH_AGENT = "incidents.dispatch"
     REPORT_DISPATCH_STATUS = "incidents.dispatch_status"
+    POST_POLICE_NOTE = "incidents.post_note"
+    READ_POLICE_NOTES = "incidents.read_notes"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -171,6 +173,10 @@ RULES: dict[Action, frozenset[Role]] = {
     # place », « terminé » on the incidents it was sent to (DISPATCH_BOUND below).
     Action.DISPATCH_AGENT: frozenset({Role.OPERATOR}),
     Action.REPORT_DISPATCH_STATUS: frozenset({Role.AGENT}),
+    # Police notes (docs/decisions.md, « Police notes »): sealed to police devices only;
+    # the shop never sees them, nor that they exist.
+    Action.POST_POLICE_NOTE: frozenset({Role.OPERATOR, Role.AGENT}),
+    Action.READ_POLICE_NOTES: frozenset({Role.OPERATOR, Role.AGENT}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)
@@ -205,6 +211,8 @@ DISPATCH_BOUND_ACTIONS = frozenset(
         Action.READ_CONTENT,
         Action.POST_MESSAGE,
         Action.REPORT_DISPATCH_STATUS,
+        Action.POST_POLICE_NOTE,
+        Action.READ_POLICE_NOTES,
     }
 )
 # Who holds a broadcast group key: the police devices that send and grant it, and the
@@ -268,6 +276,9 @@ def may(actor: Membership | None, action: Action, target: object | None = None) 
         return True
     if _commune_of(target) != actor.commune_id:
         return False
+    if _label(target) == "incidents.sealedmessage" and getattr(target, "police_only", False):
+        if not may(actor, Action.READ_POLICE_NOTES, target.incident):  # type: ignore[attr-defined]
+            return False
     if action in SHOP_BOUND_ACTIONS and actor.role == Role.MERCHANT:
         return _shop_of(target) == actor.shop_id
     if addressee_bound(actor, action):
@@ -436,6 +447,8 @@ class Scope:
     header: str | None = None
     # For dispatch-bound members: the lookup to the agents dispatched to the case.
     dispatch: str | None = None
+    # The flag of a police note: hidden from whoever may not read police notes.
+    police_only: str | None = None
 
 
 # One row per kind a list endpoint (or, next, the event stream) hands out.
@@ -459,6 +472,7 @@ SCOPES: dict[str, Scope] = {
         shop="incident__shop_id",
         header="header",
         dispatch="incident__dispatches__agent",
+        police_only="police_only",
     ),
     "privacy.contentaccess": Scope(Action.VIEW_ACCESS_LOG, "commune_id"),
     "trust.groupkey": Scope(Action.VIEW_GROUP_KEY, "commune_id", sector="sector_id"),
@@ -492,6 +506,8 @@ def visible(actor: Membership | None, model: type[M], action: Action | None = No
         # A subquery, so that the join on messages adds no duplicate row.
         sealed_to = model._default_manager.filter(_addressed(actor, scope.header))
         objects = objects.filter(pk__in=sealed_to.values("pk"))
+    if scope.police_only is not None and not may(actor, Action.READ_POLICE_NOTES):
+        objects = objects.filter(**{scope.police_only: False})
     if dispatch_bound(actor, action):
         if scope.dispatch is None:
             return objects.none()

@@ -175,6 +175,24 @@ def post_message(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[st
     return Status(200, {"message": message_out(_reload(received.message))})
 
 
+@router.post(
+    "/{incident_id}/notes",
+    response={200: PostedOut, 201: PostedOut, **errors(400, 403, 404, 409, 413)},
+    summary="Note de police scellée (aux seuls appareils de la police ; le commerce ne la voit pas)",
+    openapi_extra=_multipart(with_incident=False),
+)
+def post_note(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    incident = actions.visible_incident(actor, incident_id, Action.POST_POLICE_NOTE)
+    _, upload = _upload(request)
+    received = actions.post_message(
+        actor, session_device(request), incident, upload, police_only=True
+    )
+    if received.created:
+        return Status(201, {"message": message_out(received.message, received.attachments)})
+    return Status(200, {"message": message_out(_reload(received.message))})
+
+
 @router.get(
     "/catalogue",
     response={200: CatalogueOut, **errors(403)},
@@ -425,12 +443,14 @@ def get_attachment(
     incident = actions.visible_incident(actor, incident_id, Action.READ_CONTENT)
     attachment = (
         SealedAttachment.objects.filter(
-            message__incident=incident, message__public_id=message_id, index=index
+            message__in=visible(actor, SealedMessage).filter(incident=incident),
+            message__public_id=message_id,
+            index=index,
         )
         .select_related("message")
         .first()
     )
-    if attachment is None:
+    if attachment is None:  # absent, or a police note the caller may not read
         raise NotFound("Pièce jointe introuvable.")
     # Read first, then log: the commune's log lock is not held during file I/O, and the
     # bytes leave only once the read is recorded.

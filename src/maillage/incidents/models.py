@@ -155,6 +155,10 @@ class SealedMessage(models.Model):
     wire_sha256 = models.CharField(
         max_length=64, help_text="Hex SHA-256 of the envelope and its parts, for idempotent retries"
     )
+    police_only = models.BooleanField(
+        default=False,
+        help_text="A police note: sealed to police devices only, never listed to the shop",
+    )
 
     class Meta:
         ordering = ["sent_at", "id"]

@@ -248,6 +248,9 @@ class MessageOut(Schema):
     sent_at: int
     received_at: datetime
     attachments: list[AttachmentRefOut]
+    police_only: bool = Field(
+        default=False, description="A police note (only the police and agents sent see it)"
+    )
 
 
 class SignedOut(Schema):
@@ -430,6 +433,7 @@ def message_out(
         "sent_at": message.sent_at,
         "received_at": message.received_at,
         "attachments": [{"index": part.index, "size": part.size} for part in parts],
+        "police_only": message.police_only,
     }
 
 

@@ -56,6 +56,7 @@ class Kind(enum.StrEnum):
     INCIDENT_CLOSED = "incident.closed"
     INCIDENT_ESCALATED = "incident.escalated"
     INCIDENT_DISPATCHED = "incident.dispatched"
+    NOTE_POSTED = "note.posted"
     DISPATCH_STATUS_CHANGED = "dispatch.status_changed"
     EXERCISE_STARTED = "exercise.started"
     EXERCISE_ENDED = "exercise.ended"
@@ -220,6 +221,9 @@ SPECS: dict[Kind, KindSpec] = {
     # envoyée », no names: `agents` are public ids) and the agents named see it; each agent
     # then sees every event of the incident.
     Kind.INCIDENT_DISPATCHED: _spec("incident", Action.VIEW_INCIDENTS, "agents", "by", "grants"),
+    # A police note (incidents/actions.py, post_message with police_only): the police and
+    # the agents sent see it; the shop does not, nor does its payload reach it.
+    Kind.NOTE_POSTED: _spec("incident", Action.READ_POLICE_NOTES, "message", "attachments"),
     Kind.DISPATCH_STATUS_CHANGED: _spec(
         "incident", Action.VIEW_INCIDENTS, "agent", "status", "outcome"
     ),

@@ -82,6 +82,14 @@ def post_message(ctx: Any) -> Request:
     return f"/api/v1/incidents/{incident.public_id}/messages", {"data": data}
 
 
+def post_note(ctx: Any) -> Request:
+    """A note sealed to the persona's own device only (a police device when it is one)."""
+    incident, _ = target_incident(ctx, send_agent=True)
+    sealed = _sealed(ctx, str(incident.public_id))
+    data = multipart(sealed) if sealed else {}
+    return f"/api/v1/incidents/{incident.public_id}/notes", {"data": data}
+
+
 def list_incidents(ctx: Any) -> Request:
     target_incident(ctx, send_agent=True)
     return "/api/v1/incidents", {}

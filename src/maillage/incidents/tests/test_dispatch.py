@@ -307,3 +307,62 @@ def test_a_grant_for_one_message_does_not_open_another(
     with pytest.raises(opening.EnvelopeError) as refused:
         open_with_grant(agent, swapped)
     assert refused.value.code == "wrong_context"
+
+
+# --- police notes ----------------------------------------------------------------------
+
+
+def post_note(client: Client, draft: Draft) -> Any:
+    return client.post(f"/api/v1/incidents/{draft.incident}/notes", helpers.multipart(draft.seal()))
+
+
+def test_a_police_note_reaches_the_police_and_the_agent_sent_never_the_shop(
+    media: Any,
+    merchant: factory.Persona,
+    operator: factory.Persona,
+    agent: factory.Persona,
+    other_agent: factory.Persona,
+) -> None:
+    incident, draft = reported(merchant, operator)
+    assert (
+        send(operator, incident, [agent], grants_for(operator, incident, [agent])).status_code
+        == 201
+    )
+    note = Draft(
+        operator,
+        incident=draft.incident,
+        readers=[agent.device],
+        text="Individu connu des services, prudence",
+        attachments=[b"photo-note" * 20],
+    )
+    before = last_seq()
+    posted = post_note(client_of(operator), note)
+    assert posted.status_code == 201, posted.json()
+    assert posted.json()["message"]["police_only"] is True
+    assert kinds_after(before) == ["note.posted"]
+
+    items = client_of(agent).get(f"/api/v1/incidents/{incident.public_id}/messages").json()
+    assert [i["police_only"] for i in items] == [False, True]
+    hidden = f"/api/v1/incidents/{incident.public_id}/messages/{note.message}/attachments/1"
+    part = client_of(agent).get(hidden)
+    assert part.status_code == 200
+    opened = open_as(agent, items[-1], [part.content])
+    assert opened.text == "Individu connu des services, prudence"
+    shop_items = client_of(merchant).get(f"/api/v1/incidents/{incident.public_id}/messages")
+    assert [i["id"] for i in shop_items.json()] == [draft.message]
+    assert client_of(merchant).get(hidden).status_code == 404
+    assert client_of(other_agent).get(hidden).status_code == 403
+
+
+def test_a_note_sealed_to_the_shop_or_posted_by_the_shop_is_refused(
+    media: Any, merchant: factory.Persona, operator: factory.Persona
+) -> None:
+    incident, draft = reported(merchant, operator)
+    before = last_seq()
+    leaky = Draft(operator, incident=draft.incident, readers=[merchant.device], text="Note")
+    refused = post_note(client_of(operator), leaky)
+    assert (refused.status_code, refused.json()["code"]) == (400, "not_police_recipient")
+    by_shop = Draft(merchant, incident=draft.incident, readers=[operator.device], text="Note")
+    assert post_note(client_of(merchant), by_shop).status_code == 403
+    assert kinds_after(before) == []
+    assert incident.messages.count() == 1

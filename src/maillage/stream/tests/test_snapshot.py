@@ -381,6 +381,17 @@ def _dispatched(cast: factory.Cast, *statuses: str) -> None:
         assert status(agent, incident, value).status_code == 200
 
 
+def _noted(cast: factory.Cast) -> None:
+    """A police note on a dispatched report: the shop's snapshot never lists it."""
+    from maillage.incidents.tests.helpers import Draft, dispatched_incident, multipart
+
+    agent = cast[Role.AGENT]
+    incident, _ = dispatched_incident(cast[Role.MERCHANT], agent)
+    note = Draft(agent, incident=str(incident.public_id), text="Note interne")
+    url = f"/api/v1/incidents/{incident.public_id}/notes"
+    assert agent.client().post(url, multipart(note.seal())).status_code == 201
+
+
 def _crisis(cast: factory.Cast, *steps: str) -> None:
     """« Mode crise » on, then each step (`instructions`, `end`): sealed to the commune."""
     operator = cast[Role.OPERATOR]
@@ -435,6 +446,7 @@ SCENARIOS: dict[Kind, Scenario] = {
     ),
     Kind.INCIDENT_ESCALATED: _escalated,
     Kind.INCIDENT_DISPATCHED: _dispatched,
+    Kind.NOTE_POSTED: _noted,
     Kind.DISPATCH_STATUS_CHANGED: lambda cast: _dispatched(cast, "en_route", "on_site"),
     Kind.EXERCISE_STARTED: _drill,
     Kind.EXERCISE_ENDED: _drill,
