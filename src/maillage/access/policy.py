@@ -276,9 +276,8 @@ def may(actor: Membership | None, action: Action, target: object | None = None) 
         return True
     if _commune_of(target) != actor.commune_id:
         return False
-    if _label(target) == "incidents.sealedmessage" and getattr(target, "police_only", False):
-        if not may(actor, Action.READ_POLICE_NOTES, target.incident):  # type: ignore[attr-defined]
-            return False
+    if _is_police_note(target) and not may(actor, Action.READ_POLICE_NOTES, target.incident):  # type: ignore[attr-defined]
+        return False
     if action in SHOP_BOUND_ACTIONS and actor.role == Role.MERCHANT:
         return _shop_of(target) == actor.shop_id
     if addressee_bound(actor, action):
@@ -290,6 +289,12 @@ def may(actor: Membership | None, action: Action, target: object | None = None) 
     if action in SCOPE_BOUND_ACTIONS:
         return _may_in_scope(actor, action, _sector_of(target))
     return True
+
+
+def _is_police_note(target: object) -> bool:
+    return _label(target) == "incidents.sealedmessage" and bool(
+        getattr(target, "police_only", False)
+    )
 
 
 def addressee_bound(actor: Membership, action: Action) -> bool:

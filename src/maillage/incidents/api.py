@@ -178,7 +178,7 @@ def post_message(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[st
 @router.post(
     "/{incident_id}/notes",
     response={200: PostedOut, 201: PostedOut, **errors(400, 403, 404, 409, 413)},
-    summary="Note de police scellée (aux seuls appareils de la police ; le commerce ne la voit pas)",
+    summary="Note de police scellée (aux seuls appareils de la police, jamais au commerce)",
     openapi_extra=_multipart(with_incident=False),
 )
 def post_note(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[str, Any]]:
