@@ -307,7 +307,7 @@ class MemberDevice:
                     _now(),
                 )
                 if leaf.role != "agent" or leaf.device != str(device["device"]):
-                    raise chain.TrustError("not_allowed_recipient")
+                    raise envelope.EnvelopeError("not_allowed_recipient", field="agents")
                 grants += [
                     content_grant.seal_content_key_grant(
                         self.sign_key,

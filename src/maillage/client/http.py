@@ -331,13 +331,13 @@ class MaillageClient:
     # --- dispatch (docs/decisions.md, « Dispatch ») ----------------------------------
 
     def dispatch_candidates(self, incident: uuid.UUID | str) -> dict[str, Any]:
-        return self.get(f"/incidents/{incident}/dispatch")  # type: ignore[no-any-return]
+        return self.get(f"/incidents/{incident}/dispatch")
 
     def dispatch(
         self, incident: uuid.UUID | str, agents: list[str], grants: list[dict[str, str]]
     ) -> dict[str, Any]:
         payload = {"agents": agents, "grants": grants}
-        return self.post(f"/incidents/{incident}/dispatch", payload)["incident"]  # type: ignore[no-any-return]
+        return self.post(f"/incidents/{incident}/dispatch", payload)["incident"]
 
     def dispatch_status(
         self, incident: uuid.UUID | str, status: str, outcome: str | None = None
@@ -346,7 +346,7 @@ class MaillageClient:
         payload: dict[str, Any] = {"status": status}
         if outcome is not None:
             payload["outcome"] = outcome
-        return self.post(f"/incidents/{incident}/dispatch/status", payload)["incident"]  # type: ignore[no-any-return]
+        return self.post(f"/incidents/{incident}/dispatch/status", payload)["incident"]
 
 
 def _multipart(fields: dict[str, str], sealed: Sealed) -> list[tuple[str, Any]]:

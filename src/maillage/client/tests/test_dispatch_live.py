@@ -65,7 +65,8 @@ def test_the_agent_sees_a_report_only_once_dispatched_and_its_status_reaches_the
         before = to_agent.until("incident.dispatched")
         assert {e.event for e in before} <= {"incident.dispatched"}, before
         assert before[-1].data["payload"]["agents"] == [agent_member]
-        assert to_agent.next().event == "resync"
+        resync = to_agent.next()
+        assert resync is not None and resync.event == "resync"
         assert [i["id"] for i in agent.client.incidents()] == [report.incident]
         assert agent.read_incident(report.incident)[0].text == text
 
