@@ -68,6 +68,7 @@ ACTION_MODULES = frozenset(
         "maillage/setup/commune.py",
         "maillage/incidents/alert_settings.py",
         "maillage/incidents/workflow.py",
+        "maillage/incidents/dispatch.py",
         "maillage/incidents/escalation.py",
         "maillage/incidents/exercises.py",
         "maillage/incidents/clusters.py",

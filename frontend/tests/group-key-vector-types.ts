@@ -52,7 +52,10 @@ export interface GroupKeyVectors {
   broadcasts: BroadcastCase[];
 }
 
-export async function trust(vectors: GroupKeyVectors): Promise<TrustContext> {
+/** The trust context of a vector file (any of them: only its root and revocations count). */
+export async function trust(
+  vectors: Pick<GroupKeyVectors, "revocations" | "root" | "commune" | "now">,
+): Promise<TrustContext> {
   const revocations = await verifyRevocationList(
     vectors.revocations,
     vectors.revocations.chain,

@@ -57,7 +57,8 @@ export type EnvelopeOnlyCode =
   | "stale_group_key"
   | "wrong_group_key"
   | "wrong_scope"
-  | "not_allowed_sender";
+  | "not_allowed_sender"
+  | "bad_grant";
 export type EnvelopeErrorCode = TrustErrorCode | EnvelopeOnlyCode;
 
 /** Every code an envelope operation can end with, and its French sentence. */
@@ -79,6 +80,7 @@ export const ENVELOPE_MESSAGES: Readonly<Record<EnvelopeErrorCode, string>> = {
   wrong_group_key: "La clé de diffusion ne suit pas les générations déjà vérifiées.",
   wrong_scope: "Cette clé ou ce message concerne une autre diffusion.",
   not_allowed_sender: "Cet appareil n'a pas le rôle requis pour envoyer ce message.",
+  bad_grant: "Cette autorisation de lecture est mal formée ou sa signature est invalide.",
 };
 
 /** An envelope could not be sealed or opened: `code` is stable, `message` is French. */
@@ -204,6 +206,11 @@ export interface Opened {
   fields: Record<string, unknown>;
   attachments: Attachment[];
   sender: CertificateBody;
+  /**
+   * The message's raw AES key K, for an operator device to grant to an agent's devices
+   * (docs/envelope.md, "Dispatch: content-key grants"); never log or store it.
+   */
+  contentKey: Uint8Array;
 }
 
 /** What `parseWire` found: the header, the sealed content, and what step 4–5 need. */

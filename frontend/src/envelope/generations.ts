@@ -69,6 +69,28 @@ export async function issuerFingerprint(signer: Signer): Promise<string> {
 }
 
 /**
+ * The signer's chain with the given revocations, then a leaf of an allowed role
+ * (`not_allowed_recipient`): what every signed generation, grant or key grant needs.
+ */
+export async function verifyLeaf(
+  signerChain: SignedDocument[],
+  trust: TrustContext,
+  now: number,
+  roles: readonly string[] = ISSUER_ROLES,
+): Promise<CertificateBody> {
+  const leaf = await verifyChain(
+    signerChain,
+    trust.rootPublicKey,
+    trust.pinnedFingerprint,
+    trust.commune,
+    trust.revocations,
+    now,
+  );
+  if (!roles.includes(leaf.role)) throw new EnvelopeError("not_allowed_recipient");
+  return leaf;
+}
+
+/**
  * Chain with the given revocations, a leaf of an allowed role, `issuer` its fingerprint,
  * then the signature: the order both implementations follow.
  */
@@ -82,21 +104,30 @@ export async function verifySigner(
 ): Promise<CertificateBody> {
   const signature = b64urlDecode(doc.signature);
   if (signature.length !== 64) throw new EnvelopeError("malformed");
-  const leaf = await verifyChain(
-    signerChain,
-    trust.rootPublicKey,
-    trust.pinnedFingerprint,
-    trust.commune,
-    trust.revocations,
-    now,
-  );
-  if (!roles.includes(leaf.role)) throw new EnvelopeError("not_allowed_recipient");
+  const leaf = await verifyLeaf(signerChain, trust, now, roles);
   const signKey = b64urlDecode(leaf.sign_key);
   if (issuer !== (await fingerprint(signKey))) throw new EnvelopeError("broken_chain");
   if (!(await signatureValid(signKey, doc.body, signature))) {
     throw new EnvelopeError("bad_signature");
   }
   return leaf;
+}
+
+/** HPKE-seal raw key bytes to one device key (`malformed` if that key is unusable). */
+export async function sealSecret(
+  recipientKey: string,
+  secret: Uint8Array,
+  info: Uint8Array,
+  aad: Uint8Array,
+): Promise<{ enc: string; wrapped: string }> {
+  try {
+    const recipientRaw = b64urlDecode(recipientKey);
+    if (recipientRaw.length !== 32) throw new Error("not 32 bytes");
+    const sealed = await hpkeSeal(recipientRaw, secret, info, aad);
+    return { enc: b64urlEncode(sealed.enc), wrapped: b64urlEncode(sealed.ct) };
+  } catch {
+    throw new EnvelopeError("malformed", "Clé de destinataire inutilisable.");
+  }
 }
 
 /** HPKE-seal a generation's (extractable) private half to one device key. */
@@ -114,12 +145,7 @@ export async function sealPrivateKey(
     throw new EnvelopeError("malformed", notExportable);
   }
   try {
-    const recipientRaw = b64urlDecode(recipientKey);
-    if (recipientRaw.length !== 32) throw new Error("not 32 bytes");
-    const sealed = await hpkeSeal(recipientRaw, raw, info, aad);
-    return { enc: b64urlEncode(sealed.enc), wrapped: b64urlEncode(sealed.ct) };
-  } catch {
-    throw new EnvelopeError("malformed", "Clé de destinataire inutilisable.");
+    return await sealSecret(recipientKey, raw, info, aad);
   } finally {
     raw.fill(0);
   }
@@ -131,6 +157,28 @@ export interface GrantOpener {
   publicKey: string;
 }
 
+/** Open what `sealSecret` sealed to this device (`undecryptable` on any failure). */
+export async function openSecret(
+  me: GrantOpener,
+  enc: string,
+  wrapped: string,
+  info: Uint8Array,
+  aad: Uint8Array,
+): Promise<Uint8Array> {
+  try {
+    return await hpkeOpen(
+      me.privateKey,
+      b64urlDecode(me.publicKey),
+      b64urlDecode(enc),
+      b64urlDecode(wrapped),
+      info,
+      aad,
+    );
+  } catch {
+    throw new EnvelopeError("undecryptable");
+  }
+}
+
 /** Open a grant's wrapped private half (`undecryptable` on any failure); extractable. */
 export async function openPrivateKey(
   me: GrantOpener,
@@ -139,21 +187,12 @@ export async function openPrivateKey(
   info: Uint8Array,
   aad: Uint8Array,
 ): Promise<CryptoKey> {
+  const raw = await openSecret(me, enc, wrapped, info, aad);
   try {
-    const raw = await hpkeOpen(
-      me.privateKey,
-      b64urlDecode(me.publicKey),
-      b64urlDecode(enc),
-      b64urlDecode(wrapped),
-      info,
-      aad,
-    );
-    try {
-      return await importX25519Private(raw, true);
-    } finally {
-      raw.fill(0);
-    }
+    return await importX25519Private(raw, true);
   } catch {
     throw new EnvelopeError("undecryptable");
+  } finally {
+    raw.fill(0);
   }
 }

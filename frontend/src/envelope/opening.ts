@@ -85,6 +85,63 @@ export async function verifySender(
   return leaf;
 }
 
+/**
+ * Steps 1–6, whatever key opens the message next: shape, binding, sender chain and
+ * signature, every part's size and hash.
+ */
+export async function verifyThroughParts(
+  wire: unknown,
+  attachments: readonly Uint8Array[],
+  expected: Binding,
+  trust: TrustContext,
+): Promise<{ parsed: ParsedWire; sender: CertificateBody }> {
+  const parsed = parseWireFull(wire);
+  const { header } = parsed;
+  if (
+    header.commune !== expected.commune ||
+    header.incident !== expected.incident ||
+    header.message !== expected.message
+  ) {
+    throw new EnvelopeError("wrong_context");
+  }
+  const sender = await verifySender(parsed, header, trust);
+  await checkParts(header, parsed.content, attachments);
+  return { parsed, sender };
+}
+
+/**
+ * Steps 8–9 with the raw content key, however it was obtained (own entry, service key,
+ * content-key grant): a key that is not this message's fails as `undecryptable`.
+ */
+export async function openParts(
+  rawKey: Uint8Array,
+  parsed: ParsedWire,
+  attachments: readonly Uint8Array[],
+  sender: CertificateBody,
+): Promise<Opened> {
+  const { header } = parsed;
+  if (rawKey.length !== KEY_BYTES) throw new EnvelopeError("undecryptable");
+  const key = await contentKey(rawKey, "decrypt");
+  const plain = await openPart(key, header, 0, parsed.content);
+  const files: Uint8Array[] = [];
+  for (let i = 0; i < attachments.length; i++) {
+    files.push(await openPart(key, header, i + 1, attachments[i]));
+  }
+
+  const content = parseContent(plain);
+  if (content.attachments.length !== files.length) {
+    throw malformed("Pièces jointes annoncées et reçues différentes.");
+  }
+  return {
+    header,
+    text: content.text,
+    fields: content.fields,
+    attachments: content.attachments.map((meta, i) => ({ ...meta, data: files[i] })),
+    sender,
+    contentKey: rawKey,
+  };
+}
+
 /** Open an envelope: the checks of spec "Opening", in its order. */
 export async function openEnvelope(
   wire: unknown,
@@ -94,19 +151,10 @@ export async function openEnvelope(
   trust: TrustContext,
 ): Promise<Opened> {
   return envelopeErrors(async () => {
-    const parsed = parseWireFull(wire);
-    const { header } = parsed;
-    if (
-      header.commune !== expected.commune ||
-      header.incident !== expected.incident ||
-      header.message !== expected.message
-    ) {
-      throw new EnvelopeError("wrong_context");
-    }
-    const sender = await verifySender(parsed, header, trust);
-    await checkParts(header, parsed.content, attachments);
-
-    const entry = header.recipients.find((r) => r.kind === opener.kind && r.id === opener.id);
+    const { parsed, sender } = await verifyThroughParts(wire, attachments, expected, trust);
+    const entry = parsed.header.recipients.find(
+      (r) => r.kind === opener.kind && r.id === opener.id,
+    );
     if (entry === undefined || entry.key !== opener.publicKey) {
       throw new EnvelopeError("not_a_recipient");
     }
@@ -118,31 +166,12 @@ export async function openEnvelope(
         b64urlDecode(entry.enc),
         b64urlDecode(entry.wrapped),
         HPKE_INFO,
-        keyAad(header, entry.kind, entry.id),
+        keyAad(parsed.header, entry.kind, entry.id),
       );
     } catch (error) {
       if (error instanceof HpkeFailure) throw new EnvelopeError("undecryptable");
       throw error;
     }
-    if (rawKey.length !== KEY_BYTES) throw new EnvelopeError("undecryptable");
-    const key = await contentKey(rawKey, "decrypt");
-    rawKey.fill(0);
-    const plain = await openPart(key, header, 0, parsed.content);
-    const files: Uint8Array[] = [];
-    for (let i = 0; i < attachments.length; i++) {
-      files.push(await openPart(key, header, i + 1, attachments[i]));
-    }
-
-    const content = parseContent(plain);
-    if (content.attachments.length !== files.length) {
-      throw malformed("Pièces jointes annoncées et reçues différentes.");
-    }
-    return {
-      header,
-      text: content.text,
-      fields: content.fields,
-      attachments: content.attachments.map((meta, i) => ({ ...meta, data: files[i] })),
-      sender,
-    };
+    return openParts(rawKey, parsed, attachments, sender);
   });
 }

@@ -74,6 +74,10 @@ class Action(enum.StrEnum):
     VIEW_EXERCISES = "incidents.view_exercises"
     VIEW_CRISIS = "crisis.view"
     MANAGE_CRISIS = "crisis.manage"
+    DISPATCH_AGENT = "incidents.dispatch"
+    REPORT_DISPATCH_STATUS = "incidents.dispatch_status"
+    POST_POLICE_NOTE = "incidents.post_note"
+    READ_POLICE_NOTES = "incidents.read_notes"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -143,9 +147,9 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.VIEW_ALERT_SETTINGS: frozenset({Role.COORDINATOR, Role.OPERATOR}),
     Action.MANAGE_ALERT_SETTINGS: frozenset({Role.COORDINATOR}),
     # The lifecycle (docs/decisions.md, "Incident lifecycle"): the operators take charge,
-    # lift the doubt, engage, mark « sur place » and close. Agents will mark « sur place »
-    # and close the incidents they are dispatched to once dispatch exists; until then no
-    # one else moves an incident (the coordinator manages people, not cases).
+    # lift the doubt, engage, mark « sur place » and close. An agent's own « sur place »
+    # (REPORT_DISPATCH_STATUS) marks its incident « sur place » too; closing stays the
+    # operators' (the coordinator manages people, not cases).
     Action.TAKE_INCIDENT: frozenset({Role.OPERATOR}),
     Action.ADVANCE_INCIDENT: frozenset({Role.OPERATOR}),
     # The first statistics page (issue 10): counts and times, no content, no shop names
@@ -164,6 +168,15 @@ RULES: dict[Action, frozenset[Role]] = {
     # commune's group key, which only operators hold among the staff.
     Action.VIEW_CRISIS: _ALL_ROLES,
     Action.MANAGE_CRISIS: frozenset({Role.OPERATOR}),
+    # Dispatch (docs/decisions.md, « Dispatch »): an operator sends agents, whose devices
+    # it hands the report's content keys; each agent then reports « en route », « sur
+    # place », « terminé » on the incidents it was sent to (DISPATCH_BOUND below).
+    Action.DISPATCH_AGENT: frozenset({Role.OPERATOR}),
+    Action.REPORT_DISPATCH_STATUS: frozenset({Role.AGENT}),
+    # Police notes (docs/decisions.md, « Police notes »): sealed to police devices only;
+    # the shop never sees them, nor that they exist.
+    Action.POST_POLICE_NOTE: frozenset({Role.OPERATOR, Role.AGENT}),
+    Action.READ_POLICE_NOTES: frozenset({Role.OPERATOR, Role.AGENT}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)
@@ -172,10 +185,12 @@ ROOT_CERTIFIED_ROLES = frozenset({Role.COORDINATOR})
 # A membership of these roles names a shop; no other does.
 SHOP_ROLES = frozenset({Role.MERCHANT})
 # Who receives sealed content besides the reporting shop's merchants: the police service
-# (its key holders). Agents join once dispatch exists. The clients apply the same rule
+# (its key holders); agents only on the incidents they are dispatched to (the directory
+# lists them there, trust/recipients.py). The clients apply the same rule
 # (maillage.wire.recipients, frontend/src/envelope/recipients.ts).
 POLICE_RECIPIENT_ROLES = frozenset({Role.OPERATOR})
 SHOP_RECIPIENT_ROLES = frozenset({Role.MERCHANT})
+DISPATCHED_RECIPIENT_ROLES = frozenset({Role.AGENT})
 SERVICE_KEY_HOLDER_ROLES = frozenset({Role.OPERATOR})
 # The fallback recipients a commune names (maillage.duty.fallback): sealed to, for a new
 # report, while the police municipale is not reachable. The clients accept them for a
@@ -187,6 +202,19 @@ PRESENCE_ROLES = frozenset({Role.OPERATOR})
 # their devices: the partner knows nothing of the commune's other reports.
 ADDRESSEE_BOUND_ROLES = frozenset({Role.PARTNER})
 ADDRESSEE_BOUND_ACTIONS = frozenset({Action.VIEW_INCIDENTS, Action.READ_CONTENT})
+# An agent sees, reads, answers and reports on an incident only once dispatched to it
+# (released or not: the agent keeps what it was sent to), nothing of the others.
+DISPATCH_BOUND_ROLES = frozenset({Role.AGENT})
+DISPATCH_BOUND_ACTIONS = frozenset(
+    {
+        Action.VIEW_INCIDENTS,
+        Action.READ_CONTENT,
+        Action.POST_MESSAGE,
+        Action.REPORT_DISPATCH_STATUS,
+        Action.POST_POLICE_NOTE,
+        Action.READ_POLICE_NOTES,
+    }
+)
 # Who holds a broadcast group key: the police devices that send and grant it, and the
 # merchants who read it (for a sector's key, the merchants of that sector's shops only).
 # The clients apply the same rule (maillage.wire.broadcast.sender_roles, group_key).
@@ -248,10 +276,14 @@ def may(actor: Membership | None, action: Action, target: object | None = None) 
         return True
     if _commune_of(target) != actor.commune_id:
         return False
+    if _is_police_note(target) and not may(actor, Action.READ_POLICE_NOTES, target.incident):  # type: ignore[attr-defined]
+        return False
     if action in SHOP_BOUND_ACTIONS and actor.role == Role.MERCHANT:
         return _shop_of(target) == actor.shop_id
     if addressee_bound(actor, action):
         return _addressed_to(actor, target)
+    if dispatch_bound(actor, action):
+        return _dispatched_to(actor, target)
     if action in SECTOR_BOUND_ACTIONS and actor.role == Role.MERCHANT:
         return actor.shop is not None and actor.shop.sector_id == getattr(target, "pk", None)
     if action in SCOPE_BOUND_ACTIONS:
@@ -259,11 +291,52 @@ def may(actor: Membership | None, action: Action, target: object | None = None) 
     return True
 
 
+def _is_police_note(target: object) -> bool:
+    return _label(target) == "incidents.sealedmessage" and bool(
+        getattr(target, "police_only", False)
+    )
+
+
 def addressee_bound(actor: Membership, action: Action) -> bool:
     """Whether the actor's right to `action` on one case depends on the case having been
     sealed to one of their devices (the fallback partner). The stream, which must not
     query per event, decides that from the envelope's recipients (stream/sse.py)."""
     return action in ADDRESSEE_BOUND_ACTIONS and actor.role in ADDRESSEE_BOUND_ROLES
+
+
+def dispatch_bound(actor: Membership, action: Action) -> bool:
+    """Whether the actor's right to `action` on one case depends on having been dispatched
+    to it (an agent)."""
+    return action in DISPATCH_BOUND_ACTIONS and actor.role in DISPATCH_BOUND_ROLES
+
+
+def dispatched_incidents(actor: Membership) -> frozenset[str]:
+    """The public ids of the incidents this agent was dispatched to: read once per loaded
+    membership (one query) and kept on it, so that the stream checks events on its loop
+    without a query (it reads this at connection and at every recheck, off the loop)."""
+    cached: frozenset[str] | None = getattr(actor, "_maillage_dispatched", None)
+    if cached is None:
+        ids = actor.dispatches.values_list("incident__public_id", flat=True)
+        cached = frozenset(str(i) for i in ids)
+        actor._maillage_dispatched = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _dispatched_to(actor: Membership, target: object) -> bool:
+    label = _label(target)
+    if label == "incidents.incident":
+        return bool(target.dispatches.filter(agent_id=actor.pk).exists())  # type: ignore[attr-defined]
+    if label == "incidents.sealedmessage":
+        incident = target.incident  # type: ignore[attr-defined]
+        return bool(incident.dispatches.filter(agent_id=actor.pk).exists())
+    payload = getattr(target, "payload", None)
+    if isinstance(payload, dict) and getattr(target, "target_type", None) == "incident":
+        # An event: the dispatch that names this agent, or any event of an incident it
+        # was dispatched to (as read at connection or at the last recheck).
+        if str(actor.public_id) in (payload.get("agents") or ()):
+            return True
+        return str(getattr(target, "target_id", "")) in dispatched_incidents(actor)
+    return False
 
 
 def counts_as_presence(actor: Membership) -> bool:
@@ -377,6 +450,10 @@ class Scope:
     sector: str | None = None
     # For addressee-bound members: the lookup to the signed headers naming the recipients.
     header: str | None = None
+    # For dispatch-bound members: the lookup to the agents dispatched to the case.
+    dispatch: str | None = None
+    # The flag of a police note: hidden from whoever may not read police notes.
+    police_only: str | None = None
 
 
 # One row per kind a list endpoint (or, next, the event stream) hands out.
@@ -388,10 +465,19 @@ SCOPES: dict[str, Scope] = {
     "trust.device": Scope(Action.VIEW_MEMBERS, "membership__commune_id"),
     "trust.devicecertificate": Scope(Action.VIEW_DIRECTORY, "device__membership__commune_id"),
     "incidents.incident": Scope(
-        Action.VIEW_INCIDENTS, "commune_id", shop="shop_id", header="messages__header"
+        Action.VIEW_INCIDENTS,
+        "commune_id",
+        shop="shop_id",
+        header="messages__header",
+        dispatch="dispatches__agent",
     ),
     "incidents.sealedmessage": Scope(
-        Action.READ_CONTENT, "incident__commune_id", shop="incident__shop_id", header="header"
+        Action.READ_CONTENT,
+        "incident__commune_id",
+        shop="incident__shop_id",
+        header="header",
+        dispatch="incident__dispatches__agent",
+        police_only="police_only",
     ),
     "privacy.contentaccess": Scope(Action.VIEW_ACCESS_LOG, "commune_id"),
     "trust.groupkey": Scope(Action.VIEW_GROUP_KEY, "commune_id", sector="sector_id"),
@@ -425,6 +511,13 @@ def visible(actor: Membership | None, model: type[M], action: Action | None = No
         # A subquery, so that the join on messages adds no duplicate row.
         sealed_to = model._default_manager.filter(_addressed(actor, scope.header))
         objects = objects.filter(pk__in=sealed_to.values("pk"))
+    if scope.police_only is not None and not may(actor, Action.READ_POLICE_NOTES):
+        objects = objects.filter(**{scope.police_only: False})
+    if dispatch_bound(actor, action):
+        if scope.dispatch is None:
+            return objects.none()
+        sent_to = model._default_manager.filter(**{scope.dispatch: actor})
+        objects = objects.filter(pk__in=sent_to.values("pk"))
     if action in SCOPE_BOUND_ACTIONS:
         if scope.sector is None:
             return objects.none()

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from maillage.client.broadcasts import BroadcastKeys
 from maillage.client.http import CodedRefusal, MaillageClient
-from maillage.wire import chain, envelope, opening, sealing, service_key
+from maillage.wire import chain, content_grant, envelope, opening, sealing, service_key
 from maillage.wire.envelope import Attachment, Binding, Opened, Opener, Sealed, TrustContext
 from maillage.wire.hpke import x25519_public_of
 from maillage.wire.recipients import (
@@ -257,7 +257,9 @@ class MemberDevice:
         return [own, *held]
 
     def read_incident(self, incident: str) -> list[Opened]:
-        """Fetch every sealed message of an incident (each fetch is logged) and open it."""
+        """Fetch every sealed message of an incident (each fetch is logged) and open it:
+        with this device's entry or a service key, or, for a dispatched agent's device,
+        with the content key an operator granted it."""
         trust = self.trust_context()
         opened = []
         for item in self.client.messages(incident):
@@ -266,8 +268,60 @@ class MemberDevice:
                 for part in item["attachments"]
             ]
             expected = Binding(commune=self.commune, incident=incident, message=str(item["id"]))
-            opened.append(self._open(item["envelope"], attachments, expected, trust))
+            grant = item.get("grant")
+            if grant is not None:
+                opened.append(
+                    content_grant.open_envelope_with_grant(
+                        item["envelope"],
+                        attachments,
+                        expected,
+                        chain.SignedDocument(grant["body"], grant["signature"]),
+                        chain.parse_chain(grant["granter_chain"]),
+                        self.device,
+                        self.enc_key,
+                        trust,
+                    )
+                )
+            else:
+                opened.append(self._open(item["envelope"], attachments, expected, trust))
         return opened
+
+    def dispatch(self, incident: str, agents: list[str]) -> dict[str, Any]:
+        """Send these agents (membership ids): open every message of the incident, verify
+        each agent device's chain (an `agent` leaf), wrap each message's key for each of
+        them, and post it all as one dispatch."""
+        keys = {str(o.header.message): o.content_key for o in self.read_incident(incident)}
+        candidates = self.client.dispatch_candidates(incident)
+        trust = self.trust_context()
+        grants = []
+        for entry in candidates["agents"]:
+            if entry["agent"] not in agents:
+                continue
+            for device in entry["devices"]:
+                leaf = chain.verify_chain(
+                    chain.parse_chain(device["chain"]),
+                    trust.root_public_key,
+                    trust.pinned_fingerprint,
+                    trust.commune,
+                    trust.revocations,
+                    _now(),
+                )
+                if leaf.role != "agent" or leaf.device != str(device["device"]):
+                    raise envelope.EnvelopeError("not_allowed_recipient", field="agents")
+                grants += [
+                    content_grant.seal_content_key_grant(
+                        self.sign_key,
+                        commune=self.commune,
+                        incident=incident,
+                        message=message,
+                        recipient_device=leaf.device,
+                        recipient_key=leaf.enc_key,
+                        content_key=key,
+                        issued_at=_now(),
+                    ).to_wire()
+                    for message, key in keys.items()
+                ]
+        return self.client.dispatch(incident, agents, grants)
 
     def _open(
         self,

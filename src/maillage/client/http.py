@@ -328,6 +328,26 @@ class MaillageClient:
         """`outcome`: arrest | left | false_alarm | referred | other."""
         return self.post(f"/incidents/{incident}/close", {"outcome": outcome})["incident"]
 
+    # --- dispatch (docs/decisions.md, « Dispatch ») ----------------------------------
+
+    def dispatch_candidates(self, incident: uuid.UUID | str) -> dict[str, Any]:
+        return self.get(f"/incidents/{incident}/dispatch")
+
+    def dispatch(
+        self, incident: uuid.UUID | str, agents: list[str], grants: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        payload = {"agents": agents, "grants": grants}
+        return self.post(f"/incidents/{incident}/dispatch", payload)["incident"]
+
+    def dispatch_status(
+        self, incident: uuid.UUID | str, status: str, outcome: str | None = None
+    ) -> dict[str, Any]:
+        """The dispatched agent's own step: en_route | on_site | done (with `outcome`)."""
+        payload: dict[str, Any] = {"status": status}
+        if outcome is not None:
+            payload["outcome"] = outcome
+        return self.post(f"/incidents/{incident}/dispatch/status", payload)["incident"]
+
 
 def _multipart(fields: dict[str, str], sealed: Sealed) -> list[tuple[str, Any]]:
     """Always multipart, even without attachments (a filename-less part is a form field),

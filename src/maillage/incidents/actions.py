@@ -30,7 +30,7 @@ from maillage.errors import ApiError, Conflict, NotFound
 from maillage.incidents import alert_limits, alert_settings, escalation, exercises
 from maillage.incidents.catalogue import SEVERITIES
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
-from maillage.members.models import Membership
+from maillage.members.models import Membership, Role
 from maillage.stream.action import Actor, action
 from maillage.stream.kinds import Kind
 from maillage.trust import directory
@@ -285,6 +285,8 @@ def _store(
     device: Device,
     checked: _Checked,
     written: list[str],
+    *,
+    police_only: bool = False,
 ) -> tuple[SealedMessage, list[SealedAttachment]]:
     """Rows and files, inside the caller's transaction; every file name goes to `written`
     so that a failed transaction can remove it."""
@@ -301,6 +303,7 @@ def _store(
         content=wire["content"],
         content_size=len(checked.content),
         wire_sha256=checked.digest,
+        police_only=police_only,
     )
     attachments = []
     for index, (data, (size, sha256)) in enumerate(
@@ -469,19 +472,49 @@ def visible_incident(actor: Membership, incident_id: uuid.UUID, action: Action) 
     return incident
 
 
+NOT_POLICE_RECIPIENT = (
+    "Une note de police n'est scellée qu'aux appareils de la police (opérateurs, agents "
+    "envoyés, clé de service) : retirez les autres destinataires."
+)
+
+
+def _check_police_recipients(incident: Incident, header: envelope.Header) -> None:
+    """A note's envelope names police recipients only: the service key, and devices of
+    operators or of agents of this commune. The shop's devices could open it otherwise."""
+    devices = [r.id for r in header.recipients if r.kind == "device"]
+    if any(r.kind != "device" and not r.id.startswith("police:") for r in header.recipients):
+        raise UploadRefused("not_police_recipient", NOT_POLICE_RECIPIENT, "envelope")
+    police = Device.objects.filter(
+        public_id__in=devices,
+        membership__commune_id=incident.commune_id,
+        membership__role__in=[Role.OPERATOR, Role.AGENT],
+    ).count()
+    if police != len(set(devices)):
+        raise UploadRefused("not_police_recipient", NOT_POLICE_RECIPIENT, "envelope")
+
+
 def post_message(
-    actor: Membership, device: Device | None, target: Incident | uuid.UUID, upload: Upload
+    actor: Membership,
+    device: Device | None,
+    target: Incident | uuid.UUID,
+    upload: Upload,
+    *,
+    police_only: bool = False,
 ) -> Received:
     """A further sealed message in an existing incident (given as `visible_incident`
-    found it for this actor, or by id)."""
+    found it for this actor, or by id). `police_only`: a police note, whose envelope must
+    be sealed to police devices only (the service key, operators, dispatched agents)."""
+    permission = Action.POST_POLICE_NOTE if police_only else Action.POST_MESSAGE
     incident = (
-        target
-        if isinstance(target, Incident)
-        else visible_incident(actor, target, Action.POST_MESSAGE)
+        target if isinstance(target, Incident) else visible_incident(actor, target, permission)
     )
+    if isinstance(target, Incident):
+        require(actor, permission, incident)
     checked = _check_upload(upload, str(actor.commune.public_id), incident.public_id)
     _check_sender(checked.header, device)
     assert device is not None
+    if police_only:
+        _check_police_recipients(incident, checked.header)
 
     def retry() -> Received:
         existing = SealedMessage.objects.filter(public_id=checked.header.message).first()
@@ -493,15 +526,17 @@ def post_message(
 
     # As for a report: the message's unique id decides, a retry fails the insert.
     def work(written: list[str]) -> Received:
-        message, attachments = _store(incident, actor, device, checked, written)
+        message, attachments = _store(
+            incident, actor, device, checked, written, police_only=police_only
+        )
         return Received(incident, message, created=True, attachments=attachments)
 
     try:
         return _action_with_files(
             Actor.member(actor, device),
-            Action.POST_MESSAGE,
+            permission,
             incident,
-            Kind.MESSAGE_POSTED,
+            Kind.NOTE_POSTED if police_only else Kind.MESSAGE_POSTED,
             checked,
             work,
         )

@@ -18,18 +18,28 @@ from ninja import Router, Status
 from maillage.access.policy import Action, may, require, visible
 from maillage.crisis import state as crisis
 from maillage.errors import NotFound, Unauthenticated
-from maillage.incidents import actions, alert_settings, clusters, exercises, workflow
+from maillage.incidents import actions, alert_settings, clusters, dispatch, exercises, workflow
 from maillage.incidents.catalogue import SEVERITIES
 from maillage.incidents.lifecycle import Step
-from maillage.incidents.models import Exercise, Incident, SealedAttachment, SealedMessage
+from maillage.incidents.models import (
+    ContentKeyGrant,
+    Dispatch,
+    Exercise,
+    Incident,
+    SealedAttachment,
+    SealedMessage,
+)
 from maillage.incidents.schemas import (
     AlertSettingsIn,
     AlertSettingsOut,
+    CandidatesOut,
     CatalogueOut,
     ClusterIn,
     ClusterOut,
     ClusterStepIn,
     ClusterStepOut,
+    DispatchIn,
+    DispatchStatusIn,
     ExerciseIn,
     ExerciseOut,
     IncidentOut,
@@ -40,6 +50,7 @@ from maillage.incidents.schemas import (
     ProposalOut,
     ReportOut,
     VerdictIn,
+    dispatch_out,
     incident_out,
     message_out,
     wire_of,
@@ -50,6 +61,8 @@ from maillage.members.schemas import errors
 from maillage.privacy.access_log import Access, record_content_access, record_content_accesses
 from maillage.privacy.models import ContentAccess
 from maillage.stream.action import Actor
+from maillage.trust.recipients import with_chains
+from maillage.wire import chain
 
 router = Router(tags=["incidents"], auth=member_auth)
 
@@ -157,6 +170,24 @@ def post_message(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[st
     incident = actions.visible_incident(actor, incident_id, Action.POST_MESSAGE)
     _, upload = _upload(request)
     received = actions.post_message(actor, session_device(request), incident, upload)
+    if received.created:
+        return Status(201, {"message": message_out(received.message, received.attachments)})
+    return Status(200, {"message": message_out(_reload(received.message))})
+
+
+@router.post(
+    "/{incident_id}/notes",
+    response={200: PostedOut, 201: PostedOut, **errors(400, 403, 404, 409, 413)},
+    summary="Note de police scellée (aux seuls appareils de la police, jamais au commerce)",
+    openapi_extra=_multipart(with_incident=False),
+)
+def post_note(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[str, Any]]:
+    actor = _actor(request)
+    incident = actions.visible_incident(actor, incident_id, Action.POST_POLICE_NOTE)
+    _, upload = _upload(request)
+    received = actions.post_message(
+        actor, session_device(request), incident, upload, police_only=True
+    )
     if received.created:
         return Status(201, {"message": message_out(received.message, received.attachments)})
     return Status(200, {"message": message_out(_reload(received.message))})
@@ -326,12 +357,15 @@ def list_incidents(request: HttpRequest) -> list[dict[str, Any]]:
         .annotate(message_count=Count("messages"))
         .order_by("-created_at", "-pk")
     )
+    crew = _crew(actor)
+    if crew:
+        incidents = incidents.prefetch_related(_dispatches())
     police = may(actor, Action.TAKE_INCIDENT)
     settings = alert_settings.for_commune(actor.commune_id)
     targets = {c.slug: c.target_minutes for c in settings.categories}
     now = timezone.now()
     return [
-        incident_out(item, item.message_count, police=police, targets=targets, now=now)
+        incident_out(item, item.message_count, police=police, targets=targets, now=now, crew=crew)
         for item in incidents
     ]
 
@@ -351,7 +385,11 @@ def list_messages(request: HttpRequest, incident_id: uuid.UUID) -> list[dict[str
         .select_related("incident", "sender_device")
         .prefetch_related(Prefetch("attachments", SealedAttachment.objects.order_by("index")))
     )
-    result = [{**message_out(message), "envelope": wire_of(message)} for message in messages]
+    grants = _grants_for(device, messages)
+    result = [
+        {**message_out(message), "envelope": wire_of(message), "grant": grants.get(message.pk)}
+        for message in messages
+    ]
     if result:
         record_content_accesses(
             membership=actor,
@@ -362,6 +400,27 @@ def list_messages(request: HttpRequest, incident_id: uuid.UUID) -> list[dict[str
             ],
         )
     return result
+
+
+def _grants_for(device: Any, messages: Any) -> dict[int, dict[str, Any]]:
+    """The content keys granted to this device (an agent's) for these messages, each with
+    its granter's chain; none for a device the envelopes list themselves."""
+    if device is None:
+        return {}
+    found = list(
+        ContentKeyGrant.objects.filter(
+            message__in=[m.pk for m in messages], recipient_device=device
+        ).select_related("granter_certificate")
+    )
+    chains = dict(with_chains({g.granter_certificate for g in found}))
+    return {
+        g.message_id: {
+            "body": g.body,
+            "signature": g.signature,
+            "granter_chain": chains[g.granter_certificate],
+        }
+        for g in found
+    }
 
 
 @router.get(
@@ -384,12 +443,14 @@ def get_attachment(
     incident = actions.visible_incident(actor, incident_id, Action.READ_CONTENT)
     attachment = (
         SealedAttachment.objects.filter(
-            message__incident=incident, message__public_id=message_id, index=index
+            message__in=visible(actor, SealedMessage).filter(incident=incident),
+            message__public_id=message_id,
+            index=index,
         )
         .select_related("message")
         .first()
     )
-    if attachment is None:
+    if attachment is None:  # absent, or a police note the caller may not read
         raise NotFound("Pièce jointe introuvable.")
     # Read first, then log: the commune's log lock is not held during file I/O, and the
     # bytes leave only once the read is recorded.
@@ -414,12 +475,24 @@ def get_attachment(
 _STEP_ERRORS = errors(400, 403, 404, 409)
 
 
+def _crew(actor: Membership) -> bool:
+    """Who sees the agents sent: the police and the agents (dispatch-bound)."""
+    return may(actor, Action.DISPATCH_AGENT) or may(actor, Action.REPORT_DISPATCH_STATUS)
+
+
+def _dispatches() -> Any:
+    return Prefetch("dispatches", Dispatch.objects.select_related("agent__person"))
+
+
 def _stepped(request: HttpRequest, incident: Incident) -> dict[str, Any]:
-    incident = Incident.objects.select_related(
-        "commune", "shop", "reported_by", "taken_by__person"
-    ).get(pk=incident.pk)
-    police = may(_actor(request), Action.TAKE_INCIDENT)
-    return {"incident": incident_out(incident, police=police)}
+    actor = _actor(request)
+    incident = (
+        Incident.objects.select_related("commune", "shop", "reported_by", "taken_by__person")
+        .prefetch_related(_dispatches())
+        .get(pk=incident.pk)
+    )
+    police = may(actor, Action.TAKE_INCIDENT)
+    return {"incident": incident_out(incident, police=police, crew=_crew(actor))}
 
 
 @router.post(
@@ -475,3 +548,64 @@ def close(request: HttpRequest, incident_id: uuid.UUID, payload: OutcomeIn) -> d
     actor = _actor(request)
     incident = workflow.close(actor, session_device(request), incident_id, payload.outcome)
     return _stepped(request, incident)
+
+
+@router.get(
+    "/{incident_id}/dispatch",
+    response={200: CandidatesOut, **errors(403, 404)},
+    summary="Agents à envoyer : leurs appareils certifiés et les messages à leur transmettre",
+)
+def dispatch_candidates(request: HttpRequest, incident_id: uuid.UUID) -> dict[str, Any]:
+    incident, found = dispatch.candidates(_actor(request), incident_id)
+    chains = dict(with_chains([c for candidate in found for c in candidate.certificates]))
+    return {
+        "incident": incident.public_id,
+        "messages": list(incident.messages.values_list("public_id", flat=True)),
+        "agents": [
+            {
+                "agent": candidate.membership.public_id,
+                "name": candidate.membership.person.display_name,
+                "devices": [
+                    {"device": c.device.public_id, "chain": chains[c]}
+                    for c in candidate.certificates
+                ],
+                "active_elsewhere": candidate.active_elsewhere,
+                "dispatch": dispatch_out(candidate.dispatch)
+                if candidate.dispatch is not None
+                else None,
+            }
+            for candidate in found
+        ],
+    }
+
+
+@router.post(
+    "/{incident_id}/dispatch",
+    response={201: IncidentStepOut, **errors(400, 403, 404, 409, 422)},
+    summary="Envoyer des agents, avec les clés des messages pour leurs appareils",
+)
+def dispatch_agents(
+    request: HttpRequest, incident_id: uuid.UUID, payload: DispatchIn
+) -> Status[dict[str, Any]]:
+    incident = dispatch.dispatch(
+        _actor(request),
+        session_device(request),
+        incident_id,
+        payload.agents,
+        [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
+    )
+    return Status(201, _stepped(request, incident))
+
+
+@router.post(
+    "/{incident_id}/dispatch/status",
+    response={200: IncidentStepOut, **_STEP_ERRORS},
+    summary="L'agent envoyé : en route, sur place, terminé (avec l'issue)",
+)
+def dispatch_status(
+    request: HttpRequest, incident_id: uuid.UUID, payload: DispatchStatusIn
+) -> dict[str, Any]:
+    reported = dispatch.report_status(
+        _actor(request), session_device(request), incident_id, payload.status, payload.outcome
+    )
+    return _stepped(request, reported.incident)

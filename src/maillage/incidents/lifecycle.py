@@ -227,3 +227,81 @@ def check(
             state, step, "le doute a été levé comme infondé : clôturez-le en fausse alerte."
         )
     return Transition(step, state, forward[1], verdict=verdict if step == Step.LIFT_DOUBT else None)
+
+
+# --- dispatch (incidents/dispatch.py) ----------------------------------------------------
+
+# Agents may be sent once an operator has taken the report in charge (a patrol often is
+# the levée de doute), and until it closes; never to a doubt lifted as unfounded.
+DISPATCH_STATES = frozenset({State.TAKEN, State.DOUBT_LIFTED, State.INTERVENTION, State.ON_SITE})
+
+
+class AgentStatus(enum.StrEnum):
+    DISPATCHED = "dispatched"
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
+    DONE = "done"
+
+
+AGENT_STATUS_LABELS: dict[AgentStatus, str] = {
+    AgentStatus.DISPATCHED: "envoyé",
+    AgentStatus.EN_ROUTE: "en route",
+    AgentStatus.ON_SITE: "sur place",
+    AgentStatus.DONE: "terminé",
+}
+_AGENT_ORDER = list(AgentStatus)
+
+
+def check_dispatch(state: State, verdict: Verdict | None) -> None:
+    """Refuse sending agents to an incident in this state (IllegalStep)."""
+    if state == State.CLOSED:
+        raise IllegalStep(
+            "incident_closed", "Ce signalement est déjà clôturé. Rien n'a été modifié."
+        )
+    if state not in DISPATCH_STATES:
+        raise IllegalStep(
+            "not_taken",
+            "Prenez d'abord ce signalement en charge avant d'y envoyer un agent. "
+            "Rien n'a été modifié.",
+        )
+    if verdict == Verdict.UNFOUNDED:
+        raise IllegalStep(
+            "doubt_unfounded",
+            "Le doute a été levé comme infondé : aucun agent n'y est envoyé. Rien n'a été modifié.",
+        )
+
+
+def parse_agent_status(value: object) -> AgentStatus:
+    try:
+        status = AgentStatus(str(value))
+    except ValueError:
+        status = AgentStatus.DISPATCHED
+    if status == AgentStatus.DISPATCHED:
+        raise BadStepInput(
+            "invalid_status",
+            "Statut inconnu : « en route » (en_route), « sur place » (on_site) "
+            "ou « terminé » (done).",
+            field="status",
+        )
+    return status
+
+
+def check_agent_status(current: AgentStatus, wanted: AgentStatus) -> None:
+    """An agent's status only moves forward (a step may be skipped: « sur place » straight
+    from « envoyé »); « terminé » is final for that dispatch."""
+    if current == AgentStatus.DONE:
+        raise IllegalStep(
+            "dispatch_done", "Vous avez déjà terminé cette intervention. Rien n'a été modifié."
+        )
+    if _AGENT_ORDER.index(wanted) <= _AGENT_ORDER.index(current):
+        raise IllegalStep(
+            "illegal_status",
+            f"Vous êtes déjà « {AGENT_STATUS_LABELS[current]} » : impossible de revenir à "
+            f"« {AGENT_STATUS_LABELS[wanted]} ». Rien n'a été modifié.",
+        )
+
+
+def agent_on_site_advances(state: State) -> bool:
+    """An agent's « sur place » marks the incident « sur place » when an intervention was
+    engaged and nobody marked the arrival yet."""
+    return state == State.INTERVENTION

@@ -155,6 +155,10 @@ class SealedMessage(models.Model):
     wire_sha256 = models.CharField(
         max_length=64, help_text="Hex SHA-256 of the envelope and its parts, for idempotent retries"
     )
+    police_only = models.BooleanField(
+        default=False,
+        help_text="A police note: sealed to police devices only, never listed to the shop",
+    )
 
     class Meta:
         ordering = ["sent_at", "id"]
@@ -199,3 +203,54 @@ class AlertSettings(models.Model):
         default=list, help_text="Public ids of the members alerted when an incident escalates"
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class Dispatch(models.Model):
+    """An agent sent to an incident (incidents/dispatch.py): its right to read the case and
+    the status it reports. Released when the agent says « terminé » or the incident closes;
+    the agent keeps reading what it was sent to."""
+
+    class Status(models.TextChoices):
+        DISPATCHED = "dispatched", "envoyé"
+        EN_ROUTE = "en_route", "en route"
+        ON_SITE = "on_site", "sur place"
+        DONE = "done", "terminé"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="dispatches")
+    agent = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="dispatches")
+    dispatched_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    dispatched_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DISPATCHED)
+    status_at = models.DateTimeField()
+    outcome = models.CharField(max_length=20, blank=True, default="")
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "agent"], name="dispatch_unique_agent")
+        ]
+        ordering = ["dispatched_at", "id"]
+
+
+class ContentKeyGrant(models.Model):
+    """One message's content key wrapped by an operator device for one agent device
+    (docs/envelope.md, « Dispatch: content-key grants »), stored exactly as signed."""
+
+    message = models.ForeignKey(
+        SealedMessage, on_delete=models.CASCADE, related_name="content_grants"
+    )
+    recipient_device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    granter_device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+")
+    granter_certificate = models.ForeignKey(
+        "trust.DeviceCertificate", on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(help_text="Canonical JSON, as signed")
+    signature = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "recipient_device"], name="content_grant_unique"
+            )
+        ]

@@ -11,7 +11,7 @@ from ninja import Schema
 from pydantic import Field
 
 from maillage.incidents import lifecycle
-from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
+from maillage.incidents.models import Dispatch, Incident, SealedAttachment, SealedMessage
 from maillage.schemas import Text
 from maillage.stats.timings import timings_of
 
@@ -127,6 +127,19 @@ class ExerciseIn(Schema):
     name: str = Field(default="", max_length=200)
 
 
+class DispatchOut(Schema):
+    """An agent sent to the incident and the status it reports (incidents/dispatch.py)."""
+
+    agent: uuid.UUID
+    name: str
+    status: str = Field(description="dispatched | en_route | on_site | done")
+    status_label: str
+    status_at: datetime
+    outcome: str | None
+    dispatched_at: datetime
+    released_at: datetime | None
+
+
 class IncidentOut(Schema):
     id: uuid.UUID
     commune: uuid.UUID
@@ -145,6 +158,9 @@ class IncidentOut(Schema):
     cluster: uuid.UUID | None = Field(default=None, description="Its crisis cluster, if any")
     target: TargetOut | None = Field(
         default=None, description="Its category's target: met, missed or pending (lists)"
+    )
+    dispatches: list[DispatchOut] = Field(
+        default_factory=list, description="The agents sent (to the police and the agents only)"
     )
 
 
@@ -232,6 +248,9 @@ class MessageOut(Schema):
     sent_at: int
     received_at: datetime
     attachments: list[AttachmentRefOut]
+    police_only: bool = Field(
+        default=False, description="A police note (only the police and agents sent see it)"
+    )
 
 
 class SignedOut(Schema):
@@ -246,8 +265,57 @@ class WireEnvelopeOut(Schema):
     content: str
 
 
+class SignedDocOut(Schema):
+    body: str
+    signature: str
+
+
+class ContentGrantOut(SignedDocOut):
+    """The message's content key wrapped for the caller's device (an agent's) by the
+    operator device that dispatched it, with that device's chain."""
+
+    granter_chain: list[SignedDocOut]
+
+
 class MessageEnvelopeOut(MessageOut):
     envelope: WireEnvelopeOut
+    grant: ContentGrantOut | None = Field(
+        default=None, description="For an agent's device: the content key granted to it"
+    )
+
+
+class SignedDocIn(Schema):
+    body: Annotated[str, Text(8192)]
+    signature: Annotated[str, Text(128)]
+
+
+class DispatchIn(Schema):
+    agents: list[uuid.UUID] = Field(min_length=1, max_length=10)
+    grants: list[SignedDocIn] = Field(max_length=1000)
+
+
+class DispatchStatusIn(Schema):
+    status: str = Field(max_length=20, description="en_route | on_site | done")
+    outcome: str | None = Field(default=None, max_length=40, description="With done")
+
+
+class CandidateDeviceOut(Schema):
+    device: uuid.UUID
+    chain: list[SignedDocOut]
+
+
+class CandidateOut(Schema):
+    agent: uuid.UUID
+    name: str
+    devices: list[CandidateDeviceOut]
+    active_elsewhere: int = Field(description="Incidents it is on elsewhere, not released")
+    dispatch: DispatchOut | None
+
+
+class CandidatesOut(Schema):
+    incident: uuid.UUID
+    messages: list[uuid.UUID] = Field(description="Every message to grant, in order")
+    agents: list[CandidateOut]
 
 
 class ReportOut(Schema):
@@ -311,9 +379,13 @@ def incident_out(
     police: bool = False,
     targets: dict[str, int] | None = None,
     now: datetime | None = None,
+    crew: bool = False,
 ) -> dict[str, Any]:
+    """`police`: the viewer handles cases; `crew`: it may see who is sent (police, agents;
+    lists prefetch `dispatches` with their agents)."""
     count = messages if messages is not None else incident.messages.count()
     return {
+        "dispatches": [dispatch_out(d) for d in incident.dispatches.all()] if crew else [],
         "id": incident.public_id,
         "commune": incident.commune.public_id,
         "shop": {"id": incident.shop.public_id, "enseigne": incident.shop.enseigne},
@@ -335,6 +407,20 @@ def incident_out(
     }
 
 
+def dispatch_out(dispatch: Dispatch) -> dict[str, Any]:
+    status = lifecycle.AgentStatus(dispatch.status)
+    return {
+        "agent": dispatch.agent.public_id,
+        "name": dispatch.agent.person.display_name,
+        "status": status.value,
+        "status_label": lifecycle.AGENT_STATUS_LABELS[status],
+        "status_at": dispatch.status_at,
+        "outcome": dispatch.outcome or None,
+        "dispatched_at": dispatch.dispatched_at,
+        "released_at": dispatch.released_at,
+    }
+
+
 def message_out(
     message: SealedMessage, attachments: list[SealedAttachment] | None = None
 ) -> dict[str, Any]:
@@ -347,6 +433,7 @@ def message_out(
         "sent_at": message.sent_at,
         "received_at": message.received_at,
         "attachments": [{"index": part.index, "size": part.size} for part in parts],
+        "police_only": message.police_only,
     }
 
 

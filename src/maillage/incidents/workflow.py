@@ -22,7 +22,7 @@ from maillage.errors import Conflict
 from maillage.incidents import lifecycle
 from maillage.incidents.actions import visible_incident
 from maillage.incidents.lifecycle import State, Step, Verdict
-from maillage.incidents.models import Incident
+from maillage.incidents.models import Dispatch, Incident
 from maillage.members.models import Membership
 from maillage.stream.action import Actor, action
 from maillage.stream.kinds import Kind
@@ -98,11 +98,15 @@ def step(
     *,
     verdict: str | None = None,
     outcome: str | None = None,
+    permission: Action | None = None,
 ) -> Incident:
     """Apply one lifecycle step to the incident and return it as it now stands; or refuse
     (403/404 by the policy, 400 for an unknown verdict or outcome, 409 for a step the
-    lifecycle refuses from the incident's state), changing nothing."""
-    permission = PERMISSIONS[which]
+    lifecycle refuses from the incident's state), changing nothing.
+
+    `permission`: the right asked instead of the step's own, for a step another action
+    makes on its way (an agent's « sur place », incidents/dispatch.py)."""
+    permission = permission or PERMISSIONS[which]
     if isinstance(target, Incident):
         require(actor, permission, target)
         incident = target
@@ -139,11 +143,22 @@ def step(
             if which == Step.TAKE and incident.taken_by_id is not None:
                 raise already_taken(incident)
             raise _changed(incident)
-        event = act.record(incident, _payload(transition, actor))
+        payload = _payload(transition, actor)
+        if transition.step == Step.CLOSE:
+            payload["released"] = _release_agents(incident)
+        event = act.record(incident, payload)
         # The step's time is its event's: the projection and the log agree to the microsecond.
         Incident.objects.filter(pk=incident.pk).update(**{stamp: event.at})
     incident.refresh_from_db()
     return incident
+
+
+def _release_agents(incident: Incident) -> list[str]:
+    """Closing releases every agent still on the incident; their public ids, for the event."""
+    still_on = Dispatch.objects.filter(incident=incident, released_at__isnull=True)
+    released = sorted(str(p) for p in still_on.values_list("agent__public_id", flat=True))
+    still_on.update(released_at=timezone.now())
+    return released
 
 
 def take(actor: Membership, device: Device | None, target: Incident | uuid.UUID) -> Incident:

@@ -29,7 +29,9 @@ from maillage.stream.kinds import SPECS, Kind
 from maillage.stream.models import Event
 from maillage.trust.models import Device, GroupKeyGrant, ServiceKeyGrant
 
-CONTENT_KINDS = frozenset({Kind.INCIDENT_REPORTED.value, Kind.MESSAGE_POSTED.value})
+CONTENT_KINDS = frozenset(
+    {Kind.INCIDENT_REPORTED.value, Kind.MESSAGE_POSTED.value, Kind.NOTE_POSTED.value}
+)
 # Neighbour alerts carry their sealed broadcast (and the end's message) to the holders of
 # its generation who may see the event (docs/decisions.md, "Neighbour alerts").
 NEIGHBOUR_KINDS = frozenset(
@@ -49,7 +51,7 @@ def content_right(kind: str) -> Action:
     message's the right to read content."""
     if kind == Kind.BROADCAST_SENT.value:
         return Action.VIEW_BROADCASTS
-    if kind in NEIGHBOUR_KINDS:
+    if kind in NEIGHBOUR_KINDS or kind == Kind.NOTE_POSTED.value:
         return SPECS[Kind(kind)].view
     return Action.READ_CONTENT
 

@@ -55,6 +55,9 @@ class Kind(enum.StrEnum):
     INCIDENT_ON_SITE = "incident.on_site"
     INCIDENT_CLOSED = "incident.closed"
     INCIDENT_ESCALATED = "incident.escalated"
+    INCIDENT_DISPATCHED = "incident.dispatched"
+    NOTE_POSTED = "note.posted"
+    DISPATCH_STATUS_CHANGED = "dispatch.status_changed"
     EXERCISE_STARTED = "exercise.started"
     EXERCISE_ENDED = "exercise.ended"
     CLUSTER_CONFIRMED = "cluster.confirmed"
@@ -210,7 +213,20 @@ SPECS: dict[Kind, KindSpec] = {
     Kind.INCIDENT_DOUBT_LIFTED: _spec("incident", Action.VIEW_INCIDENTS, "state", "verdict"),
     Kind.INCIDENT_INTERVENTION_ENGAGED: _spec("incident", Action.VIEW_INCIDENTS, "state"),
     Kind.INCIDENT_ON_SITE: _spec("incident", Action.VIEW_INCIDENTS, "state"),
-    Kind.INCIDENT_CLOSED: _spec("incident", Action.VIEW_INCIDENTS, "state", "from", "outcome"),
+    # `released`: the agents still on it, whom the closure releases (incidents/dispatch.py).
+    Kind.INCIDENT_CLOSED: _spec(
+        "incident", Action.VIEW_INCIDENTS, "state", "from", "outcome", "released"
+    ),
+    # Dispatch (incidents/dispatch.py): the police, the reporting shop (« patrouille
+    # envoyée », no names: `agents` are public ids) and the agents named see it; each agent
+    # then sees every event of the incident.
+    Kind.INCIDENT_DISPATCHED: _spec("incident", Action.VIEW_INCIDENTS, "agents", "by", "grants"),
+    # A police note (incidents/actions.py, post_message with police_only): the police and
+    # the agents sent see it; the shop does not, nor does its payload reach it.
+    Kind.NOTE_POSTED: _spec("incident", Action.READ_POLICE_NOTES, "message", "attachments"),
+    Kind.DISPATCH_STATUS_CHANGED: _spec(
+        "incident", Action.VIEW_INCIDENTS, "agent", "status", "outcome"
+    ),
     # Nobody took it in time (incidents/escalation.py): the supervisors named are alerted,
     # the reporting shop is told to call 17.
     Kind.EXERCISE_STARTED: _spec("exercise", Action.VIEW_EXERCISES, "name"),

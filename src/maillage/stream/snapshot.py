@@ -56,6 +56,8 @@ RELOADS: dict[Kind, tuple[str, ...]] = {
     Kind.SHOPS_IMPORTED: ("sectors", "shops"),
     # A merchant's reach changed: the neighbouring sectors' keys and messages come or go.
     Kind.SECTOR_NEIGHBOURS_CHANGED: ("group_keys", "broadcasts"),
+    # An agent sent to an incident sees it from now on, messages and all.
+    Kind.INCIDENT_DISPATCHED: ("incidents",),
 }
 
 # Kinds recorded while a commune is set up, before any member exists to hold a snapshot.
@@ -169,8 +171,11 @@ def _incidents(viewer: Membership) -> dict[str, Any]:
         str(i.public_id): {"shop": str(i.shop.public_id), "state": i.state, "messages": []}
         for i in visible(viewer, Incident).select_related("shop")
     }
-    messages = SealedMessage.objects.filter(incident__public_id__in=list(incidents)).values_list(
-        "incident__public_id", "public_id"
+    # As the viewer may read them: a shop's lists leave the police notes out.
+    messages = (
+        visible(viewer, SealedMessage)
+        .filter(incident__public_id__in=list(incidents))
+        .values_list("incident__public_id", "public_id")
     )
     for incident, message in messages.order_by("public_id"):
         incidents[str(incident)]["messages"].append(str(message))
@@ -387,6 +392,7 @@ _APPLY = {
     Kind.SERVICE_KEY_PUBLISHED: _service_key_published,
     Kind.INCIDENT_REPORTED: _message,
     Kind.MESSAGE_POSTED: _message,
+    Kind.NOTE_POSTED: _message,
     Kind.GROUP_KEY_PUBLISHED: _group_key_published,
     Kind.BROADCAST_SENT: _broadcast_sent,
     Kind.INCIDENT_TAKEN: _lifecycle_step,

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.http import parse_cookie
 
-from maillage.access.policy import addressee_bound, may, sectors_reached
+from maillage.access.policy import addressee_bound, dispatched_incidents, may, sectors_reached
 from maillage.access.roles import MembershipStatus, Role
 from maillage.duty.presence import present
 from maillage.members.models import MemberSession, Membership
@@ -72,7 +72,7 @@ class StreamAccess:
     def certified(self) -> bool:
         return bool(self.device.is_certified) and self.membership.status == MembershipStatus.ACTIVE
 
-    def signature(self) -> tuple[str, str, int | None, str, str, frozenset[int]]:
+    def signature(self) -> tuple[str, str, int | None, str, str, frozenset[int], frozenset[str]]:
         """What visibility depends on: a change means the client must reload (resync)."""
         m = self.membership
         return (
@@ -82,6 +82,7 @@ class StreamAccess:
             str(self.device.status),
             str(self.device.pk),
             sectors_reached(m),
+            dispatched_incidents(m) if m.role == Role.AGENT else frozenset(),
         )
 
 
@@ -106,7 +107,10 @@ def authenticate(session_key: str | None) -> StreamAccess | Refusal:
         return Refusal(401, "access_revoked", ACCESS_REVOKED_MESSAGE)
     if access.device is None:
         return Refusal(403, "device_required", NO_DEVICE)
-    sectors_reached(access.membership)  # read here: the loop checks events without queries
+    # Read here: the loop checks events without queries.
+    sectors_reached(access.membership)
+    if access.membership.role == Role.AGENT:
+        dispatched_incidents(access.membership)
     return StreamAccess(session_key, access.membership, access.device)
 
 
@@ -204,6 +208,13 @@ class Connection:
         if membership.role == Role.MERCHANT and (
             event.kind == Kind.SECTOR_NEIGHBOURS_CHANGED
             or (event.kind == Kind.SHOP_UPDATED and event.shop_id == membership.shop_id)
+        ):
+            return "recheck"
+        # An agent sent to an incident: from now on it sees that incident's events.
+        if (
+            membership.role == Role.AGENT
+            and event.kind == Kind.INCIDENT_DISPATCHED
+            and str(membership.public_id) in (event.payload.get("agents") or ())
         ):
             return "recheck"
         if event.member_id == membership.pk and event.kind in {

@@ -5,10 +5,9 @@ every device entry travels with its certificate chain exactly as signed, and the
 `resolve_recipients` verifies each one against the pinned root before wrapping a key to it.
 So this module only has to be complete and cheap, never trusted.
 
-Agents are not listed yet: the spec sends incident content to agents *dispatched* to the
-incident, and dispatch arrives with the workflow issue. Until then an incident's
-directory is its shop's merchants, the commune's operators (no duty roster yet: every
-active operator) and the police service key.
+An incident's directory is its shop's merchants, the commune's operators (no duty roster
+yet: every active operator), the agents dispatched to it and not released
+(incidents/dispatch.py), and the police service key.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from maillage.access.policy import (
+    DISPATCHED_RECIPIENT_ROLES,
     FALLBACK_RECIPIENT_ROLES,
     POLICE_RECIPIENT_ROLES,
     SERVICE_KEY_HOLDER_ROLES,
@@ -141,13 +141,17 @@ def directory_rows(
             found = Shop.objects.filter(commune=commune, incidents__public_id=incident).first()
             if found is None:
                 raise NotFound("Signalement introuvable.")
-            require(actor, Action.POST_MESSAGE, found)
+            # Asked of the incident itself: an agent may post only where it was sent.
+            require(actor, Action.POST_MESSAGE, found.incidents.get(public_id=incident))
             purpose, shop = "incident", found
         else:
             require(actor, Action.REPORT_INCIDENT, actor.shop)
             assert actor.shop is not None
             purpose, shop = "report", actor.shop
-        certificates = current_certificates(among, _police_and_shop(shop))
+        who = _police_and_shop(shop)
+        if incident is not None:
+            who |= _dispatched_agents(incident)
+        certificates = current_certificates(among, who)
     fallback_ids = list(fallback) if purpose == "report" else []
     fallback_pks: frozenset[int] = frozenset()
     if fallback_ids:
@@ -226,6 +230,17 @@ def directory_answer(rows: DirectoryRows) -> dict[str, Any]:
 def _police_and_shop(shop: Shop) -> Q:
     return Q(device__membership__role__in=POLICE_RECIPIENT_ROLES) | Q(
         device__membership__role__in=SHOP_RECIPIENT_ROLES, device__membership__shop=shop
+    )
+
+
+def _dispatched_agents(incident: uuid.UUID) -> Q:
+    """The agents sent to this incident and not released (incidents/dispatch.py): what is
+    posted after the dispatch is sealed to their devices directly. One Q, so that the role,
+    the incident and the release are those of the same dispatch row."""
+    return Q(
+        device__membership__role__in=DISPATCHED_RECIPIENT_ROLES,
+        device__membership__dispatches__incident__public_id=incident,
+        device__membership__dispatches__released_at__isnull=True,
     )
 
 

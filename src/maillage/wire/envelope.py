@@ -9,6 +9,7 @@ the order of the checks below is part of the format.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 from collections.abc import Callable, Sequence
@@ -107,6 +108,7 @@ _ENVELOPE_ONLY_MESSAGES: Final[dict[str, str]] = {
     "wrong_group_key": "La clé de diffusion ne suit pas les générations déjà vérifiées.",
     "wrong_scope": "Cette clé ou ce message concerne une autre diffusion.",
     "not_allowed_sender": "Cet appareil n'a pas le rôle requis pour envoyer ce message.",
+    "bad_grant": "Cette autorisation de lecture est mal formée ou sa signature est invalide.",
 }
 # One table for every code an envelope operation can raise, trust codes included.
 ENVELOPE_MESSAGES: Final[dict[str, str]] = {
@@ -238,6 +240,9 @@ class Opened:
     fields: dict[str, Any]
     attachments: list[Attachment]
     sender: chain.CertificateBody
+    # The message's AES key K, for an operator device to grant to an agent's devices
+    # (docs/envelope.md, "Dispatch"); kept out of repr so it never lands in a log.
+    content_key: bytes = dataclasses.field(repr=False)
 
 
 # --- small helpers --------------------------------------------------------------------

@@ -29,8 +29,11 @@ __all__ = [
     "fingerprint_of",
     "is_mine",
     "open_private_key",
+    "open_secret",
     "seal_private_key",
+    "seal_secret",
     "sign_body",
+    "verify_leaf",
     "verify_signer",
 ]
 
@@ -54,18 +57,15 @@ def sign_body(body: dict[str, Any], sign_key: Ed25519PrivateKey) -> chain.Signed
         raise EnvelopeError.from_trust(exc) from exc
 
 
-def verify_signer(
-    doc: chain.SignedDocument,
+def verify_leaf(
     signer_chain: list[chain.SignedDocument],
-    issuer: str,
     trust: TrustContext,
     now: int,
     roles: Collection[str] = ISSUER_ROLES,
 ) -> chain.CertificateBody:
-    """Chain with the given revocations, a leaf of an allowed role, `issuer` its
-    fingerprint, then the signature: the order both implementations follow."""
+    """The signer's chain with the given revocations, then a leaf of an allowed role
+    (`not_allowed_recipient`): what every signed generation, grant or key grant needs."""
     try:
-        signature = decode_fixed(doc.signature, 64)
         leaf = chain.verify_chain(
             signer_chain,
             trust.root_public_key,
@@ -78,6 +78,24 @@ def verify_signer(
         raise EnvelopeError.from_trust(exc, "chain") from exc
     if leaf.role not in roles:
         raise EnvelopeError("not_allowed_recipient", field="chain")
+    return leaf
+
+
+def verify_signer(
+    doc: chain.SignedDocument,
+    signer_chain: list[chain.SignedDocument],
+    issuer: str,
+    trust: TrustContext,
+    now: int,
+    roles: Collection[str] = ISSUER_ROLES,
+) -> chain.CertificateBody:
+    """Chain with the given revocations, a leaf of an allowed role, `issuer` its
+    fingerprint, then the signature: the order both implementations follow."""
+    try:
+        signature = decode_fixed(doc.signature, 64)
+    except TrustError as exc:
+        raise EnvelopeError.from_trust(exc, "chain") from exc
+    leaf = verify_leaf(signer_chain, trust, now, roles)
     if issuer != chain.fingerprint(leaf.sign_key_raw):
         raise EnvelopeError("broken_chain", field="issuer")
     if not chain.signature_valid(leaf.sign_key_raw, doc.body, signature):
@@ -85,32 +103,43 @@ def verify_signer(
     return leaf
 
 
+def seal_secret(recipient_key: str, secret: bytes, *, info: bytes, aad: bytes) -> tuple[str, str]:
+    """HPKE-seal raw key bytes to one device key: (enc, wrapped) as base64url."""
+    try:
+        enc, wrapped = hpke_seal(b64url_decode(recipient_key), secret, info=info, aad=aad)
+    except (TrustError, HpkeFailure) as exc:
+        raise EnvelopeError("malformed", "Clé de destinataire inutilisable.") from exc
+    return b64url_encode(enc), b64url_encode(wrapped)
+
+
+def open_secret(
+    my_private_key: X25519PrivateKey, enc: str, wrapped: str, *, info: bytes, aad: bytes
+) -> bytes:
+    """Open what `seal_secret` sealed to this device (`undecryptable` on any failure)."""
+    try:
+        return hpke_open(
+            my_private_key, b64url_decode(enc), b64url_decode(wrapped), info=info, aad=aad
+        )
+    except HpkeFailure as exc:
+        raise EnvelopeError("undecryptable") from exc
+
+
 def seal_private_key(
     recipient_key: str, private_key: X25519PrivateKey, *, info: bytes, aad: bytes
 ) -> tuple[str, str]:
     """HPKE-seal a generation's private half to one device key: (enc, wrapped)."""
-    try:
-        enc, wrapped = hpke_seal(
-            b64url_decode(recipient_key),
-            private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
-            info=info,
-            aad=aad,
-        )
-    except (TrustError, HpkeFailure) as exc:
-        raise EnvelopeError("malformed", "Clé de destinataire inutilisable.") from exc
-    return b64url_encode(enc), b64url_encode(wrapped)
+    raw = private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return seal_secret(recipient_key, raw, info=info, aad=aad)
 
 
 def open_private_key(
     my_private_key: X25519PrivateKey, enc: str, wrapped: str, *, info: bytes, aad: bytes
 ) -> X25519PrivateKey:
     """Open a grant's wrapped private half (`undecryptable` on any failure)."""
+    raw = open_secret(my_private_key, enc, wrapped, info=info, aad=aad)
     try:
-        raw = hpke_open(
-            my_private_key, b64url_decode(enc), b64url_decode(wrapped), info=info, aad=aad
-        )
         return X25519PrivateKey.from_private_bytes(raw)
-    except (HpkeFailure, ValueError) as exc:
+    except ValueError as exc:
         raise EnvelopeError("undecryptable") from exc
 
 

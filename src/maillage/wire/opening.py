@@ -20,6 +20,7 @@ from maillage.wire.envelope import (
     Attachment,
     Binding,
     EnvelopeError,
+    Header,
     Opened,
     Opener,
     ParsedWire,
@@ -34,7 +35,7 @@ from maillage.wire.envelope import (
 from maillage.wire.errors import TrustError
 from maillage.wire.hpke import HpkeFailure, hpke_open
 
-__all__ = ["open_envelope", "verify_sender"]
+__all__ = ["open_envelope", "open_parts", "verify_sender", "verify_through_parts"]
 
 
 def verify_sender(
@@ -67,6 +68,55 @@ def verify_sender(
     return leaf
 
 
+def verify_through_parts(
+    wire: object, attachments: Sequence[bytes], expected: Binding, trust: TrustContext
+) -> tuple[ParsedWire[Header], chain.CertificateBody]:
+    """Steps 1-6, whatever key opens the message next: shape, binding, sender chain and
+    signature, every part's size and hash."""
+    parsed = parse_wire_full(wire)
+    header = parsed.header
+    if header.binding != expected:
+        raise EnvelopeError("wrong_context")
+    leaf = verify_sender(parsed, header.sender_device, header.sender_serial, header.sent_at, trust)
+    check_parts(header, parsed.content, attachments)
+    return parsed, leaf
+
+
+def open_parts(
+    key: bytes,
+    parsed: ParsedWire[Header],
+    attachments: Sequence[bytes],
+    sender: chain.CertificateBody,
+) -> Opened:
+    """Steps 8-9 with the content key, however it was obtained (own entry, service key,
+    content-key grant): a key that is not this message's fails as `undecryptable`."""
+    binding = parsed.header.binding
+    if len(key) != KEY_BYTES:
+        raise EnvelopeError("undecryptable")
+    try:
+        cipher = AESGCM(key)
+        plaintext = cipher.decrypt(part_nonce(0), parsed.content, part_aad(binding, 0))
+        clear_attachments = [
+            cipher.decrypt(part_nonce(index), bytes(data), part_aad(binding, index))
+            for index, data in enumerate(attachments, start=1)
+        ]
+    except InvalidTag as exc:
+        raise EnvelopeError("undecryptable") from exc
+
+    text, fields, metas = parse_content(plaintext, len(clear_attachments))
+    return Opened(
+        header=parsed.header,
+        text=text,
+        fields=fields,
+        attachments=[
+            Attachment(data=data, media=m["media"], width=m["width"], height=m["height"])
+            for data, m in zip(clear_attachments, metas, strict=True)
+        ],
+        sender=sender,
+        content_key=key,
+    )
+
+
 def open_envelope(
     wire: object,
     attachments: Sequence[bytes],
@@ -75,14 +125,10 @@ def open_envelope(
     trust: TrustContext,
 ) -> Opened:
     """Open a sealed message; the checks run in the order of docs/envelope.md, "Opening"."""
-    parsed = parse_wire_full(wire)
-    header = parsed.header
-    if header.binding != expected:
-        raise EnvelopeError("wrong_context")
-    leaf = verify_sender(parsed, header.sender_device, header.sender_serial, header.sent_at, trust)
-    check_parts(header, parsed.content, attachments)
-
-    entry = next((r for r in header.recipients if (r.kind, r.id) == (opener.kind, opener.id)), None)
+    parsed, leaf = verify_through_parts(wire, attachments, expected, trust)
+    entry = next(
+        (r for r in parsed.header.recipients if (r.kind, r.id) == (opener.kind, opener.id)), None
+    )
     if entry is None or entry.key != opener.public_key:
         raise EnvelopeError("not_a_recipient")
     try:
@@ -93,25 +139,6 @@ def open_envelope(
             info=HPKE_INFO,
             aad=key_aad(expected, opener.kind, opener.id),
         )
-        if len(key) != KEY_BYTES:
-            raise EnvelopeError("undecryptable")
-        cipher = AESGCM(key)
-        plaintext = cipher.decrypt(part_nonce(0), parsed.content, part_aad(expected, 0))
-        clear_attachments = [
-            cipher.decrypt(part_nonce(index), bytes(data), part_aad(expected, index))
-            for index, data in enumerate(attachments, start=1)
-        ]
-    except (HpkeFailure, InvalidTag) as exc:
+    except HpkeFailure as exc:
         raise EnvelopeError("undecryptable") from exc
-
-    text, fields, metas = parse_content(plaintext, len(clear_attachments))
-    return Opened(
-        header=header,
-        text=text,
-        fields=fields,
-        attachments=[
-            Attachment(data=data, media=m["media"], width=m["width"], height=m["height"])
-            for data, m in zip(clear_attachments, metas, strict=True)
-        ],
-        sender=leaf,
-    )
+    return open_parts(key, parsed, attachments, leaf)

@@ -104,12 +104,16 @@ def post_message(client: Client, draft: Draft, sealed: Sealed | None = None, **k
 
 
 def make_incident(
-    reporter: factory.Persona, *, attachments: list[bytes] | None = None
+    reporter: factory.Persona,
+    *,
+    attachments: list[bytes] | None = None,
+    readers: list[Device] | None = None,
 ) -> tuple[Incident, Draft]:
-    """An incident stored through the real action, as if `reporter` had sent it."""
+    """An incident stored through the real action, as if `reporter` had sent it (sealed
+    to its own device and to `readers`)."""
     from maillage.incidents import actions
 
-    draft = Draft(reporter, attachments=attachments or [])
+    draft = Draft(reporter, attachments=attachments or [], readers=readers or [])
     sealed = draft.seal()
     received = actions.report_incident(
         reporter.membership,
@@ -119,3 +123,81 @@ def make_incident(
         actions.ReportFields(category="vol"),
     )
     return Incident.objects.get(pk=received.incident.pk), draft
+
+
+def content_keys(opener: factory.Persona, incident: Incident) -> dict[str, bytes]:
+    """Each stored message's key K, as `opener`'s device gets it by opening the message
+    with its own entry (the operator's console does it through the service key)."""
+    from maillage.incidents.schemas import wire_of
+    from maillage.wire import opening
+    from maillage.wire.envelope import Opener, TrustContext
+
+    root = directory.root_of(incident.commune)
+    _, revocations = directory.parsed_revocations(incident.commune)
+    trust = TrustContext(
+        root.public_key, root.fingerprint, str(incident.commune.public_id), revocations
+    )
+    opener_entry = Opener("device", str(opener.device.public_id), opener.enc_key)
+    keys = {}
+    for message in incident.messages.select_related("incident").prefetch_related("attachments"):
+        parts = [part.file.open("rb").read() for part in message.attachments.all()]
+        binding = Binding(
+            str(incident.commune.public_id), str(incident.public_id), str(message.public_id)
+        )
+        opened = opening.open_envelope(wire_of(message), parts, binding, opener_entry, trust)
+        keys[str(message.public_id)] = opened.content_key
+    return keys
+
+
+def content_grants(
+    operator: factory.Persona,
+    incident: Incident,
+    agents: list[factory.Persona],
+    keys: dict[str, bytes] | None = None,
+    *,
+    sign_key: Any = None,
+) -> list[dict[str, str]]:
+    """What the operator's device sends with a dispatch: every message's K for every
+    device of the agents, signed by `sign_key` (the operator's own by default)."""
+    from maillage.wire import content_grant
+
+    keys = keys if keys is not None else content_keys(operator, incident)
+    documents = []
+    for message, key in keys.items():
+        for agent in agents:
+            document = content_grant.seal_content_key_grant(
+                sign_key or operator.sign_key,
+                commune=str(incident.commune.public_id),
+                incident=str(incident.public_id),
+                message=message,
+                recipient_device=str(agent.device.public_id),
+                recipient_key=agent.device.enc_public_key,
+                content_key=key,
+                issued_at=int(time.time()),
+            )
+            documents.append({"body": document.body, "signature": document.signature})
+    return documents
+
+
+def dispatched_incident(
+    reporter: factory.Persona, agent: factory.Persona, *, attachments: list[bytes] | None = None
+) -> tuple[Incident, Draft]:
+    """A report taken in charge by a new operator of the commune, who sends `agent` with
+    real content-key grants (incidents/dispatch.py)."""
+    from maillage.incidents import dispatch, workflow
+    from maillage.members.models import Role
+    from maillage.wire import chain
+
+    operator = factory.make_member(Role.OPERATOR, reporter.commune, name="Opérateur d'envoi")
+    incident, draft = make_incident(reporter, attachments=attachments, readers=[operator.device])
+    workflow.take(operator.membership, operator.device, incident)
+    grants = content_grants(operator, incident, [agent])
+    dispatch.dispatch(
+        operator.membership,
+        operator.device,
+        incident.public_id,
+        [agent.membership.public_id],
+        [chain.SignedDocument(g["body"], g["signature"]) for g in grants],
+    )
+    incident.refresh_from_db()
+    return incident, draft

@@ -11,7 +11,14 @@ import uuid
 from typing import Any
 
 from maillage.incidents.models import Incident
-from maillage.incidents.tests.helpers import Draft, make_incident, multipart
+from maillage.incidents.tests.helpers import (
+    Draft,
+    content_grants,
+    dispatched_incident,
+    make_incident,
+    multipart,
+)
+from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.privacy.access_log import record_content_access
 from maillage.trust import directory
@@ -36,10 +43,27 @@ def _sealed(ctx: Any, incident: str) -> Sealed | None:
     return draft.seal()
 
 
-def target_incident(ctx: Any) -> tuple[Incident, str]:
-    """An incident the target shop's merchant reported, with one sealed attachment."""
+def _agent_here(ctx: Any) -> bool:
+    persona = ctx.persona
+    return (
+        _can_seal(persona)
+        and persona.membership.role == Role.AGENT
+        and persona.membership.commune_id == ctx.targets.commune.pk
+    )
+
+
+def target_incident(ctx: Any, *, send_agent: bool = False) -> tuple[Incident, str]:
+    """An incident the target shop's merchant reported, with one sealed attachment.
+
+    `send_agent`: when the caller is an agent of that commune, it is dispatched there
+    first (an agent reads and posts only where it was sent), with real grants."""
     targets = ctx.targets
-    incident, draft = make_incident(targets.reporter, attachments=[b"cible" * 30])
+    if send_agent and _agent_here(ctx):
+        incident, draft = dispatched_incident(
+            targets.reporter, ctx.persona, attachments=[b"cible" * 30]
+        )
+    else:
+        incident, draft = make_incident(targets.reporter, attachments=[b"cible" * 30])
     targets.ids.add(str(incident.public_id))
     return incident, draft.message
 
@@ -52,25 +76,76 @@ def report(ctx: Any) -> Request:
 
 
 def post_message(ctx: Any) -> Request:
-    incident, _ = target_incident(ctx)
+    incident, _ = target_incident(ctx, send_agent=True)
     sealed = _sealed(ctx, str(incident.public_id))
     data = multipart(sealed) if sealed else {}
     return f"/api/v1/incidents/{incident.public_id}/messages", {"data": data}
 
 
+def post_note(ctx: Any) -> Request:
+    """A note sealed to the persona's own device only (a police device when it is one)."""
+    incident, _ = target_incident(ctx, send_agent=True)
+    sealed = _sealed(ctx, str(incident.public_id))
+    data = multipart(sealed) if sealed else {}
+    return f"/api/v1/incidents/{incident.public_id}/notes", {"data": data}
+
+
 def list_incidents(ctx: Any) -> Request:
-    target_incident(ctx)
+    target_incident(ctx, send_agent=True)
     return "/api/v1/incidents", {}
 
 
 def list_messages(ctx: Any) -> Request:
-    incident, _ = target_incident(ctx)
+    incident, _ = target_incident(ctx, send_agent=True)
     return f"/api/v1/incidents/{incident.public_id}/messages", {}
 
 
 def attachment(ctx: Any) -> Request:
-    incident, message = target_incident(ctx)
+    incident, message = target_incident(ctx, send_agent=True)
     return f"/api/v1/incidents/{incident.public_id}/messages/{message}/attachments/1", {}
+
+
+def recipients(ctx: Any) -> Request:
+    incident, _ = target_incident(ctx, send_agent=True)
+    return f"/api/v1/trust/recipients?incident={incident.public_id}", {}
+
+
+# --- dispatch (incidents/dispatch.py) ---------------------------------------------------
+
+
+def dispatch_candidates(ctx: Any) -> Request:
+    incident, _ = target_incident(ctx)
+    return f"/api/v1/incidents/{incident.public_id}/dispatch", {}
+
+
+def dispatch(ctx: Any) -> Request:
+    """The target commune's incident, taken in charge and sealed to the caller's device
+    when it is an operator's, with grants for a new agent signed by that device."""
+    from maillage.incidents import workflow
+
+    targets = ctx.targets
+    persona = ctx.persona
+    agent = factory.make_member(Role.AGENT, targets.commune, name="Agent de la matrice")
+    is_operator = _can_seal(persona) and persona.membership.role == Role.OPERATOR
+    readers = [persona.device] if is_operator else []
+    incident, _ = make_incident(targets.reporter, readers=readers)
+    taker = persona if is_operator and persona.membership.commune_id == targets.commune.pk else None
+    taker = taker or factory.make_member(Role.OPERATOR, targets.commune)
+    workflow.take(taker.membership, taker.device, incident)
+    grants = content_grants(persona, incident, [agent]) if is_operator else []
+    targets.ids.update({str(incident.public_id), str(agent.membership.public_id)})
+    return f"/api/v1/incidents/{incident.public_id}/dispatch", {
+        "data": {"agents": [str(agent.membership.public_id)], "grants": grants},
+        "content_type": "application/json",
+    }
+
+
+def dispatch_status(ctx: Any) -> Request:
+    incident, _ = target_incident(ctx, send_agent=True)
+    return f"/api/v1/incidents/{incident.public_id}/dispatch/status", {
+        "data": {"status": "en_route"},
+        "content_type": "application/json",
+    }
 
 
 def _logged_read(ctx: Any) -> None:
@@ -117,9 +192,12 @@ def lifecycle_step(route: str) -> Any:
         incident, _ = target_incident(ctx)
         operator = factory.make_member(Role.OPERATOR, ctx.targets.commune)
         for step, value in _BEFORE[route]:
-            extra = {"verdict": value} if step == "lift_doubt" else {}
             workflow.step(
-                operator.membership, operator.device, incident, workflow.Step(step), **extra
+                operator.membership,
+                operator.device,
+                incident,
+                workflow.Step(step),
+                verdict=value if step == "lift_doubt" else None,
             )
             incident.refresh_from_db()
         url = f"/api/v1/incidents/{incident.public_id}/{route}"

@@ -421,13 +421,17 @@ def test_visibility_by_role_and_shop(media, commune, merchant, operator) -> None
     messages = f"/api/v1/incidents/{incident.public_id}/messages"
     attachment = f"{messages}/{draft.message}/attachments/1"
 
-    for reader in (merchant, operator, agent):
+    for reader in (merchant, operator):
         assert reader.client().get(messages).status_code == 200
         assert reader.client().get(attachment).status_code == 200
         assert [i["id"] for i in reader.client().get("/api/v1/incidents").json()] == [
             str(incident.public_id)
         ]
     assert other_merchant.client().get("/api/v1/incidents").json() == []
+    # An agent sees only what it was dispatched to (incidents/tests/test_dispatch.py).
+    assert agent.client().get("/api/v1/incidents").json() == []
+    assert agent.client().get(messages).status_code == 403
+    assert agent.client().get(attachment).status_code == 403
     for role in (Role.COORDINATOR, Role.REFERENT, Role.DPO):
         persona = factory.make_member(role, commune)
         assert persona.client().get(messages).status_code == 403

@@ -246,6 +246,20 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         )
         for route in ("take", "lift-doubt", "engage", "on-site", "close")
     },
+    # --- dispatch: operators send agents; an agent reports on what it was sent to -------
+    ("GET", "/api/v1/incidents/{incident_id}/dispatch"): (OPERATOR_ONLY, OTHER_COMMUNE_ABSENT),
+    ("POST", "/api/v1/incidents/{incident_id}/dispatch"): (
+        OPERATOR_ONLY_CREATED,
+        OTHER_COMMUNE_ABSENT,
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/dispatch/status"): (
+        "401 403 401 403 403 403 200 403 403 403",
+        OTHER_COMMUNE_ABSENT,
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/notes"): (
+        "401 403 401 403 403 201 201 403 403 403",
+        OTHER_COMMUNE_ABSENT,
+    ),
     # --- privacy (the DPO reads who read, never content) ---------------------------
     ("GET", "/api/v1/privacy/access-log"): (
         "401 403 401 403 403 403 403 403 403 200",
@@ -439,14 +453,6 @@ def _device(persona: factory.Persona) -> Device:
     return persona.device
 
 
-def _incident_recipients(ctx: Ctx) -> Request:
-    from maillage.incidents.tests.helpers import make_incident
-
-    incident, _ = make_incident(ctx.targets.reporter)
-    ctx.targets.ids.add(str(incident.public_id))
-    return f"/api/v1/trust/recipients?incident={incident.public_id}", {}
-
-
 def _operator_device(persona: factory.Persona | None) -> tuple[Device, ...]:
     if persona is None or persona.membership.role != Role.OPERATOR:
         return ()
@@ -564,7 +570,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
         f"/api/v1/trust/revocations/draft?device={_device(c.targets.member).public_id}",
         {},
     ),
-    ("GET", "/api/v1/trust/recipients"): _incident_recipients,
+    ("GET", "/api/v1/trust/recipients"): incident_requests.recipients,
     ("GET", "/api/v1/trust/service-key"): _with_service_key("/api/v1/trust/service-key"),
     ("POST", "/api/v1/trust/service-keys"): _publish_service_key,
     ("GET", "/api/v1/trust/service-key/grant"): _with_service_key(
@@ -662,6 +668,10 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
         )
         for route in ("take", "lift-doubt", "engage", "on-site", "close")
     },
+    ("GET", "/api/v1/incidents/{incident_id}/dispatch"): incident_requests.dispatch_candidates,
+    ("POST", "/api/v1/incidents/{incident_id}/dispatch"): incident_requests.dispatch,
+    ("POST", "/api/v1/incidents/{incident_id}/dispatch/status"): incident_requests.dispatch_status,
+    ("POST", "/api/v1/incidents/{incident_id}/notes"): incident_requests.post_note,
     ("GET", "/api/v1/privacy/access-log"): incident_requests.access_log,
     ("GET", "/api/v1/privacy/access-log/verify"): incident_requests.verify_access_log,
     ("GET", "/api/v1/privacy/refusals"): lambda ctx: ("/api/v1/privacy/refusals", {}),

@@ -367,6 +367,31 @@ def _lifecycle(*steps: tuple[str, dict[str, str] | None]) -> Scenario:
 _TO_INTERVENTION = (("take", None), ("lift-doubt", {"verdict": "founded"}), ("engage", None))
 
 
+def _dispatched(cast: factory.Cast, *statuses: str) -> None:
+    """The operator sends the agent with real content-key grants; the agent reports."""
+    from maillage.incidents.tests.test_dispatch import grants_for, reported, send, status
+
+    operator, agent = cast[Role.OPERATOR], cast[Role.AGENT]
+    incident, _ = reported(cast[Role.MERCHANT], operator)
+    assert (
+        send(operator, incident, [agent], grants_for(operator, incident, [agent])).status_code
+        == 201
+    )
+    for value in statuses:
+        assert status(agent, incident, value).status_code == 200
+
+
+def _noted(cast: factory.Cast) -> None:
+    """A police note on a dispatched report: the shop's snapshot never lists it."""
+    from maillage.incidents.tests.helpers import Draft, dispatched_incident, multipart
+
+    agent = cast[Role.AGENT]
+    incident, _ = dispatched_incident(cast[Role.MERCHANT], agent)
+    note = Draft(agent, incident=str(incident.public_id), text="Note interne")
+    url = f"/api/v1/incidents/{incident.public_id}/notes"
+    assert agent.client().post(url, multipart(note.seal())).status_code == 201
+
+
 def _crisis(cast: factory.Cast, *steps: str) -> None:
     """« Mode crise » on, then each step (`instructions`, `end`): sealed to the commune."""
     operator = cast[Role.OPERATOR]
@@ -420,6 +445,9 @@ SCENARIOS: dict[Kind, Scenario] = {
         *_TO_INTERVENTION, ("on-site", None), ("close", {"outcome": "arrest"})
     ),
     Kind.INCIDENT_ESCALATED: _escalated,
+    Kind.INCIDENT_DISPATCHED: _dispatched,
+    Kind.NOTE_POSTED: _noted,
+    Kind.DISPATCH_STATUS_CHANGED: lambda cast: _dispatched(cast, "en_route", "on_site"),
     Kind.EXERCISE_STARTED: _drill,
     Kind.EXERCISE_ENDED: _drill,
     Kind.CLUSTER_CONFIRMED: _cluster,

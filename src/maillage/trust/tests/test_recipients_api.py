@@ -14,8 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from maillage.incidents.models import Incident
-from maillage.incidents.tests.helpers import make_incident
+from maillage.incidents.models import Dispatch, Incident
+from maillage.incidents.tests.helpers import dispatched_incident, make_incident
 from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.stream.action import CLI
@@ -42,6 +42,12 @@ def _devices(response: Any) -> set[str]:
 
 def _ids(*personas: factory.Persona) -> set[str]:
     return {str(p.device.public_id) for p in personas}
+
+
+def _dispatcher(incident: Incident) -> factory.Persona:
+    """The operator `dispatched_incident` made to send the agent: one device, listed."""
+    membership = Dispatch.objects.get(incident=incident).dispatched_by
+    return factory.Persona(membership, membership.devices.get())
 
 
 class World:
@@ -120,11 +126,16 @@ def test_every_chain_verifies_to_the_root_and_names_its_device(world: World) -> 
 def test_incident_directory_for_every_member_allowed_to_post(world: World) -> None:
     incident = _incident(world.merchant)
     url = f"/api/v1/trust/recipients?incident={incident.public_id}"
-    for persona in (world.merchant, world.colleague, world.operators[1], world.agent):
+    for persona in (world.merchant, world.colleague, world.operators[1]):
         response = persona.client().get(url)
         assert _devices(response) == world.expected
         assert response.json()["purpose"] == "incident"
         assert response.json()["shop"] == str(world.shop.public_id)
+    # An agent posts only where it was sent; there, its own devices are listed too.
+    assert world.agent.client().get(url).status_code == 403
+    sent_to, _ = dispatched_incident(world.merchant, world.agent)
+    response = world.agent.client().get(f"/api/v1/trust/recipients?incident={sent_to.public_id}")
+    assert _devices(response) == world.expected | _ids(world.agent, _dispatcher(sent_to))
 
 
 def test_incident_refusals(world: World) -> None:
@@ -269,10 +280,11 @@ def test_client_resolves_the_report_directory_with_the_service_key(world: World)
 
 def test_client_resolves_incident_and_sector_directories(world: World) -> None:
     keys.publish(world.operators[0], 1)
-    incident = _incident(world.merchant)
+    incident, _ = dispatched_incident(world.merchant, world.agent)
     resolution = _resolve(world.agent, f"?incident={incident.public_id}")
     assert resolution.refused == []
-    assert {r.id for r in resolution.recipients} == world.expected | {"police:1"}
+    expected = world.expected | _ids(world.agent, _dispatcher(incident)) | {"police:1"}
+    assert {r.id for r in resolution.recipients} == expected
 
     sector, merchants, _ = _sector_world(world.commune)
     resolution = _resolve(merchants[1], f"?sector={sector.pk}")
