@@ -166,10 +166,20 @@ def report(request: HttpRequest) -> Status[dict[str, Any]]:
     openapi_extra=_multipart(with_incident=False),
 )
 def post_message(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[str, Any]]:
+    return _posted(request, incident_id, police_only=False)
+
+
+def _posted(
+    request: HttpRequest, incident_id: uuid.UUID, *, police_only: bool
+) -> Status[dict[str, Any]]:
+    """A message or a police note: 201 when stored, 200 for an identical retry."""
     actor = _actor(request)
-    incident = actions.visible_incident(actor, incident_id, Action.POST_MESSAGE)
+    permission = Action.POST_POLICE_NOTE if police_only else Action.POST_MESSAGE
+    incident = actions.visible_incident(actor, incident_id, permission)
     _, upload = _upload(request)
-    received = actions.post_message(actor, session_device(request), incident, upload)
+    received = actions.post_message(
+        actor, session_device(request), incident, upload, police_only=police_only
+    )
     if received.created:
         return Status(201, {"message": message_out(received.message, received.attachments)})
     return Status(200, {"message": message_out(_reload(received.message))})
@@ -182,15 +192,7 @@ def post_message(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[st
     openapi_extra=_multipart(with_incident=False),
 )
 def post_note(request: HttpRequest, incident_id: uuid.UUID) -> Status[dict[str, Any]]:
-    actor = _actor(request)
-    incident = actions.visible_incident(actor, incident_id, Action.POST_POLICE_NOTE)
-    _, upload = _upload(request)
-    received = actions.post_message(
-        actor, session_device(request), incident, upload, police_only=True
-    )
-    if received.created:
-        return Status(201, {"message": message_out(received.message, received.attachments)})
-    return Status(200, {"message": message_out(_reload(received.message))})
+    return _posted(request, incident_id, police_only=True)
 
 
 @router.get(

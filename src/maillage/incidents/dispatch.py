@@ -141,14 +141,14 @@ def _check_grants(
             raise Invalid(
                 "grant_mismatch", "Cette clé vise un message absent de ce signalement.", field=field
             )
-        if grant.issuer != holder.device.sign_key_fingerprint:
-            raise Invalid(
-                "grant_mismatch",
-                "Les clés doivent être signées par l'appareil avec lequel vous êtes connecté.",
-                field=field,
-            )
-        signed_keys.check_issued_at(grant.issued_at, field, "grant_time")
-        signed_keys.verify_signature(holder, document, field)
+        signed_keys.check_granter(
+            holder,
+            document,
+            issuer=grant.issuer,
+            issued_at=grant.issued_at,
+            field=field,
+            time_code="grant_time",
+        )
         device = devices.get(grant.recipient)
         if device is None:
             raise Invalid(

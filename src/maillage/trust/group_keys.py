@@ -324,14 +324,14 @@ def _check_grants(
                 "de diffusion.",
                 field=field,
             )
-        if grant.issuer != holder.device.sign_key_fingerprint:
-            raise Invalid(
-                "grant_mismatch",
-                "L'attribution doit être signée par l'appareil avec lequel vous êtes connecté.",
-                field=field,
-            )
-        signed_keys.check_issued_at(grant.issued_at, field, "group_key_time")
-        signed_keys.verify_signature(holder, signed, field)
+        signed_keys.check_granter(
+            holder,
+            signed,
+            issuer=grant.issuer,
+            issued_at=grant.issued_at,
+            field=field,
+            time_code="group_key_time",
+        )
         recipient = entitled.get(grant.recipient)
         if recipient is None:
             raise Invalid(

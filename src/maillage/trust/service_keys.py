@@ -177,14 +177,14 @@ def _check_grants(
                 "de service de la commune.",
                 field=field,
             )
-        if grant.issuer != holder.device.sign_key_fingerprint:
-            raise Invalid(
-                "grant_mismatch",
-                "L'attribution doit être signée par l'appareil avec lequel vous êtes connecté.",
-                field=field,
-            )
-        signed_keys.check_issued_at(grant.issued_at, field, "service_key_time")
-        signed_keys.verify_signature(holder, document, field)
+        signed_keys.check_granter(
+            holder,
+            document,
+            issuer=grant.issuer,
+            issued_at=grant.issued_at,
+            field=field,
+            time_code="service_key_time",
+        )
         recipient = operators.get(grant.recipient)
         if recipient is None:
             raise Invalid(

@@ -84,6 +84,27 @@ def verify_signature(holder: Holder, document: chain.SignedDocument, field: str)
         raise Invalid("bad_signature", chain.TRUST_MESSAGES["bad_signature"], field=field)
 
 
+def check_granter(
+    holder: Holder,
+    document: chain.SignedDocument,
+    *,
+    issuer: str,
+    issued_at: int,
+    field: str,
+    time_code: str,
+) -> None:
+    """A grant the caller hands over is its own device's: its `issuer` names that device's
+    key, it was issued near the server's clock, and that key signed it."""
+    if issuer != holder.device.sign_key_fingerprint:
+        raise Invalid(
+            "grant_mismatch",
+            "L'attribution doit être signée par l'appareil avec lequel vous êtes connecté.",
+            field=field,
+        )
+    check_issued_at(issued_at, field, time_code)
+    verify_signature(holder, document, field)
+
+
 def refused(error: EnvelopeError | chain.TrustError, field: str) -> ApiError:
     return Invalid(error.code, error.message, field=field)
 
