@@ -703,6 +703,8 @@ function useLiveConsole(model: ConsoleModel, unread: number): void {
       "alert_limit.reached",
       "incident.escalated",
       "cluster.confirmed",
+      "incident.dispatched",
+      "dispatch.status_changed",
       ...LIFECYCLE_KINDS,
     ],
     (event) => void model.live(event),
