@@ -15,10 +15,10 @@ import {
   stepAllowed,
 } from "../src/agent/model";
 import { openEnvelopeWithGrant, parseContentKeyGrant } from "../src/envelope/contentGrant";
-import { type Binding, type Sealed } from "../src/envelope/envelope";
+import { ENVELOPE_MESSAGES, type Binding, type Sealed } from "../src/envelope/envelope";
 import { openEnvelope } from "../src/envelope/opening";
 import { seal } from "../src/envelope/sealing";
-import { setLang } from "../src/i18n";
+import { setLang, t } from "../src/i18n";
 import {
   normaliseCandidates,
   normaliseIncident,
@@ -88,6 +88,11 @@ describe("statuses in words", () => {
       "terminé — interpellation",
     );
     expect(dispatchStatusLabel(sent({ status: "done" }))).toBe("terminé");
+  });
+
+  it("names a bad grant as the envelope module does, in both languages", () => {
+    expect(t("incident.error.bad_grant")).toBe(ENVELOPE_MESSAGES.bad_grant);
+    expect(t("incident.error.bad_grant", {}, "en")).toMatch(/^This read authorisation/);
   });
 
   it("speaks English too", () => {

@@ -122,6 +122,12 @@ def test_an_operator_sends_an_agent_who_reads_the_report_and_reports_its_status(
         assert box is not None and box["height"] >= 44 and box["width"] >= 44, name
     found += [f"agent : {problem}" for problem in axe(agent) + audit(agent)]
 
+    # Sealed after the dispatch: the operator's reply lists the agent's devices directly.
+    operator.get_by_role("button", name="Patrouille en route.").click()
+    expect(operator.get_by_text("Réponse envoyée", exact=False)).to_be_visible()
+    expect(agent.locator("ul.message-list li")).to_have_count(2, timeout=LIVE)
+    expect(agent.locator("ul.message-list").get_by_text("Patrouille en route.")).to_be_visible()
+
     agent.get_by_role("button", name="En route", exact=True).click()
     expect(agent.get_by_text("Statut enregistré : en route.")).to_be_visible()
     expect(agent.get_by_role("button", name="En route", exact=True)).to_be_disabled()

@@ -899,6 +899,15 @@ function Console({
                     </p>
                     <IncidentMeta incident={item} />
                     <p class="hint">{t("console.messagesCount", { count: item.messages })}</p>
+                    {item.dispatches && item.dispatches.length > 0 ? (
+                      <p class="hint">
+                        {t("dispatch.queueLine", {
+                          agents: item.dispatches
+                            .map((d) => `${d.name} (${dispatchStatusLabel(d)})`)
+                            .join(", "),
+                        })}
+                      </p>
+                    ) : null}
                   </div>
                   <button
                     type="button"
