@@ -5,10 +5,11 @@
  * does (incidents/read.ts through openEnvelopeWithGrant).
  */
 
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
 import {
   activeIncidents,
+  createAgentView,
   endedLabel,
   isActive,
   myDispatch,
@@ -28,6 +29,7 @@ import {
   type IncidentSummary,
 } from "../src/incidents/api";
 import { FlowError } from "../src/incidents/context";
+import { parseEvent, type StreamEvent } from "../src/live/stream";
 import type { MessageView } from "../src/incidents/read";
 import {
   agentRows,
@@ -354,5 +356,104 @@ describe("grants sealed by the console", () => {
     expect((await refusal(buildGrants(granting, world.list0, candidatesFor([]), ["agent-1"], keys, NOW))).code).toBe(
       "agent_without_device",
     );
+  });
+});
+
+describe("the agent's phone, live", () => {
+  const agent = "agent-1";
+  let served: unknown[] = [];
+  let posted: { url: string; body: unknown }[] = [];
+
+  const raw = (id: string, dispatch: Record<string, unknown> | null, state = "intervention") => ({
+    id,
+    commune: COMMUNE,
+    shop: { id: SHOP, enseigne: `Boutique ${id}` },
+    created_at: "2026-12-03T09:00:00Z",
+    messages: 1,
+    lifecycle: { state },
+    dispatches: dispatch
+      ? [{ agent, name: "Julie Leroy", status: "dispatched", status_at: "t", dispatched_at: "2026-12-03T10:00:00Z", released_at: null, ...dispatch }]
+      : [],
+  });
+
+  function stubServer(): void {
+    served = [];
+    posted = [];
+    vi.stubGlobal("document", { cookie: "" });
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (init?.method === "POST") {
+          const body = JSON.parse(String(init.body));
+          posted.push({ url, body });
+          const incident = raw("i1", { status: body.status, outcome: body.outcome ?? null });
+          served = [incident];
+          return new Response(JSON.stringify({ incident }), { status: 200 });
+        }
+        return new Response(JSON.stringify(served), { status: 200 });
+      }),
+    );
+  }
+
+  function event(kind: string, payload: Record<string, unknown> = {}, target = "i1"): StreamEvent {
+    const parsed = parseEvent(
+      kind,
+      JSON.stringify({ seq: 1, kind, at: "x", actor_kind: "member", target_type: "incident", target_id: target, shop: SHOP, payload }),
+    );
+    if (!parsed) throw new Error("bad event");
+    return parsed;
+  }
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("announces a new dispatch after the resync, not what was there at start", async () => {
+    stubServer();
+    served = [raw("i0", {})];
+    const model = createAgentView(COMMUNE, agent);
+    await model.start();
+    expect(model.state.get().alert).toBeNull();
+    served = [raw("i1", {}), raw("i0", {})];
+    await model.resync();
+    expect(model.state.get().alert).toBe("Nouveau signalement : vous êtes envoyé chez Boutique i1.");
+  });
+
+  it("says a status set on another device, not its own, and the closure", async () => {
+    stubServer();
+    served = [raw("i1", {})];
+    const model = createAgentView(COMMUNE, agent);
+    await model.start();
+    expect(await model.setStatus("i1", "en_route")).toBe(true);
+    expect(posted).toEqual([{ url: "/api/v1/incidents/i1/dispatch/status", body: { status: "en_route" } }]);
+    expect(model.state.get().step.said).toBe("Statut enregistré : en route.");
+    await model.live(event("dispatch.status_changed", { agent, status: "en_route", outcome: "" }));
+    expect(model.state.get().alert).toBeNull();
+    served = [raw("i1", { status: "on_site" })];
+    await model.live(event("dispatch.status_changed", { agent, status: "on_site", outcome: "" }));
+    expect(model.state.get().alert).toBe("Boutique i1 : votre statut est passé à « sur place ».");
+    served = [raw("i1", { status: "on_site", released_at: "2026-12-03T11:00:00Z" }, "closed")];
+    await model.live(event("incident.closed", { state: "closed" }));
+    expect(model.state.get().alert).toBe("Signalement de Boutique i1 clôturé.");
+    expect(activeIncidents(model.state.get().incidents ?? [], agent)).toEqual([]);
+  });
+
+  it("sends « terminé » with its outcome, and shows a refusal in the server's words", async () => {
+    stubServer();
+    served = [raw("i1", { status: "on_site" })];
+    const model = createAgentView(COMMUNE, agent);
+    await model.start();
+    expect(await model.setStatus("i1", "done", "arrest")).toBe(true);
+    expect(posted[0].body).toEqual({ status: "done", outcome: "arrest" });
+    expect(model.state.get().step.said).toBe("Statut enregistré : terminé — interpellation.");
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () =>
+        new Response(
+          JSON.stringify({ code: "dispatch_done", message: "Vous avez déjà terminé cette intervention. Rien n'a été modifié." }),
+          { status: 409 },
+        ),
+      ),
+    );
+    expect(await model.setStatus("i1", "done", "arrest")).toBe(false);
+    expect(model.state.get().step.error).toBe("Vous avez déjà terminé cette intervention. Rien n'a été modifié.");
   });
 });
