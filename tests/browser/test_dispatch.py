@@ -94,6 +94,11 @@ def test_an_operator_sends_an_agent_who_reads_the_report_and_reports_its_status(
     operator.keyboard.press("a")
     panel = operator.locator("form.dispatch-panel")
     expect(panel.get_by_role("heading", name="Envoyer un agent")).to_be_focused()
+    operator.keyboard.press("Escape")
+    expect(panel).to_have_count(0)
+    expect(send).to_be_focused()
+    operator.keyboard.press("a")
+    expect(panel.get_by_role("heading", name="Envoyer un agent")).to_be_focused()
     choice = panel.get_by_role("checkbox", name=agent_name)
     expect(choice).to_have_accessible_description("disponible")
     found = [f"console : {problem}" for problem in axe(operator) + audit(operator)]

@@ -480,6 +480,13 @@ function DispatchPanel({
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+      // Échap closes the panel, from its checkboxes too.
+      if (event.key === "Escape" && panel.open && !panel.busy) {
+        event.preventDefault();
+        onCancel();
+        requestAnimationFrame(() => opener.current?.focus());
+        return;
+      }
       const target = event.target as HTMLElement | null;
       if (target?.closest("input, textarea, select, [contenteditable]")) return;
       if (event.key.toLowerCase() !== DISPATCH_KEY || !allowed || panel.open) return;
@@ -488,7 +495,7 @@ function DispatchPanel({
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [allowed, panel.open, onOpen]);
+  }, [allowed, panel.open, panel.busy, onOpen, onCancel]);
   const rows = panel.candidates ? agentRows(panel.candidates) : null;
   const toggle = (agent: string, on: boolean) =>
     setChosen((now) => (on ? [...now.filter((a) => a !== agent), agent] : now.filter((a) => a !== agent)));
@@ -520,7 +527,7 @@ function DispatchPanel({
           </button>
         </p>
       ) : null}
-      {panel.open ? (
+      {panel.open && (allowed || panel.busy) ? (
         <form class="card stack dispatch-panel" onSubmit={submit} noValidate aria-labelledby="dispatch-title">
           <h3 id="dispatch-title" ref={heading} tabIndex={-1}>
             {t("dispatch.title")}
