@@ -157,6 +157,7 @@ def test_an_operator_sends_an_agent_who_reads_the_report_and_reports_its_status(
     found += [f"agent clôturé : {problem}" for problem in axe(agent) + audit(agent)]
     agent.get_by_role("button", name="Retour à mes interventions").click()
     expect(agent.get_by_text("Vous n'êtes envoyé sur aucun signalement")).to_be_visible()
+    expect(agent.get_by_role("heading", name="Signalements en cours")).to_be_focused()
     expect(agent.locator("ul.agent-list li")).to_have_count(0)
     found += [f"agent liste : {problem}" for problem in axe(agent) + audit(agent)]
     assert found == []

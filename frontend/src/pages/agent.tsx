@@ -65,14 +65,31 @@ function MyStatus({ incident, agent }: { incident: IncidentSummary; agent: strin
 function AgentList({
   incidents,
   agent,
+  back,
 }: {
   incidents: IncidentSummary[] | null;
   agent: string;
+  /** The incident just left: its button (or, gone from the list, the heading) gets the focus. */
+  back: { current: string | null };
 }) {
   const active = incidents ? activeIncidents(incidents, agent) : null;
+  const list = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const id = back.current;
+    if (!id) return;
+    back.current = null;
+    requestAnimationFrame(() => {
+      const button = list.current?.querySelector<HTMLElement>(
+        `li[data-incident="${CSS.escape(id)}"] button`,
+      );
+      (button ?? list.current?.querySelector<HTMLElement>("h2"))?.focus();
+    });
+  }, []);
   return (
-    <section class="stack" aria-labelledby="agent-list-title">
-      <h2 id="agent-list-title">{t("agent.listTitle")}</h2>
+    <section class="stack" aria-labelledby="agent-list-title" ref={list}>
+      <h2 id="agent-list-title" tabIndex={-1}>
+        {t("agent.listTitle")}
+      </h2>
       {active === null ? <Loading /> : null}
       {active && active.length === 0 ? <p>{t("agent.none")}</p> : null}
       {active && active.length > 0 ? (
@@ -260,9 +277,13 @@ function AgentView({ commune, agent, incident }: { commune: string; agent: strin
   useEffect(() => {
     void model.start();
   }, [model]);
+  // The incident left for the list: focus goes back where the agent was.
+  const back = useRef<string | null>(null);
   useEffect(() => {
-    if (incident) void model.openIncident(incident);
-    else model.close();
+    if (incident) {
+      back.current = incident;
+      void model.openIncident(incident);
+    } else model.close();
   }, [model, incident]);
   return (
     <>
@@ -274,7 +295,7 @@ function AgentView({ commune, agent, incident }: { commune: string; agent: strin
       {incident ? (
         <AgentIncident model={model} agent={agent} />
       ) : (
-        <AgentList incidents={incidents} agent={agent} />
+        <AgentList incidents={incidents} agent={agent} back={back} />
       )}
     </>
   );
