@@ -6,6 +6,7 @@ import { setLang, t, useLang } from "./i18n";
 import { useSelfEvents } from "./live/browser";
 import { useMeta } from "./meta";
 import { ConsolePage } from "./pages/console";
+import { AgentPage } from "./pages/agent";
 import { DutyPage } from "./pages/coordination/duty";
 import { PartnerPage } from "./duty/PartnerPage";
 import { CoordinationPage } from "./pages/coordination";
@@ -61,6 +62,8 @@ export const ROUTES: readonly Route[] = [
   route("/statistiques", () => <StatsPage />),
   route("/console", () => <ConsolePage incident={null} />, "console"),
   route("/incidents/:id", ({ id }) => <ConsolePage incident={id} />, "console"),
+  route("/agent", () => <AgentPage incident={null} />, "agent"),
+  route("/agent/:id", ({ id }) => <AgentPage incident={id} />, "agent"),
 ];
 
 export function App() {

@@ -24,6 +24,8 @@ export const PERMISSION = {
   advanceIncident: "incidents.advance",
   viewCrisis: "crisis.view",
   manageCrisis: "crisis.manage",
+  dispatch: "incidents.dispatch",
+  dispatchStatus: "incidents.dispatch_status",
 } as const;
 
 export type Permission = (typeof PERMISSION)[keyof typeof PERMISSION];
@@ -65,12 +67,20 @@ export const mayAdvanceIncidents = (session: Session | null | undefined): boolea
 export const mayManageCrisis = (session: Session | null | undefined): boolean =>
   can(session, PERMISSION.manageCrisis) && mayBroadcast(session);
 
+/** « Envoyer un agent » in the console: grants are sealed and signed on this device. */
+export const mayDispatch = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.dispatch) && session?.device?.status === "active";
+/** The agent's phone view (/agent): its dispatches, read through grants on this device. */
+export const mayReportDispatchStatus = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.dispatchStatus) && session?.device?.status === "active";
+
 /** Which home a signed-in, approved member on a certified device sees. */
-export type HomeKind = "merchant" | "coordinator" | "operator" | "other";
+export type HomeKind = "merchant" | "coordinator" | "operator" | "agent" | "other";
 
 export function homeKind(session: Session): HomeKind {
   if (can(session, PERMISSION.reportIncident)) return "merchant";
   if (mayCoordinate(session)) return "coordinator";
   if (can(session, PERMISSION.manageServiceKey)) return "operator";
+  if (can(session, PERMISSION.dispatchStatus)) return "agent";
   return "other";
 }

@@ -27,7 +27,14 @@ const message = (text: string | null, fields: Record<string, unknown> = {}): Mes
   sentAt: 0,
   senderDevice: "d",
   receivedAt: "",
-  opened: { text, fields, photos: [], sender: {} as never, via: "service" },
+  opened: {
+    text,
+    fields,
+    photos: [],
+    sender: {} as never,
+    via: "service",
+    contentKey: new Uint8Array(32),
+  },
   error: null,
 });
 

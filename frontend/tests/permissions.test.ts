@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { homeKind, mayCoordinate, mayReport, mayUseConsole } from "../src/permissions";
+import {
+  homeKind,
+  mayCoordinate,
+  mayDispatch,
+  mayReport,
+  mayReportDispatchStatus,
+  mayUseConsole,
+} from "../src/permissions";
 import { ANONYMOUS, normaliseSession, type Session } from "../src/types";
 
 /** A signed-in session as GET /session answers it, with the given policy permissions. */
@@ -44,6 +51,19 @@ describe("what the screen offers follows the server's permissions", () => {
     expect(mayCoordinate(coordinator)).toBe(true);
     expect(mayUseConsole(operator)).toBe(true);
     expect(mayUseConsole(merchant)).toBe(false);
+  });
+
+  it("gives the agent its interventions, the operator « Envoyer un agent »", () => {
+    const agent = session("agent", ["incidents.read_content", "incidents.dispatch_status"]);
+    const operator = session("operateur", ["trust.manage_service_key", "incidents.dispatch"]);
+    expect(homeKind(agent)).toBe("agent");
+    expect(mayReportDispatchStatus(agent)).toBe(true);
+    expect(mayDispatch(agent)).toBe(false);
+    expect(mayDispatch(operator)).toBe(true);
+    expect(homeKind(session("agent", []))).toBe("other");
+    // Grants are opened and signed on the device: a pending one does neither.
+    expect(mayReportDispatchStatus(session("agent", ["incidents.dispatch_status"], "pending"))).toBe(false);
+    expect(mayDispatch(session("operateur", ["incidents.dispatch"], "pending"))).toBe(false);
   });
 
   it("needs a certified device to seal, whatever the permissions", () => {

@@ -56,6 +56,13 @@ describe("the app's routes", () => {
     expect(found?.route.page).toBe(resolveRoute(ROUTES, "/console")?.route.page);
   });
 
+  it("open one of the agent's interventions by URL, on the agent's page", () => {
+    const found = resolveRoute(ROUTES, `/agent/${ID}`);
+    expect(found?.route.pattern).toBe("/agent/:id");
+    expect(found?.params).toEqual({ id: ID });
+    expect(found?.route.page).toBe(resolveRoute(ROUTES, "/agent")?.route.page);
+  });
+
   it("have one route per page path, and none for an unknown path", () => {
     expect(resolveRoute(ROUTES, "/signaler")?.route.pattern).toBe("/signaler");
     expect(resolveRoute(ROUTES, "/nulle-part")).toBeNull();

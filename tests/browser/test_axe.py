@@ -86,6 +86,18 @@ def test_the_partner_page_has_no_serious_axe_violation(
     assert violations(page, "/repli") == []
 
 
+def test_the_agent_page_has_no_serious_axe_violation(
+    open_browser: PersonFactory, demo: Any
+) -> None:
+    """« Mes interventions » with nothing to do yet (test_dispatch audits it with a report)."""
+    page = open_browser("agent", passkeys=False).page
+    demo_sign_in(page, member(demo, Role.AGENT))
+    page.get_by_role("link", name="Mes interventions").click()
+    settled(page, "Mes interventions")
+    expect(page.get_by_text("Vous n'êtes envoyé sur aucun signalement")).to_be_visible()
+    assert violations(page, "/agent") == []
+
+
 def test_axe_sees_a_violation_when_there_is_one(open_browser: PersonFactory, demo: Any) -> None:
     """The positive control: a page of ours with an unlabelled button and an image without
     alternative text is reported, so an empty list above means something."""

@@ -6,6 +6,7 @@
 
 import { getBytes, postForm, request, seg } from "../api";
 import type { WireEnvelope } from "../envelope/envelope";
+import type { SignedDocument } from "../trust/chain";
 import { normaliseLifecycle, type Lifecycle, type StepRoute } from "./lifecycle";
 
 export interface IncidentSummary {
@@ -32,6 +33,24 @@ export interface IncidentSummary {
   cluster?: string | null;
   /** Its category's target (lists only): met, missed or still pending. */
   target?: { minutes: number; state: "met" | "missed" | "pending"; overdue: boolean } | null;
+  /** The agents sent (police and agents only; empty for a shop). */
+  dispatches?: DispatchSummary[];
+}
+
+export type AgentStatus = "dispatched" | "en_route" | "on_site" | "done";
+export const AGENT_STATUSES: readonly AgentStatus[] = ["dispatched", "en_route", "on_site", "done"];
+
+/** One agent sent to the incident and the status it reports (incidents/dispatch.py). */
+export interface DispatchSummary {
+  agent: string;
+  name: string;
+  status: AgentStatus;
+  statusAt: string;
+  /** With `done`: one of the closure's outcomes. */
+  outcome: string | null;
+  dispatchedAt: string;
+  /** Set once « terminé » or the incident closed: the agent is off it. */
+  releasedAt: string | null;
 }
 
 /** The clear metadata sent beside a new report's envelope (Contract 1). */
@@ -63,6 +82,8 @@ export interface StoredMessage {
   receivedAt: string;
   attachments: { index: number; size: number }[];
   envelope: WireEnvelope;
+  /** For an agent's device: the content key granted to it, with the granter's chain. */
+  grant?: { doc: SignedDocument; granterChain: SignedDocument[] } | null;
 }
 
 type Raw = Record<string, unknown>;
@@ -94,7 +115,29 @@ export function normaliseIncident(raw: unknown): IncidentSummary {
     ...(r.exercise == null ? {} : { exercise: { id: str(obj(r.exercise).id), name: str(obj(r.exercise).name) } }),
     ...(typeof r.cluster === "string" ? { cluster: r.cluster } : {}),
     ...(r.target == null ? {} : { target: normaliseTarget(r.target) }),
+    ...(Array.isArray(r.dispatches) ? { dispatches: r.dispatches.map(normaliseDispatch) } : {}),
   };
+}
+
+export function normaliseDispatch(raw: unknown): DispatchSummary {
+  const r = obj(raw);
+  const status = (AGENT_STATUSES as readonly unknown[]).includes(r.status)
+    ? (r.status as AgentStatus)
+    : "dispatched";
+  return {
+    agent: str(r.agent),
+    name: str(r.name),
+    status,
+    statusAt: str(r.status_at),
+    outcome: typeof r.outcome === "string" && r.outcome ? r.outcome : null,
+    dispatchedAt: str(r.dispatched_at),
+    releasedAt: typeof r.released_at === "string" && r.released_at ? r.released_at : null,
+  };
+}
+
+function signedDoc(raw: unknown): SignedDocument {
+  const r = obj(raw);
+  return { body: str(r.body), signature: str(r.signature) };
 }
 
 function normaliseTarget(raw: unknown): NonNullable<IncidentSummary["target"]> {
@@ -150,6 +193,17 @@ export function normaliseMessage(raw: unknown): StoredMessage {
     attachments: attachments.map((a) => ({ index: num(obj(a).index), size: num(obj(a).size) })),
     // Kept exactly as served: the opener checks it, the UI never trusts it.
     envelope: r.envelope as WireEnvelope,
+    ...(r.grant == null
+      ? {}
+      : {
+          grant: {
+            doc: signedDoc(r.grant),
+            granterChain: (Array.isArray(obj(r.grant).granter_chain)
+              ? (obj(r.grant).granter_chain as unknown[])
+              : []
+            ).map(signedDoc),
+          },
+        }),
   };
 }
 
@@ -224,6 +278,78 @@ export async function postStep(
   body?: Record<string, string>,
 ): Promise<IncidentSummary> {
   const raw = await request<Raw>("POST", `/incidents/${seg(incident)}/${route}`, body);
+  return normaliseIncident(raw.incident);
+}
+
+// --- dispatch (GET/POST /incidents/{id}/dispatch, POST …/dispatch/status) ---------------
+
+export interface DispatchCandidate {
+  agent: string;
+  name: string;
+  /** Each certified device, with its chain as served (verified by the caller). */
+  devices: { device: string; chain: unknown }[];
+  /** Incidents it is on elsewhere, not released. */
+  activeElsewhere: number;
+  /** Its dispatch on this incident, if any. */
+  dispatch: DispatchSummary | null;
+}
+
+export interface DispatchCandidates {
+  incident: string;
+  /** Every message to grant, in order. */
+  messages: string[];
+  agents: DispatchCandidate[];
+}
+
+export function normaliseCandidates(raw: unknown): DispatchCandidates {
+  const r = obj(raw);
+  const agents = Array.isArray(r.agents) ? r.agents : [];
+  return {
+    incident: str(r.incident),
+    messages: Array.isArray(r.messages) ? r.messages.map(str) : [],
+    agents: agents.map((item) => {
+      const a = obj(item);
+      const devices = Array.isArray(a.devices) ? a.devices : [];
+      return {
+        agent: str(a.agent),
+        name: str(a.name),
+        devices: devices.map((d) => ({ device: str(obj(d).device), chain: obj(d).chain })),
+        activeElsewhere: num(a.active_elsewhere),
+        dispatch: a.dispatch == null ? null : normaliseDispatch(a.dispatch),
+      };
+    }),
+  };
+}
+
+/** Whom the operator may send: the commune's agents, their devices, the messages to grant. */
+export async function getDispatchCandidates(incident: string): Promise<DispatchCandidates> {
+  return normaliseCandidates(await request<unknown>("GET", `/incidents/${seg(incident)}/dispatch`));
+}
+
+/** Sends these agents with a grant per message × device; the incident as it now stands. */
+export async function postDispatch(
+  incident: string,
+  agents: string[],
+  grants: SignedDocument[],
+): Promise<IncidentSummary> {
+  const raw = await request<Raw>("POST", `/incidents/${seg(incident)}/dispatch`, {
+    agents,
+    grants: grants.map((g) => ({ body: g.body, signature: g.signature })),
+  });
+  return normaliseIncident(raw.incident);
+}
+
+/** The dispatched agent's own status (forward only; `done` with an outcome). */
+export async function postDispatchStatus(
+  incident: string,
+  status: Exclude<AgentStatus, "dispatched">,
+  outcome?: string,
+): Promise<IncidentSummary> {
+  const raw = await request<Raw>(
+    "POST",
+    `/incidents/${seg(incident)}/dispatch/status`,
+    outcome ? { status, outcome } : { status },
+  );
   return normaliseIncident(raw.incident);
 }
 

@@ -1,12 +1,16 @@
 /**
  * Reading an incident's sealed messages on this device. Each message is opened with this
- * device's own key when the sender wrapped it for us, otherwise with a police service key
- * generation this device holds (`police:<n>`); a message that fails to open shows its own
+ * device's own key when the sender wrapped it for us, otherwise (an agent's device, for a
+ * message sealed before its dispatch) with the content-key grant the dispatching operator
+ * made for it, otherwise with a police service key generation this device holds
+ * (`police:<n>`); each opened message keeps its content key K in memory, for the console
+ * to grant it to the agents it sends (police/dispatch.ts). A message that fails to open shows its own
  * French error (tampered, not for this device…) without hiding the others.
  */
 
 import { parseWire, type Opener, type TrustContext } from "../envelope/envelope";
 import { openEnvelope } from "../envelope/opening";
+import { openEnvelopeWithGrant } from "../envelope/contentGrant";
 import { heldServiceKeys } from "../device/trustState";
 import type { CertificateBody } from "../trust/chain";
 import { t } from "../i18n";
@@ -31,7 +35,9 @@ export interface MessageView {
     fields: Record<string, unknown>;
     photos: OpenedPhoto[];
     sender: CertificateBody;
-    via: "device" | "service";
+    via: "device" | "service" | "grant";
+    /** The message's content key (raw, 32 bytes): in memory only, never stored. */
+    contentKey: Uint8Array;
   } | null;
   error: FlowError | null;
 }
@@ -82,18 +88,26 @@ async function openOne(
   };
   try {
     const [header] = parseWire(stored.envelope);
-    const opener = await chooseOpener(header.recipients, ctx);
+    const binding = { commune: ctx.commune, incident, message: stored.id };
+    const listed = header.recipients.some((r) => r.kind === "device" && r.id === ctx.deviceId);
+    const grant = !listed && stored.grant ? stored.grant : null;
+    const opener = grant ? null : await chooseOpener(header.recipients, ctx);
     const attachments: Uint8Array[] = [];
     for (const part of stored.attachments) {
       attachments.push(await fetchAttachment(incident, stored.id, part.index));
     }
-    const opened = await openEnvelope(
-      stored.envelope,
-      attachments,
-      { commune: ctx.commune, incident, message: stored.id },
-      opener,
-      trust,
-    );
+    const opened = grant
+      ? await openEnvelopeWithGrant(
+          stored.envelope,
+          attachments,
+          binding,
+          grant.doc,
+          grant.granterChain,
+          ctx.deviceId,
+          { privateKey: ctx.keys.encPrivate, publicKey: ctx.keys.encKey },
+          trust,
+        )
+      : await openEnvelope(stored.envelope, attachments, binding, opener!, trust);
     view.opened = {
       text: opened.text,
       fields: opened.fields,
@@ -104,7 +118,8 @@ async function openOne(
         height: a.height,
       })),
       sender: opened.sender,
-      via: opener.kind,
+      via: opener ? opener.kind : "grant",
+      contentKey: opened.contentKey,
     };
   } catch (error) {
     view.error = asFlowError(error);

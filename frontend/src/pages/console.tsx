@@ -25,6 +25,7 @@ import { mutedStore, playSignal, setMuted, signalCountStore, unlockAudio } from 
 import {
   mayAdvanceIncidents,
   mayBroadcast,
+  mayDispatch,
   mayManageCrisis,
   mayTakeIncidents,
   mayUseConsole,
@@ -39,6 +40,7 @@ import {
   type LimitHit,
 } from "../police/console";
 import { orderQueue, queueTitle } from "../police/queue";
+import { agentRows, DISPATCH_KEY, dispatchStatusLabel } from "../police/dispatch";
 import {
   actionOfKey,
   actionsOf,
@@ -340,6 +342,8 @@ function ActionButton({
 interface StepRights {
   take: boolean;
   advance: boolean;
+  /** « Envoyer un agent » (incidents.dispatch). */
+  dispatch: boolean;
 }
 
 /** One button per legal next step (the server's `next_steps`), each with its key. */
@@ -420,23 +424,191 @@ function LifecyclePanel({
   );
 }
 
+/** The agents sent to this report, each with its live status. */
+export function DispatchedAgents({ incident }: { incident: IncidentSummary }) {
+  const sent = incident.dispatches ?? [];
+  if (sent.length === 0) return null;
+  return (
+    <section class="card stack dispatched" aria-labelledby={`dispatched-${incident.id}`}>
+      <h3 id={`dispatched-${incident.id}`}>{t("dispatch.sentTitle")}</h3>
+      <ul class="dispatch-list">
+        {sent.map((d) => (
+          <li key={d.agent} data-agent={d.agent} data-status={d.status}>
+            <strong>{d.name}</strong>{" "}
+            <span class={`badge badge-dispatch badge-dispatch-${d.status}`}>
+              {dispatchStatusLabel(d)}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Whether agents may be sent now: taken, not closed, not a doubt lifted as unfounded. */
+function dispatchable(incident: IncidentSummary): boolean {
+  const lifecycle = incident.lifecycle ?? REPORTED;
+  return (
+    lifecycle.state !== "reported" &&
+    lifecycle.state !== "closed" &&
+    lifecycle.verdict !== "unfounded"
+  );
+}
+
+/** « Envoyer un agent » (key A): the agents, checkboxes for a patrol, then « Envoyer ». */
+function DispatchPanel({
+  incident,
+  panel,
+  onOpen,
+  onCancel,
+  onSend,
+}: {
+  incident: IncidentSummary;
+  panel: ConsoleState["dispatch"];
+  onOpen: () => void;
+  onCancel: () => void;
+  onSend: (agents: string[]) => Promise<boolean>;
+}) {
+  const [chosen, setChosen] = useState<string[]>([]);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const opener = useRef<HTMLButtonElement>(null);
+  const allowed = dispatchable(incident);
+  useEffect(() => {
+    if (panel.open) heading.current?.focus();
+    else setChosen([]);
+  }, [panel.open]);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+      // Échap closes the panel, from its checkboxes too.
+      if (event.key === "Escape" && panel.open && !panel.busy) {
+        event.preventDefault();
+        onCancel();
+        requestAnimationFrame(() => opener.current?.focus());
+        return;
+      }
+      const target = event.target as HTMLElement | null;
+      if (target?.closest("input, textarea, select, [contenteditable]")) return;
+      if (event.key.toLowerCase() !== DISPATCH_KEY || !allowed || panel.open) return;
+      event.preventDefault();
+      onOpen();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [allowed, panel.open, panel.busy, onOpen, onCancel]);
+  const rows = panel.candidates ? agentRows(panel.candidates) : null;
+  const toggle = (agent: string, on: boolean) =>
+    setChosen((now) => (on ? [...now.filter((a) => a !== agent), agent] : now.filter((a) => a !== agent)));
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (await onSend(chosen)) {
+      setChosen([]);
+      requestAnimationFrame(() => opener.current?.focus());
+    }
+  };
+  const cancel = () => {
+    onCancel();
+    requestAnimationFrame(() => opener.current?.focus());
+  };
+  return (
+    <div class="stack dispatch">
+      {allowed && !panel.open ? (
+        <p>
+          <button
+            type="button"
+            ref={opener}
+            class="button button-primary"
+            data-action="dispatch"
+            aria-keyshortcuts={DISPATCH_KEY.toUpperCase()}
+            onClick={onOpen}
+          >
+            {t("dispatch.open")}{" "}
+            <kbd aria-hidden="true">{t("lifecycle.key", { key: DISPATCH_KEY.toUpperCase() })}</kbd>
+          </button>
+        </p>
+      ) : null}
+      {panel.open && (allowed || panel.busy) ? (
+        <form class="card stack dispatch-panel" onSubmit={submit} noValidate aria-labelledby="dispatch-title">
+          <h3 id="dispatch-title" ref={heading} tabIndex={-1}>
+            {t("dispatch.title")}
+          </h3>
+          {rows === null && !panel.error ? <Loading /> : null}
+          {rows && rows.length === 0 ? <p>{t("dispatch.noAgents")}</p> : null}
+          {rows && rows.length > 0 ? (
+            <fieldset class="dispatch-agents">
+              <legend>{t("dispatch.legend")}</legend>
+              <p class="hint">{t("dispatch.hint")}</p>
+              {rows.map((row) => {
+                const id = `dispatch-agent-${row.agent}`;
+                return (
+                  <div key={row.agent} class="checkbox">
+                    <input
+                      type="checkbox"
+                      id={id}
+                      name="agents"
+                      value={row.agent}
+                      disabled={row.disabled || panel.busy}
+                      checked={chosen.includes(row.agent)}
+                      aria-describedby={`${id}-state`}
+                      onChange={(e) => toggle(row.agent, (e.target as HTMLInputElement).checked)}
+                    />
+                    <div>
+                      <label for={id}>{row.name}</label>
+                      <p id={`${id}-state`} class="hint">
+                        {row.availability}
+                      </p>
+                    </div>
+                  </div>
+                );
+              })}
+            </fieldset>
+          ) : null}
+          <ErrorMessage message={panel.error} />
+          <p class="dispatch-actions">
+            <button
+              type="submit"
+              class="button button-primary"
+              disabled={panel.busy || chosen.length === 0}
+            >
+              {panel.busy ? t("dispatch.sending") : t("dispatch.send")}
+            </button>{" "}
+            <button type="button" class="button button-secondary" disabled={panel.busy} onClick={cancel}>
+              {t("dispatch.cancel")}
+            </button>
+          </p>
+        </form>
+      ) : null}
+      {!panel.open ? <ErrorMessage message={panel.error} /> : null}
+      <LiveStatus message={panel.said} busy={panel.busy} />
+    </div>
+  );
+}
+
 function IncidentView({
   incident,
   messages,
   reply,
   step,
+  dispatch,
   rights,
   onSend,
   onAdvance,
+  onOpenDispatch,
+  onCancelDispatch,
+  onDispatch,
   onClose,
 }: {
   incident: IncidentSummary;
   messages: MessageView[];
   reply: ConsoleState["reply"];
   step: ConsoleState["step"];
+  dispatch: ConsoleState["dispatch"];
   rights: StepRights;
   onSend: (text: string) => Promise<boolean>;
   onAdvance: (action: ShortcutAction) => void;
+  onOpenDispatch: () => void;
+  onCancelDispatch: () => void;
+  onDispatch: (agents: string[]) => Promise<boolean>;
   onClose: () => void;
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
@@ -448,6 +620,16 @@ function IncidentView({
       </h2>
       <IncidentMeta incident={incident} />
       <LifecyclePanel incident={incident} step={step} rights={rights} onAdvance={onAdvance} />
+      <DispatchedAgents incident={incident} />
+      {rights.dispatch ? (
+        <DispatchPanel
+          incident={incident}
+          panel={dispatch}
+          onOpen={onOpenDispatch}
+          onCancel={onCancelDispatch}
+          onSend={onDispatch}
+        />
+      ) : null}
       <ul class="message-list">
         {messages.map((view) => (
           <Message key={view.id} view={view} police={fromPolice(view)} />
@@ -528,6 +710,8 @@ function useLiveConsole(model: ConsoleModel, unread: number): void {
       "alert_limit.reached",
       "incident.escalated",
       "cluster.confirmed",
+      "incident.dispatched",
+      "dispatch.status_changed",
       ...LIFECYCLE_KINDS,
     ],
     (event) => void model.live(event),
@@ -581,6 +765,7 @@ function Console({
     reply,
     limits,
     step,
+    dispatch,
   } = useStore(model.state);
   useLiveConsole(model, unread.size);
   const queue = useMemo(
@@ -617,6 +802,9 @@ function Console({
     },
     [model, shownId],
   );
+  const onOpenDispatch = useCallback(() => {
+    if (shownId) void model.openDispatch(shownId);
+  }, [model, shownId]);
 
   return (
     <>
@@ -656,9 +844,13 @@ function Console({
           messages={shown.messages}
           reply={reply}
           step={step}
+          dispatch={dispatch}
           rights={rights}
           onSend={(text) => model.sendReply(shown.incident.id, text)}
           onAdvance={onAdvance}
+          onOpenDispatch={onOpenDispatch}
+          onCancelDispatch={() => model.closeDispatch()}
+          onDispatch={(agents) => model.sendAgents(shown.incident.id, agents)}
           onClose={() => navigate("/console")}
         />
       ) : (
@@ -714,6 +906,15 @@ function Console({
                     </p>
                     <IncidentMeta incident={item} />
                     <p class="hint">{t("console.messagesCount", { count: item.messages })}</p>
+                    {item.dispatches && item.dispatches.length > 0 ? (
+                      <p class="hint">
+                        {t("dispatch.queueLine", {
+                          agents: item.dispatches
+                            .map((d) => `${d.name} (${dispatchStatusLabel(d)})`)
+                            .join(", "),
+                        })}
+                      </p>
+                    ) : null}
                   </div>
                   <button
                     type="button"
@@ -762,7 +963,11 @@ export function ConsolePage({ incident }: { incident: string | null }) {
           device={session.device?.id ?? null}
           incident={incident}
           broadcast={mayBroadcast(session)}
-          rights={{ take: mayTakeIncidents(session), advance: mayAdvanceIncidents(session) }}
+          rights={{
+            take: mayTakeIncidents(session),
+            advance: mayAdvanceIncidents(session),
+            dispatch: mayDispatch(session),
+          }}
           crisis={mayManageCrisis(session)}
         />
       ) : (

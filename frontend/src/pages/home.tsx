@@ -308,6 +308,18 @@ function OperatorHome({ session }: { session: Session }) {
   );
 }
 
+function AgentHome({ session }: { session: Session }) {
+  return (
+    <WorkspaceHome
+      session={session}
+      title={t("home.agentTitle")}
+      lead={t("home.agentLead", { commune: session.membership?.commune?.name ?? "" })}
+      href="/agent"
+      action={t("home.openAgent")}
+    />
+  );
+}
+
 function OtherRoleHome({ session }: { session: Session }) {
   usePageTitle(t("home.hello", { name: session.person?.display_name ?? "" }));
   const role = session.membership?.role;
@@ -386,6 +398,8 @@ export function HomePage() {
       return <CoordinatorHome session={session} />;
     case "operator":
       return <OperatorHome session={session} />;
+    case "agent":
+      return <AgentHome session={session} />;
     default:
       return <OtherRoleHome session={session} />;
   }

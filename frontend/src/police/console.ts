@@ -7,7 +7,14 @@
  * a message in the report on screen is decrypted at once.
  */
 
-import { listIncidents, postStep, type IncidentSummary } from "../incidents/api";
+import {
+  getDispatchCandidates,
+  listIncidents,
+  postDispatch,
+  postStep,
+  type DispatchCandidates,
+  type IncidentSummary,
+} from "../incidents/api";
 import {
   formatElapsed,
   stepRequest,
@@ -16,7 +23,13 @@ import {
   stateOfAction,
   type ShortcutAction,
 } from "../incidents/lifecycle";
-import { asFlowError, loadDeviceContext, type FlowError } from "../incidents/context";
+import {
+  asFlowError,
+  loadDeviceContext,
+  nowSeconds,
+  verifiedRevocations,
+  type FlowError,
+} from "../incidents/context";
 import { readIncident, type MessageView } from "../incidents/read";
 import { deliverMessage, sealMessage, type SealedReport } from "../incidents/send";
 import { t } from "../i18n";
@@ -24,6 +37,7 @@ import type { StreamEvent } from "../live/stream";
 import { createStore, type Store } from "../store";
 import { isNews, markRead, markUnread, tallyReport, type AlertTally } from "./queue";
 import { runServiceKeyFlow, type ServiceKeyOutcome } from "./serviceKeyFlow";
+import { buildGrants, contentKeys, dispatchStatusLabel, missingKeys } from "./dispatch";
 
 export interface OpenIncident {
   incident: IncidentSummary;
@@ -50,6 +64,17 @@ export interface ConsoleState {
   limits: LimitHit[];
   /** A lifecycle step being saved, its refusal (the server's French sentence), its result. */
   step: { busy: boolean; error: string | null; said: string | null };
+  /** The « Envoyer un agent » panel of the open report. */
+  dispatch: DispatchPanelState;
+}
+
+export interface DispatchPanelState {
+  open: boolean;
+  /** The agents as the server lists them for this incident (null while loading). */
+  candidates: DispatchCandidates | null;
+  busy: boolean;
+  error: string | null;
+  said: string | null;
 }
 
 export interface LimitHit {
@@ -76,6 +101,11 @@ export interface ConsoleModel {
   sendReply(incident: string, text: string): Promise<boolean>;
   /** One lifecycle step (« prendre en charge », a verdict, an outcome…) on the incident. */
   advance(incident: string, action: ShortcutAction): Promise<boolean>;
+  /** Opens the « Envoyer un agent » panel of the open report and lists the agents. */
+  openDispatch(incident: string): Promise<void>;
+  closeDispatch(): void;
+  /** Grants every message to every device of these agents, then sends them. */
+  sendAgents(incident: string, agents: string[]): Promise<boolean>;
 }
 
 export interface ConsoleOptions {
@@ -100,9 +130,11 @@ const INITIAL: ConsoleState = {
   reply: { sending: false, error: null, sent: null },
   limits: [],
   step: { busy: false, error: null, said: null },
+  dispatch: { open: false, candidates: null, busy: false, error: null, said: null },
 };
 
 const LIFECYCLE: ReadonlySet<string> = new Set(LIFECYCLE_KINDS);
+const DISPATCH_KINDS: ReadonlySet<string> = new Set(["incident.dispatched", "dispatch.status_changed"]);
 
 export function createConsole(commune: string, options: ConsoleOptions = {}): ConsoleModel {
   const state = createStore<ConsoleState>(INITIAL);
@@ -160,6 +192,7 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
         unread: markRead(state.get().unread, id),
         reply: INITIAL.reply,
         step: INITIAL.step,
+        dispatch: INITIAL.dispatch,
         status: t("console.opened", { shop: incident.shop.enseigne, count: messages.length }),
       });
     } catch (err) {
@@ -171,7 +204,7 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
 
   function close(): void {
     wanted = null;
-    if (state.get().open) state.update({ open: null, status: null });
+    if (state.get().open) state.update({ open: null, status: null, dispatch: INITIAL.dispatch });
   }
 
   /** Re-reads the report on screen (a message arrived in it), without moving the focus. */
@@ -291,9 +324,96 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     }
   }
 
+  function setDispatch(changes: Partial<DispatchPanelState>): void {
+    state.update({ dispatch: { ...state.get().dispatch, ...changes } });
+  }
+
+  async function loadCandidates(incident: string): Promise<DispatchCandidates | null> {
+    try {
+      const candidates = await getDispatchCandidates(incident);
+      if (state.get().open?.incident.id === incident) setDispatch({ candidates });
+      return candidates;
+    } catch (err) {
+      setDispatch({ error: asFlowError(err).message });
+      return null;
+    }
+  }
+
+  async function openDispatch(incident: string): Promise<void> {
+    setDispatch({ open: true, candidates: null, error: null, said: null });
+    await loadCandidates(incident);
+  }
+
+  function closeDispatch(): void {
+    setDispatch({ open: false, error: null });
+  }
+
+  async function sendAgents(incident: string, agents: string[]): Promise<boolean> {
+    if (state.get().dispatch.busy) return false;
+    setDispatch({ busy: true, error: null, said: t("dispatch.sending") });
+    try {
+      // The server's list as it stands now: a message posted since the panel opened
+      // needs its grant too (the report on screen is re-read to open it).
+      const candidates = await getDispatchCandidates(incident);
+      let keys = contentKeys(state.get().open?.messages ?? []);
+      if (missingKeys(candidates, keys).length > 0) {
+        await reloadOpen();
+        keys = contentKeys(state.get().open?.messages ?? []);
+      }
+      const ctx = await loadDeviceContext(commune);
+      const revocations = await verifiedRevocations(ctx);
+      const grants = await buildGrants(
+        {
+          commune: ctx.commune,
+          rootPublicKey: ctx.rootPublicKey,
+          pinnedFingerprint: ctx.pinnedFingerprint,
+          signPrivate: ctx.keys.signPrivate,
+          signKey: ctx.certificate.sign_key,
+        },
+        revocations,
+        candidates,
+        agents,
+        keys,
+        nowSeconds(),
+      );
+      const updated = await postDispatch(incident, agents, grants);
+      replaceIncident(updated);
+      const names = candidates.agents
+        .filter((a) => agents.includes(a.agent))
+        .map((a) => a.name)
+        .join(", ");
+      setDispatch({ open: false, busy: false, error: null, said: t("dispatch.sent", { names }) });
+      void loadCandidates(incident);
+      return true;
+    } catch (err) {
+      setDispatch({ busy: false, error: asFlowError(err).message, said: null });
+      return false;
+    }
+  }
+
+  /** An agent sent or its status changed: the list and the open report show it, said. */
+  async function dispatchChanged(event: StreamEvent): Promise<void> {
+    await refreshLive();
+    const incident = state.get().incidents?.find((item) => item.id === event.targetId);
+    if (!incident) return;
+    replaceIncident(incident);
+    const open = state.get().open?.incident.id === incident.id;
+    if (!open) return;
+    if (state.get().dispatch.open) void loadCandidates(incident.id);
+    if (event.kind !== "dispatch.status_changed") return;
+    const agent = typeof event.payload.agent === "string" ? event.payload.agent : "";
+    const dispatch = incident.dispatches?.find((d) => d.agent === agent);
+    if (dispatch) {
+      state.update({
+        alert: t("dispatch.statusLive", { name: dispatch.name, status: dispatchStatusLabel(dispatch) }),
+      });
+    }
+  }
+
   async function live(event: StreamEvent): Promise<void> {
     if (event.kind === "alert_limit.reached") return limitReached(event);
     if (LIFECYCLE.has(event.kind)) return lifecycleChanged(event);
+    if (DISPATCH_KINDS.has(event.kind)) return dispatchChanged(event);
     if (event.kind === "incident.escalated") return escalated(event);
     if (event.kind === "cluster.confirmed") return refreshLive();
     if (event.kind !== "incident.reported" && event.kind !== "message.posted") return;
@@ -378,5 +498,8 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     resync,
     sendReply,
     advance,
+    openDispatch,
+    closeDispatch,
+    sendAgents,
   };
 }

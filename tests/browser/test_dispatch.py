@@ -1,0 +1,166 @@
+"""Dispatch in real Chromium (issue 10, items 2 and 3): an operator takes a shop's report
+and sends an agent with the console's « Envoyer un agent » (key A); the operator's device
+seals the content key of every message to the agent's certified devices. The agent's
+phone, open on « Mes interventions », sees the report arrive live and decrypts it through
+the grant, taps « En route » then « Sur place »; the console shows each status live. The
+operator closes: the agent is released and its active list empties."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from maillage.incidents.models import ContentKeyGrant, Dispatch
+from maillage.members.models import Role
+from maillage.stream.tests.live import live_db, serve
+
+from .a11y import audit, axe
+from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot
+from .test_envelopes import demo, demo_sign_in, member, open_console
+from .test_lifecycle import state_is
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+__all__ = ["demo", "live_db"]
+
+LIVE = 30_000  # ms: a delivery is checked, never timed
+
+
+@pytest.fixture
+def app_url(live_db: None, settings: Any, built_frontend: Path) -> Iterator[str]:
+    """The ASGI application (Django and the stream), as in test_live_console."""
+    with serve() as base:
+        url = base.replace("127.0.0.1", "localhost")
+        settings.WEBAUTHN_RP_ID = "localhost"
+        settings.WEBAUTHN_ORIGINS = [url]
+        settings.PUBLIC_URL = url
+        settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+        settings.CSRF_TRUSTED_ORIGINS = [url]
+        yield url
+
+
+def test_an_operator_sends_an_agent_who_reads_the_report_and_reports_its_status(
+    open_browser: PersonFactory, demo: Any, tmp_path: Path
+) -> None:
+    merchant = member(demo, Role.MERCHANT)
+    operator_member = member(demo, Role.OPERATOR)
+    agent_member = member(demo, Role.AGENT)
+    assert merchant.shop is not None
+    enseigne = merchant.shop.enseigne
+    agent_name = agent_member.person.display_name
+    text = f"Vol à l'étalage en cours {uuid.uuid4().hex}"
+
+    operator_person = open_browser("operateur", viewport=DESKTOP, passkeys=False)
+    operator = operator_person.page
+    demo_sign_in(operator, operator_member)
+    open_console(operator)
+    expect(operator.get_by_text("Aucun signalement pour l'instant.")).to_be_visible()
+
+    # The agent's phone, signed in first: its device is certified, its list empty.
+    agent_person = open_browser("agent", viewport=PHONE, passkeys=False)
+    agent = agent_person.page
+    demo_sign_in(agent, agent_member)
+    agent.get_by_role("link", name="Mes interventions").click()
+    expect(agent.get_by_role("heading", level=1)).to_have_text("Mes interventions")
+    expect(agent.get_by_text("Vous n'êtes envoyé sur aucun signalement")).to_be_visible()
+
+    shop_person = open_browser("commercant", viewport=PHONE, passkeys=False)
+    shop = shop_person.page
+    demo_sign_in(shop, merchant)
+    shop.get_by_role("link", name="Signaler un incident").first.click()
+    shop.get_by_label("Ce qui se passe (facultatif)").fill(text)
+    shop.get_by_role("button", name="Envoyer le signalement").click()
+    expect(shop.get_by_role("heading", name="Signalement envoyé à")).to_be_visible()
+
+    row = operator.locator("ul.incident-list li").filter(has_text=enseigne)
+    row.get_by_role("button", name=f"Ouvrir le signalement de {enseigne}").click(timeout=LIVE)
+    expect(operator.get_by_text(text)).to_be_visible()
+    # Not before the report is taken in charge.
+    expect(operator.get_by_role("button", name="Envoyer un agent")).to_have_count(0)
+    operator.keyboard.press("p")
+    state_is(operator, "Pris en charge")
+    operator.keyboard.press("f")
+    state_is(operator, "Doute levé")
+    operator.keyboard.press("e")
+    state_is(operator, "Intervention engagée")
+
+    send = operator.get_by_role("button", name="Envoyer un agent")
+    expect(send).to_have_attribute("aria-keyshortcuts", "A")
+    operator.keyboard.press("a")
+    panel = operator.locator("form.dispatch-panel")
+    expect(panel.get_by_role("heading", name="Envoyer un agent")).to_be_focused()
+    operator.keyboard.press("Escape")
+    expect(panel).to_have_count(0)
+    expect(send).to_be_focused()
+    operator.keyboard.press("a")
+    expect(panel.get_by_role("heading", name="Envoyer un agent")).to_be_focused()
+    choice = panel.get_by_role("checkbox", name=agent_name)
+    expect(choice).to_have_accessible_description("disponible")
+    found = [f"console : {problem}" for problem in axe(operator) + audit(operator)]
+    choice.check()
+    panel.get_by_role("button", name="Envoyer", exact=True).click()
+    expect(operator.get_by_text(f"Envoyé sur le signalement : {agent_name}.")).to_be_visible()
+    sent = operator.locator("section.dispatched li").filter(has_text=agent_name)
+    expect(sent.locator(".badge-dispatch")).to_have_text("envoyé")
+    # One grant per message and per certified device of the agent, signed on this device.
+    dispatch = Dispatch.objects.get(agent=agent_member)
+    assert ContentKeyGrant.objects.filter(message__incident=dispatch.incident).count() >= 1
+
+    # The agent's phone, never reloaded: the report arrives, opens through its grant.
+    item = agent.locator("ul.agent-list li").filter(has_text=enseigne)
+    expect(item).to_have_count(1, timeout=LIVE)
+    expect(item.get_by_text("Votre statut : envoyé")).to_be_visible()
+    expect(
+        agent.get_by_role("status").filter(has_text=f"vous êtes envoyé chez {enseigne}")
+    ).to_have_count(1)
+    item.get_by_role("button", name=f"Ouvrir le signalement de {enseigne}").click()
+    expect(agent.get_by_role("heading", name=f"Signalement de {enseigne}")).to_be_focused()
+    expect(agent.get_by_text(text)).to_be_visible(timeout=LIVE)
+    expect(agent.get_by_role("region", name=f"Carte : emplacement de {enseigne}")).to_be_visible()
+    for name in ("En route", "Sur place", "Terminé"):
+        box = agent.get_by_role("button", name=name, exact=True).bounding_box()
+        assert box is not None and box["height"] >= 44 and box["width"] >= 44, name
+    found += [f"agent : {problem}" for problem in axe(agent) + audit(agent)]
+
+    # Sealed after the dispatch: the operator's reply lists the agent's devices directly.
+    operator.get_by_role("button", name="Patrouille en route.").click()
+    expect(operator.get_by_text("Réponse envoyée", exact=False)).to_be_visible()
+    expect(agent.locator("ul.message-list li")).to_have_count(2, timeout=LIVE)
+    expect(agent.locator("ul.message-list").get_by_text("Patrouille en route.")).to_be_visible()
+
+    agent.get_by_role("button", name="En route", exact=True).click()
+    expect(agent.get_by_text("Statut enregistré : en route.")).to_be_visible()
+    expect(agent.get_by_role("button", name="En route", exact=True)).to_be_disabled()
+    expect(sent.locator(".badge-dispatch")).to_have_text("en route", timeout=LIVE)
+    expect(
+        operator.get_by_role("status").filter(has_text=f"{agent_name} : en route.")
+    ).to_have_count(1)
+
+    agent.get_by_role("button", name="Sur place", exact=True).click()
+    expect(agent.get_by_text("Statut enregistré : sur place.")).to_be_visible()
+    expect(sent.locator(".badge-dispatch")).to_have_text("sur place", timeout=LIVE)
+    # The intervention was engaged: the agent on site puts the report « sur place ».
+    state_is(operator, "Sur place")
+    save_screenshot(agent, "agent-sur-place", tmp_path)
+    save_screenshot(operator, "console-agent-sur-place", tmp_path)
+
+    # The operator closes: the agent is released, its phone says so and its list empties.
+    operator.keyboard.press("1")
+    state_is(operator, "Clôturé")
+    expect(agent.get_by_text("Signalement clôturé", exact=True)).to_be_visible(timeout=LIVE)
+    expect(agent.get_by_role("button", name="En route", exact=True)).to_have_count(0)
+    found += [f"agent clôturé : {problem}" for problem in axe(agent) + audit(agent)]
+    agent.get_by_role("button", name="Retour à mes interventions").click()
+    expect(agent.get_by_text("Vous n'êtes envoyé sur aucun signalement")).to_be_visible()
+    expect(agent.get_by_role("heading", name="Signalements en cours")).to_be_focused()
+    expect(agent.locator("ul.agent-list li")).to_have_count(0)
+    found += [f"agent liste : {problem}" for problem in axe(agent) + audit(agent)]
+    assert found == []
+
+    people = operator_person.console + agent_person.console + shop_person.console
+    assert [line for line in people if line.startswith("pageerror:")] == []
