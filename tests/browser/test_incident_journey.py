@@ -91,9 +91,17 @@ def test_four_people_follow_one_incident_from_the_alert_to_its_closure(
     expect(drill.get_by_role("button", name="Terminer l'exercice")).to_be_visible(timeout=LIVE)
     expect(reporter.get_by_text("EXERCICE en cours", exact=False)).to_be_visible(timeout=LIVE)
     reporter.get_by_role("link", name="Signaler un incident").first.click()
+    # The report page knows of the drill before anything is sent (its box for a real one
+    # unticked), whatever the machine's load.
+    legend = reporter.get_by_role(
+        "group", name="Exercice Exercice en cours : « Exercice rue Nationale »"
+    )
+    expect(legend.get_by_label("Vrai signalement (hors exercice)")).not_to_be_checked(timeout=LIVE)
     reporter.get_by_label("Ce qui se passe (facultatif)").fill(f"Exercice {uuid.uuid4().hex}")
     reporter.get_by_role("button", name=SEND).click()
     expect(reporter.get_by_role("heading", name="Signalement envoyé à")).to_be_visible(timeout=LIVE)
+    [drilled] = Incident.objects.filter(commune=demo.commune)
+    assert drilled.exercise is not None
 
     # The real alert, with the neighbours warned.
     reporter.goto("/")
@@ -105,7 +113,8 @@ def test_four_people_follow_one_incident_from_the_alert_to_its_closure(
     reporter.get_by_label("Ce qui se passe (facultatif)").fill(canary)
     reporter.get_by_role("button", name=SEND).click()
     expect(reporter.get_by_role("heading", name="Signalement envoyé à")).to_be_visible(timeout=LIVE)
-    real = Incident.objects.get(commune=demo.commune, exercise__isnull=True)
+    real = Incident.objects.filter(commune=demo.commune).exclude(pk=drilled.pk).get()
+    assert real.exercise is None
     reporter.goto("/")
     expect(reporter.get_by_text("Signalement reçu", exact=True).first).to_be_visible(timeout=LIVE)
 
