@@ -26,6 +26,8 @@ export const PERMISSION = {
   manageCrisis: "crisis.manage",
   dispatch: "incidents.dispatch",
   dispatchStatus: "incidents.dispatch_status",
+  postNote: "incidents.post_note",
+  readNotes: "incidents.read_notes",
 } as const;
 
 export type Permission = (typeof PERMISSION)[keyof typeof PERMISSION];
@@ -73,6 +75,10 @@ export const mayDispatch = (session: Session | null | undefined): boolean =>
 /** The agent's phone view (/agent): its dispatches, read through grants on this device. */
 export const mayReportDispatchStatus = (session: Session | null | undefined): boolean =>
   can(session, PERMISSION.dispatchStatus) && session?.device?.status === "active";
+
+/** A police note (sealed to police devices only) from this device. */
+export const mayPostNote = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.postNote) && session?.device?.status === "active";
 
 /** Which home a signed-in, approved member on a certified device sees. */
 export type HomeKind = "merchant" | "coordinator" | "operator" | "agent" | "other";

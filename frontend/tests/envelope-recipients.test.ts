@@ -7,7 +7,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { EnvelopeError } from "../src/envelope/envelope";
-import { resolveRecipients, SERVICE_ENTRY, type TrustState } from "../src/envelope/recipients";
+import {
+  policeRecipients,
+  resolveRecipients,
+  SERVICE_ENTRY,
+  type TrustState,
+} from "../src/envelope/recipients";
 import { generateServiceKey, issueServiceKey } from "../src/envelope/serviceKey";
 import { x25519PublicOf } from "../src/envelope/hpke";
 import { signDocument, type SignedDocument } from "../src/trust/chain";
@@ -99,6 +104,20 @@ describe("resolving an incident's recipients", () => {
         lastServiceKeyNumber: 2,
       }),
     );
+  });
+
+  it("keeps, for a police note, the service key, operators and agents, never the shop", async () => {
+    const resolution = await resolveRecipients(directory(), state(), NOW);
+    expect(resolution.roles).toEqual({
+      agent: "agent",
+      merchant: "commercant",
+      operator: "operateur",
+    });
+    expect(policeRecipients(resolution).map((r) => r.id)).toEqual([
+      "agent",
+      "operator",
+      "police:2",
+    ]);
   });
 
   it("refuses and reports each bad entry while the others still receive", async () => {

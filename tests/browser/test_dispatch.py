@@ -21,7 +21,7 @@ from maillage.stream.tests.live import live_db, serve
 
 from .a11y import audit, axe
 from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot
-from .test_envelopes import demo, demo_sign_in, member, open_console
+from .test_envelopes import demo, demo_sign_in, member, open_console, rows_containing
 from .test_lifecycle import state_is
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -132,6 +132,22 @@ def test_an_operator_sends_an_agent_who_reads_the_report_and_reports_its_status(
     expect(operator.get_by_text("Réponse envoyée", exact=False)).to_be_visible()
     expect(agent.locator("ul.message-list li")).to_have_count(2, timeout=LIVE)
     expect(agent.locator("ul.message-list").get_by_text("Patrouille en route.")).to_be_visible()
+
+    # A police note: the agent decrypts it, marked as such; the shop never receives it.
+    note_text = f"Individu connu des services, prudence {uuid.uuid4().hex}"
+    notes = operator.get_by_role("form", name="Note interne (police)")
+    notes.get_by_label("Note pour la police et les agents envoyés").fill(note_text)
+    notes.get_by_role("button", name="Ajouter la note").click()
+    expect(operator.get_by_text("Note ajoutée (police seulement).")).to_be_visible()
+    noted = agent.locator("ul.message-list li").filter(has_text=note_text)
+    expect(noted).to_have_count(1, timeout=LIVE)
+    expect(noted.get_by_text("Note interne (police)")).to_be_visible()
+    shop_sees = shop.evaluate(
+        "async (id) => (await (await fetch(`/api/v1/incidents/${id}/messages`)).json()).length",
+        str(dispatch.incident.public_id),
+    )
+    assert shop_sees == 2  # the report and the reply, not the note
+    assert rows_containing(note_text) == []
 
     agent.get_by_role("button", name="En route", exact=True).click()
     expect(agent.get_by_text("Statut enregistré : en route.")).to_be_visible()

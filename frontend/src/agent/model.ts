@@ -28,6 +28,7 @@ export const AGENT_KINDS: readonly Kind[] = [
   "incident.dispatched",
   "dispatch.status_changed",
   "message.posted",
+  "note.posted",
   ...LIFECYCLE_KINDS,
 ];
 
@@ -183,7 +184,9 @@ export function createAgentView(commune: string, agent: string): AgentModel {
     const openId = state.get().open?.incident.id ?? null;
     if (
       event.targetId === openId &&
-      (event.kind === "message.posted" || event.kind === "incident.dispatched")
+      (event.kind === "message.posted" ||
+        event.kind === "note.posted" ||
+        event.kind === "incident.dispatched")
     ) {
       await readOpen(openId);
     }

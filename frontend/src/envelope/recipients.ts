@@ -45,6 +45,20 @@ export interface Resolution {
   serviceKey: ServiceKeyDocument | null;
   /** The state to keep: list number, revoked serials and service key generation moved forward. */
   state: TrustState;
+  /** The verified role of each device recipient: a police note keeps the police ones. */
+  roles: Record<string, string>;
+}
+
+const POLICE_NOTE_ROLES = new Set(["operateur", "agent"]);
+
+/**
+ * The recipients a police note is sealed to: the service key and the devices of operators
+ * and agents, never a shop's (docs/decisions.md, « Police notes »).
+ */
+export function policeRecipients(resolution: Resolution): Recipient[] {
+  return resolution.recipients.filter(
+    (r) => r.kind === "service" || POLICE_NOTE_ROLES.has(resolution.roles[r.id] ?? ""),
+  );
 }
 
 /** How a refused service key shows in `Resolution.refused` (it has no device id). */
@@ -112,6 +126,7 @@ export async function resolveRecipients(
     };
 
     const recipients: Recipient[] = [];
+    const roles: Record<string, string> = {};
     const refused: [string, string][] = [];
     let policeDevice = false;
     for (const raw of directory.devices as unknown[]) {
@@ -144,6 +159,7 @@ export async function resolveRecipients(
       } else {
         // Keys only ever come from the verified leaf, never from the entry itself.
         recipients.push({ kind: "device", id: leaf.device, key: leaf.enc_key });
+        roles[leaf.device] = leaf.role;
         policeDevice ||= leaf.role === "operateur";
       }
     }
@@ -182,6 +198,7 @@ export async function resolveRecipients(
       refused,
       revocations,
       serviceKey,
+      roles,
       state: {
         ...state,
         lastRevocationNumber: revocations.number,

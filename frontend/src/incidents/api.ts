@@ -84,6 +84,8 @@ export interface StoredMessage {
   envelope: WireEnvelope;
   /** For an agent's device: the content key granted to it, with the granter's chain. */
   grant?: { doc: SignedDocument; granterChain: SignedDocument[] } | null;
+  /** A police note: sealed to police devices only, never listed to the shop. */
+  policeOnly?: boolean;
 }
 
 type Raw = Record<string, unknown>;
@@ -191,6 +193,7 @@ export function normaliseMessage(raw: unknown): StoredMessage {
     sentAt: num(r.sent_at),
     receivedAt: str(r.received_at),
     attachments: attachments.map((a) => ({ index: num(obj(a).index), size: num(obj(a).size) })),
+    ...(r.police_only === true ? { policeOnly: true } : {}),
     // Kept exactly as served: the opener checks it, the UI never trusts it.
     envelope: r.envelope as WireEnvelope,
     ...(r.grant == null
@@ -243,6 +246,19 @@ export async function postMessage(
 ): Promise<StoredMessage> {
   const raw = await postForm<Raw>(
     `/incidents/${seg(incident)}/messages`,
+    envelopeForm(envelope, attachments),
+  );
+  return normaliseMessage(raw.message);
+}
+
+/** POST /incidents/{id}/notes: a police note, sealed to police devices only. */
+export async function postNote(
+  incident: string,
+  envelope: WireEnvelope,
+  attachments: Uint8Array[],
+): Promise<StoredMessage> {
+  const raw = await postForm<Raw>(
+    `/incidents/${seg(incident)}/notes`,
     envelopeForm(envelope, attachments),
   );
   return normaliseMessage(raw.message);

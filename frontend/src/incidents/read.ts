@@ -29,6 +29,8 @@ export interface MessageView {
   sentAt: number;
   senderDevice: string;
   receivedAt: string;
+  /** A police note (the shop never receives it). */
+  policeOnly?: boolean;
   /** Set when the message opened. */
   opened: {
     text: string | null;
@@ -83,6 +85,7 @@ async function openOne(
     sentAt: stored.sentAt,
     senderDevice: stored.senderDevice,
     receivedAt: stored.receivedAt,
+    policeOnly: stored.policeOnly === true,
     opened: null,
     error: null,
   };

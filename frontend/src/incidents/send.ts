@@ -14,11 +14,11 @@ import { getRecipients } from "../api";
 import type { Attachment, WireEnvelope } from "../envelope/envelope";
 import { seal } from "../envelope/sealing";
 import { reencodePhoto } from "../envelope/photo";
-import { resolveRecipients } from "../envelope/recipients";
+import { policeRecipients, resolveRecipients } from "../envelope/recipients";
 import { TrustError, verifyChain, type RevocationList } from "../trust/chain";
 import { saveTrustState } from "../device/trustState";
 import { getLang, t } from "../i18n";
-import { postMessage, postReport, type ReportMeta } from "./api";
+import { postMessage, postNote, postReport, type ReportMeta } from "./api";
 import {
   asFlowError,
   FlowError,
@@ -109,6 +109,19 @@ export async function sealMessage(
   return sealFor(commune, incident, text, photos, onStep);
 }
 
+/**
+ * A police note: the incident's directory, kept to the police recipients (the service
+ * key, operators', dispatched agents'); the shop's devices get no key to it.
+ */
+export async function sealNote(
+  commune: string,
+  incident: string,
+  text: string,
+  onStep: (step: SendStep) => void = () => undefined,
+): Promise<SealedReport> {
+  return sealFor(commune, incident, text, [], onStep, {}, true);
+}
+
 async function sealFor(
   commune: string,
   existing: string | null,
@@ -116,6 +129,7 @@ async function sealFor(
   photos: readonly Blob[],
   onStep: (step: SendStep) => void,
   fields: Record<string, unknown> = {},
+  policeOnly = false,
 ): Promise<SealedReport> {
   checkDraft(text, photos);
   try {
@@ -145,7 +159,7 @@ async function sealFor(
         chain: ctx.chain,
       },
       { text: text.trim() ? text : null, fields, attachments },
-      resolution.recipients,
+      policeOnly ? policeRecipients(resolution) : resolution.recipients,
       now,
     );
     return {
@@ -195,6 +209,16 @@ export async function deliverReport(
   try {
     const stored = await postReport(sealed.incident, sealed.wire, sealed.attachments, sealed.meta);
     return { ...sealed, receivedAt: stored.message.receivedAt };
+  } catch (error) {
+    throw asFlowError(error);
+  }
+}
+
+/** Step 4 for a police note; safe to repeat with the same bytes. */
+export async function deliverNote(sealed: SealedReport): Promise<SentReport> {
+  try {
+    const stored = await postNote(sealed.incident, sealed.wire, sealed.attachments);
+    return { ...sealed, receivedAt: stored.receivedAt };
   } catch (error) {
     throw asFlowError(error);
   }

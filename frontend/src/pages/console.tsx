@@ -26,6 +26,7 @@ import {
   mayAdvanceIncidents,
   mayBroadcast,
   mayDispatch,
+  mayPostNote,
   mayManageCrisis,
   mayTakeIncidents,
   mayUseConsole,
@@ -111,6 +112,7 @@ export function Message({
   return (
     <li class={police ? "card stack message-police" : "card stack"}>
       {from ? <p class="eyebrow">{from}</p> : null}
+      {view.policeOnly ? <p class="badge badge-note">{t("console.noteBadge")}</p> : null}
       <p class="hint">{t("console.sentAt", { date: formatSeconds(view.sentAt) })}</p>
       {view.opened ? (
         <>
@@ -241,6 +243,48 @@ export function IncidentMeta({ incident }: { incident: IncidentSummary }) {
   );
 }
 
+/** A police note: sealed to the police devices only, the shop never receives it. */
+export function NoteBox({
+  incident,
+  note,
+  onSend,
+}: {
+  incident: string;
+  note: ConsoleState["note"];
+  onSend: (text: string) => Promise<boolean>;
+}) {
+  const [text, setText] = useState("");
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (await onSend(text)) setText("");
+  };
+  return (
+    <form class="card stack" onSubmit={submit} noValidate aria-labelledby={`note-${incident}`}>
+      <h3 id={`note-${incident}`}>{t("console.noteTitle")}</h3>
+      <Field label={t("console.noteLabel")} hint={t("console.noteHint")} error={note.error}>
+        {({ id, describedBy, invalid }) => (
+          <textarea
+            id={id}
+            name="note"
+            rows={2}
+            value={text}
+            disabled={note.sending}
+            aria-invalid={invalid ? "true" : undefined}
+            aria-describedby={describedBy}
+            onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+          />
+        )}
+      </Field>
+      <p>
+        <button type="submit" class="button button-secondary" disabled={note.sending}>
+          {note.sending ? t("console.noteSending") : t("console.noteSend")}
+        </button>
+      </p>
+      <LiveStatus message={note.sent} busy={note.sending} />
+    </form>
+  );
+}
+
 /** The structured replies a dispatcher sends most, in one tap (issue 10, item 2). */
 const QUICK_REPLIES = ["console.quickOnTheWay", "console.quickShelter", "console.quickDetails"] as const;
 
@@ -344,6 +388,8 @@ interface StepRights {
   advance: boolean;
   /** « Envoyer un agent » (incidents.dispatch). */
   dispatch: boolean;
+  /** A police note (incidents.post_note). */
+  note: boolean;
 }
 
 /** One button per legal next step (the server's `next_steps`), each with its key. */
@@ -588,10 +634,12 @@ function IncidentView({
   incident,
   messages,
   reply,
+  note,
   step,
   dispatch,
   rights,
   onSend,
+  onNote,
   onAdvance,
   onOpenDispatch,
   onCancelDispatch,
@@ -601,10 +649,12 @@ function IncidentView({
   incident: IncidentSummary;
   messages: MessageView[];
   reply: ConsoleState["reply"];
+  note: ConsoleState["note"];
   step: ConsoleState["step"];
   dispatch: ConsoleState["dispatch"];
   rights: StepRights;
   onSend: (text: string) => Promise<boolean>;
+  onNote: (text: string) => Promise<boolean>;
   onAdvance: (action: ShortcutAction) => void;
   onOpenDispatch: () => void;
   onCancelDispatch: () => void;
@@ -636,6 +686,7 @@ function IncidentView({
         ))}
       </ul>
       <ReplyBox incident={incident.id} reply={reply} onSend={onSend} />
+      {rights.note ? <NoteBox incident={incident.id} note={note} onSend={onNote} /> : null}
       {rights.advance ? <Handover incident={incident} messages={messages} /> : null}
       <button type="button" class="button button-secondary" onClick={onClose}>
         {t("console.close")}
@@ -707,6 +758,7 @@ function useLiveConsole(model: ConsoleModel, unread: number): void {
     [
       "incident.reported",
       "message.posted",
+      "note.posted",
       "alert_limit.reached",
       "incident.escalated",
       "cluster.confirmed",
@@ -763,6 +815,7 @@ function Console({
     fresh,
     alert,
     reply,
+    note,
     limits,
     step,
     dispatch,
@@ -843,10 +896,12 @@ function Console({
           incident={shown.incident}
           messages={shown.messages}
           reply={reply}
+          note={note}
           step={step}
           dispatch={dispatch}
           rights={rights}
           onSend={(text) => model.sendReply(shown.incident.id, text)}
+          onNote={(text) => model.sendNote(shown.incident.id, text)}
           onAdvance={onAdvance}
           onOpenDispatch={onOpenDispatch}
           onCancelDispatch={() => model.closeDispatch()}
@@ -967,6 +1022,7 @@ export function ConsolePage({ incident }: { incident: string | null }) {
             take: mayTakeIncidents(session),
             advance: mayAdvanceIncidents(session),
             dispatch: mayDispatch(session),
+            note: mayPostNote(session),
           }}
           crisis={mayManageCrisis(session)}
         />

@@ -31,7 +31,13 @@ import {
   type FlowError,
 } from "../incidents/context";
 import { readIncident, type MessageView } from "../incidents/read";
-import { deliverMessage, sealMessage, type SealedReport } from "../incidents/send";
+import {
+  deliverMessage,
+  deliverNote,
+  sealMessage,
+  sealNote,
+  type SealedReport,
+} from "../incidents/send";
 import { t } from "../i18n";
 import type { StreamEvent } from "../live/stream";
 import { createStore, type Store } from "../store";
@@ -60,6 +66,8 @@ export interface ConsoleState {
   /** Reports that arrived live since the page opened: drawn with the visual signal. */
   fresh: ReadonlySet<string>;
   reply: { sending: boolean; error: string | null; sent: string | null };
+  /** The police note being sealed (police devices only), its refusal, its result. */
+  note: { sending: boolean; error: string | null; sent: string | null };
   /** Shops that hit a limit on alerts since the page opened, newest first (never silent). */
   limits: LimitHit[];
   /** A lifecycle step being saved, its refusal (the server's French sentence), its result. */
@@ -99,6 +107,8 @@ export interface ConsoleModel {
   resync(): Promise<void>;
   /** Seals `text` on this device for the incident's recipients (the reporter too) and posts it. */
   sendReply(incident: string, text: string): Promise<boolean>;
+  /** Seals a police note to the police devices only (never the shop's) and sends it. */
+  sendNote(incident: string, text: string): Promise<boolean>;
   /** One lifecycle step (« prendre en charge », a verdict, an outcome…) on the incident. */
   advance(incident: string, action: ShortcutAction): Promise<boolean>;
   /** Opens the « Envoyer un agent » panel of the open report and lists the agents. */
@@ -128,6 +138,7 @@ const INITIAL: ConsoleState = {
   alert: null,
   fresh: new Set(),
   reply: { sending: false, error: null, sent: null },
+  note: { sending: false, error: null, sent: null },
   limits: [],
   step: { busy: false, error: null, said: null },
   dispatch: { open: false, candidates: null, busy: false, error: null, said: null },
@@ -144,6 +155,7 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
   let tally: AlertTally | null = null;
   // A reply sealed but not yet accepted: a retry sends the very same bytes.
   let pendingReply: { incident: string; text: string; sealed: SealedReport } | null = null;
+  let pendingNote: { incident: string; text: string; sealed: SealedReport } | null = null;
   let started: Promise<void> | null = null;
   // The state each of our own steps in flight would reach, to tell its event from others'.
   const expecting = new Set<string>();
@@ -416,6 +428,11 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     if (DISPATCH_KINDS.has(event.kind)) return dispatchChanged(event);
     if (event.kind === "incident.escalated") return escalated(event);
     if (event.kind === "cluster.confirmed") return refreshLive();
+    if (event.kind === "note.posted") {
+      // A colleague's or an agent's police note: shown in the open report, never news.
+      if (event.targetId === (state.get().open?.incident.id ?? null)) await reloadOpen();
+      return;
+    }
     if (event.kind !== "incident.reported" && event.kind !== "message.posted") return;
     const message = typeof event.payload.message === "string" ? event.payload.message : null;
     const openId = state.get().open?.incident.id ?? null;
@@ -488,6 +505,30 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     }
   }
 
+  async function sendNote(incident: string, text: string): Promise<boolean> {
+    if (!text.trim()) {
+      state.update({ note: { sending: false, error: t("console.noteEmpty"), sent: null } });
+      return false;
+    }
+    state.update({ note: { sending: true, error: null, sent: null } });
+    try {
+      const sealed =
+        pendingNote && pendingNote.incident === incident && pendingNote.text === text
+          ? pendingNote.sealed
+          : await sealNote(commune, incident, text);
+      pendingNote = { incident, text, sealed };
+      sent.add(sealed.message);
+      await deliverNote(sealed);
+      pendingNote = null;
+      state.update({ note: { sending: false, error: null, sent: t("console.noteSent") } });
+      await reloadOpen();
+      return true;
+    } catch (err) {
+      state.update({ note: { sending: false, error: asFlowError(err).message, sent: null } });
+      return false;
+    }
+  }
+
   return {
     state,
     start: () => (started ??= runStart()),
@@ -497,6 +538,7 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     live,
     resync,
     sendReply,
+    sendNote,
     advance,
     openDispatch,
     closeDispatch,

@@ -63,6 +63,21 @@ class Resolution:
     revocations: chain.RevocationList
     service_key: ServiceKeyDocument | None
     state: TrustState
+    # The verified role of each device recipient: a police note keeps the police ones.
+    roles: dict[str, str] = field(default_factory=dict)
+
+
+_POLICE_NOTE_ROLES: Final = frozenset({"operateur", "agent"})
+
+
+def police_recipients(resolution: Resolution) -> list[Recipient]:
+    """The recipients a police note is sealed to: the service key and the devices of
+    operators and agents, never a shop's (docs/decisions.md, « Police notes »)."""
+    return [
+        r
+        for r in resolution.recipients
+        if r.kind == "service" or resolution.roles.get(r.id) in _POLICE_NOTE_ROLES
+    ]
 
 
 def _allowed(leaf: chain.CertificateBody, purpose: Purpose, shop: str | None) -> bool:
@@ -153,6 +168,7 @@ def resolve_recipients(directory: dict[str, Any], state: TrustState, now: int) -
     chosen: dict[str, Recipient] = {}
     refused: list[tuple[str, str]] = []
     police_device = False
+    roles: dict[str, str] = {}
     for entry in devices:
         leaf, device, code = _check_entry(entry, trust, purpose, shop, now)
         if leaf is None:
@@ -163,6 +179,7 @@ def resolve_recipients(directory: dict[str, Any], state: TrustState, now: int) -
             continue
         # Keys only ever come from the verified leaf, never from the entry itself.
         chosen[leaf.device] = Recipient(kind="device", id=leaf.device, key=leaf.enc_key)
+        roles[leaf.device] = str(leaf.role)
         police_device = police_device or leaf.role == "operateur"
 
     service_key: ServiceKeyDocument | None = None
@@ -185,4 +202,4 @@ def resolve_recipients(directory: dict[str, Any], state: TrustState, now: int) -
     if purpose != "sector" and not police_device and service_key is None:
         raise EnvelopeError("no_police_recipient")
     new_state = replace(verified_state, last_service_key_number=last_service_number)
-    return Resolution(recipients, refused, revocations, service_key, new_state)
+    return Resolution(recipients, refused, revocations, service_key, new_state, roles)

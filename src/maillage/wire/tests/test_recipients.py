@@ -12,7 +12,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from maillage.wire import chain, service_key
 from maillage.wire.envelope import EnvelopeError, Recipient
 from maillage.wire.hpke import x25519_public_of
-from maillage.wire.recipients import SERVICE_ENTRY, TrustState, resolve_recipients
+from maillage.wire.recipients import (
+    SERVICE_ENTRY,
+    TrustState,
+    police_recipients,
+    resolve_recipients,
+)
 from maillage.wire.tests.factory import NOW, Commune, Device
 
 
@@ -76,6 +81,19 @@ def test_every_verified_device_and_the_service_key_are_kept(
     }
     assert result.state.last_service_key_number == 3
     assert result.service_key is not None and result.service_key.number == 3
+
+
+def test_a_police_note_keeps_the_service_key_operators_and_agents_never_the_shop(
+    commune: Commune, merchant: Device, operator: Device
+) -> None:
+    agent = commune.device("agent")
+    service, _ = _published(commune, operator, number=1)
+    directory = _directory(
+        commune, [merchant.entry(), operator.entry(), agent.entry()], service=service
+    )
+    result = resolve_recipients(directory, _state(commune), NOW)
+    assert result.roles[merchant.id] == "commercant"
+    assert {r.id for r in police_recipients(result)} == {operator.id, agent.id, "police:1"}
 
 
 def test_substituted_key_in_a_certificate_is_refused(
