@@ -301,6 +301,24 @@ def step_cluster(
     return {"changed": [i.public_id for i in changed]}
 
 
+@router.post(
+    "/clusters/{cluster_id}/dispatch",
+    response={200: ClusterStepOut, **errors(400, 403, 404, 409, 422)},
+    summary="Envoyer des agents sur tout le regroupement (les clés de chaque signalement)",
+)
+def dispatch_cluster(
+    request: HttpRequest, cluster_id: uuid.UUID, payload: DispatchIn
+) -> dict[str, Any]:
+    changed = clusters.dispatch_all(
+        _actor(request),
+        session_device(request),
+        cluster_id,
+        payload.agents,
+        [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
+    )
+    return {"changed": [i.public_id for i in changed]}
+
+
 def _exercise_out(exercise: Exercise) -> dict[str, Any]:
     return {
         "id": exercise.public_id,

@@ -22,13 +22,17 @@ from django.db import transaction
 
 from maillage.access.policy import Action, require, visible
 from maillage.errors import ApiError, Conflict, NotFound
-from maillage.incidents import alert_settings, lifecycle, workflow
-from maillage.incidents.lifecycle import State, Step, Verdict
-from maillage.incidents.models import Cluster, Incident
+from maillage.incidents import alert_settings, dispatch, lifecycle, workflow
+from maillage.incidents.lifecycle import IllegalStep, State, Step, Verdict
+from maillage.incidents.models import Cluster, Dispatch, Incident
 from maillage.members.models import Membership
 from maillage.stream.action import Actor, action
 from maillage.stream.kinds import Kind
+from maillage.trust import signed_keys
 from maillage.trust.models import Device
+from maillage.wire import chain
+from maillage.wire import content_grant as wire_grant
+from maillage.wire.envelope import EnvelopeError
 
 __all__ = ["confirm", "proposals", "step"]
 
@@ -199,6 +203,71 @@ def step(
                 "nothing_to_do",
                 f"Aucun signalement de ce regroupement ne peut « {lifecycle.STEP_LABELS[which]} » "
                 "maintenant. Rien n'a été modifié.",
+            )
+    return changed
+
+
+def dispatch_all(
+    actor: Membership,
+    device: Device | None,
+    public_id: uuid.UUID,
+    agents: list[uuid.UUID],
+    grants: list[chain.SignedDocument],
+) -> list[Incident]:
+    """Send these agents to every open report of the cluster they may be sent to and are
+    not on yet, each with the grants that name it: one `incident.dispatched` per report,
+    all in one transaction, all or none (incidents/dispatch.py checks each). Grants for a
+    report skipped here are not stored; a grant for a report outside the cluster refuses
+    everything."""
+    cluster = cluster_of(actor, public_id)
+    by_incident: dict[str, list[chain.SignedDocument]] = {}
+    for index, document in enumerate(grants):
+        try:
+            named = wire_grant.parse_content_key_grant(document).incident
+        except (EnvelopeError, chain.TrustError) as exc:
+            raise signed_keys.refused(exc, f"grants.{index}") from exc
+        by_incident.setdefault(named, []).append(document)
+    changed: list[Incident] = []
+    with transaction.atomic():
+        members = list(
+            Incident.objects.select_for_update()
+            .filter(cluster=cluster, state__in=OPEN)
+            .order_by("created_at", "pk")
+        )
+        outside = set(by_incident) - {str(m.public_id) for m in members}
+        if outside:
+            raise signed_keys.Invalid(
+                "grant_mismatch",
+                "Une clé vise un signalement qui n'est pas ouvert dans ce regroupement.",
+                field="grants",
+            )
+        on_it = set(
+            Dispatch.objects.filter(
+                incident__in=members, agent__public_id__in=agents, released_at__isnull=True
+            ).values_list("incident_id", flat=True)
+        )
+        for incident in members:
+            verdict = Verdict(incident.verdict) if incident.verdict else None
+            try:
+                lifecycle.check_dispatch(State(incident.state), verdict)
+            except IllegalStep:
+                continue
+            if incident.pk in on_it:
+                continue
+            changed.append(
+                dispatch.dispatch(
+                    actor,
+                    device,
+                    incident.public_id,
+                    agents,
+                    by_incident.get(str(incident.public_id), []),
+                )
+            )
+        if not changed:
+            raise Conflict(
+                "nothing_to_do",
+                "Aucun signalement de ce regroupement ne peut recevoir ces agents maintenant "
+                "(à prendre en charge d'abord, ou agents déjà envoyés). Rien n'a été modifié.",
             )
     return changed
 

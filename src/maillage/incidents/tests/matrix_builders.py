@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from maillage.incidents.lifecycle import Step
 from maillage.incidents.models import Incident
 from maillage.incidents.tests.helpers import (
     Draft,
@@ -267,5 +268,28 @@ def step_cluster(ctx: Any) -> Request:
     )
     return f"/api/v1/incidents/clusters/{cluster.public_id}/step", {
         "data": {"step": "take"},
+        "content_type": "application/json",
+    }
+
+
+def dispatch_cluster(ctx: Any) -> Request:
+    """A cluster of the target commune, taken in charge, whose reports are sealed to the
+    caller's device when it is an operator's, with grants for a new agent it signs."""
+    from maillage.incidents import clusters
+
+    targets, persona = ctx.targets, ctx.persona
+    is_operator = _can_seal(persona) and persona.membership.role == Role.OPERATOR
+    readers = [persona.device] if is_operator else []
+    reports = [make_incident(targets.reporter, readers=readers)[0] for _ in range(2)]
+    operator = factory.make_member(Role.OPERATOR, targets.commune)
+    cluster = clusters.confirm(operator.membership, operator.device, [r.public_id for r in reports])
+    clusters.step(operator.membership, operator.device, cluster.public_id, Step.TAKE)
+    agent = factory.make_member(Role.AGENT, targets.commune, name="Agent du regroupement")
+    grants = (
+        [g for r in reports for g in content_grants(persona, r, [agent])] if is_operator else []
+    )
+    targets.ids.update({str(r.public_id) for r in reports} | {str(agent.membership.public_id)})
+    return f"/api/v1/incidents/clusters/{cluster.public_id}/dispatch", {
+        "data": {"agents": [str(agent.membership.public_id)], "grants": grants},
         "content_type": "application/json",
     }

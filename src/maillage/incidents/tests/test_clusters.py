@@ -141,3 +141,45 @@ def test_refused_groupings_store_nothing(street: dict[str, factory.Persona]) -> 
     )
     assert Cluster.objects.count() == 1
     assert Event.objects.filter(kind="cluster.confirmed").count() == 1
+
+
+def test_one_patrol_is_sent_to_the_whole_cluster_each_report_with_its_own_keys(
+    street: dict[str, factory.Persona],
+) -> None:
+    from maillage.incidents.models import ContentKeyGrant, Dispatch
+    from maillage.incidents.tests.helpers import content_grants
+
+    operator = street["operator"]
+    agent = factory.make_member(Role.AGENT, operator.commune, name="Agent de patrouille")
+    reports = [
+        make_incident(street[name], readers=[operator.device])[0] for name in ("a1", "a2", "a3")
+    ]
+    ids = [str(r.public_id) for r in reports]
+    cluster = post(operator, CLUSTERS, {"incidents": ids}).json()["id"]
+    url = f"{CLUSTERS}/{cluster}/dispatch"
+    agents = [str(agent.membership.public_id)]
+    grants = [g for r in reports for g in content_grants(operator, r, [agent])]
+
+    # Not taken yet: nobody can be sent, nothing is stored.
+    refused = post(operator, url, {"agents": agents, "grants": grants})
+    assert (refused.status_code, refused.json()["code"]) == (409, "nothing_to_do")
+    assert post(operator, f"{CLUSTERS}/{cluster}/step", {"step": "take"}).status_code == 200
+
+    # A grant for a report outside the cluster refuses it all.
+    elsewhere, _ = make_incident(street["far"], readers=[operator.device])
+    stray = content_grants(operator, elsewhere, [agent])
+    mixed = post(operator, url, {"agents": agents, "grants": grants + stray})
+    assert (mixed.status_code, mixed.json()["code"]) == (422, "grant_mismatch")
+    assert not Dispatch.objects.exists() and not ContentKeyGrant.objects.exists()
+
+    before = head(operator.commune)
+    sent = post(operator, url, {"agents": agents, "grants": grants})
+    assert sent.status_code == 200, sent.content
+    assert sorted(sent.json()["changed"]) == sorted(ids)
+    events = since(operator.commune, before)
+    assert [e.kind for e in events] == ["incident.dispatched"] * 3
+    assert sorted(e.target_id for e in events) == sorted(ids)
+    assert Dispatch.objects.filter(agent=agent.membership).count() == 3
+    assert ContentKeyGrant.objects.count() == 3
+    again = post(operator, url, {"agents": agents, "grants": grants})
+    assert (again.status_code, again.json()["code"]) == (409, "nothing_to_do")

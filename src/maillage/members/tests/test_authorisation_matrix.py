@@ -217,6 +217,10 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     ("GET", "/api/v1/incidents/clusters/proposals"): (OPERATOR_ONLY, None),
     ("POST", "/api/v1/incidents/clusters"): (OPERATOR_ONLY_CREATED, OPERATOR_ELSEWHERE),
     ("POST", "/api/v1/incidents/clusters/{cluster_id}/step"): (OPERATOR_ONLY, OPERATOR_ELSEWHERE),
+    ("POST", "/api/v1/incidents/clusters/{cluster_id}/dispatch"): (
+        OPERATOR_ONLY,
+        OPERATOR_ELSEWHERE,
+    ),
     ("POST", "/api/v1/incidents/exercises/{exercise_id}/end"): (
         "401 403 401 403 200 200 403 403 403 403",
         "401 403 401 403 404 404 403 403 403 403",
@@ -651,6 +655,9 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ),
     ("POST", "/api/v1/incidents/clusters"): incident_requests.confirm_cluster,
     ("POST", "/api/v1/incidents/clusters/{cluster_id}/step"): incident_requests.step_cluster,
+    ("POST", "/api/v1/incidents/clusters/{cluster_id}/dispatch"): (
+        incident_requests.dispatch_cluster
+    ),
     ("POST", "/api/v1/incidents/exercises/{exercise_id}/end"): incident_requests.end_exercise,
     ("PUT", "/api/v1/incidents/settings"): lambda c: (
         "/api/v1/incidents/settings",
