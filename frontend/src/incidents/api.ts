@@ -355,6 +355,19 @@ export async function postDispatch(
   return normaliseIncident(raw.incident);
 }
 
+/** One patrol for a whole cluster: the reports it was sent to (each with its own grants). */
+export async function postClusterDispatch(
+  cluster: string,
+  agents: string[],
+  grants: SignedDocument[],
+): Promise<string[]> {
+  const raw = await request<Raw>("POST", `/incidents/clusters/${seg(cluster)}/dispatch`, {
+    agents,
+    grants: grants.map((g) => ({ body: g.body, signature: g.signature })),
+  });
+  return Array.isArray(raw.changed) ? raw.changed.map(str) : [];
+}
+
 /** The dispatched agent's own status (forward only; `done` with an outcome). */
 export async function postDispatchStatus(
   incident: string,

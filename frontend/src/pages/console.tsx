@@ -875,7 +875,11 @@ function Console({
         </div>
       ) : null}
       <div hidden={!!shown}>
-        <ClusterPanel manage={getSession()?.permissions.includes("incidents.manage_clusters") ?? false} />
+        <ClusterPanel
+          manage={getSession()?.permissions.includes("incidents.manage_clusters") ?? false}
+          commune={commune}
+          dispatch={rights.dispatch}
+        />
         <ExerciseControl manage={getSession()?.permissions.includes("incidents.run_exercise") ?? false} />
       </div>
       {broadcast ? <div hidden={!!shown}><NeighbourAlertsPanel commune={commune} after={keyRun} /></div> : null}

@@ -1,19 +1,44 @@
 /**
  * The console's crisis clusters (docs/decisions.md, "Crisis clusters"): what the server
  * proposes to group (one sector, one category, close in time), confirmed in one click,
- * then taken in charge at once; each report keeps its own timeline.
+ * then taken in charge at once, and one patrol sent to all of it; each report keeps its own
+ * timeline.
  */
 
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { describeError } from "../api";
 import { ErrorMessage, LiveStatus } from "../components/ui";
-import { confirmCluster, listClusterProposals, stepCluster, type ClusterProposal } from "../incidents/api";
+import {
+  confirmCluster,
+  getDispatchCandidates,
+  listClusterProposals,
+  stepCluster,
+  type ClusterProposal,
+  type DispatchCandidates,
+} from "../incidents/api";
 import { t } from "../i18n";
 import { useStreamEvent, useStreamResync } from "../live/browser";
+import { availabilityLabel, dispatchCluster } from "./dispatch";
 
-export function ClusterPanel({ manage }: { manage: boolean }) {
+interface Grouped {
+  id: string;
+  incidents: string[];
+}
+
+export function ClusterPanel({
+  manage,
+  commune,
+  dispatch = false,
+}: {
+  manage: boolean;
+  commune: string;
+  dispatch?: boolean;
+}) {
   const [proposals, setProposals] = useState<ClusterProposal[] | null>(null);
-  const [confirmed, setConfirmed] = useState<string | null>(null);
+  const [confirmed, setConfirmed] = useState<Grouped | null>(null);
+  const [taken, setTaken] = useState<Grouped | null>(null);
+  const [agents, setAgents] = useState<DispatchCandidates | null>(null);
+  const [chosen, setChosen] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [said, setSaid] = useState<string | null>(null);
@@ -64,7 +89,9 @@ export function ClusterPanel({ manage }: { manage: boolean }) {
               disabled={busy}
               onClick={() =>
                 void run(async () => {
-                  setConfirmed(await confirmCluster(p.incidents.map((i) => i.id)));
+                  const incidents = p.incidents.map((i) => i.id);
+                  setConfirmed({ id: await confirmCluster(incidents), incidents });
+                  setTaken(null);
                   return t("cluster.confirmed");
                 })
               }
@@ -82,8 +109,13 @@ export function ClusterPanel({ manage }: { manage: boolean }) {
             disabled={busy}
             onClick={() =>
               void run(async () => {
-                const count = await stepCluster(confirmed, "take");
+                const count = await stepCluster(confirmed.id, "take");
                 setConfirmed(null);
+                if (dispatch) {
+                  setTaken(confirmed);
+                  setChosen([]);
+                  setAgents(await getDispatchCandidates(confirmed.incidents[0]));
+                }
                 return t("cluster.taken", { count });
               })
             }
@@ -91,6 +123,46 @@ export function ClusterPanel({ manage }: { manage: boolean }) {
             {t("cluster.takeAll")}
           </button>
         </p>
+      ) : null}
+      {taken && agents ? (
+        <fieldset class="stack dispatch-agents">
+          <legend>{t("cluster.sendTitle", { count: taken.incidents.length })}</legend>
+          {agents.agents.map((agent) => (
+            <label key={agent.agent} class="checkbox">
+              <input
+                type="checkbox"
+                checked={chosen.includes(agent.agent)}
+                disabled={busy || agent.devices.length === 0}
+                aria-describedby={`cluster-agent-${agent.agent}`}
+                onChange={(e) => {
+                  const on = (e.target as HTMLInputElement).checked;
+                  setChosen((now) => (on ? [...now, agent.agent] : now.filter((a) => a !== agent.agent)));
+                }}
+              />
+              {agent.name}
+              <span id={`cluster-agent-${agent.agent}`} class="hint">
+                {" "}
+                {availabilityLabel(agent)}
+              </span>
+            </label>
+          ))}
+          <p>
+            <button
+              type="button"
+              class="button button-primary"
+              disabled={busy}
+              onClick={() =>
+                void run(async () => {
+                  const count = await dispatchCluster(commune, taken.id, taken.incidents, chosen);
+                  setTaken(null);
+                  return t("cluster.sent", { count });
+                })
+              }
+            >
+              {t("cluster.sendAll")}
+            </button>
+          </p>
+        </fieldset>
       ) : null}
       <ErrorMessage message={error} />
       <LiveStatus message={said} busy={busy} />

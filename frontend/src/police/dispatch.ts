@@ -8,11 +8,23 @@
  * opened the report, incidents/read.ts) is sealed to it and signed by this device.
  */
 
-import type { DispatchCandidate, DispatchCandidates, DispatchSummary } from "../incidents/api";
+import {
+  getDispatchCandidates,
+  postClusterDispatch,
+  type DispatchCandidate,
+  type DispatchCandidates,
+  type DispatchSummary,
+} from "../incidents/api";
 import { sealContentKeyGrant } from "../envelope/contentGrant";
-import { FlowError, messageForCode } from "../incidents/context";
+import {
+  FlowError,
+  loadDeviceContext,
+  messageForCode,
+  nowSeconds,
+  verifiedRevocations,
+} from "../incidents/context";
 import { outcomeLabel, type Outcome, OUTCOMES } from "../incidents/lifecycle";
-import type { MessageView } from "../incidents/read";
+import { readIncident, type MessageView } from "../incidents/read";
 import { t, type MessageKey } from "../i18n";
 import {
   parseChain,
@@ -156,4 +168,33 @@ export async function buildGrants(
     }
   }
   return grants;
+}
+
+/**
+ * « Envoyer un agent pour tout le regroupement »: each report of the cluster is read and
+ * opened on this device (its keys), then granted to the chosen agents' devices, as one
+ * dispatch of a single report would be; the server sends them to every report it may.
+ */
+export async function dispatchCluster(
+  commune: string,
+  cluster: string,
+  incidents: readonly string[],
+  agents: readonly string[],
+): Promise<number> {
+  const ctx = await loadDeviceContext(commune);
+  const revocations = await verifiedRevocations(ctx);
+  const device: GrantingDevice = {
+    commune: ctx.commune,
+    rootPublicKey: ctx.rootPublicKey,
+    pinnedFingerprint: ctx.pinnedFingerprint,
+    signPrivate: ctx.keys.signPrivate,
+    signKey: ctx.certificate.sign_key,
+  };
+  const grants: SignedDocument[] = [];
+  for (const incident of incidents) {
+    const candidates = await getDispatchCandidates(incident);
+    const keys = contentKeys(await readIncident(incident, ctx));
+    grants.push(...(await buildGrants(device, revocations, candidates, agents, keys, nowSeconds())));
+  }
+  return (await postClusterDispatch(cluster, [...agents], grants)).length;
 }
