@@ -35,6 +35,7 @@ import {
   agentRows,
   availabilityLabel,
   buildGrants,
+  buildMissingGrants,
   contentKeys,
   dispatchStatusLabel,
   missingKeys,
@@ -225,6 +226,7 @@ describe("grants sealed by the console", () => {
           dispatch: null,
         },
       ],
+      missing: [],
     };
   }
 
@@ -312,6 +314,32 @@ describe("grants sealed by the console", () => {
         ),
       ).rejects.toMatchObject({ code: "not_a_recipient" });
     }
+  });
+
+  it("grants exactly what the server lists as missing: a tablet certified since", async () => {
+    const keys = contentKeys(views);
+    const candidates = {
+      ...candidatesFor([phone, tablet]),
+      missing: [{ message: messages[1].id, device: tablet.id }],
+    };
+    const [grant, ...more] = await buildMissingGrants(granting, world.list0, candidates, keys, NOW);
+    expect(more).toEqual([]);
+    const body = parseContentKeyGrant(grant);
+    expect([body.message, body.recipient]).toEqual([messages[1].id, tablet.id]);
+    const opened = await openEnvelopeWithGrant(
+      messages[1].sealed.wire,
+      [],
+      binding(messages[1].id),
+      grant,
+      operator.chain,
+      tablet.id,
+      { privateKey: tablet.enc.privateKey, publicKey: tablet.encKey },
+      world.trust(),
+    );
+    expect(opened.text).toBe(`Vol en cours (${messages[1].id})`);
+    // A key this console never opened: nothing is granted (the next console will).
+    const partial = contentKeys(views.slice(0, 1));
+    expect(await buildMissingGrants(granting, world.list0, candidates, partial, NOW)).toEqual([]);
   });
 
   it("refuses it all when a message was not opened here", async () => {

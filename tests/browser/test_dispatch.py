@@ -180,3 +180,60 @@ def test_an_operator_sends_an_agent_who_reads_the_report_and_reports_its_status(
 
     people = operator_person.console + agent_person.console + shop_person.console
     assert [line for line in people if line.startswith("pageerror:")] == []
+
+
+def test_a_tablet_the_agent_signs_in_on_after_its_dispatch_gets_the_keys_from_the_console(
+    open_browser: PersonFactory, demo: Any
+) -> None:
+    merchant = member(demo, Role.MERCHANT)
+    agent_member = member(demo, Role.AGENT)
+    assert merchant.shop is not None
+    enseigne = merchant.shop.enseigne
+    text = f"Individu armé d'un cutter {uuid.uuid4().hex}"
+
+    operator = open_browser("operateur", viewport=DESKTOP, passkeys=False).page
+    demo_sign_in(operator, member(demo, Role.OPERATOR))
+    open_console(operator)
+    shop = open_browser("commercant", viewport=PHONE, passkeys=False).page
+    demo_sign_in(shop, merchant)
+    shop.get_by_role("link", name="Signaler un incident").first.click()
+    shop.get_by_label("Ce qui se passe (facultatif)").fill(text)
+    shop.get_by_role("button", name="Envoyer le signalement").click()
+    expect(shop.get_by_role("heading", name="Signalement envoyé à")).to_be_visible()
+
+    row = operator.locator("ul.incident-list li").filter(has_text=enseigne)
+    row.get_by_role("button", name=f"Ouvrir le signalement de {enseigne}").click(timeout=LIVE)
+    expect(operator.get_by_text(text)).to_be_visible(timeout=LIVE)
+    operator.keyboard.press("p")
+    state_is(operator, "Pris en charge")
+    operator.keyboard.press("a")
+    panel = operator.locator("form.dispatch-panel")
+    panel.get_by_role("checkbox", name=agent_member.person.display_name).check()
+    panel.get_by_role("button", name="Envoyer", exact=True).click()
+    expect(operator.locator("section.dispatched li")).to_have_count(1, timeout=LIVE)
+
+    # A tablet certified after the dispatch: it lists the report, but holds no key yet.
+    tablet = open_browser("tablette", viewport=PHONE, passkeys=False).page
+    demo_sign_in(tablet, agent_member)
+    tablet.get_by_role("link", name="Mes interventions").click()
+    item = tablet.locator("ul.agent-list li").filter(has_text=enseigne)
+    item.get_by_role("button", name=f"Ouvrir le signalement de {enseigne}").click(timeout=LIVE)
+    expect(tablet.locator("ul.message-list li")).to_have_count(1, timeout=LIVE)
+    assert tablet.get_by_text(text).count() == 0
+
+    # The console, opening the report again, grants what the tablet lacks; it decrypts.
+    operator.get_by_role("button", name="Fermer le signalement").click()
+    row.get_by_role("button", name=f"Ouvrir le signalement de {enseigne}").click()
+    expect(tablet.get_by_text(text)).to_be_visible(timeout=LIVE)
+    assert dispatch_missing(demo) == []
+
+
+def dispatch_missing(demo: Any) -> list[tuple[str, str]]:
+    from maillage.incidents import dispatch
+    from maillage.incidents.models import Incident
+
+    return sorted(
+        pair
+        for incident in Incident.objects.filter(commune=demo.commune)
+        for pair in dispatch.missing_keys(incident)[0]
+    )

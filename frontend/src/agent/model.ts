@@ -29,6 +29,7 @@ export const AGENT_KINDS: readonly Kind[] = [
   "dispatch.status_changed",
   "message.posted",
   "note.posted",
+  "dispatch.keys_added",
   ...LIFECYCLE_KINDS,
 ];
 
@@ -186,6 +187,7 @@ export function createAgentView(commune: string, agent: string): AgentModel {
       event.targetId === openId &&
       (event.kind === "message.posted" ||
         event.kind === "note.posted" ||
+        event.kind === "dispatch.keys_added" ||
         event.kind === "incident.dispatched")
     ) {
       await readOpen(openId);

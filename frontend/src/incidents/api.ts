@@ -315,6 +315,8 @@ export interface DispatchCandidates {
   /** Every message to grant, in order. */
   messages: string[];
   agents: DispatchCandidate[];
+  /** What an agent on the incident cannot open yet (a device certified since it was sent). */
+  missing: { message: string; device: string }[];
 }
 
 export function normaliseCandidates(raw: unknown): DispatchCandidates {
@@ -323,6 +325,10 @@ export function normaliseCandidates(raw: unknown): DispatchCandidates {
   return {
     incident: str(r.incident),
     messages: Array.isArray(r.messages) ? r.messages.map(str) : [],
+    missing: (Array.isArray(r.missing) ? r.missing : []).map((m) => ({
+      message: str(obj(m).message),
+      device: str(obj(m).device),
+    })),
     agents: agents.map((item) => {
       const a = obj(item);
       const devices = Array.isArray(a.devices) ? a.devices : [];
@@ -353,6 +359,14 @@ export async function postDispatch(
     grants: grants.map((g) => ({ body: g.body, signature: g.signature })),
   });
   return normaliseIncident(raw.incident);
+}
+
+/** The keys agents on the incident lacked (exactly `missing`); how many were stored. */
+export async function postMissingKeys(incident: string, grants: SignedDocument[]): Promise<number> {
+  const raw = await request<Raw>("POST", `/incidents/${seg(incident)}/dispatch/keys`, {
+    grants: grants.map((g) => ({ body: g.body, signature: g.signature })),
+  });
+  return num(raw.grants);
 }
 
 /** One patrol for a whole cluster: the reports it was sent to (each with its own grants). */

@@ -62,6 +62,7 @@ export const KINDS = [
   "incident.dispatched",
   "dispatch.status_changed",
   "note.posted",
+  "dispatch.keys_added",
   "exercise.started",
   "exercise.ended",
   "cluster.confirmed",

@@ -11,6 +11,7 @@ import {
   getDispatchCandidates,
   listIncidents,
   postDispatch,
+  postMissingKeys,
   postStep,
   type DispatchCandidates,
   type IncidentSummary,
@@ -43,7 +44,13 @@ import type { StreamEvent } from "../live/stream";
 import { createStore, type Store } from "../store";
 import { isNews, markRead, markUnread, tallyReport, type AlertTally } from "./queue";
 import { runServiceKeyFlow, type ServiceKeyOutcome } from "./serviceKeyFlow";
-import { buildGrants, contentKeys, dispatchStatusLabel, missingKeys } from "./dispatch";
+import {
+  buildGrants,
+  buildMissingGrants,
+  contentKeys,
+  dispatchStatusLabel,
+  missingKeys,
+} from "./dispatch";
 
 export interface OpenIncident {
   incident: IncidentSummary;
@@ -207,6 +214,7 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
         dispatch: INITIAL.dispatch,
         status: t("console.opened", { shop: incident.shop.enseigne, count: messages.length }),
       });
+      void grantMissing(incident, messages);
     } catch (err) {
       if (wanted === id) state.update({ status: null, error: asFlowError(err).message });
     } finally {
@@ -217,6 +225,36 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
   function close(): void {
     wanted = null;
     if (state.get().open) state.update({ open: null, status: null, dispatch: INITIAL.dispatch });
+  }
+
+  /**
+   * Keys an agent on the report lacks (a device it certified since its dispatch): this
+   * console, which opened every message, grants them quietly. A console without the right
+   * or without a key leaves it to the next one.
+   */
+  async function grantMissing(incident: IncidentSummary, messages: MessageView[]): Promise<void> {
+    if (!(incident.dispatches ?? []).some((d) => d.releasedAt === null)) return;
+    try {
+      const candidates = await getDispatchCandidates(incident.id);
+      if (candidates.missing.length === 0) return;
+      const ctx = await loadDeviceContext(commune);
+      const grants = await buildMissingGrants(
+        {
+          commune: ctx.commune,
+          rootPublicKey: ctx.rootPublicKey,
+          pinnedFingerprint: ctx.pinnedFingerprint,
+          signPrivate: ctx.keys.signPrivate,
+          signKey: ctx.certificate.sign_key,
+        },
+        await verifiedRevocations(ctx),
+        candidates,
+        contentKeys(messages),
+        nowSeconds(),
+      );
+      if (grants.length > 0) await postMissingKeys(incident.id, grants);
+    } catch {
+      // Another console may have granted them first; the next opening tries again.
+    }
   }
 
   /** Re-reads the report on screen (a message arrived in it), without moving the focus. */
@@ -231,6 +269,7 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
       const incident =
         state.get().incidents?.find((item) => item.id === open.incident.id) ?? open.incident;
       state.update({ open: { incident, messages } });
+      void grantMissing(incident, messages);
     } catch (err) {
       state.update({ error: asFlowError(err).message });
     }

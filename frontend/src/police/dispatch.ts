@@ -130,42 +130,93 @@ export async function buildGrants(
       throw new FlowError("agent_without_device", t("dispatch.noDeviceFor", { name: candidate.name }));
     }
     for (const entry of candidate.devices) {
-      let recipientKey: string;
-      try {
-        const leaf = await verifyChain(
-          parseChain(entry.chain),
-          device.rootPublicKey,
-          device.pinnedFingerprint,
-          device.commune,
-          revocations,
-          now,
-        );
-        if (leaf.device !== entry.device) throw new TrustError("malformed");
-        if (leaf.role !== "agent") throw new FlowError("not_allowed_recipient", "");
-        recipientKey = leaf.enc_key;
-      } catch (error) {
-        const code = (error as { code?: unknown })?.code;
-        const reason = messageForCode(typeof code === "string" ? code : "malformed");
-        throw new FlowError(
-          typeof code === "string" ? code : "malformed",
-          t("dispatch.deviceRefused", { name: candidate.name, reason }),
-        );
-      }
+      const recipientKey = await agentDeviceKey(device, revocations, candidate, entry, now);
       for (const message of candidates.messages) {
         grants.push(
-          await sealContentKeyGrant(device.signPrivate, {
-            commune: device.commune,
-            incident: candidates.incident,
-            message,
-            recipientDevice: entry.device,
-            recipientKey,
-            contentKey: keys.get(message)!,
-            issuedAt: now,
-            issuer: device.signKey,
-          }),
+          await grantOne(device, candidates.incident, message, entry.device, recipientKey, keys, now),
         );
       }
     }
+  }
+  return grants;
+}
+
+/** The encryption key of an agent's device, from its chain verified here (else refused). */
+async function agentDeviceKey(
+  device: GrantingDevice,
+  revocations: RevocationList,
+  candidate: DispatchCandidate,
+  entry: DispatchCandidate["devices"][number],
+  now: number,
+): Promise<string> {
+  try {
+    const leaf = await verifyChain(
+      parseChain(entry.chain),
+      device.rootPublicKey,
+      device.pinnedFingerprint,
+      device.commune,
+      revocations,
+      now,
+    );
+    if (leaf.device !== entry.device) throw new TrustError("malformed");
+    if (leaf.role !== "agent") throw new FlowError("not_allowed_recipient", "");
+    return leaf.enc_key;
+  } catch (error) {
+    const code = (error as { code?: unknown })?.code;
+    const reason = messageForCode(typeof code === "string" ? code : "malformed");
+    throw new FlowError(
+      typeof code === "string" ? code : "malformed",
+      t("dispatch.deviceRefused", { name: candidate.name, reason }),
+    );
+  }
+}
+
+function grantOne(
+  device: GrantingDevice,
+  incident: string,
+  message: string,
+  recipientDevice: string,
+  recipientKey: string,
+  keys: ReadonlyMap<string, Uint8Array>,
+  now: number,
+): Promise<SignedDocument> {
+  return sealContentKeyGrant(device.signPrivate, {
+    commune: device.commune,
+    incident,
+    message,
+    recipientDevice,
+    recipientKey,
+    contentKey: keys.get(message)!,
+    issuedAt: now,
+    issuer: device.signKey,
+  });
+}
+
+/**
+ * The grants for exactly what the server lists as `missing` (a device an agent certified
+ * since its dispatch): each device verified as that agent's, each key one this console
+ * opened. Empty when nothing is missing or a key is not held here.
+ */
+export async function buildMissingGrants(
+  device: GrantingDevice,
+  revocations: RevocationList,
+  candidates: DispatchCandidates,
+  keys: ReadonlyMap<string, Uint8Array>,
+  now: number,
+): Promise<SignedDocument[]> {
+  if (candidates.missing.some((pair) => !keys.has(pair.message))) return [];
+  const grants: SignedDocument[] = [];
+  const verified = new Map<string, string>();
+  for (const pair of candidates.missing) {
+    let key = verified.get(pair.device);
+    if (key === undefined) {
+      const candidate = candidates.agents.find((a) => a.devices.some((d) => d.device === pair.device));
+      const entry = candidate?.devices.find((d) => d.device === pair.device);
+      if (!candidate || !entry) return [];
+      key = await agentDeviceKey(device, revocations, candidate, entry, now);
+      verified.set(pair.device, key);
+    }
+    grants.push(await grantOne(device, candidates.incident, pair.message, pair.device, key, keys, now));
   }
   return grants;
 }

@@ -42,8 +42,10 @@ from maillage.incidents.schemas import (
     DispatchStatusIn,
     ExerciseIn,
     ExerciseOut,
+    GrantsIn,
     IncidentOut,
     IncidentStepOut,
+    KeysAddedOut,
     MessageEnvelopeOut,
     OutcomeIn,
     PostedOut,
@@ -578,8 +580,10 @@ def close(request: HttpRequest, incident_id: uuid.UUID, payload: OutcomeIn) -> d
 def dispatch_candidates(request: HttpRequest, incident_id: uuid.UUID) -> dict[str, Any]:
     incident, found = dispatch.candidates(_actor(request), incident_id)
     chains = dict(with_chains([c for candidate in found for c in candidate.certificates]))
+    missing, _ = dispatch.missing_keys(incident)
     return {
         "incident": incident.public_id,
+        "missing": [{"message": m, "device": d} for m, d in sorted(missing)],
         "messages": list(incident.messages.values_list("public_id", flat=True)),
         "agents": [
             {
@@ -615,6 +619,23 @@ def dispatch_agents(
         [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
     )
     return Status(201, _stepped(request, incident))
+
+
+@router.post(
+    "/{incident_id}/dispatch/keys",
+    response={201: KeysAddedOut, **errors(400, 403, 404, 409, 422)},
+    summary="Transmettre aux agents envoyés les clés qui leur manquent (nouvel appareil)",
+)
+def dispatch_keys(
+    request: HttpRequest, incident_id: uuid.UUID, payload: GrantsIn
+) -> Status[dict[str, Any]]:
+    added = dispatch.add_missing_keys(
+        _actor(request),
+        session_device(request),
+        incident_id,
+        [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
+    )
+    return Status(201, {"grants": added})
 
 
 @router.post(

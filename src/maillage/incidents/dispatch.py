@@ -17,6 +17,7 @@ incident's closure releases every agent still on it (incidents/workflow.py).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -121,10 +122,12 @@ def _check_grants(
     messages: dict[str, int],
     devices: dict[str, Device],
     documents: Sequence[chain.SignedDocument],
+    wanted: set[tuple[str, str]] | None = None,
 ) -> list[tuple[chain.SignedDocument, int, Device]]:
     """Each grant names this incident, one of its messages and one of the agents' devices
     with its own key, comes from the caller's device, once; together they cover every
-    (message, device) pair."""
+    (message, device) pair, or exactly the `wanted` ones."""
+    wanted = wanted if wanted is not None else {(m, d) for m in messages for d in devices}
     checked: list[tuple[chain.SignedDocument, int, Device]] = []
     seen: set[tuple[str, str]] = set()
     commune = str(incident.commune.public_id)
@@ -163,13 +166,19 @@ def _check_grants(
                 field=field,
             )
         pair = (grant.message, grant.recipient)
+        if pair not in wanted:
+            raise Invalid(
+                "grant_mismatch",
+                "Cet appareil a déjà la clé de ce message : rechargez le signalement.",
+                field=field,
+            )
         if pair in seen:
             raise Invalid(
                 "grant_mismatch", "Deux clés pour le même message et le même appareil.", field=field
             )
         seen.add(pair)
         checked.append((document, message, device))
-    missing = len(messages) * len(devices) - len(seen)
+    missing = len(wanted - seen)
     if missing:
         raise Invalid(
             "grants_incomplete",
@@ -178,6 +187,92 @@ def _check_grants(
             field="grants",
         )
     return checked
+
+
+def _store(
+    holder: signed_keys.Holder,
+    incident: Incident,
+    checked: list[tuple[chain.SignedDocument, int, Device]],
+) -> None:
+    """The checked grants, but for a (message, device) already granted (an agent sent
+    again keeps its first grant, which opens the same key)."""
+    already = set(
+        ContentKeyGrant.objects.filter(
+            message__incident=incident, recipient_device__in=[d for _, _, d in checked]
+        ).values_list("message_id", "recipient_device_id")
+    )
+    ContentKeyGrant.objects.bulk_create(
+        [
+            ContentKeyGrant(
+                message_id=message,
+                recipient_device=recipient,
+                granter_device=holder.device,
+                granter_certificate=holder.certificate,
+                body=document.body,
+                signature=document.signature,
+            )
+            for document, message, recipient in checked
+            if (message, recipient.pk) not in already
+        ]
+    )
+
+
+def missing_keys(incident: Incident) -> tuple[set[tuple[str, str]], dict[str, Device]]:
+    """The (message, device) pairs an agent on the incident cannot open yet: a device it
+    certified after its dispatch, or a message sealed from a directory read just before
+    it. Neither listed in the envelope nor granted. With the agents' current devices."""
+    on_it = Membership.objects.filter(
+        dispatches__incident=incident, dispatches__released_at__isnull=True
+    )
+    devices = {str(c.device.public_id): c.device for c in _certificates(incident, list(on_it))}
+    if not devices:
+        return set(), devices
+    granted = set(
+        ContentKeyGrant.objects.filter(
+            message__incident=incident, recipient_device__in=list(devices.values())
+        ).values_list("message__public_id", "recipient_device__public_id")
+    )
+    granted_ids = {(str(m), str(d)) for m, d in granted}
+    missing: set[tuple[str, str]] = set()
+    for public_id, header in incident.messages.values_list("public_id", "header"):
+        listed = {r.get("id") for r in json.loads(header).get("recipients", ())}
+        for device in devices:
+            pair = (str(public_id), device)
+            if device not in listed and pair not in granted_ids:
+                missing.add(pair)
+    return missing, devices
+
+
+def add_missing_keys(
+    actor: Membership,
+    device: Device | None,
+    incident_id: uuid.UUID,
+    grants: Sequence[chain.SignedDocument],
+) -> int:
+    """The grants for exactly what `missing_keys` lists, from an operator's device: one
+    action, one `dispatch.keys_added`; anything else refuses it all."""
+    incident = visible_incident(actor, incident_id, Action.DISPATCH_AGENT)
+    with action(
+        Actor.member(actor, device), Action.DISPATCH_AGENT, incident, kind=Kind.DISPATCH_KEYS_ADDED
+    ) as act:
+        holder = signed_keys.holder_of(act.actor, KEY_NAME)
+        Incident.objects.select_for_update().get(pk=incident.pk)
+        missing, devices = missing_keys(incident)
+        if not missing:
+            raise Conflict(
+                "nothing_missing",
+                "Chaque agent envoyé a déjà la clé de chaque message. Rien n'a été modifié.",
+            )
+        messages = {
+            str(public_id): pk for pk, public_id in incident.messages.values_list("pk", "public_id")
+        }
+        checked = _check_grants(holder, incident, messages, devices, grants, missing)
+        _store(holder, incident, checked)
+        act.record(
+            incident,
+            {"grants": len(checked), "devices": sorted({d for _, d in missing})},
+        )
+    return len(checked)
 
 
 def dispatch(
@@ -227,25 +322,7 @@ def dispatch(
             str(public_id): pk for pk, public_id in incident.messages.values_list("pk", "public_id")
         }
         checked = _check_grants(holder, incident, messages, devices, grants)
-        already = set(
-            ContentKeyGrant.objects.filter(
-                message__incident=incident, recipient_device__in=list(devices.values())
-            ).values_list("message_id", "recipient_device_id")
-        )
-        ContentKeyGrant.objects.bulk_create(
-            [
-                ContentKeyGrant(
-                    message_id=message,
-                    recipient_device=recipient,
-                    granter_device=holder.device,
-                    granter_certificate=holder.certificate,
-                    body=document.body,
-                    signature=document.signature,
-                )
-                for document, message, recipient in checked
-                if (message, recipient.pk) not in already
-            ]
-        )
+        _store(holder, incident, checked)
         now = timezone.now()
         for member in members:
             current = existing.get(member.pk)

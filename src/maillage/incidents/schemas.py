@@ -312,10 +312,27 @@ class CandidateOut(Schema):
     dispatch: DispatchOut | None
 
 
+class MissingKeyOut(Schema):
+    message: uuid.UUID
+    device: uuid.UUID
+
+
 class CandidatesOut(Schema):
     incident: uuid.UUID
     messages: list[uuid.UUID] = Field(description="Every message to grant, in order")
     agents: list[CandidateOut]
+    missing: list[MissingKeyOut] = Field(
+        default_factory=list,
+        description="What an agent on it cannot open yet (POST …/dispatch/keys grants it)",
+    )
+
+
+class GrantsIn(Schema):
+    grants: list[SignedDocIn] = Field(min_length=1, max_length=1000)
+
+
+class KeysAddedOut(Schema):
+    grants: int
 
 
 class ReportOut(Schema):

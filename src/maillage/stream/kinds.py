@@ -57,6 +57,7 @@ class Kind(enum.StrEnum):
     INCIDENT_ESCALATED = "incident.escalated"
     INCIDENT_DISPATCHED = "incident.dispatched"
     NOTE_POSTED = "note.posted"
+    DISPATCH_KEYS_ADDED = "dispatch.keys_added"
     DISPATCH_STATUS_CHANGED = "dispatch.status_changed"
     EXERCISE_STARTED = "exercise.started"
     EXERCISE_ENDED = "exercise.ended"
@@ -224,6 +225,9 @@ SPECS: dict[Kind, KindSpec] = {
     # A police note (incidents/actions.py, post_message with police_only): the police and
     # the agents sent see it; the shop does not, nor does its payload reach it.
     Kind.NOTE_POSTED: _spec("incident", Action.READ_POLICE_NOTES, "message", "attachments"),
+    # The keys an agent on the incident lacked (a device certified since its dispatch): the
+    # police and the agents see it; the devices named can open what they could not.
+    Kind.DISPATCH_KEYS_ADDED: _spec("incident", Action.READ_POLICE_NOTES, "grants", "devices"),
     Kind.DISPATCH_STATUS_CHANGED: _spec(
         "incident", Action.VIEW_INCIDENTS, "agent", "status", "outcome"
     ),

@@ -180,7 +180,11 @@ def content_grants(
 
 
 def dispatched_incident(
-    reporter: factory.Persona, agent: factory.Persona, *, attachments: list[bytes] | None = None
+    reporter: factory.Persona,
+    agent: factory.Persona,
+    *,
+    attachments: list[bytes] | None = None,
+    readers: list[Device] | None = None,
 ) -> tuple[Incident, Draft]:
     """A report taken in charge by a new operator of the commune, who sends `agent` with
     real content-key grants (incidents/dispatch.py)."""
@@ -189,7 +193,9 @@ def dispatched_incident(
     from maillage.wire import chain
 
     operator = factory.make_member(Role.OPERATOR, reporter.commune, name="Opérateur d'envoi")
-    incident, draft = make_incident(reporter, attachments=attachments, readers=[operator.device])
+    incident, draft = make_incident(
+        reporter, attachments=attachments, readers=[operator.device, *(readers or [])]
+    )
     workflow.take(operator.membership, operator.device, incident)
     grants = content_grants(operator, incident, [agent])
     dispatch.dispatch(
@@ -201,3 +207,29 @@ def dispatched_incident(
     )
     incident.refresh_from_db()
     return incident, draft
+
+
+def agent_with_a_new_device(
+    reporter: factory.Persona, granter: factory.Persona | None = None
+) -> tuple[Incident, factory.Persona, list[dict[str, str]]]:
+    """A report with an agent sent, who then certified a tablet: the incident, the agent,
+    and the grants its tablet lacks, signed by `granter` (an operator whose device the
+    report is also sealed to; by default the operator who sent the agent)."""
+    from maillage.members.models import Role
+
+    extra = [granter.device] if granter is not None else []
+    agent = factory.make_member(Role.AGENT, reporter.commune, name="Agent à la tablette")
+    incident, _ = dispatched_incident(reporter, agent, readers=extra)
+    tablet = factory.add_device(agent.membership, label="Tablette de patrouille")
+    factory.certify(tablet)
+    tablet.refresh_from_db()
+    sign_key, enc_key = factory.device_keys(tablet)
+    second = factory.Persona(agent.membership, tablet, sign_key, enc_key)
+    if granter is None:
+        from maillage.incidents.models import Dispatch
+
+        sender = Dispatch.objects.get(incident=incident).dispatched_by
+        granter = factory.Persona(
+            sender, sender.devices.get(), *factory.device_keys(sender.devices.get())
+        )
+    return incident, agent, content_grants(granter, incident, [second])

@@ -14,6 +14,7 @@ from maillage.incidents.lifecycle import Step
 from maillage.incidents.models import Incident
 from maillage.incidents.tests.helpers import (
     Draft,
+    agent_with_a_new_device,
     content_grants,
     dispatched_incident,
     make_incident,
@@ -291,5 +292,20 @@ def dispatch_cluster(ctx: Any) -> Request:
     targets.ids.update({str(r.public_id) for r in reports} | {str(agent.membership.public_id)})
     return f"/api/v1/incidents/clusters/{cluster.public_id}/dispatch", {
         "data": {"agents": [str(agent.membership.public_id)], "grants": grants},
+        "content_type": "application/json",
+    }
+
+
+def dispatch_keys(ctx: Any) -> Request:
+    """A report of the target commune with an agent sent, who certified a tablet since:
+    the keys it lacks, signed by the caller's device when it is an operator's."""
+    targets, persona = ctx.targets, ctx.persona
+    is_operator = _can_seal(persona) and persona.membership.role == Role.OPERATOR
+    incident, agent, grants = agent_with_a_new_device(
+        targets.reporter, persona if is_operator else None
+    )
+    targets.ids.update({str(incident.public_id), str(agent.membership.public_id)})
+    return f"/api/v1/incidents/{incident.public_id}/dispatch/keys", {
+        "data": {"grants": grants},
         "content_type": "application/json",
     }

@@ -366,3 +366,47 @@ def test_a_note_sealed_to_the_shop_or_posted_by_the_shop_is_refused(
     assert post_note(client_of(merchant), by_shop).status_code == 403
     assert kinds_after(before) == []
     assert incident.messages.count() == 1
+
+
+# --- keys an agent lacks (a device certified after its dispatch) ------------------------
+
+
+def test_a_device_the_agent_certifies_after_its_dispatch_gets_the_missing_keys(
+    merchant: factory.Persona, operator: factory.Persona, agent: factory.Persona
+) -> None:
+    incident, _ = reported(merchant, operator)
+    assert (
+        send(operator, incident, [agent], grants_for(operator, incident, [agent])).status_code
+        == 201
+    )
+    url = f"/api/v1/incidents/{incident.public_id}/dispatch"
+    assert client_of(operator).get(url).json()["missing"] == []
+    nothing = client_of(operator).post(
+        f"{url}/keys", {"grants": grants_for(operator, incident, [agent])}, "application/json"
+    )
+    assert (nothing.status_code, nothing.json()["code"]) == (409, "nothing_missing")
+
+    tablet = factory.add_device(agent.membership, label="Tablette de patrouille")
+    factory.certify(tablet)
+    tablet.refresh_from_db()
+    sign_key, enc_key = factory.device_keys(tablet)
+    second = factory.Persona(agent.membership, tablet, sign_key, enc_key)
+    listed = client_of(operator).get(url).json()["missing"]
+    assert listed == [
+        {"message": m, "device": str(tablet.public_id)} for m in content_keys(operator, incident)
+    ]
+
+    before = last_seq()
+    wrong = grants_for(operator, incident, [agent])  # the first phone already has them
+    refused = client_of(operator).post(f"{url}/keys", {"grants": wrong}, "application/json")
+    assert (refused.status_code, refused.json()["code"]) == (422, "grant_mismatch")
+    assert kinds_after(before) == []
+
+    added = client_of(operator).post(
+        f"{url}/keys", {"grants": grants_for(operator, incident, [second])}, "application/json"
+    )
+    assert added.status_code == 201, added.json()
+    assert kinds_after(before) == ["dispatch.keys_added"]
+    assert client_of(operator).get(url).json()["missing"] == []
+    (item,) = client_of(second).get(f"/api/v1/incidents/{incident.public_id}/messages").json()
+    assert open_with_grant(second, item).text == "Vol, individu en blouson rouge"

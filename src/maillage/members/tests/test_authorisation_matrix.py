@@ -264,6 +264,10 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
         "401 403 401 403 403 201 201 403 403 403",
         OTHER_COMMUNE_ABSENT,
     ),
+    ("POST", "/api/v1/incidents/{incident_id}/dispatch/keys"): (
+        OPERATOR_ONLY_CREATED,
+        OTHER_COMMUNE_ABSENT,
+    ),
     # --- privacy (the DPO reads who read, never content) ---------------------------
     ("GET", "/api/v1/privacy/access-log"): (
         "401 403 401 403 403 403 403 403 403 200",
@@ -679,6 +683,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("POST", "/api/v1/incidents/{incident_id}/dispatch"): incident_requests.dispatch,
     ("POST", "/api/v1/incidents/{incident_id}/dispatch/status"): incident_requests.dispatch_status,
     ("POST", "/api/v1/incidents/{incident_id}/notes"): incident_requests.post_note,
+    ("POST", "/api/v1/incidents/{incident_id}/dispatch/keys"): incident_requests.dispatch_keys,
     ("GET", "/api/v1/privacy/access-log"): incident_requests.access_log,
     ("GET", "/api/v1/privacy/access-log/verify"): incident_requests.verify_access_log,
     ("GET", "/api/v1/privacy/refusals"): lambda ctx: ("/api/v1/privacy/refusals", {}),

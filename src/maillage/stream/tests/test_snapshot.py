@@ -381,6 +381,16 @@ def _dispatched(cast: factory.Cast, *statuses: str) -> None:
         assert status(agent, incident, value).status_code == 200
 
 
+def _keys_added(cast: factory.Cast) -> None:
+    """An agent sent, then a tablet it certified: the console grants what it lacks."""
+    from maillage.incidents.tests.helpers import agent_with_a_new_device
+
+    operator = cast[Role.OPERATOR]
+    incident, _, grants = agent_with_a_new_device(cast[Role.MERCHANT], operator)
+    url = f"/api/v1/incidents/{incident.public_id}/dispatch/keys"
+    assert operator.client().post(url, {"grants": grants}, "application/json").status_code == 201
+
+
 def _noted(cast: factory.Cast) -> None:
     """A police note on a dispatched report: the shop's snapshot never lists it."""
     from maillage.incidents.tests.helpers import Draft, dispatched_incident, multipart
@@ -447,6 +457,7 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.INCIDENT_ESCALATED: _escalated,
     Kind.INCIDENT_DISPATCHED: _dispatched,
     Kind.NOTE_POSTED: _noted,
+    Kind.DISPATCH_KEYS_ADDED: _keys_added,
     Kind.DISPATCH_STATUS_CHANGED: lambda cast: _dispatched(cast, "en_route", "on_site"),
     Kind.EXERCISE_STARTED: _drill,
     Kind.EXERCISE_ENDED: _drill,
