@@ -9,6 +9,7 @@
  * message on this device for the reporter and the police.
  */
 
+import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorMessage, Field, LiveStatus, Loading, usePageTitle } from "../components/ui";
 import type { IncidentSummary } from "../incidents/api";
@@ -243,6 +244,73 @@ export function IncidentMeta({ incident }: { incident: IncidentSummary }) {
   );
 }
 
+type Sending = ConsoleState["reply"];
+
+/** A sealed text to send from the open report: a reply to the shop, or a police note. */
+function SealedTextForm({
+  id,
+  name,
+  title,
+  label,
+  hint,
+  sendLabel,
+  sendingLabel,
+  primary,
+  rows,
+  sending,
+  onSend,
+  children,
+}: {
+  id: string;
+  name: string;
+  title: string;
+  label: string;
+  hint: string;
+  sendLabel: string;
+  sendingLabel: string;
+  primary: boolean;
+  rows: number;
+  sending: Sending;
+  onSend: (text: string) => Promise<boolean>;
+  children?: ComponentChildren;
+}) {
+  const [text, setText] = useState("");
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (await onSend(text)) setText("");
+  };
+  return (
+    <form class="card stack" onSubmit={submit} noValidate aria-labelledby={id}>
+      <h3 id={id}>{title}</h3>
+      {children}
+      <Field label={label} hint={hint} error={sending.error}>
+        {({ id: field, describedBy, invalid }) => (
+          <textarea
+            id={field}
+            name={name}
+            rows={rows}
+            value={text}
+            disabled={sending.sending}
+            aria-invalid={invalid ? "true" : undefined}
+            aria-describedby={describedBy}
+            onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+          />
+        )}
+      </Field>
+      <p>
+        <button
+          type="submit"
+          class={primary ? "button button-primary" : "button button-secondary"}
+          disabled={sending.sending}
+        >
+          {sending.sending ? sendingLabel : sendLabel}
+        </button>
+      </p>
+      <LiveStatus message={sending.sent} busy={sending.sending} />
+    </form>
+  );
+}
+
 /** A police note: sealed to the police devices only, the shop never receives it. */
 export function NoteBox({
   incident,
@@ -253,35 +321,20 @@ export function NoteBox({
   note: ConsoleState["note"];
   onSend: (text: string) => Promise<boolean>;
 }) {
-  const [text, setText] = useState("");
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    if (await onSend(text)) setText("");
-  };
   return (
-    <form class="card stack" onSubmit={submit} noValidate aria-labelledby={`note-${incident}`}>
-      <h3 id={`note-${incident}`}>{t("console.noteTitle")}</h3>
-      <Field label={t("console.noteLabel")} hint={t("console.noteHint")} error={note.error}>
-        {({ id, describedBy, invalid }) => (
-          <textarea
-            id={id}
-            name="note"
-            rows={2}
-            value={text}
-            disabled={note.sending}
-            aria-invalid={invalid ? "true" : undefined}
-            aria-describedby={describedBy}
-            onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
-          />
-        )}
-      </Field>
-      <p>
-        <button type="submit" class="button button-secondary" disabled={note.sending}>
-          {note.sending ? t("console.noteSending") : t("console.noteSend")}
-        </button>
-      </p>
-      <LiveStatus message={note.sent} busy={note.sending} />
-    </form>
+    <SealedTextForm
+      id={`note-${incident}`}
+      name="note"
+      title={t("console.noteTitle")}
+      label={t("console.noteLabel")}
+      hint={t("console.noteHint")}
+      sendLabel={t("console.noteSend")}
+      sendingLabel={t("console.noteSending")}
+      primary={false}
+      rows={2}
+      sending={note}
+      onSend={onSend}
+    />
   );
 }
 
@@ -297,14 +350,20 @@ function ReplyBox({
   reply: ConsoleState["reply"];
   onSend: (text: string) => Promise<boolean>;
 }) {
-  const [text, setText] = useState("");
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    if (await onSend(text)) setText("");
-  };
   return (
-    <form class="card stack" onSubmit={submit} noValidate aria-labelledby={`reply-${incident}`}>
-      <h3 id={`reply-${incident}`}>{t("console.replyTitle")}</h3>
+    <SealedTextForm
+      id={`reply-${incident}`}
+      name="reply"
+      title={t("console.replyTitle")}
+      label={t("console.replyLabel")}
+      hint={t("console.replyHint")}
+      sendLabel={t("console.replySend")}
+      sendingLabel={t("console.replySending")}
+      primary
+      rows={3}
+      sending={reply}
+      onSend={onSend}
+    >
       <div class="quick-replies" role="group" aria-label={t("console.quickReplies")}>
         {QUICK_REPLIES.map((key) => (
           <button
@@ -319,27 +378,7 @@ function ReplyBox({
           </button>
         ))}
       </div>
-      <Field label={t("console.replyLabel")} hint={t("console.replyHint")} error={reply.error}>
-        {({ id, describedBy, invalid }) => (
-          <textarea
-            id={id}
-            name="reply"
-            rows={3}
-            value={text}
-            disabled={reply.sending}
-            aria-invalid={invalid ? "true" : undefined}
-            aria-describedby={describedBy}
-            onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
-          />
-        )}
-      </Field>
-      <p>
-        <button type="submit" class="button button-primary" disabled={reply.sending}>
-          {reply.sending ? t("console.replySending") : t("console.replySend")}
-        </button>
-      </p>
-      <LiveStatus message={reply.sent} busy={reply.sending} />
-    </form>
+    </SealedTextForm>
   );
 }
 
