@@ -165,6 +165,16 @@ def test_an_operator_sends_an_agent_who_reads_the_report_and_reports_its_status(
     save_screenshot(agent, "agent-sur-place", tmp_path)
     save_screenshot(operator, "console-agent-sur-place", tmp_path)
 
+    # From the scene, the agent's own police note reaches the console, never the shop.
+    report_back = f"Individu interpellé, conduit au poste {uuid.uuid4().hex}"
+    agent_notes = agent.get_by_role("form", name="Note interne (police)")
+    agent_notes.get_by_label("Note pour la police et les agents envoyés").fill(report_back)
+    agent_notes.get_by_role("button", name="Ajouter la note").click()
+    expect(agent.get_by_text("Note ajoutée (police seulement).")).to_be_visible()
+    on_console = operator.locator("ul.message-list li").filter(has_text=report_back)
+    expect(on_console.get_by_text("Note interne (police)")).to_be_visible(timeout=LIVE)
+    assert rows_containing(report_back) == []
+
     # The operator closes: the agent is released, its phone says so and its list empties.
     operator.keyboard.press("1")
     state_is(operator, "Clôturé")

@@ -18,6 +18,7 @@ import {
 import { asFlowError, loadDeviceContext } from "../incidents/context";
 import { LIFECYCLE_KINDS, type Outcome } from "../incidents/lifecycle";
 import { readIncident, type MessageView } from "../incidents/read";
+import { deliverNote, sealNote, type SealedReport } from "../incidents/send";
 import { t, type MessageKey } from "../i18n";
 import type { Kind, StreamEvent } from "../live/stream";
 import { dispatchStatusLabel } from "../police/dispatch";
@@ -89,6 +90,8 @@ export interface AgentState {
   open: AgentOpen | null;
   /** The status being sent, its refusal (the server's sentence), its result. */
   step: { busy: boolean; error: string | null; said: string | null };
+  /** The police note being sealed (police devices only), its refusal, its result. */
+  note: { sending: boolean; error: string | null; sent: string | null };
   /** Live news, for the polite live region. */
   alert: string | null;
   error: string | null;
@@ -102,6 +105,8 @@ export interface AgentModel {
   live(event: StreamEvent): Promise<void>;
   resync(): Promise<void>;
   setStatus(incident: string, step: AgentStep, outcome?: Outcome): Promise<boolean>;
+  /** A police note from the scene, sealed to the police devices only. */
+  sendNote(incident: string, text: string): Promise<boolean>;
 }
 
 export function createAgentView(commune: string, agent: string): AgentModel {
@@ -109,6 +114,7 @@ export function createAgentView(commune: string, agent: string): AgentModel {
     incidents: null,
     open: null,
     step: { busy: false, error: null, said: null },
+    note: { sending: false, error: null, sent: null },
     alert: null,
     error: null,
   });
@@ -229,6 +235,31 @@ export function createAgentView(commune: string, agent: string): AgentModel {
     }
   }
 
+  let pendingNote: { incident: string; text: string; sealed: SealedReport } | null = null;
+
+  async function sendNote(incident: string, text: string): Promise<boolean> {
+    if (!text.trim()) {
+      state.update({ note: { sending: false, error: t("console.noteEmpty"), sent: null } });
+      return false;
+    }
+    state.update({ note: { sending: true, error: null, sent: null } });
+    try {
+      const sealed =
+        pendingNote && pendingNote.incident === incident && pendingNote.text === text
+          ? pendingNote.sealed
+          : await sealNote(commune, incident, text);
+      pendingNote = { incident, text, sealed };
+      await deliverNote(sealed);
+      pendingNote = null;
+      state.update({ note: { sending: false, error: null, sent: t("console.noteSent") } });
+      await readOpen(incident);
+      return true;
+    } catch (err) {
+      state.update({ note: { sending: false, error: asFlowError(err).message, sent: null } });
+      return false;
+    }
+  }
+
   async function setStatus(incident: string, step: AgentStep, outcome?: Outcome): Promise<boolean> {
     if (state.get().step.busy) return false;
     state.update({ step: { busy: true, error: null, said: t("agent.sending") } });
@@ -258,5 +289,6 @@ export function createAgentView(commune: string, agent: string): AgentModel {
     live,
     resync,
     setStatus,
+    sendNote,
   };
 }

@@ -32,7 +32,7 @@ import { dispatchStatusLabel } from "../police/dispatch";
 import { buildPath, navigate } from "../router";
 import { useSession } from "../session";
 import { useStore } from "../store";
-import { DispatchedAgents, IncidentMeta, Message, StateBadge } from "./console";
+import { DispatchedAgents, IncidentMeta, Message, NoteBox, StateBadge } from "./console";
 import { ShopMap } from "./agentMap";
 
 /** The time, re-read every 5 s, for « depuis 3 min 05 s ». */
@@ -216,7 +216,7 @@ function AgentIncident({
   model: AgentModel;
   agent: string;
 }) {
-  const { open } = useStore(model.state);
+  const { open, note } = useStore(model.state);
   const heading = useRef<HTMLHeadingElement>(null);
   const id = open?.incident.id ?? null;
   useEffect(() => heading.current?.focus(), [id]);
@@ -255,6 +255,9 @@ function AgentIncident({
           </ul>
         )}
       </section>
+      {ended ? null : (
+        <NoteBox incident={incident.id} note={note} onSend={(text) => model.sendNote(incident.id, text)} />
+      )}
       <ShopMap incident={incident} />
       <p>
         <button
