@@ -3,6 +3,7 @@ import { parseEvent, type StreamEvent } from "../src/live/stream";
 import { createConsole } from "../src/police/console";
 import { orderQueue } from "../src/police/queue";
 import { normaliseIncident } from "../src/incidents/api";
+import { reporterLines } from "../src/alert/progress";
 import {
   actionOfKey,
   actionsOf,
@@ -53,6 +54,28 @@ describe("lifecycle", () => {
     expect(timeline("2026-12-03T10:00:00Z", normaliseLifecycle(taken))).toEqual([
       { state: "taken", at: "2026-12-03T10:00:38Z", elapsed: "38 s" },
     ]);
+  });
+});
+
+describe("the reporter's timeline", () => {
+  it("puts « Patrouille envoyée » among the steps, in the order they came, with its time", () => {
+    const raw = {
+      id: "i1",
+      commune: "c",
+      shop: { id: "s1", enseigne: "Boulangerie Martin" },
+      reported_by: "m",
+      created_at: "2026-12-03T10:00:00Z",
+      messages: 1,
+      lifecycle: { ...taken, state: "intervention", intervention_at: "2026-12-03T10:02:10Z" },
+      patrol_sent_at: "2026-12-03T10:01:05Z",
+    };
+    expect(reporterLines(normaliseIncident(raw)).map((l) => `${l.label} — ${l.elapsed}`)).toEqual([
+      "Pris en charge par la police municipale — 38 s",
+      "Patrouille envoyée — 1 min 05 s",
+      "Intervention engagée — 2 min 10 s",
+    ]);
+    const unsent = normaliseIncident({ ...raw, patrol_sent_at: null });
+    expect(reporterLines(unsent).map((l) => l.key)).toEqual(["taken", "intervention"]);
   });
 });
 

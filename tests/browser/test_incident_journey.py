@@ -174,6 +174,7 @@ def test_four_people_follow_one_incident_from_the_alert_to_its_closure(
         "Pris en charge par la police municipale",
         "Doute levé par la police municipale",
         "Intervention engagée",
+        "Patrouille envoyée",
         "Police municipale sur place",
         "Signalement clôturé",
     ):

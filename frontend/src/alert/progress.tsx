@@ -32,9 +32,12 @@ export function useIncident(incident: string | null): IncidentSummary | null {
   useEffect(() => {
     void load();
   }, [load]);
-  useStreamEvent(["incident.reported", "incident.escalated", ...LIFECYCLE_KINDS], (event) => {
-    if (event.targetId === incident) void load();
-  });
+  useStreamEvent(
+    ["incident.reported", "incident.escalated", "incident.dispatched", ...LIFECYCLE_KINDS],
+    (event) => {
+      if (event.targetId === incident) void load();
+    },
+  );
   useStreamResync(() => void load());
   return found;
 }
@@ -42,18 +45,40 @@ export function useIncident(incident: string | null): IncidentSummary | null {
 const stepLabel = (state: LifecycleState): string =>
   t(`lifecycle.reporterStep.${state}` as MessageKey);
 
+type Line = { key: string; label: string; at: string; elapsed: string };
+
+/** The steps, and « Patrouille envoyée » once an agent is sent, in the order they came. */
+export function reporterLines(found: IncidentSummary): Line[] {
+  const lines: Line[] = timeline(found.createdAt, found.lifecycle ?? REPORTED).map((step) => ({
+    key: step.state,
+    label: stepLabel(step.state),
+    at: step.at,
+    elapsed: step.elapsed,
+  }));
+  if (found.patrolSentAt) {
+    const elapsed = formatElapsed(Date.parse(found.patrolSentAt) - Date.parse(found.createdAt));
+    lines.push({
+      key: "patrol",
+      label: t("lifecycle.reporterPatrol"),
+      at: found.patrolSentAt,
+      elapsed,
+    });
+  }
+  return lines.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
 /** Every step reached, in order, with its elapsed time since the report. */
 export function ReportProgress({ incident }: { incident: string }) {
   const found = useIncident(incident);
-  const steps = found ? timeline(found.createdAt, found.lifecycle ?? REPORTED) : [];
+  const steps = found ? reporterLines(found) : [];
   const [said, setSaid] = useState<string | null>(null);
   const shown = useRef<number | null>(null);
-  const last = steps.length > 0 ? steps[steps.length - 1].state : null;
+  const last = steps.length > 0 ? steps[steps.length - 1].label : null;
   useEffect(() => {
     // The first reading is what was already there; only later steps are announced.
     if (!found) return;
     if (shown.current !== null && steps.length > shown.current && last) {
-      setSaid(t("lifecycle.reporterLive", { step: stepLabel(last) }));
+      setSaid(t("lifecycle.reporterLive", { step: last }));
     }
     shown.current = steps.length;
   }, [found, steps.length, last]);
@@ -65,8 +90,8 @@ export function ReportProgress({ incident }: { incident: string }) {
       <ol class="lifecycle-timeline" data-state={found.lifecycle?.state ?? "reported"}>
         <li>{t("lifecycle.reporterReported")}</li>
         {steps.map((step) => (
-          <li key={step.state} data-step={step.state}>
-            {t("lifecycle.reporterLine", { step: stepLabel(step.state), elapsed: step.elapsed })}
+          <li key={step.key} data-step={step.key}>
+            {t("lifecycle.reporterLine", { step: step.label, elapsed: step.elapsed })}
           </li>
         ))}
       </ol>

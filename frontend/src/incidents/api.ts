@@ -35,6 +35,8 @@ export interface IncidentSummary {
   target?: { minutes: number; state: "met" | "missed" | "pending"; overdue: boolean } | null;
   /** The agents sent (police and agents only; empty for a shop). */
   dispatches?: DispatchSummary[];
+  /** When the first agent was sent (everyone who sees the report sees it; no names). */
+  patrolSentAt?: string | null;
 }
 
 export type AgentStatus = "dispatched" | "en_route" | "on_site" | "done";
@@ -118,6 +120,7 @@ export function normaliseIncident(raw: unknown): IncidentSummary {
     ...(typeof r.cluster === "string" ? { cluster: r.cluster } : {}),
     ...(r.target == null ? {} : { target: normaliseTarget(r.target) }),
     ...(Array.isArray(r.dispatches) ? { dispatches: r.dispatches.map(normaliseDispatch) } : {}),
+    ...(typeof r.patrol_sent_at === "string" ? { patrolSentAt: r.patrol_sent_at } : {}),
   };
 }
 

@@ -150,7 +150,7 @@ def report(request: HttpRequest) -> Status[dict[str, Any]]:
         # Answered from the rows just written (their relations are the session's own
         # member, commune, shop and device): reading them back would only cost queries.
         body = {
-            "incident": incident_out(received.incident, messages=1),
+            "incident": incident_out(received.incident, messages=1, fresh=True),
             "message": message_out(received.message, received.attachments),
         }
         return Status(201, body)
@@ -380,8 +380,7 @@ def list_incidents(request: HttpRequest) -> list[dict[str, Any]]:
         .order_by("-created_at", "-pk")
     )
     crew = _crew(actor)
-    if crew:
-        incidents = incidents.prefetch_related(_dispatches())
+    incidents = incidents.prefetch_related(_dispatches())
     police = may(actor, Action.TAKE_INCIDENT)
     settings = alert_settings.for_commune(actor.commune_id)
     targets = {c.slug: c.target_minutes for c in settings.categories}

@@ -162,6 +162,10 @@ class IncidentOut(Schema):
     dispatches: list[DispatchOut] = Field(
         default_factory=list, description="The agents sent (to the police and the agents only)"
     )
+    patrol_sent_at: datetime | None = Field(
+        default=None,
+        description="When the first agent was sent (everyone who sees the report; no names)",
+    )
 
 
 class CategoryOut(Schema):
@@ -397,12 +401,17 @@ def incident_out(
     targets: dict[str, int] | None = None,
     now: datetime | None = None,
     crew: bool = False,
+    fresh: bool = False,
 ) -> dict[str, Any]:
-    """`police`: the viewer handles cases; `crew`: it may see who is sent (police, agents;
-    lists prefetch `dispatches` with their agents)."""
+    """`police`: the viewer handles cases; `crew`: it may see who is sent (police, agents).
+    Lists prefetch `dispatches` (with their agents): everyone sees when a patrol was sent.
+    `fresh`: a report just accepted, which no agent can have been sent to yet."""
     count = messages if messages is not None else incident.messages.count()
+    dispatches = [] if fresh else list(incident.dispatches.all())
+    sent = [d.dispatched_at for d in dispatches]
     return {
-        "dispatches": [dispatch_out(d) for d in incident.dispatches.all()] if crew else [],
+        "dispatches": [dispatch_out(d) for d in dispatches] if crew else [],
+        "patrol_sent_at": min(sent) if sent else None,
         "id": incident.public_id,
         "commune": incident.commune.public_id,
         "shop": {"id": incident.shop.public_id, "enseigne": incident.shop.enseigne},
