@@ -76,3 +76,11 @@ def test_one_agent_is_sent_to_a_whole_cluster_and_reads_every_report(
         read |= {text for text, locator in zip(texts, shown, strict=True) if locator.count()}
         agent.get_by_role("button", name="Retour à mes interventions").click()
     assert read == set(texts)  # each report decrypted through its own grant
+
+    # The whole cluster closes at once; each report keeps its own closure, the agent is freed.
+    closing = panel.get_by_role("group", name="Clôturer les 2 signalements")
+    closing.get_by_role("radio", name="orienté vers la police nationale ou la gendarmerie").check()
+    closing.get_by_role("button", name="Clôturer tout le regroupement").click()
+    expect(panel.get_by_text("2 signalement(s) clôturé(s).")).to_be_visible(timeout=LIVE)
+    assert not Dispatch.objects.filter(agent=agent_member, released_at__isnull=True).exists()
+    expect(agent.locator("ul.agent-list li")).to_have_count(0, timeout=LIVE)

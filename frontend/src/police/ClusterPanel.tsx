@@ -18,6 +18,7 @@ import {
 } from "../incidents/api";
 import { t } from "../i18n";
 import { useStreamEvent, useStreamResync } from "../live/browser";
+import { outcomeLabel, OUTCOMES, type Outcome } from "../incidents/lifecycle";
 import { availabilityLabel, dispatchCluster } from "./dispatch";
 
 interface Grouped {
@@ -39,6 +40,7 @@ export function ClusterPanel({
   const [taken, setTaken] = useState<Grouped | null>(null);
   const [agents, setAgents] = useState<DispatchCandidates | null>(null);
   const [chosen, setChosen] = useState<string[]>([]);
+  const [outcome, setOutcome] = useState<Outcome>("other");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [said, setSaid] = useState<string | null>(null);
@@ -111,11 +113,9 @@ export function ClusterPanel({
               void run(async () => {
                 const count = await stepCluster(confirmed.id, "take");
                 setConfirmed(null);
-                if (dispatch) {
-                  setTaken(confirmed);
-                  setChosen([]);
-                  setAgents(await getDispatchCandidates(confirmed.incidents[0]));
-                }
+                setTaken(confirmed);
+                setChosen([]);
+                if (dispatch) setAgents(await getDispatchCandidates(confirmed.incidents[0]));
                 return t("cluster.taken", { count });
               })
             }
@@ -154,12 +154,45 @@ export function ClusterPanel({
               onClick={() =>
                 void run(async () => {
                   const count = await dispatchCluster(commune, taken.id, taken.incidents, chosen);
-                  setTaken(null);
                   return t("cluster.sent", { count });
                 })
               }
             >
               {t("cluster.sendAll")}
+            </button>
+          </p>
+        </fieldset>
+      ) : null}
+      {taken ? (
+        <fieldset class="stack">
+          <legend>{t("cluster.closeTitle", { count: taken.incidents.length })}</legend>
+          <p class="hint">{t("cluster.closeHint")}</p>
+          {OUTCOMES.map((value) => (
+            <label key={value} class="checkbox">
+              <input
+                type="radio"
+                name={`cluster-outcome-${taken.id}`}
+                checked={outcome === value}
+                disabled={busy}
+                onChange={() => setOutcome(value)}
+              />
+              {outcomeLabel(value)}
+            </label>
+          ))}
+          <p>
+            <button
+              type="button"
+              class="button button-secondary"
+              disabled={busy}
+              onClick={() =>
+                void run(async () => {
+                  const count = await stepCluster(taken.id, "close", { outcome });
+                  setTaken(null);
+                  return t("cluster.closed", { count });
+                })
+              }
+            >
+              {t("cluster.closeAll")}
             </button>
           </p>
         </fieldset>
