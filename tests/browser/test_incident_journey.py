@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from maillage.incidents.models import Incident
 from maillage.members.models import Membership, Role
-from maillage.territory.models import Shop
+from maillage.territory.models import Sector, Shop
 
 from .a11y import audit
 from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot
@@ -59,16 +59,8 @@ def test_four_people_follow_one_incident_from_the_alert_to_its_closure(
     agent_name = agent_member.person.display_name
     canary = f"Deux individus, rayon parfumerie, blouson rouge {uuid.uuid4().hex}"
 
-    # The console first: it creates the sector keys and hands them to the shops.
-    operator_person = open_browser("operateur", viewport=DESKTOP, passkeys=False)
-    operator = operator_person.page
-    demo_sign_in(operator, member(demo, Role.OPERATOR))
-    open_console(operator)
-    neighbour_panel = operator.locator("section.neighbour-panel")
-    expect(neighbour_panel.get_by_text("Clés de secteur détenues", exact=False)).to_be_visible(
-        timeout=LIVE
-    )
-
+    # The shops' and the agent's devices first, then the console: opening, it creates the
+    # sector keys and hands them to every shop device already there (as in test_neighbours).
     neighbour_person = open_browser("voisin", viewport=PHONE, passkeys=False)
     neighbour = neighbour_person.page
     demo_sign_in(neighbour, neighbour_member)
@@ -83,6 +75,16 @@ def test_four_people_follow_one_incident_from_the_alert_to_its_closure(
     reporter_person = open_browser("commercant", viewport=PHONE, passkeys=False)
     reporter = reporter_person.page
     demo_sign_in(reporter, reporter_member)
+
+    operator_person = open_browser("operateur", viewport=DESKTOP, passkeys=False)
+    operator = operator_person.page
+    demo_sign_in(operator, member(demo, Role.OPERATOR))
+    open_console(operator)
+    neighbour_panel = operator.locator("section.neighbour-panel")
+    sectors = Sector.objects.filter(commune=demo.commune).count()
+    expect(neighbour_panel.get_by_text(f"Clés de secteur détenues : {sectors}.")).to_be_visible(
+        timeout=LIVE
+    )
 
     # A drill runs alongside: the shop's drill report must not count.
     drill = operator.get_by_role("region", name="Exercice")
@@ -113,6 +115,10 @@ def test_four_people_follow_one_incident_from_the_alert_to_its_closure(
     reporter.get_by_label("Ce qui se passe (facultatif)").fill(canary)
     reporter.get_by_role("button", name=SEND).click()
     expect(reporter.get_by_role("heading", name="Signalement envoyé à")).to_be_visible(timeout=LIVE)
+    # The neighbour alert leaves after the report: stay until it is sent.
+    expect(
+        reporter.get_by_text("Alerte envoyée : elle attend la validation de la police municipale.")
+    ).to_be_visible(timeout=LIVE)
     real = Incident.objects.filter(commune=demo.commune).exclude(pk=drilled.pk).get()
     assert real.exercise is None
     reporter.goto("/")
