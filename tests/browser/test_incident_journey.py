@@ -146,13 +146,16 @@ def test_four_people_follow_one_incident_from_the_alert_to_its_closure(
     )
     row.get_by_role("button", name=f"Ouvrir le signalement de {enseigne}").click(timeout=LIVE)
     expect(operator.get_by_text(canary, exact=True)).to_be_visible(timeout=LIVE)
-    operator.keyboard.press("p")
+    # Buttons, not keys (test_lifecycle checks those): a click waits for the last step's
+    # save to end, on a loaded machine too.
+    steps = operator.locator("section.lifecycle")
+    steps.get_by_role("button", name="Prendre en charge").click()
     state_is(operator, "Pris en charge")
-    operator.keyboard.press("f")
+    steps.get_by_role("button", name="Doute levé : fondé").click()
     state_is(operator, "Doute levé")
-    operator.keyboard.press("e")
+    steps.get_by_role("button", name="Engager une intervention").click()
     state_is(operator, "Intervention engagée")
-    operator.keyboard.press("a")
+    operator.get_by_role("button", name="Envoyer un agent").click()
     panel = operator.locator("form.dispatch-panel")
     panel.get_by_role("checkbox", name=agent_name).check()
     panel.get_by_role("button", name="Envoyer", exact=True).click()
@@ -171,7 +174,7 @@ def test_four_people_follow_one_incident_from_the_alert_to_its_closure(
     agent.get_by_role("button", name="Sur place", exact=True).click()
     state_is(operator, "Sur place")
 
-    operator.keyboard.press("1")  # « clôturer : interpellation »
+    steps.get_by_role("button", name="Clôturer : Interpellation").click()
     state_is(operator, "Clôturé")
     expect(agent.get_by_text("Signalement clôturé", exact=True)).to_be_visible(timeout=LIVE)
 
