@@ -148,7 +148,9 @@ export function getSession(): Session | null {
 
 unauthenticated.subscribe((error) => {
   if (!error || signingOut || !sessionStore.get().session?.authenticated) return;
-  remember(ANONYMOUS);
+  // The session ended under this page (revoked, suspended): a reload still says why.
+  endedSinceLoad = true;
+  rememberEnded();
   emit({ session: ANONYMOUS, notice: describeError(error) });
 });
 

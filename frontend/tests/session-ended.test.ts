@@ -65,6 +65,31 @@ describe("the notice of a session that ended", () => {
   });
 });
 
+describe("a session ended under a live page", () => {
+  it("found by any request's 401, still says why after a reload", async () => {
+    signedIn = true;
+    const live = await page();
+    await live.loadSession();
+    const api = await import("../src/api");
+    vi.stubGlobal("document", { cookie: "", addEventListener: () => undefined });
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response(JSON.stringify({ code: "access_revoked" }), { status: 401 })),
+    );
+    await api.request("GET", "/incidents").catch(() => undefined);
+    expect(live.sessionStore.get().session?.authenticated).toBe(false);
+    vi.resetModules();
+    signedIn = false;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response(JSON.stringify({ authenticated: false }), { status: 200 })),
+    );
+    const reload = await page();
+    await reload.loadSession();
+    expect(reload.sessionStore.get().notice).toMatch(/Votre session a pris fin/);
+  });
+});
+
 describe("signing out while a request is in flight", () => {
   it("keeps « Vous êtes déconnecté(e) » over the old session's late 401 and answer", async () => {
     signedIn = true;
