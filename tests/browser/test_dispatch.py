@@ -8,7 +8,6 @@ operator closes: the agent is released and its active list empties."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,31 +16,18 @@ from playwright.sync_api import expect
 
 from maillage.incidents.models import ContentKeyGrant, Dispatch
 from maillage.members.models import Role
-from maillage.stream.tests.live import live_db, serve
 
 from .a11y import audit, axe
 from .conftest import DESKTOP, PHONE, PersonFactory, save_screenshot
 from .test_envelopes import demo, demo_sign_in, member, open_console, rows_containing
 from .test_lifecycle import state_is
+from .test_live_console import app_url, live_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-__all__ = ["demo", "live_db"]
+__all__ = ["app_url", "demo", "live_db"]  # fixtures
 
 LIVE = 30_000  # ms: a delivery is checked, never timed
-
-
-@pytest.fixture
-def app_url(live_db: None, settings: Any, built_frontend: Path) -> Iterator[str]:
-    """The ASGI application (Django and the stream), as in test_live_console."""
-    with serve() as base:
-        url = base.replace("127.0.0.1", "localhost")
-        settings.WEBAUTHN_RP_ID = "localhost"
-        settings.WEBAUTHN_ORIGINS = [url]
-        settings.PUBLIC_URL = url
-        settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-        settings.CSRF_TRUSTED_ORIGINS = [url]
-        yield url
 
 
 def test_an_operator_sends_an_agent_who_reads_the_report_and_reports_its_status(

@@ -18,7 +18,7 @@ import {
 import { asFlowError, loadDeviceContext } from "../incidents/context";
 import { LIFECYCLE_KINDS, type Outcome } from "../incidents/lifecycle";
 import { readIncident, type MessageView } from "../incidents/read";
-import { deliverNote, sealNote, type SealedReport } from "../incidents/send";
+import { createNoteSender } from "../incidents/send";
 import { t, type MessageKey } from "../i18n";
 import type { Kind, StreamEvent } from "../live/stream";
 import { dispatchStatusLabel } from "../police/dispatch";
@@ -235,7 +235,7 @@ export function createAgentView(commune: string, agent: string): AgentModel {
     }
   }
 
-  let pendingNote: { incident: string; text: string; sealed: SealedReport } | null = null;
+  const noteSender = createNoteSender(commune);
 
   async function sendNote(incident: string, text: string): Promise<boolean> {
     if (!text.trim()) {
@@ -244,13 +244,7 @@ export function createAgentView(commune: string, agent: string): AgentModel {
     }
     state.update({ note: { sending: true, error: null, sent: null } });
     try {
-      const sealed =
-        pendingNote && pendingNote.incident === incident && pendingNote.text === text
-          ? pendingNote.sealed
-          : await sealNote(commune, incident, text);
-      pendingNote = { incident, text, sealed };
-      await deliverNote(sealed);
-      pendingNote = null;
+      await noteSender(incident, text);
       state.update({ note: { sending: false, error: null, sent: t("console.noteSent") } });
       await readOpen(incident);
       return true;

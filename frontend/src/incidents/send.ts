@@ -224,6 +224,26 @@ export async function deliverNote(sealed: SealedReport): Promise<SentReport> {
   }
 }
 
+/**
+ * A police note from a page (the console, the agent's phone): sealed once, and the same
+ * bytes sent again after a failure, so a retry stores nothing twice. `sent` hears of the
+ * message id before it leaves (a page tells its own messages from others').
+ */
+export function createNoteSender(commune: string, sent: (message: string) => void = () => undefined) {
+  let pending: { incident: string; text: string; sealed: SealedReport } | null = null;
+  return async function sendNote(incident: string, text: string): Promise<SentReport> {
+    const sealed =
+      pending && pending.incident === incident && pending.text === text
+        ? pending.sealed
+        : await sealNote(commune, incident, text);
+    pending = { incident, text, sealed };
+    sent(sealed.message);
+    const delivered = await deliverNote(sealed);
+    pending = null;
+    return delivered;
+  };
+}
+
 /** Step 4 for a message in an existing incident; also safe to repeat with the same bytes. */
 export async function deliverMessage(
   sealed: SealedReport,

@@ -33,10 +33,9 @@ import {
 } from "../incidents/context";
 import { readIncident, type MessageView } from "../incidents/read";
 import {
+  createNoteSender,
   deliverMessage,
-  deliverNote,
   sealMessage,
-  sealNote,
   type SealedReport,
 } from "../incidents/send";
 import { t } from "../i18n";
@@ -162,7 +161,7 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
   let tally: AlertTally | null = null;
   // A reply sealed but not yet accepted: a retry sends the very same bytes.
   let pendingReply: { incident: string; text: string; sealed: SealedReport } | null = null;
-  let pendingNote: { incident: string; text: string; sealed: SealedReport } | null = null;
+  const noteSender = createNoteSender(commune, (message) => sent.add(message));
   let started: Promise<void> | null = null;
   // The state each of our own steps in flight would reach, to tell its event from others'.
   const expecting = new Set<string>();
@@ -551,14 +550,7 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     }
     state.update({ note: { sending: true, error: null, sent: null } });
     try {
-      const sealed =
-        pendingNote && pendingNote.incident === incident && pendingNote.text === text
-          ? pendingNote.sealed
-          : await sealNote(commune, incident, text);
-      pendingNote = { incident, text, sealed };
-      sent.add(sealed.message);
-      await deliverNote(sealed);
-      pendingNote = null;
+      await noteSender(incident, text);
       state.update({ note: { sending: false, error: null, sent: t("console.noteSent") } });
       await reloadOpen();
       return true;
