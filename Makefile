@@ -61,9 +61,10 @@ lint: python-deps
 	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/lint-imports
 
+# The app (DOM) and its service worker (WebWorker, tsconfig.sw.json) are two programs.
 typecheck: python-deps frontend-deps
 	$(VENV)/bin/mypy
-	cd frontend && npx tsc --noEmit
+	cd frontend && npm run --silent typecheck
 
 test-frontend: frontend-deps
 	cd frontend && npx vitest run

@@ -1,6 +1,6 @@
 """`python -m benchmarks` (`make bench`): every benchmark, one after the other."""
 
-from benchmarks import envelope, sse_fanout
+from benchmarks import dispatch, envelope, sse_fanout
 from benchmarks.delivery import run as delivery_run
 
 if __name__ == "__main__":
@@ -12,3 +12,5 @@ if __name__ == "__main__":
     # End to end at the issue's first size (needs PostgreSQL on 127.0.0.1:5432, else
     # --pg); every size and the browser: `python -m benchmarks.delivery --help`.
     delivery_run.main(["--devices", "140", "--alerts", "5", "--bursts", "1"])
+    # A dispatch of 1 to 200 content-key grants, both databases.
+    dispatch.main(["--runs", "5"])

@@ -34,7 +34,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported at run time once src/ is on the path
+    from maillage.client.device import MemberDevice
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -137,6 +140,26 @@ def _without_alert_limits(url: str, members: list[dict[str, Any]]) -> None:
     current["limits"] = {name: {"count": 0, "minutes": 10} for name in current["limits"]}
     device.client.request("PUT", "/incidents/settings", json=current)
     device.client.close()
+
+
+def console_and_shop(url: str) -> tuple[list[dict[str, Any]], MemberDevice, MemberDevice]:
+    """The demo's members, an operator device holding the service key and a shop device,
+    the alert limits lifted (the queue and dispatch benchmarks start from them)."""
+    from maillage.client.device import MemberDevice
+    from maillage.client.http import MaillageClient
+
+    probe = MaillageClient(url)
+    members = probe.demo_members()
+    probe.close()
+    operator_member = next(m for m in members if m["role"] == "operateur")
+    merchant = next(m for m in members if m["role"] == "commercant")
+    operator = MemberDevice(MaillageClient(url), label="Console")
+    operator.sign_in_demo(str(operator_member["id"]))
+    operator.ensure_service_key()
+    _without_alert_limits(url, members)
+    shop = MemberDevice(MaillageClient(url), label="Téléphone boutique")
+    shop.sign_in_demo(str(merchant["id"]))
+    return members, operator, shop
 
 
 def measure(url: str, pid: int, reports: int, police: int) -> dict[str, Any]:

@@ -20,24 +20,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.accept import ROOT, _without_alert_limits, demo_server, figures_of, phase
+from benchmarks.accept import ROOT, console_and_shop, demo_server, figures_of, phase
 
 
 def measure(url: str, pid: int, open_reports: int, reads: int) -> dict[str, Any]:
-    from maillage.client.device import MemberDevice
-    from maillage.client.http import MaillageClient
-
-    probe = MaillageClient(url)
-    members = probe.demo_members()
-    probe.close()
-    operator_member = next(m for m in members if m["role"] == "operateur")
-    merchant = next(m for m in members if m["role"] == "commercant")
-    operator = MemberDevice(MaillageClient(url), label="Console")
-    operator.sign_in_demo(str(operator_member["id"]))
-    operator.ensure_service_key()
-    _without_alert_limits(url, members)
-    shop = MemberDevice(MaillageClient(url), label="Téléphone boutique")
-    shop.sign_in_demo(str(merchant["id"]))
+    _, operator, shop = console_and_shop(url)
     sent = [shop.send_report(f"Signalement {n}.").incident for n in range(open_reports)]
     client = operator.client
     listed = client.get("/incidents")

@@ -15,11 +15,23 @@ REQUIRED = [
     "object-src 'none'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
+    # The installable app: its manifest and service worker from our origin only.
+    "manifest-src 'self'",
+    "worker-src 'self'",
 ]
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/rejoindre", "/api/v1/docs", "/api/v1/openapi.json", "/api/v1/nope"]
+    "path",
+    [
+        "/",
+        "/rejoindre",
+        "/api/v1/docs",
+        "/api/v1/openapi.json",
+        "/api/v1/nope",
+        "/manifest.webmanifest",
+        "/sw.js",
+    ],
 )
 def test_every_response_carries_the_policy(path: str) -> None:
     response = Client().get(path)

@@ -4,6 +4,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { LiveStatus } from "./components/ui";
 import { setLang, t, useLang } from "./i18n";
 import { useSelfEvents } from "./live/browser";
+import { useOutboxRunner } from "./alert/queue";
 import { useMeta } from "./meta";
 import { ConsolePage } from "./pages/console";
 import { AgentPage } from "./pages/agent";
@@ -19,6 +20,8 @@ import { ReportPage } from "./pages/report";
 import { SignInPage } from "./pages/signin";
 import { StatsPage } from "./pages/stats";
 import { can, mayCoordinate, PERMISSION } from "./permissions";
+import { promptInstall, useInstallOffer } from "./pwa/install";
+import { useLaunchRoute } from "./pwa/launch";
 import { Link, navigate, resolveRoute, route, useRoute, type Route } from "./router";
 import { clearNotice, loadSession, logout, useSession } from "./session";
 
@@ -29,6 +32,23 @@ function DemoBanner() {
         <strong>{t("demo.bannerTitle")}</strong> {t("demo.bannerText")}
       </p>
     </div>
+  );
+}
+
+/** « Installer l'application », while the browser offers to (pwa/install.ts). */
+function InstallItem() {
+  if (!useInstallOffer()) return null;
+  const install = () => {
+    // The button goes at once: focus moves to the content rather than to nowhere.
+    document.getElementById("contenu")?.focus();
+    void promptInstall().catch(() => undefined);
+  };
+  return (
+    <li>
+      <button type="button" class="link-button" onClick={install}>
+        {t("pwa.install")}
+      </button>
+    </li>
   );
 }
 
@@ -79,6 +99,10 @@ export function App() {
   useEffect(() => {
     void loadSession().catch(() => undefined);
   }, []);
+  useLaunchRoute(session);
+
+  // Reports left waiting on this device (a closed tab, a reboot) go from any page.
+  useOutboxRunner(session);
 
   // Approved while waiting: straight to the shop's (or the workspace's) home.
   useSelfEvents(() => {
@@ -148,6 +172,7 @@ export function App() {
                   </Link>
                 </li>
               ) : null}
+              <InstallItem />
               {signedIn ? (
                 <li>
                   <button

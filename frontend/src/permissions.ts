@@ -28,6 +28,8 @@ export const PERMISSION = {
   dispatchStatus: "incidents.dispatch_status",
   postNote: "incidents.post_note",
   readNotes: "incidents.read_notes",
+  subscribePush: "push.subscribe",
+  viewPushChannels: "push.view_channels",
 } as const;
 
 export type Permission = (typeof PERMISSION)[keyof typeof PERMISSION];
@@ -79,6 +81,10 @@ export const mayReportDispatchStatus = (session: Session | null | undefined): bo
 /** A police note (sealed to police devices only) from this device. */
 export const mayPostNote = (session: Session | null | undefined): boolean =>
   can(session, PERMISSION.postNote) && session?.device?.status === "active";
+
+/** « Joignabilité des appareils »: which devices no channel reaches (GET /push/channels). */
+export const mayViewChannels = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.viewPushChannels);
 
 /** Which home a signed-in, approved member on a certified device sees. */
 export type HomeKind = "merchant" | "coordinator" | "operator" | "agent" | "other";

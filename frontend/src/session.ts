@@ -27,9 +27,15 @@ export interface SessionState {
 export const sessionStore = createStore<SessionState>({ session: null, notice: null });
 const emit = sessionStore.update;
 
-function remember(session: Session): void {
+/**
+ * One write per change: another page of this origin (a reload in a fresh renderer) may read
+ * the flag at any moment, so a session found ended goes from "1" to ENDED directly, never
+ * through an absent flag that would lose the notice.
+ */
+function remember(session: Session, ended = false): void {
   try {
     if (session.authenticated) localStorage.setItem(SIGNED_IN_FLAG, "1");
+    else if (ended) localStorage.setItem(SIGNED_IN_FLAG, ENDED);
     else localStorage.removeItem(SIGNED_IN_FLAG);
   } catch {
     /* private mode: no memory, no notice */
@@ -45,16 +51,11 @@ function wasSignedIn(): boolean {
   }
 }
 
-function rememberEnded(): void {
-  try {
-    localStorage.setItem(SIGNED_IN_FLAG, ENDED);
-  } catch {
-    /* private mode: the notice shows on this page only */
-  }
-}
-
-/** Adopts a session the server returned (sign-in, enrolment, demo, GET /session). */
-export async function adoptSession(session: Session): Promise<Session> {
+/**
+ * Adopts a session the server returned (sign-in, enrolment, demo, GET /session); `ended`
+ * when this page saw it end, so that the next load says why once more.
+ */
+export async function adoptSession(session: Session, ended = false): Promise<Session> {
   if (session.authenticated && session.device?.id) {
     if ((await getPublicId()) !== session.device.id) await setPublicId(session.device.id);
   }
@@ -67,7 +68,7 @@ export async function adoptSession(session: Session): Promise<Session> {
     });
   }
   if (session.authenticated) endedSinceLoad = false;
-  remember(session);
+  remember(session, ended);
   emit({ session, notice: session.authenticated ? null : sessionStore.get().notice });
   return session;
 }
@@ -102,17 +103,15 @@ async function fetchSession(): Promise<Session> {
   try {
     const answer = await requestSession();
     if (stale()) return ANONYMOUS;
-    const session = await adoptSession(answer);
-    if (!session.authenticated && hadSession) {
-      emit({ notice: t("session.ended") });
-      if (!atLoad) endedSinceLoad = true;
-    }
-    if (!session.authenticated && endedSinceLoad) rememberEnded();
+    if (!answer.authenticated && hadSession && !atLoad) endedSinceLoad = true;
+    const session = await adoptSession(answer, !answer.authenticated && endedSinceLoad);
+    if (!session.authenticated && hadSession) emit({ notice: t("session.ended") });
     return session;
   } catch (error) {
     if (stale()) return ANONYMOUS;
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-      remember(ANONYMOUS);
+      if (hadSession && !atLoad) endedSinceLoad = true;
+      remember(ANONYMOUS, endedSinceLoad);
       emit({ session: ANONYMOUS, notice: describeError(error) });
       return ANONYMOUS;
     }
@@ -150,7 +149,7 @@ unauthenticated.subscribe((error) => {
   if (!error || signingOut || !sessionStore.get().session?.authenticated) return;
   // The session ended under this page (revoked, suspended): a reload still says why.
   endedSinceLoad = true;
-  rememberEnded();
+  remember(ANONYMOUS, true);
   emit({ session: ANONYMOUS, notice: describeError(error) });
 });
 

@@ -131,3 +131,64 @@ describe("the shop's own reports, live", () => {
     expect(model.state.get().incidents?.length).toBe(1);
   });
 });
+
+describe("the console's missing keys", () => {
+  const sent = (agent: string, released_at: string | null = null) => ({
+    agent,
+    name: "Agent Martin",
+    status: "dispatched",
+    status_at: "x",
+    outcome: "",
+    dispatched_at: "x",
+    released_at,
+  });
+  const served = [{ ...incidents[0], dispatches: [sent("a1"), sent("a2", "y")] }];
+
+  /** A console with i-new open, one agent on it (a1) and one released (a2), as served. */
+  async function opened() {
+    const calls: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string) => {
+        calls.push(url);
+        return new Response(JSON.stringify(url.endsWith("/dispatch") ? { missing: [] } : served));
+      }),
+    );
+    const model = createConsole("c");
+    await model.refresh(false);
+    const incident = model.state.get().incidents![0];
+    expect(incident.dispatches?.map((d) => [d.agent, d.releasedAt])).toEqual([["a1", null], ["a2", "y"]]);
+    model.state.update({ open: { incident, messages: [] } });
+    const asked = () => calls.filter((url) => url === "/api/v1/incidents/i-new/dispatch").length;
+    return { model, asked };
+  }
+
+  const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it("asks what an agent lacks when one of its devices is certified, not for anyone else's", async () => {
+    const { model, asked } = await opened();
+    const certified = (member: string, seq: number) =>
+      event(seq, "device.certified", { target_type: "device", target_id: "d9", member, payload: {} });
+    await model.live(certified("a2", 1)); // released: it gets nothing new
+    await model.live(certified("m-other", 2));
+    await settled();
+    expect(asked()).toBe(0);
+    await model.live(certified("a1", 3));
+    await settled();
+    expect(asked()).toBe(1);
+  });
+
+  it("asks on agents sent or keys added to the open report; not on another's nor on a status", async () => {
+    const { model, asked } = await opened();
+    await model.live(event(1, "dispatch.keys_added", { target_id: "i-other", payload: {} }));
+    await model.live(event(2, "dispatch.status_changed", { payload: { agent: "a1", status: "en_route" } }));
+    await settled();
+    expect(asked()).toBe(0);
+    await model.live(event(3, "dispatch.keys_added", { payload: { grants: 1, devices: ["d9"] } }));
+    await settled();
+    expect(asked()).toBe(1);
+    await model.live(event(4, "incident.dispatched", { payload: { agents: ["a1"], by: "m", grants: 1 } }));
+    await settled();
+    expect(asked()).toBe(2);
+  });
+});

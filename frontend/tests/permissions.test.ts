@@ -7,20 +7,10 @@ import {
   mayReportDispatchStatus,
   mayUseConsole,
 } from "../src/permissions";
-import { ANONYMOUS, normaliseSession, type Session } from "../src/types";
+import { ANONYMOUS, normaliseSession } from "../src/types";
+import { memberSession } from "./sessions";
 
-/** A signed-in session as GET /session answers it, with the given policy permissions. */
-function session(role: string, permissions: string[], device = "active"): Session {
-  return normaliseSession({
-    authenticated: true,
-    person: { id: "p", display_name: "Camille" },
-    membership: { id: "m", role, role_label: role, status: "active", commune: { id: "c" } },
-    device: { id: "d", label: "Téléphone", status: device },
-    root: null,
-    demo: false,
-    permissions,
-  });
-}
+const session = memberSession;
 
 describe("what the screen offers follows the server's permissions", () => {
   it("reads permissions from the session answer, ignoring junk", () => {

@@ -66,6 +66,25 @@ describe("the notice of a session that ended", () => {
 });
 
 describe("a session ended under a live page", () => {
+  it("moves the flag straight to « ended »: a reload reading it meanwhile never finds it gone", async () => {
+    signedIn = true;
+    const live = await page();
+    await live.loadSession();
+    const seen: Array<string | null> = [];
+    const record = () => seen.push(storage.get("maillage.signedIn") ?? null);
+    vi.stubGlobal("localStorage", {
+      getItem: (k: string) => storage.get(k) ?? null,
+      setItem: (k: string, v: string) => void (storage.set(k, v), record()),
+      removeItem: (k: string) => void (storage.delete(k), record()),
+    });
+    signedIn = false;
+    await live.loadSession(); // the self event
+    await live.loadSession(); // the refused stream asks again
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen).not.toContain(null);
+    expect(storage.get("maillage.signedIn")).toBe("ended");
+  });
+
   it("found by any request's 401, still says why after a reload", async () => {
     signedIn = true;
     const live = await page();

@@ -178,6 +178,7 @@ def _register_routers() -> None:
     from maillage.members.api import router as members_router
     from maillage.neighbours.api import router as neighbours_router
     from maillage.privacy.api import router as privacy_router
+    from maillage.push.api import router as push_router
     from maillage.stats.api import router as stats_router
     from maillage.stream.api import router as stream_router
     from maillage.territory.api import router as territory_router
@@ -198,6 +199,7 @@ def _register_routers() -> None:
     api.add_router("/broadcasts", broadcasts_router)
     api.add_router("/duty", duty_router)
     api.add_router("/neighbours", neighbours_router)
+    api.add_router("/push", push_router)
     api.add_router("/stats", stats_router)
     api.add_router("/crisis", crisis_router)
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "maillage.privacy",
     "maillage.stream",
     "maillage.limits",
+    "maillage.push",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,8 @@ if TLS_BY_PROXY:
 # scripts can mint, hence also readable by fetch), QR codes as data: images.
 # The console's map: a tile server of the commune's choice (none: the sectors and shops on
 # a plain background); its origin is the one image source added to the policy.
+# The installable app: its manifest and its service worker come from our origin only, said
+# outright rather than left to default-src (web/pwa.py).
 MAP_TILE_URL, _MAP_TILE_SOURCE = envtiles("MAILLAGE_MAP_TILE_URL")
 MAP_TILE_ATTRIBUTION = envstr("MAILLAGE_MAP_TILE_ATTRIBUTION", "")
 
@@ -188,7 +191,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; "
     f"img-src 'self' data: blob:{' ' + _MAP_TILE_SOURCE if _MAP_TILE_SOURCE else ''}; "
     "font-src 'self'; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'"
+    "frame-ancestors 'none'; form-action 'self'; manifest-src 'self'; worker-src 'self'"
 )
 
 # Tests only: a file holding the instant the server's timers take as "now" (stream.ticker).
@@ -276,6 +279,31 @@ NEIGHBOUR_EXPIRY_TICK_SECONDS = float(envint("MAILLAGE_NEIGHBOUR_EXPIRY_TICK_SEC
 # How often each server process escalates the incidents nobody took in time (issue 10):
 # a delay of 60 s is met within 60 s + this.
 ESCALATION_TICK_SECONDS = float(envint("MAILLAGE_ESCALATION_TICK_SECONDS", 5))
+
+# Web Push (maillage.push, docs/decisions.md "Web Push"): how often each server process
+# turns new events into pushes and sends those due; the `sub` claim push services may use
+# to reach whoever runs this installation; the push services a subscription may point to
+# (host names or `.suffix`es: a subscription is a URL our server will POST to, so only
+# known push services, never an internal address); loopback endpoints are accepted outside
+# production only (the tests' own RFC 8030 receiver).
+PUSH_TICK_SECONDS = float(envint("MAILLAGE_PUSH_TICK_SECONDS", 1))
+PUSH_CONTACT = envstr("MAILLAGE_PUSH_CONTACT", "mailto:contact@maillage.invalid")
+PUSH_SERVICES = envlist(
+    "MAILLAGE_PUSH_SERVICES",
+    [
+        "fcm.googleapis.com",
+        ".push.services.mozilla.com",
+        ".notify.windows.com",
+        ".push.apple.com",
+    ],
+)
+PUSH_ALLOW_LOOPBACK = envbool("MAILLAGE_PUSH_ALLOW_LOOPBACK", not PRODUCTION)
+# A push is retried after 2, 4, 8… seconds (at most PUSH_BACKOFF_MAX), PUSH_MAX_ATTEMPTS
+# times in all; what is still undelivered after PUSH_GIVE_UP_SECONDS is stale news.
+PUSH_BACKOFF_BASE_SECONDS = float(envint("MAILLAGE_PUSH_BACKOFF_BASE_SECONDS", 2))
+PUSH_BACKOFF_MAX_SECONDS = float(envint("MAILLAGE_PUSH_BACKOFF_MAX_SECONDS", 300))
+PUSH_MAX_ATTEMPTS = envint("MAILLAGE_PUSH_MAX_ATTEMPTS", 8)
+PUSH_TIMEOUT_SECONDS = float(envint("MAILLAGE_PUSH_TIMEOUT_SECONDS", 10))
 
 INVITATION_TTL_SECONDS = envint("MAILLAGE_INVITATION_TTL_SECONDS", 72 * 3600)
 PUBLIC_URL = envstr("MAILLAGE_PUBLIC_URL", "http://localhost:8000")

@@ -68,6 +68,7 @@ def test_the_police_and_mairie_pages_have_no_serious_axe_violation(
         "/coordination/reglages",
         "/coordination/charte",
         "/coordination/permanence",
+        "/coordination/joignabilite",
     ):
         mairie.goto(path)
         expect(mairie.get_by_role("heading", level=1)).to_be_visible(timeout=20_000)

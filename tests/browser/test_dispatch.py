@@ -114,6 +114,16 @@ def test_an_operator_sends_an_agent_who_reads_the_report_and_reports_its_status(
     found += [f"agent : {problem}" for problem in axe(agent) + audit(agent)]
 
     # Sealed after the dispatch: the operator's reply lists the agent's devices directly.
+    # From here on the console asks no more what the agent lacks: a message arriving in the
+    # open report costs no `GET /dispatch` (only opening it and dispatch events do).
+    asked: list[str] = []
+    candidates_url = f"/api/v1/incidents/{dispatch.incident.public_id}/dispatch"
+    operator.on(
+        "request",
+        lambda r: (
+            asked.append(r.url) if r.method == "GET" and r.url.endswith(candidates_url) else None
+        ),
+    )
     operator.get_by_role("button", name="Patrouille en route.").click()
     expect(operator.get_by_text("Réponse envoyée", exact=False)).to_be_visible()
     expect(agent.locator("ul.message-list li")).to_have_count(2, timeout=LIVE)
@@ -160,6 +170,7 @@ def test_an_operator_sends_an_agent_who_reads_the_report_and_reports_its_status(
     on_console = operator.locator("ul.message-list li").filter(has_text=report_back)
     expect(on_console.get_by_text("Note interne (police)")).to_be_visible(timeout=LIVE)
     assert rows_containing(report_back) == []
+    assert asked == []
 
     # The operator closes: the agent is released, its phone says so and its list empties.
     operator.keyboard.press("1")
@@ -208,7 +219,10 @@ def test_a_tablet_the_agent_signs_in_on_after_its_dispatch_gets_the_keys_from_th
     panel.get_by_role("button", name="Envoyer", exact=True).click()
     expect(operator.locator("section.dispatched li")).to_have_count(1, timeout=LIVE)
 
-    # A tablet certified after the dispatch: it lists the report, but holds no key yet.
+    # A tablet certified after the dispatch, the report closed on the console: it lists
+    # the report, but holds no key yet.
+    operator.get_by_role("button", name="Fermer le signalement").click()
+    expect(row.get_by_role("button", name=f"Ouvrir le signalement de {enseigne}")).to_be_visible()
     tablet = open_browser("tablette", viewport=PHONE, passkeys=False).page
     demo_sign_in(tablet, agent_member)
     tablet.get_by_role("link", name="Mes interventions").click()
@@ -218,9 +232,19 @@ def test_a_tablet_the_agent_signs_in_on_after_its_dispatch_gets_the_keys_from_th
     assert tablet.get_by_text(text).count() == 0
 
     # The console, opening the report again, grants what the tablet lacks; it decrypts.
-    operator.get_by_role("button", name="Fermer le signalement").click()
     row.get_by_role("button", name=f"Ouvrir le signalement de {enseigne}").click()
     expect(tablet.get_by_text(text)).to_be_visible(timeout=LIVE)
+    assert dispatch_missing(demo) == []
+
+    # With the report open, a phone the agent signs in on gets its keys as its certificate
+    # arrives (`device.certified`), without the operator touching anything.
+    expect(operator.get_by_text(text)).to_be_visible()
+    phone = open_browser("telephone", viewport=PHONE, passkeys=False).page
+    demo_sign_in(phone, agent_member)
+    phone.get_by_role("link", name="Mes interventions").click()
+    item = phone.locator("ul.agent-list li").filter(has_text=enseigne)
+    item.get_by_role("button", name=f"Ouvrir le signalement de {enseigne}").click(timeout=LIVE)
+    expect(phone.get_by_text(text)).to_be_visible(timeout=LIVE)
     assert dispatch_missing(demo) == []
 
 

@@ -366,6 +366,8 @@ def test_whole_enrolment_approval_sign_in_and_revocation(
     assert latest.signer_fingerprint == claire_device.sign_key_fingerprint
     assert [e["serial"] for e in json.loads(latest.body)["entries"]] == [certificate.serial]
 
+    # His open page is signed out by the event itself, and a reload still says why.
+    expect(kpage.get_by_role("alert")).to_contain_text("Votre session a pris fin")
     kpage.reload()
     expect(kpage.get_by_role("alert")).to_contain_text("Votre session a pris fin")
     expect(kpage.get_by_role("heading", level=1)).to_have_text("Bienvenue sur Maillage")

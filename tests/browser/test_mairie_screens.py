@@ -432,6 +432,7 @@ PAGES = [
     ("/coordination/charte", "Charte d'utilisation"),
     ("/coordination/reglages", "Réglages des alertes"),
     ("/coordination/secteurs", "Secteurs voisins"),
+    ("/coordination/joignabilite", "Joignabilité des appareils"),
 ]
 
 

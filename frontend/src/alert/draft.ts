@@ -11,6 +11,7 @@
 
 import { cleanReport, emptyReport, type ReportFields } from "./descriptors";
 import { isSeverity, type Severity } from "./catalogue";
+import { idbRun, type SmallDb } from "./idb";
 
 export const DRAFT_VERSION = 1;
 const DRAFT_PREFIX = "maillage.alert.draft:";
@@ -246,48 +247,13 @@ function browserKeyValue(): KeyValue {
   return memoryKeyValue();
 }
 
-const DB_NAME = "maillage-drafts";
-const STORE = "photos";
-
-function openDb(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    if (typeof indexedDB === "undefined") {
-      reject(new Error("IndexedDB indisponible"));
-      return;
-    }
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => {
-      if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE);
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error("IndexedDB"));
-  });
-}
-
-function run<T>(mode: IDBTransactionMode, fn: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  return openDb().then(
-    (db) =>
-      new Promise<T>((resolve, reject) => {
-        const tx = db.transaction(STORE, mode);
-        const req = fn(tx.objectStore(STORE));
-        tx.oncomplete = () => {
-          db.close();
-          resolve(req.result);
-        };
-        tx.onerror = () => {
-          db.close();
-          reject(tx.error ?? new Error("IndexedDB"));
-        };
-        tx.onabort = tx.onerror;
-      }),
-  );
-}
+const DB: SmallDb = { name: "maillage-drafts", store: "photos" };
 
 /** Blobs go into IndexedDB as they are (structured clone), not as base64. */
 export function browserVault(): PhotoVault {
   return {
     async get(key) {
-      const value = await run<unknown>("readonly", (store) => store.get(key));
+      const value = await idbRun<unknown>(DB, "readonly", (store) => store.get(key));
       if (!Array.isArray(value)) return [];
       return value.filter(
         (p): p is StoredPhoto =>
@@ -295,10 +261,10 @@ export function browserVault(): PhotoVault {
       );
     },
     async put(key, photos) {
-      await run("readwrite", (store) => store.put(photos, key));
+      await idbRun(DB, "readwrite", (store) => store.put(photos, key));
     },
     async delete(key) {
-      await run("readwrite", (store) => store.delete(key));
+      await idbRun(DB, "readwrite", (store) => store.delete(key));
     },
   };
 }

@@ -22,6 +22,8 @@ import { startDraft, type Draft, type DraftStore, type SentRecord } from "./draf
 import { ReportProgress } from "./progress";
 import { useLiveReports } from "./live";
 import { sendDiscreet } from "./send";
+import { PendingReports } from "./pending";
+import { useOutbox } from "./queue";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -107,8 +109,18 @@ function SentStatus({ record }: { record: SentRecord }) {
   );
 }
 
-/** Category buttons, the pending draft and the last report's status. */
-export function AlertPanel({ drafts }: { drafts: DraftStore }) {
+/** Category buttons, the pending draft, the reports waiting for the network, the last
+ * report's status. */
+export function AlertPanel({
+  drafts,
+  owner,
+  commune,
+}: {
+  drafts: DraftStore;
+  owner: string;
+  commune: string;
+}) {
+  const outbox = useOutbox(owner, commune);
   const { catalogue, error, loading } = useStore(catalogueStore);
   const [draft, setDraft] = useState<Draft | null>(() => drafts.load());
   const [sent, setSent] = useState<SentRecord[]>(() => drafts.sent());
@@ -122,6 +134,11 @@ export function AlertPanel({ drafts }: { drafts: DraftStore }) {
   }, [drafts]);
   // The live stream carries our own report back: the server filed and fanned it out.
   useLiveReports(drafts, () => setSent(drafts.sent()));
+  // The queue delivered a report while this page was open: its status line replaces it.
+  useEffect(
+    () => outbox?.state.subscribe(() => setSent(drafts.sent())),
+    [outbox, drafts],
+  );
   const latest = sent.find((r) => !r.discreet && Date.now() - r.sentAt * 1000 < DAY_MS) ?? null;
 
   const open = (category: Category) => {
@@ -174,30 +191,50 @@ export function AlertPanel({ drafts }: { drafts: DraftStore }) {
           </ul>
         ) : null}
       </section>
+      {outbox ? <PendingReports outbox={outbox} /> : null}
       {latest ? <SentStatus record={latest} /> : null}
     </>
   );
 }
 
-export type DiscreetState = "idle" | "sending" | "done" | "failed";
+export type DiscreetState = "idle" | "sending" | "queued" | "done" | "failed";
 
 /** The discreet alert bound to an element: pointer handlers, and what it became. */
 export function useDiscreetAlert(
   commune: string | null,
+  owner: string | null,
   drafts: DraftStore | null,
 ): { state: DiscreetState; handlers: Record<string, (event: PointerEvent | Event) => void> } {
   const [state, setState] = useState<DiscreetState>("idle");
+  const outbox = useOutbox(owner, commune);
+  const waiting = useRef<string | null>(null);
+  // Queued without network: « Enregistré. » once the queue delivered it.
+  useEffect(
+    () =>
+      outbox?.state.subscribe((current) => {
+        if (waiting.current && current.sent[waiting.current]) {
+          waiting.current = null;
+          setState("done");
+        }
+      }),
+    [outbox],
+  );
   const busy = useRef(false);
   const fire = useRef<() => void>(() => undefined);
   fire.current = () => {
-    if (!commune || busy.current) return;
+    if (!commune || !owner || !outbox || busy.current) return;
     busy.current = true;
     setState("sending");
     const { catalogue } = catalogueStore.get();
     const entry = findCategory(catalogue, DISCREET_CATEGORY);
     const label = entry ? categoryLabel(entry) : t("alert.category.agression");
-    sendDiscreet(commune, drafts, label)
-      .then(() => {
+    sendDiscreet(outbox, commune, owner, drafts, label)
+      .then((result) => {
+        if (result.state === "queued" && !outbox.state.get().sent[result.incident]) {
+          waiting.current = result.incident;
+          setState("queued");
+          return;
+        }
         setState("done");
         try {
           navigator.vibrate?.(40);
@@ -247,9 +284,10 @@ export function DiscreetStatus({ state }: { state: DiscreetState }) {
     <div class="discreet-status" role="status" aria-live="polite">
       {state === "sending" ? <p>{t("alert.discreetSending")}</p> : null}
       {state === "done" ? <p>{t("alert.discreetDone")}</p> : null}
-      {state === "failed" ? (
+      {/* Not gone yet (queued) or not at all (failed): the 17, small as the rest. */}
+      {state === "queued" || state === "failed" ? (
         <p>
-          {t("alert.discreetFailed")}{" "}
+          {state === "queued" ? t("alert.discreetQueued") : t("alert.discreetFailed")}{" "}
           <a href="tel:17" class="discreet-call">
             {t("alert.discreetCall")}
           </a>

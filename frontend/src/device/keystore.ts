@@ -145,7 +145,8 @@ export async function getPinnedRoot(): Promise<PinnedRoot | null> {
   } catch {
     /* fall through to the mirror */
   }
-  const mirror = localStorage.getItem(ROOT_MIRROR);
+  // The service worker has no localStorage: IndexedDB alone answers there.
+  const mirror = typeof localStorage === "undefined" ? null : localStorage.getItem(ROOT_MIRROR);
   if (!mirror) return null;
   try {
     return JSON.parse(mirror) as PinnedRoot;
@@ -160,6 +161,23 @@ export async function pinRoot(root: PinnedRoot): Promise<void> {
   if (current && current.source === "link" && root.source === "server") return;
   await write("root", root);
   localStorage.setItem(ROOT_MIRROR, JSON.stringify(root));
+}
+
+/**
+ * The app's language, kept here too: the service worker has no localStorage and words
+ * its notifications in the language the person chose.
+ */
+export async function rememberLang(lang: "fr" | "en"): Promise<void> {
+  await write("lang", lang);
+}
+
+export async function storedLang(): Promise<"fr" | "en" | null> {
+  try {
+    const lang = await read<string>("lang");
+    return lang === "fr" || lang === "en" ? lang : null;
+  } catch {
+    return null;
+  }
 }
 
 const DEMO_MEMBER = "demo_member";

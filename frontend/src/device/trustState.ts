@@ -374,6 +374,23 @@ export async function rememberGenerations(docs: readonly GroupKeyDocument[]): Pr
   });
 }
 
+/** Generation `number` of `scope` as this browser verified it, or null. */
+export async function verifiedGeneration(
+  commune: string,
+  scope: string,
+  number: number,
+): Promise<GroupKeyDocument | null> {
+  const found = await transact<GroupKeyDocument | undefined>(
+    GENERATION_STORE,
+    "readonly",
+    (store, done) => {
+      const req = store.get(generationId(commune, scope, number));
+      req.onsuccess = () => done(req.result as GroupKeyDocument | undefined);
+    },
+  );
+  return found ?? null;
+}
+
 /** The newest generation of `scope` this browser verified, or null. */
 export async function lastVerifiedGeneration(
   commune: string,

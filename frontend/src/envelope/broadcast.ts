@@ -353,6 +353,7 @@ export async function openBroadcast(
     if (rawKey.length !== KEY_BYTES) throw new EnvelopeError("undecryptable");
     const key = await contentKey(rawKey, "decrypt");
     rawKey.fill(0);
+    // Not opening.ts's openParts: its AAD binds a message, not a broadcast, and it keeps the raw key.
     const plain = await decryptPart(key, expected, 0, parsed.content);
     const files: Uint8Array[] = [];
     for (let i = 0; i < attachments.length; i++) {

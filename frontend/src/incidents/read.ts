@@ -74,7 +74,8 @@ export async function chooseOpener(
   throw new FlowError("not_a_recipient", t("incident.error.not_a_recipient"));
 }
 
-async function openOne(
+/** One stored message opened on this device (the page's list, the service worker's push). */
+export async function openMessage(
   incident: string,
   stored: StoredMessage,
   ctx: DeviceContext,
@@ -130,23 +131,28 @@ async function openOne(
   return view;
 }
 
+/** What an opener checks senders against: the pinned root and the verified revocations. */
+export async function trustContextFor(ctx: DeviceContext): Promise<TrustContext> {
+  return {
+    rootPublicKey: ctx.rootPublicKey,
+    pinnedFingerprint: ctx.pinnedFingerprint,
+    commune: ctx.commune,
+    revocations: await verifiedRevocations(ctx),
+  };
+}
+
 /** Every message of the incident, opened where this device can, in the order served. */
 export async function readIncident(incident: string, ctx: DeviceContext): Promise<MessageView[]> {
   let messages: StoredMessage[];
   let trust: TrustContext;
   try {
     messages = await listMessages(incident);
-    trust = {
-      rootPublicKey: ctx.rootPublicKey,
-      pinnedFingerprint: ctx.pinnedFingerprint,
-      commune: ctx.commune,
-      revocations: await verifiedRevocations(ctx),
-    };
+    trust = await trustContextFor(ctx);
   } catch (error) {
     throw asFlowError(error);
   }
   const views: MessageView[] = [];
-  for (const message of messages) views.push(await openOne(incident, message, ctx, trust));
+  for (const message of messages) views.push(await openMessage(incident, message, ctx, trust));
   return views;
 }
 

@@ -1,7 +1,8 @@
 /**
- * The report page's flow, apart from its screen: seal once, deliver, and keep the sealed
- * bytes after a network or server stumble so that « Réessayer » sends the very same report
- * (the server accepts it once). A refusal drops them: it needs a fresh report.
+ * The report page's flow, apart from its screen: the report goes into the offline queue
+ * (alert/outbox.ts) before its first attempt, with its ids, so that a network or server
+ * stumble leaves it waiting on the device and every retry sends the very same report (the
+ * server accepts it once). A refusal drops it: the form shows why, its draft intact.
  */
 
 import { t, type MessageKey } from "../i18n";
@@ -10,12 +11,12 @@ import type { ReportMeta } from "./api";
 import { FlowError } from "./context";
 import {
   checkDraft,
-  deliverReport,
-  sealReport,
+  newReportIds,
   type SealedReport,
   type SendStep,
   type SentReport,
 } from "./send";
+import { composedEntry, sealedEntry, type Outbox, type OutboxEntry } from "../alert/outbox";
 
 const STEP_KEYS: Record<SendStep, MessageKey> = {
   checking: "report.stepChecking",
@@ -25,7 +26,12 @@ const STEP_KEYS: Record<SendStep, MessageKey> = {
   sending: "report.stepSending",
 };
 
-const RETRYABLE = new Set(["network", "server_error", "bad_response", "rate_limited"]);
+/**
+ * A refusal that keeps the sealed bytes for « Réessayer » (the server's alert limit: the
+ * same report may go later). Transport trouble never reaches the form: the report waits
+ * in the offline queue instead (alert/outbox.ts).
+ */
+const KEEP_SEALED = new Set(["rate_limited"]);
 
 /** These stop the whole send: the reporter must call 17 rather than wait. */
 export const CALL_17_CODES = new Set([
@@ -43,6 +49,10 @@ export interface ReportInput {
   /** The content object's `fields` (alert/descriptors.ts `sealedFields`). */
   fields?: Record<string, unknown>;
   meta?: ReportMeta | null;
+  /** The category's label, for the queue's screens. */
+  label?: string;
+  /** Called once the report is kept on the device, before its first attempt. */
+  stored?: () => void;
 }
 
 export interface ReportState {
@@ -50,15 +60,19 @@ export interface ReportState {
   /** The step being run, as a sentence for the live region. */
   status: string | null;
   error: FlowError | null;
-  /** Sealed but not delivered yet: the next submit retries these bytes. */
+  /** Sealed but refused for now (a limit): the next submit retries these bytes. */
   sealed: SealedReport | null;
+  /** Kept on the device and waiting for the network (its id in the queue). */
+  queued: string | null;
   sent: SentReport | null;
 }
 
+export type SubmitOutcome = "sent" | "queued" | "refused" | "busy";
+
 export interface ReportFlow {
   state: Store<ReportState>;
-  /** Seals (or reuses the sealed report) and delivers; true once it went out. */
-  submit(input: ReportInput): Promise<boolean>;
+  /** Queues the report (or the sealed report kept), tries it at once; what became of it. */
+  submit(input: ReportInput): Promise<SubmitOutcome>;
   fail(error: FlowError | null): void;
   /** Back to an empty form after « Nouveau signalement ». */
   again(): void;
@@ -67,46 +81,83 @@ export interface ReportFlow {
 const asFlow = (err: unknown): FlowError =>
   err instanceof FlowError ? err : new FlowError("error", String(err));
 
-export function createReportFlow(commune: string): ReportFlow {
+const NO_META: ReportMeta = { category: "", severity: null, neighbours: false };
+
+/** The photos as the queue keeps them until sealing (Blobs, as the draft does). */
+const storedPhotos = (photos: readonly Blob[]) =>
+  photos.map((blob) => ({ name: (blob as File).name || "photo", type: blob.type, blob }));
+
+export function createReportFlow(commune: string, owner: string, outbox: Outbox): ReportFlow {
   const state = createStore<ReportState>({
     busy: false,
     status: null,
     error: null,
     sealed: null,
+    queued: null,
     sent: null,
   });
   const onStep = (step: SendStep) => state.update({ status: t(STEP_KEYS[step]) });
 
-  async function deliver(report: SealedReport): Promise<boolean> {
-    try {
-      const done = await deliverReport(report, onStep);
-      // The "sent" heading takes the focus and is read out: no status on top of it.
-      state.update({ sealed: null, sent: done, status: null });
+  /** The queue delivers it later, this page still open: the normal « envoyé » screen. */
+  function watch(incident: string) {
+    const check = () => {
+      const sent = outbox.state.get().sent[incident];
+      if (!sent) return false;
+      if (state.get().queued === incident) state.update({ queued: null, sent });
       return true;
-    } catch (err) {
-      const failure = asFlow(err);
-      state.update({
-        status: null,
-        error: failure,
-        sealed: RETRYABLE.has(failure.code) ? report : null,
-      });
-      return false;
-    }
+    };
+    if (check()) return;
+    const stop = outbox.state.subscribe(() => {
+      if (check()) stop();
+    });
   }
 
-  async function submit({ text, photos, fields = {}, meta = null }: ReportInput): Promise<boolean> {
-    if (state.get().busy) return false;
+  async function submit(input: ReportInput): Promise<SubmitOutcome> {
+    if (state.get().busy) return "busy";
     state.update({ error: null, sent: null, busy: true });
     try {
       const pending = state.get().sealed;
-      if (pending) return await deliver(pending);
-      checkDraft(text, photos);
-      const report = await sealReport(commune, text, photos, onStep, fields, meta);
-      state.update({ sealed: report });
-      return await deliver(report);
+      const now = Date.now();
+      const label = input.label ?? input.meta?.category ?? "";
+      let entry: OutboxEntry;
+      if (pending) {
+        entry = sealedEntry(pending, { owner, commune, label, now });
+      } else {
+        checkDraft(input.text, input.photos);
+        entry = composedEntry({
+          ...newReportIds(),
+          owner,
+          commune,
+          label,
+          meta: input.meta ?? NO_META,
+          composed: {
+            text: input.text,
+            fields: input.fields ?? {},
+            photos: storedPhotos(input.photos),
+          },
+          now,
+        });
+      }
+      const attempt = await outbox.submit(entry, { onStep, stored: input.stored });
+      if (attempt.outcome === "sent") {
+        // The "sent" heading takes the focus and is read out: no status on top of it.
+        state.update({ sealed: null, sent: attempt.sent, status: null });
+        return "sent";
+      }
+      if (attempt.outcome === "refused") {
+        state.update({
+          status: null,
+          error: attempt.error,
+          sealed: KEEP_SEALED.has(attempt.error.code) ? attempt.sealed : null,
+        });
+        return "refused";
+      }
+      state.update({ status: null, sealed: null, queued: entry.incident });
+      watch(entry.incident);
+      return "queued";
     } catch (err) {
       state.update({ status: null, error: asFlow(err) });
-      return false;
+      return "refused";
     } finally {
       state.update({ busy: false });
     }
@@ -116,6 +167,6 @@ export function createReportFlow(commune: string): ReportFlow {
     state,
     submit,
     fail: (error) => state.update({ error }),
-    again: () => state.update({ sent: null }),
+    again: () => state.update({ sent: null, queued: null }),
   };
 }

@@ -78,10 +78,21 @@ export function checkDraft(text: string, photos: readonly Blob[]): void {
   }
 }
 
+/** A report's idempotency key: the same on every retry, so the server stores it once. */
+export interface ReportIds {
+  incident: string;
+  message: string;
+}
+
+export function newReportIds(): ReportIds {
+  return { incident: crypto.randomUUID(), message: crypto.randomUUID() };
+}
+
 /**
  * Runs steps 1–3; throws FlowError (e.g. `stale_revocations`, `no_police_recipient`).
  * `fields` is the content object's sealed structured part (alert/descriptors.ts); `meta`
  * goes beside the envelope in clear (Contract 1) and stays with the sealed bytes for a retry.
+ * `ids`: chosen before sealing when the report was queued first (alert/outbox.ts).
  */
 export async function sealReport(
   commune: string,
@@ -90,8 +101,9 @@ export async function sealReport(
   onStep: (step: SendStep) => void = () => undefined,
   fields: Record<string, unknown> = {},
   meta: ReportMeta | null = null,
+  ids: ReportIds = newReportIds(),
 ): Promise<SealedReport> {
-  return { ...(await sealFor(commune, null, text, photos, onStep, fields)), meta };
+  return { ...(await sealFor(commune, ids, false, text, photos, onStep, fields)), meta };
 }
 
 /**
@@ -106,7 +118,7 @@ export async function sealMessage(
   photos: readonly Blob[] = [],
   onStep: (step: SendStep) => void = () => undefined,
 ): Promise<SealedReport> {
-  return sealFor(commune, incident, text, photos, onStep);
+  return sealFor(commune, { incident, message: crypto.randomUUID() }, true, text, photos, onStep);
 }
 
 /**
@@ -119,12 +131,23 @@ export async function sealNote(
   text: string,
   onStep: (step: SendStep) => void = () => undefined,
 ): Promise<SealedReport> {
-  return sealFor(commune, incident, text, [], onStep, {}, true);
+  return sealFor(
+    commune,
+    { incident, message: crypto.randomUUID() },
+    true,
+    text,
+    [],
+    onStep,
+    {},
+    true,
+  );
 }
 
+/** `ids.incident` is new for a report, the existing incident's (`inIncident`) otherwise. */
 async function sealFor(
   commune: string,
-  existing: string | null,
+  ids: ReportIds,
+  inIncident: boolean,
   text: string,
   photos: readonly Blob[],
   onStep: (step: SendStep) => void,
@@ -137,7 +160,7 @@ async function sealFor(
     const ctx: DeviceContext = await loadDeviceContext(commune);
 
     onStep("recipients");
-    const directory = await getRecipients(existing ?? undefined);
+    const directory = await getRecipients(inIncident ? ids.incident : undefined);
     const now = nowSeconds();
     const resolution = await resolveRecipients(directory, await trustStateFor(ctx), now);
     await saveTrustState(resolution.state);
@@ -148,8 +171,7 @@ async function sealFor(
     for (const photo of photos) attachments.push(await reencodePhoto(photo));
 
     onStep("sealing");
-    const incident = existing ?? crypto.randomUUID();
-    const message = crypto.randomUUID();
+    const { incident, message } = ids;
     const sealed = await seal(
       { commune, incident, message },
       {

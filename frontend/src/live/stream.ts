@@ -69,6 +69,9 @@ export const KINDS = [
   "crisis.started",
   "crisis.instructions_changed",
   "crisis.ended",
+  "push.subscribed",
+  "push.unsubscribed",
+  "push.subscription_disabled",
 ] as const;
 
 export type Kind = (typeof KINDS)[number];

@@ -31,7 +31,9 @@ import {
   mayManageCrisis,
   mayTakeIncidents,
   mayUseConsole,
+  mayViewChannels,
 } from "../permissions";
+import { ChannelsConsoleLine } from "../push/ChannelsPanel";
 import { CrisisPanel } from "../crisis/CrisisBanner";
 import { BroadcastPanel } from "./broadcasts";
 import { NeighbourAlertsPanel } from "./neighbourAlerts";
@@ -803,6 +805,8 @@ function useLiveConsole(model: ConsoleModel, unread: number): void {
       "cluster.confirmed",
       "incident.dispatched",
       "dispatch.status_changed",
+      "dispatch.keys_added",
+      "device.certified",
       ...LIFECYCLE_KINDS,
     ],
     (event) => void model.live(event),
@@ -830,6 +834,7 @@ function Console({
   broadcast,
   rights,
   crisis,
+  channels,
 }: {
   commune: string;
   device: string | null;
@@ -837,6 +842,8 @@ function Console({
   broadcast: boolean;
   rights: StepRights;
   crisis: boolean;
+  /** « N appareils injoignables » (push.view_channels). */
+  channels: boolean;
 }) {
   const model = useMemo(
     () => createConsole(commune, { signal: () => void playSignal(), device }),
@@ -907,6 +914,11 @@ function Console({
         {!keyOutcome && !keyError ? <p>{t("console.keyChecking")}</p> : null}
       </section>
       <LiveBanner />
+      {channels ? (
+        <div hidden={!!shown}>
+          <ChannelsConsoleLine />
+        </div>
+      ) : null}
       {crisis ? (
         // Kept mounted while a report is open: the state stays live.
         <div hidden={!!shown}>
@@ -1068,6 +1080,7 @@ export function ConsolePage({ incident }: { incident: string | null }) {
             note: mayPostNote(session),
           }}
           crisis={mayManageCrisis(session)}
+          channels={mayViewChannels(session)}
         />
       ) : (
         <>

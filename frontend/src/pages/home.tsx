@@ -103,7 +103,7 @@ function MerchantHome({ session }: { session: Session }) {
   const device = session.device?.id ?? null;
   usePageTitle(shop?.enseigne || t("home.shopTitle"));
   const drafts = useMemo(() => (device ? createDraftStore(device) : null), [device]);
-  const discreet = useDiscreetAlert(mayReport(session) ? commune : null, drafts);
+  const discreet = useDiscreetAlert(mayReport(session) ? commune : null, device, drafts);
   const [exercise] = useExercise(session.permissions.includes("incidents.view_exercises"));
   return (
     <section aria-labelledby="home-title" class="stack alert-home">
@@ -117,7 +117,9 @@ function MerchantHome({ session }: { session: Session }) {
         <DiscreetStatus state={discreet.state} />
       </div>
       <ActiveAlerts session={session} />
-      {drafts && mayReport(session) ? <AlertPanel drafts={drafts} /> : null}
+      {drafts && device && commune && mayReport(session) ? (
+        <AlertPanel drafts={drafts} owner={device} commune={commune} />
+      ) : null}
       <div class="callout callout-urgent alert-17">
         <p>
           <strong>{t("alert.emergencyShort")}</strong> {t("home.emergencyText")}

@@ -37,6 +37,14 @@ import {
 import { createDraftStore, newDraft, startDraft, type Draft, type DraftStore } from "../alert/draft";
 import { useLiveReports } from "../alert/live";
 import { sentRecordOf } from "../alert/send";
+import { OutboxItem } from "../alert/pending";
+import type { Outbox } from "../alert/outbox";
+import {
+  neighbourResults,
+  outboxFor,
+  rememberNeighbourWords,
+  type NeighbourResult,
+} from "../alert/queue";
 import { FlowError, messageForCode } from "../incidents/context";
 import { CALL_17_CODES, createReportFlow } from "../incidents/report";
 import {
@@ -306,9 +314,32 @@ function initialDraft(drafts: DraftStore, fixed: string | null): Draft {
   return drafts.load() ?? newDraft("");
 }
 
-type NeighbourSending =
-  | { state: "sending" | "pending" | "sent" }
-  | { state: "failed"; reason: string };
+type NeighbourSending = NeighbourResult;
+
+/**
+ * « Envoyer » found no network (or a server stumble): the report waits in the offline
+ * queue, and this screen says so until the queue delivers it (then the « envoyé » screen).
+ */
+function Queued({ incident, outbox }: { incident: string; outbox: Outbox }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  const { entries } = useStore(outbox.state);
+  const view = entries.find((v) => v.entry.incident === incident) ?? null;
+  return (
+    <section class="card stack outbox-queued" aria-labelledby="report-queued-title">
+      <h2 id="report-queued-title" ref={heading} tabIndex={-1}>
+        {t("outbox.queuedTitle")}
+      </h2>
+      <p>{t("outbox.queuedText")}</p>
+      {view ? <OutboxItem view={view} outbox={outbox} /> : null}
+      <p>
+        <Link href="/" class="button button-primary button-block">
+          {t("alert.backHome")}
+        </Link>
+      </p>
+    </section>
+  );
+}
 
 /** What became of the « prévenir les commerces voisins » switch once the report was sent. */
 function NeighbourOutcome({ outcome }: { outcome: NeighbourSending | null }) {
@@ -350,9 +381,11 @@ function ReportForm({
   /** Whether the police municipale can see the report now (duty hours, an operator). */
   reachability: Reachability | null;
 }) {
-  const flow = useMemo(() => createReportFlow(commune), [commune]);
+  const outbox = useMemo(() => outboxFor(device, commune), [device, commune]);
+  const flow = useMemo(() => createReportFlow(commune, device, outbox), [commune, device, outbox]);
   const drafts = useMemo(() => createDraftStore(device), [device]);
-  const { busy, status, error, sealed, sent } = useStore(flow.state);
+  const { busy, status, error, sealed, queued, sent } = useStore(flow.state);
+  const delivered = useStore(neighbourResults);
   const [draft, setDraft] = useState<Draft>(() => initialDraft(drafts, fixed));
   const [photos, setPhotos] = useState<File[]>([]);
   const [photosReady, setPhotosReady] = useState(false);
@@ -415,31 +448,44 @@ function ReportForm({
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    const ok = await flow.submit({
+    const label = entry ? categoryLabel(entry) : category;
+    // What the form holds, kept in memory: it becomes the draft again after a refusal.
+    const kept = { draft: { ...draft, category }, photos };
+    const warn = draft.neighbours;
+    const words = draft.text.trim() ? `${label} : ${draft.text.trim()}` : label;
+    const outcome = await flow.submit({
       text: draft.text,
       photos,
       fields: sealedFields(draft.report),
       meta: { category, severity, neighbours: draft.neighbours, exercise: !!exercise && !real },
+      label,
+      // In the queue now, with its ids: the draft must not go a second time under others.
+      stored: () => void drafts.clear(),
     });
-    if (ok) {
-      const done = flow.state.get().sent;
-      const label = entry ? categoryLabel(entry) : category;
-      const warn = draft.neighbours;
-      const words = draft.text.trim() ? `${label} : ${draft.text.trim()}` : label;
-      await drafts.clear();
-      if (done) drafts.recordSent(sentRecordOf(done, label));
-      setPhotos([]);
-      setDraft(newDraft(fixed ?? ""));
-      // The neighbour alert is its own sealed broadcast to the sector; the report is
-      // already sent, so a refusal here is told without undoing anything.
-      if (warn && done) {
-        setNeighbours({ state: "sending" });
-        try {
-          const alert = await sendNeighbourAlert(commune, done.incident, words);
-          setNeighbours({ state: alert.status === "pending" ? "pending" : "sent" });
-        } catch (error) {
-          setNeighbours({ state: "failed", reason: describeError(error) });
-        }
+    if (outcome === "busy") return;
+    if (outcome === "refused") {
+      drafts.save(kept.draft);
+      void drafts.savePhotos(kept.photos);
+      return;
+    }
+    setPhotos([]);
+    setDraft(newDraft(fixed ?? ""));
+    const { sent: done, queued: waiting } = flow.state.get();
+    // Queued: the queue records it and warns the neighbours once it is delivered.
+    if (outcome === "queued") {
+      if (warn && waiting) rememberNeighbourWords(waiting, words);
+      return;
+    }
+    if (done) drafts.recordSent(sentRecordOf(done, label));
+    // The neighbour alert is its own sealed broadcast to the sector; the report is
+    // already sent, so a refusal here is told without undoing anything.
+    if (warn && done) {
+      setNeighbours({ state: "sending" });
+      try {
+        const alert = await sendNeighbourAlert(commune, done.incident, words);
+        setNeighbours({ state: alert.status === "pending" ? "pending" : "sent" });
+      } catch (error) {
+        setNeighbours({ state: "failed", reason: describeError(error) });
       }
     }
   };
@@ -454,10 +500,12 @@ function ReportForm({
           onAgain={flow.again}
         />
         <SentToFallback reachability={reachability} />
-        <NeighbourOutcome outcome={neighbours} />
+        <NeighbourOutcome outcome={neighbours ?? delivered[sent.incident] ?? null} />
       </>
     );
   }
+
+  if (queued) return <Queued incident={queued} outbox={outbox} />;
 
   const tooLong = countChars(draft.text) > MAX_TEXT_CHARS;
   const call17Error = error && CALL_17_CODES.has(error.code);

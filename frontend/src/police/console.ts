@@ -229,7 +229,9 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
   /**
    * Keys an agent on the report lacks (a device it certified since its dispatch): this
    * console, which opened every message, grants them quietly. A console without the right
-   * or without a key leaves it to the next one.
+   * or without a key leaves it to the next one. Asked when the report opens and on the
+   * events that can leave a key missing (`regrant`), never for each message that arrives:
+   * a message sealed from a directory read just before a dispatch waits for the next one.
    */
   async function grantMissing(incident: IncidentSummary, messages: MessageView[]): Promise<void> {
     if (!(incident.dispatches ?? []).some((d) => d.releasedAt === null)) return;
@@ -268,7 +270,6 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
       const incident =
         state.get().incidents?.find((item) => item.id === open.incident.id) ?? open.incident;
       state.update({ open: { incident, messages } });
-      void grantMissing(incident, messages);
     } catch (err) {
       state.update({ error: asFlowError(err).message });
     }
@@ -441,6 +442,21 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     }
   }
 
+  /**
+   * Agents sent or given keys, or a device certified for an agent on the open report:
+   * something there may lack a key this console can grant.
+   */
+  function regrant(event: StreamEvent): void {
+    const open = state.get().open;
+    if (!open) return;
+    const onIt = (open.incident.dispatches ?? []).some(
+      (d) => d.releasedAt === null && d.agent === event.member,
+    );
+    if (event.kind === "device.certified" ? onIt : event.targetId === open.incident.id) {
+      void grantMissing(open.incident, open.messages);
+    }
+  }
+
   /** An agent sent or its status changed: the list and the open report show it, said. */
   async function dispatchChanged(event: StreamEvent): Promise<void> {
     await refreshLive();
@@ -450,6 +466,7 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     const open = state.get().open?.incident.id === incident.id;
     if (!open) return;
     if (state.get().dispatch.open) void loadCandidates(incident.id);
+    if (event.kind === "incident.dispatched") regrant(event);
     if (event.kind !== "dispatch.status_changed") return;
     const agent = typeof event.payload.agent === "string" ? event.payload.agent : "";
     const dispatch = incident.dispatches?.find((d) => d.agent === agent);
@@ -464,6 +481,9 @@ export function createConsole(commune: string, options: ConsoleOptions = {}): Co
     if (event.kind === "alert_limit.reached") return limitReached(event);
     if (LIFECYCLE.has(event.kind)) return lifecycleChanged(event);
     if (DISPATCH_KINDS.has(event.kind)) return dispatchChanged(event);
+    if (event.kind === "dispatch.keys_added" || event.kind === "device.certified") {
+      return regrant(event);
+    }
     if (event.kind === "incident.escalated") return escalated(event);
     if (event.kind === "cluster.confirmed") return refreshLive();
     if (event.kind === "note.posted") {

@@ -78,6 +78,8 @@ class Action(enum.StrEnum):
     REPORT_DISPATCH_STATUS = "incidents.dispatch_status"
     POST_POLICE_NOTE = "incidents.post_note"
     READ_POLICE_NOTES = "incidents.read_notes"
+    SUBSCRIBE_PUSH = "push.subscribe"
+    VIEW_PUSH_CHANNELS = "push.view_channels"
 
 
 _ALL_ROLES = frozenset(Role)
@@ -177,6 +179,11 @@ RULES: dict[Action, frozenset[Role]] = {
     # the shop never sees them, nor that they exist.
     Action.POST_POLICE_NOTE: frozenset({Role.OPERATOR, Role.AGENT}),
     Action.READ_POLICE_NOTES: frozenset({Role.OPERATOR, Role.AGENT}),
+    # Web Push (maillage.push): any member who receives news may be woken for it (the
+    # prefecture's observers see aggregates only); the police and the coordinator see which
+    # devices no channel reaches.
+    Action.SUBSCRIBE_PUSH: _ALL_ROLES - {Role.OBSERVER},
+    Action.VIEW_PUSH_CHANNELS: frozenset({Role.OPERATOR, Role.COORDINATOR}),
 }
 
 # Devices of these roles are certified by the commune root only (`maillage root certify`)

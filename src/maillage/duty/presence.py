@@ -76,6 +76,16 @@ def operators_connected(commune: Commune | int) -> bool:
     ).exists()
 
 
+def connected_devices(commune_id: int) -> set[int]:
+    """The police devices (pks) with a live stream now: the stream channel's health."""
+    return set(
+        OperatorPresence.objects.filter(
+            commune_id=commune_id,
+            seen_at__gte=timezone.now() - timedelta(seconds=stale_seconds()),
+        ).values_list("device_id", flat=True)
+    )
+
+
 Db = Callable[..., Any]
 
 

@@ -365,7 +365,7 @@ def report_incident(
 
     Checked in this order, each refusal storing nothing: the ids, the envelope, its
     sender, the clear metadata, then the commune's limits (an identical retry of a stored
-    report is answered as such, whatever the limits say)."""
+    report is answered as such, whatever these checks or the limits say now)."""
     # Refused before the body is read; the action asks the policy again in its transaction.
     require(actor, Action.REPORT_INCIDENT)
     shop = actor.shop if actor.shop_id is not None else None
@@ -377,17 +377,23 @@ def report_incident(
         )
     public_id = _canonical_uuid(incident_id, "incident")
     checked = _check_upload(upload, str(actor.commune.public_id), public_id)
-    _check_sender(checked.header, device)
+    try:
+        _check_sender(checked.header, device)
+        settings = alert_settings.for_commune(actor.commune_id)
+        metadata = check_metadata(settings, fields)
+        # A drill's report only while a drill runs (one query, for drill reports only).
+        exercise = exercises.running(actor.commune_id) if metadata.exercise else None
+        if metadata.exercise and exercise is None:
+            raise exercises.NoExercise()
+    except ApiError:
+        stored = _stored_report(public_id, actor, checked, fields)
+        if stored is None:
+            raise
+        return stored
     assert device is not None
-    settings = alert_settings.for_commune(actor.commune_id)
-    metadata = check_metadata(settings, fields)
     # Read before the transaction: nobody watching is what the console must show later
     # (« arrivé hors service »), and the reporter was told so before sending.
     unreachable = not reachability.reachable(actor.commune)
-    # A drill's report only while a drill runs (one query, for drill reports only).
-    exercise = exercises.running(actor.commune_id) if metadata.exercise else None
-    if metadata.exercise and exercise is None:
-        raise exercises.NoExercise()
 
     # No look-up first: the unique ids decide. A retry or a taken id fails the insert
     # (before any file is written) and is answered below, so a new report, the common
@@ -437,6 +443,33 @@ def report_incident(
         if existing is None:
             raise _message_conflict() from None
         return _retry_of_report(existing, actor, checked, metadata)
+
+
+def _stored_report(
+    public_id: uuid.UUID, actor: Membership, checked: _Checked, fields: ReportFields
+) -> Received | None:
+    """An identical retry of a report already stored, when a check a new report must pass
+    refuses it now: a phone's offline queue (docs/decisions.md, « Offline queue ») may send
+    again an hour later, its `sent_at` past the window, the category disabled, the drill
+    over, because the first answer was lost. Only a refusal pays this query."""
+    incident = (
+        Incident.objects.select_related("commune", "shop", "reported_by")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if incident is None or incident.reported_by_id != actor.pk:
+        return None
+    first = incident.messages.order_by("pk").first()
+    if (
+        first is None
+        or str(first.public_id) != checked.header.message
+        or not _same_message(first, incident, checked)
+        or incident.category != fields.category
+        or (fields.severity or incident.severity) != incident.severity
+        or incident.neighbours != (fields.neighbours == "true")
+    ):
+        return None
+    return Received(incident, first, created=False)
 
 
 def _retry_of_report(

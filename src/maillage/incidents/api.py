@@ -51,6 +51,7 @@ from maillage.incidents.schemas import (
     PostedOut,
     ProposalOut,
     ReportOut,
+    SignedDocIn,
     VerdictIn,
     dispatch_out,
     incident_out,
@@ -74,6 +75,11 @@ def _actor(request: HttpRequest) -> Membership:
     if not isinstance(actor, Membership):
         raise Unauthenticated()
     return actor
+
+
+def _signed(grants: list[SignedDocIn]) -> list[chain.SignedDocument]:
+    """The grants as posted, for the checks (which parse and verify each one)."""
+    return [chain.SignedDocument(g.body, g.signature) for g in grants]
 
 
 def _multipart(with_incident: bool) -> dict[str, Any]:
@@ -316,7 +322,7 @@ def dispatch_cluster(
         session_device(request),
         cluster_id,
         payload.agents,
-        [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
+        _signed(payload.grants),
     )
     return {"changed": [i.public_id for i in changed]}
 
@@ -615,7 +621,7 @@ def dispatch_agents(
         session_device(request),
         incident_id,
         payload.agents,
-        [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
+        _signed(payload.grants),
     )
     return Status(201, _stepped(request, incident))
 
@@ -632,7 +638,7 @@ def dispatch_keys(
         _actor(request),
         session_device(request),
         incident_id,
-        [chain.SignedDocument(g.body, g.signature) for g in payload.grants],
+        _signed(payload.grants),
     )
     return Status(201, {"grants": added})
 

@@ -152,31 +152,24 @@ def _check_grants(
             field=field,
             time_code="grant_time",
         )
-        device = devices.get(grant.recipient)
-        if device is None:
-            raise Invalid(
-                "not_allowed_recipient",
-                "Une clé ne peut être transmise qu'aux appareils certifiés des agents envoyés.",
-                field=field,
-            )
-        if grant.recipient_key != device.enc_public_key:
-            raise Invalid(
-                "grant_mismatch",
-                "La clé de chiffrement visée n'est pas celle de l'appareil destinataire.",
-                field=field,
-            )
         pair = (grant.message, grant.recipient)
+        # The checks in either order: a pair not wanted is refused at its first grant.
+        device = signed_keys.check_recipient(
+            grant,
+            devices,
+            field=field,
+            not_allowed="Une clé ne peut être transmise qu'aux appareils certifiés des agents "
+            "envoyés.",
+            seen=seen,
+            once=pair,
+            duplicate="Deux clés pour le même message et le même appareil.",
+        )
         if pair not in wanted:
             raise Invalid(
                 "grant_mismatch",
                 "Cet appareil a déjà la clé de ce message : rechargez le signalement.",
                 field=field,
             )
-        if pair in seen:
-            raise Invalid(
-                "grant_mismatch", "Deux clés pour le même message et le même appareil.", field=field
-            )
-        seen.add(pair)
         checked.append((document, message, device))
     missing = len(wanted - seen)
     if missing:
@@ -285,18 +278,17 @@ def dispatch(
     """Send these agents, with the content keys of every message for their devices: one
     action, one `incident.dispatched`; anything wrong refuses it all (nothing stored)."""
     incident = visible_incident(actor, incident_id, Action.DISPATCH_AGENT)
-    verdict = Verdict(incident.verdict) if incident.verdict else None
-    lifecycle.check_dispatch(State(incident.state), verdict)
-    members = _wanted_agents(incident, agents)
     with action(
         Actor.member(actor, device), Action.DISPATCH_AGENT, incident, kind=Kind.INCIDENT_DISPATCHED
     ) as act:
-        holder = signed_keys.holder_of(act.actor, KEY_NAME)
-        # Serialises with a closure or another dispatch of the same incident.
+        # Locked, so the state checked is the one a closure or another dispatch of the
+        # same incident waits on; checked before anything else is looked at.
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         lifecycle.check_dispatch(
             State(locked.state), Verdict(locked.verdict) if locked.verdict else None
         )
+        members = _wanted_agents(incident, agents)
+        holder = signed_keys.holder_of(act.actor, KEY_NAME)
         existing = {d.agent_id: d for d in Dispatch.objects.filter(incident=incident)}
         for member in members:
             current = existing.get(member.pk)

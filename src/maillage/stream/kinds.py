@@ -65,6 +65,9 @@ class Kind(enum.StrEnum):
     CRISIS_STARTED = "crisis.started"
     CRISIS_INSTRUCTIONS_CHANGED = "crisis.instructions_changed"
     CRISIS_ENDED = "crisis.ended"
+    PUSH_SUBSCRIBED = "push.subscribed"
+    PUSH_UNSUBSCRIBED = "push.unsubscribed"
+    PUSH_SUBSCRIPTION_DISABLED = "push.subscription_disabled"
 
 
 @dataclass(frozen=True)
@@ -251,4 +254,22 @@ SPECS: dict[Kind, KindSpec] = {
         "crisismode", Action.VIEW_CRISIS, "instructions", "number", "attachments"
     ),
     Kind.CRISIS_ENDED: _spec("crisismode", Action.VIEW_CRISIS, "message", "number", "duration"),
+    # Web Push (maillage.push): a device's consent to be woken, its withdrawal, and the
+    # push service saying the subscription is gone. The police and the coordinator see
+    # them (a device with no working channel is theirs to chase); so does the member.
+    Kind.PUSH_SUBSCRIBED: _spec(
+        "pushsubscription", Action.VIEW_PUSH_CHANNELS, "device", "service", subject_sees=True
+    ),
+    Kind.PUSH_UNSUBSCRIBED: _spec(
+        "pushsubscription", Action.VIEW_PUSH_CHANNELS, "device", "service", subject_sees=True
+    ),
+    Kind.PUSH_SUBSCRIPTION_DISABLED: _spec(
+        "pushsubscription",
+        Action.VIEW_PUSH_CHANNELS,
+        "device",
+        "service",
+        "status",
+        "reason",
+        subject_sees=True,
+    ),
 }

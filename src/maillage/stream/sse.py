@@ -22,17 +22,16 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.http import parse_cookie
 
-from maillage.access.policy import addressee_bound, dispatched_incidents, may, sectors_reached
+from maillage.access.policy import dispatched_incidents, sectors_reached
 from maillage.access.roles import MembershipStatus, Role
 from maillage.duty.presence import present
 from maillage.members.models import MemberSession, Membership
 from maillage.members.sessions import ACCESS_REVOKED_MESSAGE, AccessEnded, load_access
 from maillage.shield import Receive, Scope, Send, _send_json, error_payload
-from maillage.stream import bus
-from maillage.stream.delivery import content_right, log_deliveries, sealed_for
+from maillage.stream import bus, viewer
+from maillage.stream.delivery import log_deliveries, sealed_for
 from maillage.stream.fanout import Hub, Item, head_seq, read_after
-from maillage.stream.kinds import SPECS, Kind
-from maillage.stream.visibility import visible_to
+from maillage.stream.kinds import Kind
 from maillage.trust.models import Device
 
 logger = logging.getLogger(__name__)
@@ -70,7 +69,7 @@ class StreamAccess:
 
     @property
     def certified(self) -> bool:
-        return bool(self.device.is_certified) and self.membership.status == MembershipStatus.ACTIVE
+        return viewer.certified(self.membership, self.device)
 
     def signature(self) -> tuple[str, str, int | None, str, str, frozenset[int], frozenset[str]]:
         """What visibility depends on: a change means the client must reload (resync)."""
@@ -181,15 +180,7 @@ class Connection:
             self.queue.put_nowait(item)
 
     def visible(self, item: Item) -> bool:
-        event, membership = item.event, self.access.membership
-        view = SPECS[Kind(event.kind)].view
-        if addressee_bound(membership, view):
-            # The fallback partner sees a case only as sealed to this device.
-            return self.addressed(item) and may(membership, view)
-        if not visible_to(event, membership):
-            return False
-        # An approved member on a device not yet certified sees only what is about them.
-        return self.access.certified or event.member_id == membership.pk
+        return viewer.sees(self.access.membership, self.access.device, item)
 
     def control(self, item: Item) -> str | None:
         """ "close" after sending, "recheck" the access, or None."""
@@ -225,29 +216,8 @@ class Connection:
             return "recheck"
         return None
 
-    def addressed(self, item: Item) -> bool:
-        """The event carries an envelope of this commune sealed to this (certified) device."""
-        return (
-            item.sealed is not None
-            and self.access.certified
-            and item.event.commune_id == self.access.membership.commune_id
-            and str(self.access.device.public_id) in item.sealed.recipients
-        )
-
     def sealed_for_me(self, item: Item) -> bool:
-        sealed = item.sealed
-        # A broadcast's content right is the one that lists it (`broadcasts.view`, which
-        # `visible` has asked): GET /broadcasts asks nothing more (delivery.content_right).
-        right = content_right(item.event.kind)
-        membership = self.access.membership
-        if addressee_bound(membership, right):
-            return self.addressed(item) and may(membership, right)
-        return (
-            sealed is not None
-            and self.access.certified
-            and str(self.access.device.public_id) in sealed.recipients
-            and may(membership, right, item.event)
-        )
+        return viewer.gets_sealed(self.access.membership, self.access.device, item)
 
     async def deliver(self, item: Item) -> None:
         if item.seq <= self.cursor:

@@ -332,23 +332,15 @@ def _check_grants(
             field=field,
             time_code="group_key_time",
         )
-        recipient = entitled.get(grant.recipient)
-        if recipient is None:
-            raise Invalid(
-                "not_allowed_recipient",
-                "La clé de diffusion ne peut être transmise qu'à un appareil certifié d'un "
-                "commerçant ou d'un opérateur actif de ce périmètre.",
-                field=field,
-            )
-        if grant.recipient_key != recipient.enc_public_key:
-            raise Invalid(
-                "grant_mismatch",
-                "La clé de chiffrement visée n'est pas celle de l'appareil destinataire.",
-                field=field,
-            )
-        if grant.recipient in seen:
-            raise Invalid("grant_mismatch", "Deux attributions pour le même appareil.", field=field)
-        seen.add(grant.recipient)
+        recipient = signed_keys.check_recipient(
+            grant,
+            entitled,
+            field=field,
+            not_allowed="La clé de diffusion ne peut être transmise qu'à un appareil certifié "
+            "d'un commerçant ou d'un opérateur actif de ce périmètre.",
+            seen=seen,
+            once=grant.recipient,
+        )
         checked.append(signed_keys.CheckedGrant(document=signed, recipient=recipient))
     return checked
 

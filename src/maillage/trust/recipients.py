@@ -135,15 +135,14 @@ def directory_rows(
         )
     else:
         if incident is not None:
-            # The incident's shop, through the reverse relation: trust/ sits below
-            # incidents/ and imports nothing of it. Posting in an incident is decided on
-            # its commune and shop, which the shop carries alike.
-            found = Shop.objects.filter(commune=commune, incidents__public_id=incident).first()
+            # The incident, with its shop, through the commune's reverse relation: trust/
+            # sits below incidents/ and imports nothing of it. One read, and the policy is
+            # asked of that incident (an agent may post only where it was sent).
+            found = commune.incidents.select_related("shop").filter(public_id=incident).first()
             if found is None:
                 raise NotFound("Signalement introuvable.")
-            # Asked of the incident itself: an agent may post only where it was sent.
-            require(actor, Action.POST_MESSAGE, found.incidents.get(public_id=incident))
-            purpose, shop = "incident", found
+            require(actor, Action.POST_MESSAGE, found)
+            purpose, shop = "incident", found.shop
         else:
             require(actor, Action.REPORT_INCIDENT, actor.shop)
             assert actor.shop is not None

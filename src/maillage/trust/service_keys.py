@@ -185,23 +185,15 @@ def _check_grants(
             field=field,
             time_code="service_key_time",
         )
-        recipient = operators.get(grant.recipient)
-        if recipient is None:
-            raise Invalid(
-                "not_allowed_recipient",
-                "La clé de service ne peut être transmise qu'à un appareil certifié d'un "
-                "opérateur actif de la commune.",
-                field=field,
-            )
-        if grant.recipient_key != recipient.enc_public_key:
-            raise Invalid(
-                "grant_mismatch",
-                "La clé de chiffrement visée n'est pas celle de l'appareil destinataire.",
-                field=field,
-            )
-        if grant.recipient in seen:
-            raise Invalid("grant_mismatch", "Deux attributions pour le même appareil.", field=field)
-        seen.add(grant.recipient)
+        recipient = signed_keys.check_recipient(
+            grant,
+            operators,
+            field=field,
+            not_allowed="La clé de service ne peut être transmise qu'à un appareil certifié "
+            "d'un opérateur actif de la commune.",
+            seen=seen,
+            once=grant.recipient,
+        )
         checked.append(signed_keys.CheckedGrant(document=document, recipient=recipient))
     return checked
 

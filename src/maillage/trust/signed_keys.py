@@ -8,7 +8,9 @@ the rules are here once.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from django.utils import timezone
 
@@ -24,6 +26,19 @@ from maillage.wire.envelope import EnvelopeError, TrustContext
 
 class Invalid(ApiError):
     status = 422
+
+
+class Addressed(Protocol):
+    """A grant's body as far as its recipient goes (service, broadcast, content key)."""
+
+    @property
+    def recipient(self) -> str: ...
+
+    @property
+    def recipient_key(self) -> str: ...
+
+
+Once = TypeVar("Once", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -103,6 +118,34 @@ def check_granter(
         )
     check_issued_at(issued_at, field, time_code)
     verify_signature(holder, document, field)
+
+
+def check_recipient(
+    grant: Addressed,
+    allowed: Mapping[str, Device],
+    *,
+    field: str,
+    not_allowed: str,
+    seen: set[Once],
+    once: Once,
+    duplicate: str = "Deux attributions pour le même appareil.",
+) -> Device:
+    """The device a grant is for: one of `allowed` (public id → device), named with the
+    encryption key it holds, and `once` (what no two grants may share) not yet `seen`;
+    each refusal in the caller's words where they differ."""
+    device = allowed.get(grant.recipient)
+    if device is None:
+        raise Invalid("not_allowed_recipient", not_allowed, field=field)
+    if grant.recipient_key != device.enc_public_key:
+        raise Invalid(
+            "grant_mismatch",
+            "La clé de chiffrement visée n'est pas celle de l'appareil destinataire.",
+            field=field,
+        )
+    if once in seen:
+        raise Invalid("grant_mismatch", duplicate, field=field)
+    seen.add(once)
+    return device
 
 
 def refused(error: EnvelopeError | chain.TrustError, field: str) -> ApiError:

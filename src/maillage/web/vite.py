@@ -18,11 +18,25 @@ def _manifest(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def entry_assets() -> dict[str, list[str]]:
-    manifest_path = Path(settings.FRONTEND_DIST) / ".vite" / "manifest.json"
+def _current() -> dict:
     if settings.DEBUG:
         _manifest.cache_clear()
-    chunk = _manifest(manifest_path).get(ENTRY)
+    return _manifest(Path(settings.FRONTEND_DIST) / ".vite" / "manifest.json")
+
+
+def entry_assets() -> dict[str, list[str]]:
+    chunk = _current().get(ENTRY)
     if not chunk:
         return {"scripts": [], "styles": []}
     return {"scripts": [chunk["file"]], "styles": list(chunk.get("css", []))}
+
+
+def build_files() -> list[str]:
+    """Every script, style sheet and asset of the build (lazy chunks too), for the worker's
+    offline copy; source maps are not listed by Vite and are not needed offline."""
+    files: set[str] = set()
+    for chunk in _current().values():
+        files.add(chunk["file"])
+        files.update(chunk.get("css", []))
+        files.update(chunk.get("assets", []))
+    return sorted(files)

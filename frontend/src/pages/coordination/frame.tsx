@@ -18,6 +18,7 @@ const SCREENS: { href: string; label: MessageKey }[] = [
   { href: "/coordination/charte", label: "mairie.navCharter" },
   { href: "/coordination/reglages", label: "mairie.navSettings" },
   { href: "/coordination/permanence", label: "duty.nav" },
+  { href: "/coordination/joignabilite", label: "channels.title" },
 ];
 
 export function MairieNav() {

@@ -2,6 +2,7 @@
 
 import { route } from "../../router";
 import { AlertSettingsPage } from "./alertSettings";
+import { ChannelsPage } from "./channels";
 import { CharterPage } from "./charter";
 import { MemberDevicesPage } from "./memberDevices";
 import { ShopFormPage } from "./shopForm";
@@ -18,4 +19,5 @@ export const MAIRIE_ROUTES = [
   route("/coordination/charte", () => <CharterPage />),
   route("/coordination/reglages", () => <AlertSettingsPage />),
   route("/coordination/secteurs", () => <SectorsPage />),
+  route("/coordination/joignabilite", () => <ChannelsPage />),
 ];

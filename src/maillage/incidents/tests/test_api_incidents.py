@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection
 
 from maillage.access.policy import Action
-from maillage.incidents import actions
+from maillage.incidents import actions, alert_settings
 from maillage.incidents.models import Incident, SealedAttachment, SealedMessage
 from maillage.incidents.tests.conftest import stored_files
 from maillage.incidents.tests.helpers import (
@@ -28,8 +28,9 @@ from maillage.incidents.tests.helpers import (
 )
 from maillage.members.models import Role
 from maillage.members.tests import factory
-from maillage.stream.action import Actor
+from maillage.stream.action import CLI, Actor
 from maillage.stream.kinds import Kind
+from maillage.stream.models import Event
 from maillage.territory.models import Commune
 from maillage.trust import directory
 from maillage.trust.models import DeviceCertificate
@@ -123,6 +124,40 @@ def test_identical_retry_answers_200_and_a_different_one_409(media, merchant) ->
     assert Incident.objects.count() == 1
     assert SealedMessage.objects.count() == 1
     assert len(stored_files(media)) == 1
+
+
+def test_a_retry_after_the_checks_changed_still_answers_the_stored_report(
+    media, merchant, monkeypatch
+) -> None:
+    """A phone's offline queue sends the same ids and bytes until it hears an answer: one
+    lost an hour ago is answered now, even though its `sent_at` has left the window and
+    its category was disabled since; no second row, no second event. Anything but an
+    identical retry still gets the refusal."""
+    draft = Draft(merchant)
+    sealed = draft.seal()
+    client = merchant.client()
+    first = post_report(client, draft, sealed)
+    assert first.status_code == 201
+
+    monkeypatch.setattr(actions, "SENT_AT_MAX_AGE", -60)  # every sent_at is now too old
+    settings = alert_settings.for_commune(merchant.commune).as_dict()
+    for category in settings["categories"]:
+        category["enabled"] = category["slug"] != "vol"
+    alert_settings.change(CLI, merchant.commune, settings)
+    events = Event.objects.count()
+
+    again = post_report(client, draft, sealed)
+    assert again.status_code == 200, again.json()
+    assert again.json() == first.json()
+    assert (Incident.objects.count(), SealedMessage.objects.count()) == (1, 1)
+    assert Event.objects.count() == events
+
+    other = post_report(client, draft, draft.seal())  # same ids, other bytes
+    assert other.status_code == 400
+    assert other.json()["code"] == "clock_skew"
+    fresh = post_report(client, Draft(merchant))
+    assert fresh.json()["code"] == "clock_skew"
+    assert (Incident.objects.count(), SealedMessage.objects.count()) == (1, 1)
 
 
 def test_further_messages_retry_and_conflict(media, merchant, operator) -> None:

@@ -19,6 +19,7 @@ from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.stream.models import Event
 from maillage.territory.models import Commune
+from maillage.trust.models import Device
 from maillage.wire import chain, content_grant, opening
 from maillage.wire.envelope import Binding
 
@@ -204,16 +205,62 @@ def test_a_dispatch_must_cover_every_message_for_every_device_or_nothing_is_stor
     assert (again.status_code, again.json()["code"]) == (409, "already_dispatched")
 
 
+def test_each_refused_grant_is_named_with_its_reason(
+    merchant: factory.Persona,
+    operator: factory.Persona,
+    agent: factory.Persona,
+    other_agent: factory.Persona,
+) -> None:
+    incident, _ = reported(merchant, operator)
+    (good,) = grants_for(operator, incident, [agent])
+
+    def refusal(grants: list[Any]) -> Any:
+        answer = send(operator, incident, [agent], grants)
+        assert answer.status_code == 422, answer.json()
+        return answer.json()
+
+    assert refusal(grants_for(operator, incident, [other_agent])) == {
+        "code": "not_allowed_recipient",
+        "message": "Une clé ne peut être transmise qu'aux appareils certifiés des agents envoyés.",
+        "field": "grants.0",
+    }
+    # The agent's device named with another device's encryption key.
+    posing = Device.objects.get(pk=agent.device.pk)
+    posing.enc_public_key = other_agent.device.enc_public_key
+    wrong_key = factory.Persona(agent.membership, posing, agent.sign_key, agent.enc_key)
+    assert refusal(grants_for(operator, incident, [wrong_key])) == {
+        "code": "grant_mismatch",
+        "message": "La clé de chiffrement visée n'est pas celle de l'appareil destinataire.",
+        "field": "grants.0",
+    }
+    assert refusal([good, good]) == {
+        "code": "grant_mismatch",
+        "message": "Deux clés pour le même message et le même appareil.",
+        "field": "grants.1",
+    }
+    assert Dispatch.objects.count() == ContentKeyGrant.objects.count() == 0
+
+
 def test_only_a_taken_open_founded_incident_can_get_agents(
     merchant: factory.Persona, operator: factory.Persona, agent: factory.Persona
 ) -> None:
     incident, _ = make_incident(merchant)
-    refused = send(operator, incident, [agent], [])
+    before = last_seq()
+    # The state is checked first (on the locked row): the agents and grants are not looked at.
+    refused = send(operator, incident, [agent, agent], [])
     assert (refused.status_code, refused.json()["code"]) == (409, "not_taken")
     workflow.take(operator.membership, operator.device, incident)
     workflow.lift_doubt(operator.membership, operator.device, incident, "unfounded")
     refused = send(operator, incident, [agent], [])
-    assert refused.json()["code"] == "doubt_unfounded"
+    assert (refused.status_code, refused.json()["code"]) == (409, "doubt_unfounded")
+    closed, _ = reported(merchant, operator)
+    workflow.close(operator.membership, operator.device, closed, "referred")
+    seq_closed = last_seq()
+    refused = send(operator, closed, [agent], grants_for(operator, closed, [agent]))
+    assert (refused.status_code, refused.json()["code"]) == (409, "incident_closed")
+    assert refused.json()["message"].startswith("Ce signalement est déjà clôturé.")
+    assert kinds_after(seq_closed) == []
+    assert "incident.dispatched" not in kinds_after(before)
     assert (
         client_of(agent)
         .post(

@@ -16,15 +16,20 @@ seven roles, all active with a certified device:
 from __future__ import annotations
 
 import json
+import os
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import transaction
 from django.test import Client
 
+from maillage.access.policy import Action, may
 from maillage.api import api
 from maillage.broadcasts.tests import matrix_builders as broadcast_requests
 from maillage.crisis.tests import matrix_builders as crisis_requests
@@ -35,10 +40,12 @@ from maillage.members.models import Role
 from maillage.members.tests import factory
 from maillage.members.tests.authenticator import SoftAuthenticator
 from maillage.neighbours.tests import matrix_builders as neighbour_requests
+from maillage.push import subscriptions as push_subscriptions
 from maillage.stream.action import CLI
 from maillage.territory.models import Commune, Shop
 from maillage.territory.tests import factory as territory_factory
 from maillage.territory.tests.factory import valid_siret
+from maillage.testing.push_receiver import b64url
 from maillage.trust import revocations as trust_revocations
 from maillage.trust.models import Device, DeviceStatus
 from maillage.wire import chain
@@ -156,6 +163,16 @@ MATRIX: dict[tuple[str, str], tuple[str, str | None]] = {
     ("GET", "/api/v1/duty/fallback"): ("401 403 401 403 200 200 403 403 403 403", None),
     ("PUT", "/api/v1/duty/fallback"): (COORDINATOR_ONLY, None),
     ("GET", "/api/v1/duty/reachability"): ("401 403 401 200 200 200 200 200 200 200", None),
+    # --- Web Push (observers get aggregates only; a pending device is not certified) ---
+    ("GET", "/api/v1/push/key"): ("401 403 401 200 200 200 200 200 403 200", None),
+    ("GET", "/api/v1/push/subscriptions"): ("401 403 401 200 200 200 200 200 403 200", None),
+    ("POST", "/api/v1/push/subscriptions"): ("401 403 401 201 201 201 201 201 403 201", None),
+    ("DELETE", "/api/v1/push/subscriptions/{subscription_id}"): (
+        "401 403 401 200 200 200 200 200 403 200",
+        None,
+    ),
+    ("GET", "/api/v1/push/channels"): ("401 403 401 403 200 200 403 403 403 403", None),
+    ("GET", "/api/v1/push/attempts"): ("401 403 401 403 200 200 403 403 403 403", None),
     # --- neighbour alerts (a sector: the merchant's own) ------------------------------
     ("POST", "/api/v1/neighbours/alerts"): ("401 403 401 201 403 201 403 403 403 403", None),
     ("GET", "/api/v1/neighbours/alerts"): (HOLDERS, HOLDERS),
@@ -504,6 +521,42 @@ def _grant_service_key(ctx: Ctx) -> Request:
     return "/api/v1/trust/service-key/grants", _json({"grants": [grant.to_wire()]})
 
 
+def _push_subscription() -> dict[str, Any]:
+    """A browser's subscription to a loopback push service (accepted outside production)."""
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    return {
+        "endpoint": f"http://127.0.0.1:9/push/{uuid.uuid4()}",
+        "keys": {"p256dh": b64url(point), "auth": b64url(os.urandom(16))},
+        "consent": True,
+    }
+
+
+def _own_push_subscription(ctx: Ctx) -> str:
+    """The persona's own device's subscription (another's would be absent: 404)."""
+    persona = ctx.persona
+    if (
+        persona is None
+        or persona.maybe_device is None
+        or not persona.device.is_certified
+        or not may(persona.membership, Action.SUBSCRIBE_PUSH)
+    ):
+        return str(uuid.uuid4())
+    info = _push_subscription()
+    row, _ = push_subscriptions.subscribe(
+        persona.membership,
+        persona.device,
+        info["endpoint"],
+        info["keys"]["p256dh"],
+        info["keys"]["auth"],
+        consent=True,
+    )
+    return str(row.public_id)
+
+
 BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
     ("GET", "/api/v1/meta"): lambda c: ("/api/v1/meta", {}),
     ("GET", "/api/v1/demo/members"): lambda c: ("/api/v1/demo/members", {}),
@@ -618,6 +671,18 @@ BUILDERS: dict[tuple[str, str], Callable[[Ctx], Request]] = {
         _json({"recipients": []}),
     ),
     ("GET", "/api/v1/duty/reachability"): lambda c: ("/api/v1/duty/reachability", {}),
+    ("GET", "/api/v1/push/key"): lambda c: ("/api/v1/push/key", {}),
+    ("GET", "/api/v1/push/subscriptions"): lambda c: ("/api/v1/push/subscriptions", {}),
+    ("POST", "/api/v1/push/subscriptions"): lambda c: (
+        "/api/v1/push/subscriptions",
+        _json(_push_subscription()),
+    ),
+    ("DELETE", "/api/v1/push/subscriptions/{subscription_id}"): lambda c: (
+        f"/api/v1/push/subscriptions/{_own_push_subscription(c)}",
+        {},
+    ),
+    ("GET", "/api/v1/push/channels"): lambda c: ("/api/v1/push/channels", {}),
+    ("GET", "/api/v1/push/attempts"): lambda c: ("/api/v1/push/attempts", {}),
     ("POST", "/api/v1/neighbours/alerts"): neighbour_requests.send,
     ("GET", "/api/v1/neighbours/alerts"): neighbour_requests.list_alerts,
     ("GET", "/api/v1/neighbours/alerts/{alert_id}"): neighbour_requests.get_alert,

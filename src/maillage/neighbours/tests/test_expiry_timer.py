@@ -4,21 +4,18 @@ server (`actor_kind` system), and the shutdown stops it."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import uvicorn
 from django.utils import timezone
 
 from maillage.neighbours import actions
 from maillage.neighbours.models import NeighbourAlert, Status
 from maillage.stream import ticker
 from maillage.stream.models import ActorKind, Event
-from maillage.stream.tests.live import free_port, live_db, wait_until
+from maillage.stream.tests.live import live_db, serve, wait_until
 
 from .helpers import make_street, send
 
@@ -49,27 +46,13 @@ def fast_tick() -> Iterator[None]:
 
 
 @pytest.fixture
-def lifespan_server(fast_tick: None, settings: Any) -> Iterator[uvicorn.Server]:
-    from maillage.asgi import application
-
-    config = uvicorn.Config(
-        application, host="127.0.0.1", port=free_port(), lifespan="on", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn n'a pas démarré"
-        time.sleep(0.05)
-    yield server
-    server.should_exit = True
-    thread.join(timeout=15)
-    assert not thread.is_alive()
+def lifespan_server(fast_tick: None, settings: Any) -> Iterator[str]:
+    with serve(lifespan=True) as url:
+        yield url
 
 
 def test_a_served_process_ends_a_due_alert_by_itself(
-    lifespan_server: uvicorn.Server, settings: Any, tmp_path: Any
+    lifespan_server: str, settings: Any, tmp_path: Any
 ) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     street = make_street()

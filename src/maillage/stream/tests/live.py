@@ -27,12 +27,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve() -> Iterator[str]:
+def serve(*, lifespan: bool = False) -> Iterator[str]:
+    """`lifespan=True` runs the ASGI lifespan too, hence the process's periodic jobs
+    (stream.ticker), as `maillage serve` does."""
     from maillage.asgi import application
 
     port = free_port()
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        application,
+        host="127.0.0.1",
+        port=port,
+        lifespan="on" if lifespan else "off",
+        log_level="warning",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -414,6 +414,26 @@ def _crisis(cast: factory.Cast, *steps: str) -> None:
         assert response.status_code == status, response.content
 
 
+def _push(cast: factory.Cast, *then: str) -> None:
+    """A merchant's phone accepts notifications; then withdraws them, or the push service
+    says the subscription is gone. No part of the snapshot holds subscriptions."""
+    from maillage.push import subscriptions
+    from maillage.push.models import PushSubscription
+    from maillage.testing.push_receiver import PushReceiver
+
+    merchant = cast[Role.MERCHANT]
+    with PushReceiver() as receiver:
+        info = {**receiver.subscription(), "consent": True}
+    client = merchant.client()
+    response = client.post("/api/v1/push/subscriptions", info, "application/json")
+    assert response.status_code == 201, response.content
+    row = PushSubscription.objects.get(public_id=response.json()["id"])
+    if "withdraw" in then:
+        assert client.delete(f"/api/v1/push/subscriptions/{row.public_id}").status_code == 200
+    if "gone" in then:
+        assert subscriptions.disable(row, 410, "HTTP 410")
+
+
 SCENARIOS: dict[Kind, Scenario] = {
     Kind.SECTOR_CREATED: _sector,
     Kind.SECTOR_NEIGHBOURS_CHANGED: _neighbouring_sector,
@@ -465,6 +485,9 @@ SCENARIOS: dict[Kind, Scenario] = {
     Kind.CRISIS_STARTED: _crisis,
     Kind.CRISIS_INSTRUCTIONS_CHANGED: lambda cast: _crisis(cast, "instructions"),
     Kind.CRISIS_ENDED: lambda cast: _crisis(cast, "end"),
+    Kind.PUSH_SUBSCRIBED: _push,
+    Kind.PUSH_UNSUBSCRIBED: lambda cast: _push(cast, "withdraw"),
+    Kind.PUSH_SUBSCRIPTION_DISABLED: lambda cast: _push(cast, "gone"),
 }
 
 

@@ -162,7 +162,15 @@ def test_grant_refusals(
     to_agent = post(
         operator, GRANTS, {"grants": [keys.grant(operator, generation, agent.device).to_wire()]}
     )
-    assert (to_agent.status_code, to_agent.json()["code"]) == (422, "not_allowed_recipient")
+    assert (to_agent.status_code, to_agent.json()) == (
+        422,
+        {
+            "code": "not_allowed_recipient",
+            "message": "La clé de diffusion ne peut être transmise qu'à un appareil certifié "
+            "d'un commerçant ou d'un opérateur actif de ce périmètre.",
+            "field": "grants.0",
+        },
+    )
     # A device without the generation cannot hand it over, whatever it knows.
     colleague = factory.make_member(Role.OPERATOR, commune)
     by_non_holder = post(
@@ -174,9 +182,17 @@ def test_grant_refusals(
     wrong_key = keys.grant(
         operator, generation, merchant.device, recipient_key=agent.device.enc_public_key
     )
-    assert post(operator, GRANTS, {"grants": [wrong_key.to_wire()]}).json()["code"] == (
-        "grant_mismatch"
-    )
+    assert post(operator, GRANTS, {"grants": [wrong_key.to_wire()]}).json() == {
+        "code": "grant_mismatch",
+        "message": "La clé de chiffrement visée n'est pas celle de l'appareil destinataire.",
+        "field": "grants.0",
+    }
+    twice = keys.grant(operator, generation, merchant.device).to_wire()
+    assert post(operator, GRANTS, {"grants": [twice, twice]}).json() == {
+        "code": "grant_mismatch",
+        "message": "Deux attributions pour le même appareil.",
+        "field": "grants.1",
+    }
     assert stored(commune) == (1, 1)
 
 

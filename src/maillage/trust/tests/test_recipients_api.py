@@ -16,11 +16,12 @@ from django.utils import timezone
 
 from maillage.incidents.models import Dispatch, Incident
 from maillage.incidents.tests.helpers import dispatched_incident, make_incident
-from maillage.members.models import Role
+from maillage.members.models import Membership, Role
 from maillage.members.tests import factory
 from maillage.stream.action import CLI
 from maillage.territory.models import Commune, Sector, Shop
 from maillage.territory.tests import factory as territory_factory
+from maillage.trust import recipients
 from maillage.trust import revocations as trust_revocations
 from maillage.trust.tests import service_key_factory as keys
 from maillage.wire import chain
@@ -310,3 +311,17 @@ def test_without_police_the_client_refuses_to_send(commune: Commune) -> None:
     with pytest.raises(EnvelopeError) as refused:
         _resolve(merchant)
     assert refused.value.code == "no_police_recipient"
+
+
+def test_incident_directory_reads_the_incident_once(world: World) -> None:
+    """Sealing a message in an incident asks the directory each time: the incident (with
+    its shop) is read once and the policy is asked about that same row."""
+    incident, _ = dispatched_incident(world.merchant, world.agent)
+    for persona in (world.operators[0], world.merchant, world.agent):
+        actor = Membership.objects.select_related("commune", "shop").get(pk=persona.membership.pk)
+        with CaptureQueriesContext(connection) as captured:
+            rows = recipients.directory_rows(actor, incident=incident.public_id)
+        assert rows.shop == world.shop
+        # The incident and its shop, [the agent's dispatch,] the certificates, the
+        # revocation list, the service key.
+        assert len(captured) == (5 if persona is world.agent else 4), captured.captured_queries

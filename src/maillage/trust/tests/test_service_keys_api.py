@@ -270,7 +270,12 @@ def test_publication_refusals_leave_nothing(
 
     merchant = factory.make_member(Role.MERCHANT, commune)
     to_merchant = keys.grant(operator, generation, merchant.device)
-    assert _refused(operator, generation, [own, to_merchant])["code"] == "not_allowed_recipient"
+    assert _refused(operator, generation, [own, to_merchant]) == {
+        "code": "not_allowed_recipient",
+        "message": "La clé de service ne peut être transmise qu'à un appareil certifié d'un "
+        "opérateur actif de la commune.",
+        "field": "grants.1",
+    }
 
     wrong_key = keys.grant(
         operator, generation, colleague.device, recipient_key=merchant.device.enc_public_key
@@ -293,7 +298,11 @@ def test_publication_refusals_leave_nothing(
     assert _refused(operator, generation, [own, forged])["code"] == "bad_signature"
 
     twice = _refused(operator, generation, [own, keys.grant(operator, generation, operator.device)])
-    assert twice["code"] == "grant_mismatch"
+    assert twice == {
+        "code": "grant_mismatch",
+        "message": "Deux attributions pour le même appareil.",
+        "field": "grants.1",
+    }
 
 
 def test_revoked_holder_flags_rotation_and_is_left_out_of_the_next_generation(
