@@ -128,6 +128,16 @@ export function readCookie(name: string, cookies: string): string | null {
 /** The last 401 of a signed-in request: the session ended on the server (session.ts listens). */
 export const unauthenticated = createStore<ApiError | null>(null);
 
+/**
+ * Counts the sessions this page has held (session.ts bumps it on each sign-in and sign-out).
+ * A request sent under the previous one answers for it: its 401 says nothing of the new.
+ */
+let sessionEpoch = 0;
+export function sessionChanged(): void {
+  sessionEpoch += 1;
+}
+export const currentSessionEpoch = (): number => sessionEpoch;
+
 export interface RequestOptions {
   /** Do not broadcast a 401 (sign-in attempts, the session probe itself). */
   quiet401?: boolean;
@@ -148,6 +158,7 @@ async function send(
     const token = readCookie(CSRF_COOKIE, document.cookie);
     if (token) headers[CSRF_HEADER] = token;
   }
+  const epoch = sessionEpoch;
   let response: Response;
   try {
     response = await fetch(API_BASE + path, {
@@ -163,7 +174,9 @@ async function send(
   }
   if (!response.ok) {
     const error = parseApiError(response.status, await response.text());
-    if (response.status === 401 && !options.quiet401) unauthenticated.set(error);
+    if (response.status === 401 && !options.quiet401 && epoch === sessionEpoch) {
+      unauthenticated.set(error);
+    }
     throw error;
   }
   return response;

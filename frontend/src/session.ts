@@ -5,7 +5,15 @@
  */
 
 import { useEffect } from "preact/hooks";
-import { ApiError, describeError, postLogout, requestSession, unauthenticated } from "./api";
+import {
+  ApiError,
+  currentSessionEpoch,
+  describeError,
+  postLogout,
+  requestSession,
+  sessionChanged,
+  unauthenticated,
+} from "./api";
 import { getPublicId, pinRoot, setPublicId } from "./device/keystore";
 import { t } from "./i18n";
 import { createStore, useStore } from "./store";
@@ -73,42 +81,57 @@ export async function adoptSession(session: Session, ended = false): Promise<Ses
   return session;
 }
 
+/**
+ * Adopts the session a sign-in just opened (passkey, enrolment, demo). Whatever was in
+ * flight under the previous session (a session check, a 401 of its flushed cookie) now
+ * answers for a session that is gone, and must not sign the new one out.
+ */
+export function adoptSignIn(session: Session): Promise<Session> {
+  sessionChanged();
+  inFlight = null;
+  return adoptSession(session);
+}
+
 let inFlight: Promise<Session> | null = null;
 
 /** Asks the server who is signed in; concurrent callers share one request. */
 export function loadSession(): Promise<Session> {
-  inFlight ??= fetchSession().finally(() => {
-    inFlight = null;
+  if (inFlight) return inFlight;
+  const asked: Promise<Session> = fetchSession().finally(() => {
+    if (inFlight === asked) inFlight = null;
   });
-  return inFlight;
+  inFlight = asked;
+  return asked;
 }
+
+/** What a check that answered for a previous session returns: the session held now. */
+const current = (): Session => (signingOut ? ANONYMOUS : (sessionStore.get().session ?? ANONYMOUS));
 
 // Whether this page already asked once (its load), and found the session ended since.
 let loadedOnce = false;
 let endedSinceLoad = false;
 /**
- * Counts the sign-outs this page started. A request that was in flight when the member
- * signed out answers for the old session: its 401, or the session it returns, must not
- * replace « Vous êtes déconnecté(e) » nor sign the page back in.
+ * While a sign-out is under way, a request in flight answers for the old session: its 401,
+ * or the session it returns, must not replace « Vous êtes déconnecté(e) » nor sign the page
+ * back in. Each sign-in and sign-out also bumps the API's session epoch (api.ts).
  */
-let signOuts = 0;
 let signingOut = false;
 
 async function fetchSession(): Promise<Session> {
   const hadSession = wasSignedIn();
   const atLoad = !loadedOnce;
-  const generation = signOuts;
+  const epoch = currentSessionEpoch();
   loadedOnce = true;
-  const stale = () => signingOut || generation !== signOuts;
+  const stale = () => signingOut || epoch !== currentSessionEpoch();
   try {
     const answer = await requestSession();
-    if (stale()) return ANONYMOUS;
+    if (stale()) return current();
     if (!answer.authenticated && hadSession && !atLoad) endedSinceLoad = true;
     const session = await adoptSession(answer, !answer.authenticated && endedSinceLoad);
     if (!session.authenticated && hadSession) emit({ notice: t("session.ended") });
     return session;
   } catch (error) {
-    if (stale()) return ANONYMOUS;
+    if (stale()) return current();
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
       if (hadSession && !atLoad) endedSinceLoad = true;
       remember(ANONYMOUS, endedSinceLoad);
@@ -122,12 +145,12 @@ async function fetchSession(): Promise<Session> {
 
 export async function logout(): Promise<void> {
   signingOut = true;
-  signOuts += 1;
+  sessionChanged();
   try {
     await postLogout();
   } finally {
     // A check of the session begun while signing out answers for the old one: stale too.
-    signOuts += 1;
+    sessionChanged();
     signingOut = false;
     endedSinceLoad = false;
     remember(ANONYMOUS);

@@ -179,3 +179,37 @@ describe("signing out", () => {
     expect(live.sessionStore.get().notice).toBe("Vous êtes déconnecté(e).");
   });
 });
+
+describe("signing in as someone else while the old session's requests are in flight", () => {
+  it("keeps the new session over the old one's late 401 and anonymous answer", async () => {
+    signedIn = true;
+    const session = await page();
+    await session.loadSession();
+    const api = await import("../src/api");
+    const late: Array<(r: Response) => void> = [];
+    vi.stubGlobal(
+      "document",
+      { cookie: "", addEventListener: () => undefined, removeEventListener: () => undefined },
+    );
+    vi.stubGlobal("fetch", vi.fn(() => new Promise<Response>((resolve) => late.push(resolve))));
+    const probe = session.loadSession(); // the stream was refused: the page asks who it is
+    const other = api.request("GET", "/incidents").catch(() => undefined);
+    const shopkeeper = {
+      authenticated: true,
+      person: { id: "q", display_name: "Nadia" },
+      membership: null,
+      device: null,
+      root: null,
+      permissions: [],
+    };
+    await session.adoptSignIn(shopkeeper as never); // the demo's « Se connecter en tant que… »
+    // The sign-in flushed the old session: what was sent under it answers anonymous.
+    late[0](new Response(JSON.stringify({ authenticated: false }), { status: 200 }));
+    late[1](new Response(JSON.stringify({ code: "unauthenticated" }), { status: 401 }));
+    expect((await probe).person?.display_name).toBe("Nadia");
+    await other;
+    expect(session.sessionStore.get().session?.person?.display_name).toBe("Nadia");
+    expect(session.sessionStore.get().notice).toBeNull();
+    expect(storage.get("maillage.signedIn")).toBe("1");
+  });
+});

@@ -9,7 +9,7 @@ import {
   type DeviceKeys,
 } from "../device/keystore";
 import { t } from "../i18n";
-import { adoptSession } from "../session";
+import { adoptSignIn } from "../session";
 import { normaliseShop, type Role, type Session, type Shop } from "../types";
 
 export interface DemoMember {
@@ -50,5 +50,5 @@ export async function signInAsDemoMember(member: DemoMember): Promise<Session> {
     await dropDemoDevice(member.id);
     session = await login(await generateDeviceKeys());
   }
-  return adoptSession(session);
+  return adoptSignIn(session);
 }

@@ -14,7 +14,7 @@ import {
 import { keysForRegistration, pinRoot, publicKeys, setPublicId } from "../device/keystore";
 import { createPasskey } from "../device/webauthn";
 import { t } from "../i18n";
-import { adoptSession } from "../session";
+import { adoptSignIn } from "../session";
 import { isFingerprint } from "../trust/ids";
 import { normaliseCommune, normaliseShop, type Commune, type Role, type Shop } from "../types";
 
@@ -97,7 +97,7 @@ export async function completeEnrolment(
   const credential = await createPasskey(options);
   onStep("complete");
   await pinRoot({ fingerprint: link.root, source: "link", commune: invitation.commune?.id });
-  const session = await adoptSession(
+  const session = await adoptSignIn(
     await postEnrolmentComplete({
       token: link.token,
       charter_version: invitation.charterVersion,

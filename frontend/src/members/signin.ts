@@ -3,7 +3,7 @@
 import { postPasskeyOptions, postPasskeyVerify } from "../api";
 import { getPublicId } from "../device/keystore";
 import { getPasskey } from "../device/webauthn";
-import { adoptSession } from "../session";
+import { adoptSignIn } from "../session";
 import type { Session } from "../types";
 
 export type SignInStep = "options" | "passkey" | "verify";
@@ -18,5 +18,5 @@ export async function signInWithPasskey(onStep: (step: SignInStep) => void): Pro
   onStep("passkey");
   const credential = await getPasskey(options);
   onStep("verify");
-  return adoptSession(await postPasskeyVerify(credential, await getPublicId()));
+  return adoptSignIn(await postPasskeyVerify(credential, await getPublicId()));
 }
