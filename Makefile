@@ -72,8 +72,13 @@ test-frontend: frontend-deps
 test-sqlite: install chromium
 	DATABASE_URL= $(PYTEST)
 
+# The browser tests run in the SQLite pass only (docs/decisions.md, "Suite time").
 test-postgres: install chromium
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PYTEST)
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PYTEST) -m "not browser"
+
+# The browser tests alone, on the database of DATABASE_URL (SQLite when unset).
+test-browser: install chromium
+	$(PYTEST) -m browser
 
 test: install chromium lint typecheck test-frontend test-sqlite test-postgres
 
