@@ -2,6 +2,7 @@
 
 import { useEffect, useRef } from "preact/hooks";
 import { LiveStatus } from "./components/ui";
+import { rememberLang } from "./device/keystore";
 import { setLang, t, useLang } from "./i18n";
 import { useSelfEvents } from "./live/browser";
 import { useOutboxRunner } from "./alert/queue";
@@ -20,6 +21,7 @@ import { ReportPage } from "./pages/report";
 import { SignInPage } from "./pages/signin";
 import { StatsPage } from "./pages/stats";
 import { can, mayCoordinate, PERMISSION } from "./permissions";
+import { usePushRenewal } from "./push/PushConsent";
 import { promptInstall, useInstallOffer } from "./pwa/install";
 import { useLaunchRoute } from "./pwa/launch";
 import { Link, navigate, resolveRoute, route, useRoute, type Route } from "./router";
@@ -87,7 +89,7 @@ export const ROUTES: readonly Route[] = [
 ];
 
 export function App() {
-  useLang();
+  const lang = useLang();
   const path = useRoute();
   const matched = resolveRoute(ROUTES, path);
   const page = matched?.route.page ?? "not-found";
@@ -103,6 +105,13 @@ export function App() {
 
   // Reports left waiting on this device (a closed tab, a reboot) go from any page.
   useOutboxRunner(session);
+  // A subscription consent was given for, renewed when it is gone (push/subscription.ts).
+  usePushRenewal(session);
+
+  // The service worker words notifications in this language (it has no localStorage).
+  useEffect(() => {
+    void rememberLang(lang).catch(() => undefined);
+  }, [lang]);
 
   // Approved while waiting: straight to the shop's (or the workspace's) home.
   useSelfEvents(() => {

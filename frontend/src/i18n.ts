@@ -1072,6 +1072,30 @@ export const fr = {
   "push.notice.kind.broadcast.sent": "Message de la police municipale",
   "push.notice.kind.crisis.started": "Mode crise",
   "push.notice.kind.other": "Maillage",
+  // Notifications on this device (push/subscription.ts, push/PushConsent.tsx)
+  "push.consent.title": "Notifications sur cet appareil",
+  "push.consent.lead":
+    "Maillage peut vous prévenir sur cet appareil même quand l'application est fermée. Le contenu des messages reste chiffré jusqu'à cet appareil.",
+  "push.consent.agree":
+    "J'accepte de recevoir sur cet appareil les alertes de Maillage, même téléphone verrouillé.",
+  "push.consent.enable": "Activer les notifications",
+  "push.consent.needAgree":
+    "Cochez d'abord la case : les notifications ne sont activées qu'avec votre accord.",
+  "push.consent.enabling": "Activation des notifications…",
+  "push.consent.withdrawing": "Arrêt des notifications…",
+  "push.consent.on": "Notifications activées sur cet appareil",
+  "push.consent.onHint": "Vous pouvez les arrêter à tout moment, ici.",
+  "push.consent.withdraw": "Ne plus recevoir de notifications",
+  "push.consent.off": "Notifications arrêtées sur cet appareil.",
+  "push.consent.denied":
+    "Les notifications de Maillage sont bloquées dans ce navigateur. Pour les autoriser : ouvrez les paramètres du site (l'icône à gauche de l'adresse), mettez « Notifications » sur « Autoriser », puis rechargez la page.",
+  "push.consent.unsupported":
+    "Ce navigateur ne peut pas recevoir les notifications de Maillage. Utilisez un navigateur récent (Chrome, Edge, Firefox, ou Safari sur l'écran d'accueil).",
+  "push.consent.needsInstall":
+    "Installez l'application sur l'écran d'accueil pour recevoir les notifications.",
+  "push.consent.needsInstallHow":
+    "Dans Safari : bouton Partager, puis « Sur l'écran d'accueil ». Ouvrez ensuite Maillage depuis son icône.",
+  "push.consent.failed": "Notifications non modifiées : {message}",
   // Device reachability (h-channels: push/channels.ts, push/ChannelsPanel.tsx)
   "channels.title": "Joignabilité des appareils",
   "channels.lead": "Les appareils certifiés qu'aucun canal n'atteint en ce moment : pas de notification qui fonctionne, pas de console police ouverte. Une alerte ne leur parvient que lorsque l'application est ouverte.",
@@ -2288,6 +2312,30 @@ export const en: Record<MessageKey, string> = {
   "push.notice.kind.broadcast.sent": "Message from the municipal police",
   "push.notice.kind.crisis.started": "Crisis mode",
   "push.notice.kind.other": "Maillage",
+  // Notifications on this device (push/subscription.ts, push/PushConsent.tsx)
+  "push.consent.title": "Notifications on this device",
+  "push.consent.lead":
+    "Maillage can alert you on this device even when the app is closed. The content of messages stays encrypted all the way to this device.",
+  "push.consent.agree":
+    "I agree to receive Maillage's alerts on this device, even with the phone locked.",
+  "push.consent.enable": "Turn notifications on",
+  "push.consent.needAgree":
+    "Tick the box first: notifications are only turned on with your agreement.",
+  "push.consent.enabling": "Turning notifications on…",
+  "push.consent.withdrawing": "Turning notifications off…",
+  "push.consent.on": "Notifications on for this device",
+  "push.consent.onHint": "You can turn them off at any time, here.",
+  "push.consent.withdraw": "Stop receiving notifications",
+  "push.consent.off": "Notifications turned off on this device.",
+  "push.consent.denied":
+    "Maillage's notifications are blocked in this browser. To allow them: open the site settings (the icon left of the address), set “Notifications” to “Allow”, then reload the page.",
+  "push.consent.unsupported":
+    "This browser cannot receive Maillage's notifications. Use a recent browser (Chrome, Edge, Firefox, or Safari from the home screen).",
+  "push.consent.needsInstall":
+    "Install the app on the home screen to receive notifications.",
+  "push.consent.needsInstallHow":
+    "In Safari: the Share button, then “Add to Home Screen”. Then open Maillage from its icon.",
+  "push.consent.failed": "Notifications unchanged: {message}",
   // Device reachability (h-channels: push/channels.ts, push/ChannelsPanel.tsx)
   "channels.title": "Device reachability",
   "channels.lead": "Certified devices no channel reaches right now: no working notification, no open police console. An alert only reaches them while the app is open.",

@@ -96,3 +96,7 @@ export function homeKind(session: Session): HomeKind {
   if (can(session, PERMISSION.dispatchStatus)) return "agent";
   return "other";
 }
+
+/** « Notifications sur cet appareil »: the server keeps subscriptions of certified devices. */
+export const mayReceivePush = (session: Session | null | undefined): boolean =>
+  can(session, PERMISSION.subscribePush) && session?.device?.status === "active";

@@ -1,7 +1,8 @@
 """axe-core on every page issue 9 added (the merchant's alert home and confirmation
 screen, the console with its neighbour-alert panel, the mairie's screens, the duty
-settings, the partner's fallback page): no serious or critical violation, on a phone for
-the merchant and on a desktop for the others."""
+settings, the partner's fallback page) and on the states of « Notifications sur cet
+appareil » (issue 11): no serious or critical violation, on a phone for the merchant and
+on a desktop for the others."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from maillage.members.models import Membership, Role
+from maillage.testing.push_receiver import PushReceiver
 
 from .a11y import axe
 from .conftest import DESKTOP, PHONE, PersonFactory
+from .push_service import install_push_stand_in
 from .test_envelopes import demo, demo_sign_in, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -97,6 +100,38 @@ def test_the_agent_page_has_no_serious_axe_violation(
     settled(page, "Mes interventions")
     expect(page.get_by_text("Vous n'êtes envoyé sur aucun signalement")).to_be_visible()
     assert violations(page, "/agent") == []
+
+
+def test_the_notification_consent_states_have_no_serious_axe_violation(
+    open_browser: PersonFactory, demo: Any, app_url: str
+) -> None:
+    """The box not ticked, notifications on, then blocked by the browser (after a
+    withdrawal), on the merchant's home; test_push_consent checks what they do."""
+    with PushReceiver() as receiver:
+        person = open_browser("commercant", viewport=PHONE, passkeys=False)
+        install_push_stand_in(person.context, receiver)
+        page = person.page
+        demo_sign_in(page, member(demo, Role.MERCHANT))
+        panel = page.get_by_role("region", name="Notifications sur cet appareil")
+        agree = panel.get_by_role("checkbox")
+        panel.get_by_role("button", name="Activer les notifications").click()
+        expect(panel.get_by_role("alert")).to_contain_text("Cochez d'abord la case")
+        found = violations(page, "notifications : case non cochée")
+
+        person.context.grant_permissions(["notifications"], origin=app_url)
+        agree.check()
+        panel.get_by_role("button", name="Activer les notifications").click()
+        expect(panel.get_by_role("status")).to_have_text("Notifications activées sur cet appareil")
+        found += violations(page, "notifications activées")
+
+        panel.get_by_role("button", name="Ne plus recevoir de notifications").click()
+        expect(panel.get_by_role("button", name="Activer les notifications")).to_be_visible()
+        person.context.clear_permissions()  # headless Chromium then answers « block »
+        agree.check()
+        panel.get_by_role("button", name="Activer les notifications").click()
+        expect(panel.get_by_role("alert")).to_contain_text("paramètres du site")
+        found += violations(page, "notifications bloquées")
+    assert found == []
 
 
 def test_axe_sees_a_violation_when_there_is_one(open_browser: PersonFactory, demo: Any) -> None:

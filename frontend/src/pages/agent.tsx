@@ -34,6 +34,7 @@ import { useSession } from "../session";
 import { useStore } from "../store";
 import { DispatchedAgents, IncidentMeta, Message, NoteBox, StateBadge } from "./console";
 import { ShopMap } from "./agentMap";
+import { PushConsentPanel } from "../push/PushConsent";
 
 /** The time, re-read every 5 s, for « depuis 3 min 05 s ». */
 function useNow(every = 5000): number {
@@ -315,7 +316,10 @@ export function AgentPage({ incident }: { incident: string | null }) {
       {!session ? (
         <Loading />
       ) : mayReportDispatchStatus(session) && commune && agent ? (
-        <AgentView commune={commune} agent={agent} incident={incident} />
+        <>
+          <AgentView commune={commune} agent={agent} incident={incident} />
+          <PushConsentPanel session={session} />
+        </>
       ) : (
         <p class="callout callout-info">{t("agent.forbidden")}</p>
       )}

@@ -31,9 +31,11 @@ import {
   mayManageCrisis,
   mayTakeIncidents,
   mayUseConsole,
+  mayReceivePush,
   mayViewChannels,
 } from "../permissions";
 import { ChannelsConsoleLine } from "../push/ChannelsPanel";
+import { PushConsent } from "../push/PushConsent";
 import { CrisisPanel } from "../crisis/CrisisBanner";
 import { BroadcastPanel } from "./broadcasts";
 import { NeighbourAlertsPanel } from "./neighbourAlerts";
@@ -835,6 +837,7 @@ function Console({
   rights,
   crisis,
   channels,
+  push,
 }: {
   commune: string;
   device: string | null;
@@ -844,6 +847,8 @@ function Console({
   crisis: boolean;
   /** « N appareils injoignables » (push.view_channels). */
   channels: boolean;
+  /** « Notifications sur cet appareil » (push.subscribe, a certified device). */
+  push: boolean;
 }) {
   const model = useMemo(
     () => createConsole(commune, { signal: () => void playSignal(), device }),
@@ -1045,6 +1050,11 @@ function Console({
         </section>
       )}
       {incidents && !shown ? <ConsoleMap incidents={incidents} /> : null}
+      {push && device ? (
+        <div hidden={!!shown}>
+          <PushConsent device={device} />
+        </div>
+      ) : null}
     </>
   );
 }
@@ -1081,6 +1091,7 @@ export function ConsolePage({ incident }: { incident: string | null }) {
           }}
           crisis={mayManageCrisis(session)}
           channels={mayViewChannels(session)}
+          push={mayReceivePush(session)}
         />
       ) : (
         <>

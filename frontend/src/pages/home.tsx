@@ -16,6 +16,7 @@ import { createDraftStore } from "../alert/draft";
 import { AlertPanel, DiscreetStatus, useDiscreetAlert } from "../alert/home";
 import { categoryLabel, severityLabel } from "../alert/catalogue";
 import { PoliceMessages } from "./broadcasts";
+import { PushConsentPanel } from "../push/PushConsent";
 import { ExerciseBanner, useExercise } from "../incidents/Exercise";
 import { ActiveAlerts } from "../neighbours/ActiveAlerts";
 import { CrisisBanner } from "../crisis/CrisisBanner";
@@ -136,6 +137,7 @@ function MerchantHome({ session }: { session: Session }) {
       {mayReadBroadcasts(session) && session.membership?.commune?.id ? (
         <PoliceMessages commune={session.membership.commune.id} />
       ) : null}
+      <PushConsentPanel session={session} />
       <dl class="facts">
         {shop?.sector?.name ? (
           <div>

@@ -1,10 +1,11 @@
 /**
- * The Web Push endpoints the police and the coordinator read (/api/v1/push,
- * docs/decisions.md « Web Push »): how each certified device can be reached now, and the
- * delivery attempt log. Answers are read defensively here, so pages only see these shapes.
+ * The Web Push endpoints (/api/v1/push, docs/decisions.md « Web Push »): this device's own
+ * subscriptions (the server's key, made with consent, withdrawn), and for the police and
+ * the coordinator how each certified device can be reached now and the delivery attempt
+ * log. Answers are read defensively here, so pages only see these shapes.
  */
 
-import { request } from "../api";
+import { request, seg } from "../api";
 
 /** One certified device and its channels (push/channels.py `DeviceChannels`). */
 export interface DeviceChannel {
@@ -105,4 +106,61 @@ export async function getChannels(): Promise<Channels> {
 export async function getAttempts(device?: string): Promise<DeliveryAttempt[]> {
   const query = device ? `?${new URLSearchParams({ device })}` : "";
   return list(await request("GET", `/push/attempts${query}`)).map(normaliseAttempt);
+}
+
+/** One push subscription of this device, as the server keeps it (push.PushSubscription). */
+export interface DeviceSubscription {
+  id: string;
+  /** The push service's host, never the whole endpoint. */
+  service: string;
+  consentedAt: string;
+  disabledAt: string | null;
+  /** `withdrawn` (the user said no more), `replaced`, `HTTP 410…`; empty while live. */
+  disabledReason: string;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+}
+
+/** What the browser's PushSubscription.toJSON() gives, as the server takes it. */
+export interface BrowserSubscriptionJson {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
+
+export function normaliseSubscription(raw: unknown): DeviceSubscription {
+  const r = obj(raw);
+  return {
+    id: str(r.id),
+    service: str(r.service),
+    consentedAt: str(r.consented_at),
+    disabledAt: strOrNull(r.disabled_at),
+    disabledReason: str(r.disabled_reason),
+    lastSuccessAt: strOrNull(r.last_success_at),
+    lastFailureAt: strOrNull(r.last_failure_at),
+  };
+}
+
+/** The VAPID public key (base64url) the browser subscribes with. */
+export async function getPushKey(): Promise<string> {
+  return str(obj(await request("GET", "/push/key")).application_server_key);
+}
+
+/** This device's subscriptions, newest first, live and disabled (at most 20). */
+export async function getDeviceSubscriptions(): Promise<DeviceSubscription[]> {
+  return list(await request("GET", "/push/subscriptions"))
+    .map(normaliseSubscription)
+    .filter((row) => row.id);
+}
+
+/** Only called after the person ticked the consent on this device (or gave it before). */
+export async function postDeviceSubscription(
+  subscription: BrowserSubscriptionJson,
+): Promise<DeviceSubscription> {
+  const body = { endpoint: subscription.endpoint, keys: subscription.keys, consent: true };
+  return normaliseSubscription(await request("POST", "/push/subscriptions", body));
+}
+
+/** Withdraws one subscription of this device (disabled, reason `withdrawn`). */
+export async function deleteDeviceSubscription(id: string): Promise<DeviceSubscription> {
+  return normaliseSubscription(await request("DELETE", `/push/subscriptions/${seg(id)}`));
 }

@@ -144,6 +144,16 @@ class PushReceiver:
             "keys": {"p256dh": b64url(point), "auth": b64url(auth)},
         }
 
+    def adopt(self, endpoint: str, private_key: ec.EllipticCurvePrivateKey, auth: bytes) -> None:
+        """A subscription whose keys a browser made (the tests' stand-in for its push
+        service hands them over): messages to `endpoint` are decrypted with them."""
+        prefix = f"{self.origin}/push/"
+        if not endpoint.startswith(prefix):
+            raise ValueError(f"{endpoint!r} is not an endpoint of {prefix}")
+        token = endpoint[len(prefix) :]
+        with self._lock:
+            self._subs[token] = _Subscription(token, private_key, auth)
+
     def answer(self, subscription: dict[str, Any], *statuses: int) -> None:
         """The statuses the next messages to that endpoint get (then 201)."""
         with self._lock:

@@ -18,8 +18,10 @@ import { t } from "../../i18n";
 import { can, mayCoordinate, PERMISSION } from "../../permissions";
 import { Link } from "../../router";
 import { useSession } from "../../session";
+import type { Session } from "../../types";
 import { useStreamEvent, useStreamResync } from "../../live/browser";
 import { LiveBanner } from "../../live/LiveBanner";
+import { PushConsentPanel } from "../../push/PushConsent";
 import { useStore } from "../../store";
 import { PendingDevices } from "./devices";
 import { MairieNav } from "./frame";
@@ -56,6 +58,7 @@ export function CoordinationPage() {
       selfId={membership?.id}
       mayInvite={can(session, PERMISSION.inviteMember)}
       mayCertify={can(session, PERMISSION.certifyDevice)}
+      session={session}
     />
   );
 }
@@ -66,6 +69,7 @@ function Coordination(props: {
   selfId?: string;
   mayInvite: boolean;
   mayCertify: boolean;
+  session: Session;
 }) {
   const model = useMemo(() => createCoordination(props.commune), [props.commune]);
   const trust = useStore(model.trust);
@@ -183,6 +187,7 @@ function Coordination(props: {
         selfId={props.selfId}
         onAction={(row, action) => setConfirm({ kind: "member", row, action })}
       />
+      <PushConsentPanel session={props.session} />
       <ConfirmDialog
         open={confirm !== null}
         title={dialog.title}
