@@ -16,7 +16,6 @@ stream is what updates the pages. It runs no ticker, so the test runs the push w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,23 +39,18 @@ from maillage.trust.roots import demo_root_key
 
 from .a11y import axe
 from .conftest import DESKTOP, PersonFactory, save_screenshot
+from .push_service import receiver
 from .test_envelopes import demo, demo_sign_in, member, open_console
 from .test_live_console import app_url, live_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-__all__ = ["app_url", "demo", "live_db"]  # fixtures
+__all__ = ["app_url", "demo", "live_db", "receiver"]  # fixtures
 
 LIVE = 30_000  # ms: a delivery is checked here, never timed
 EXPIRED = "Abonnement expiré (HTTP 410)"
 NOT_ENABLED = "Notifications non activées"
 NEW_MERCHANT = "Yasmine Khelifi"
-
-
-@pytest.fixture
-def receiver() -> Iterator[PushReceiver]:
-    with PushReceiver() as running:
-        yield running
 
 
 def subscribe(who: Membership, device: Device, receiver: PushReceiver) -> PushSubscription:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,11 +22,12 @@ from maillage.stream.tests.live import live_db
 from maillage.testing.push_receiver import PushReceiver
 from maillage.trust.models import Device, DeviceStatus
 
+from .push_service import receiver
 from .test_alert import SEND, VOL, PhoneFactory, app_url, merchant_phone, phone, shop_name
 from .test_envelopes import demo, demo_sign_in, member, open_console, rows_containing
 from .test_pwa import CONTROLLED, profile_page
 
-__all__ = ["app_url", "demo", "live_db", "phone", "profile_page"]  # fixtures
+__all__ = ["app_url", "demo", "live_db", "phone", "profile_page", "receiver"]  # fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,12 +46,6 @@ CLOSE_NOTIFICATIONS = """async () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }"""
-
-
-@pytest.fixture
-def receiver() -> Iterator[PushReceiver]:
-    with PushReceiver() as running:
-        yield running
 
 
 class WorkerRegistration:
