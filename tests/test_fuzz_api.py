@@ -2,10 +2,11 @@
 
 The schema is the live one (/api/v1/openapi.json served by the application itself); the
 requests go to the same Django application in process (WSGI), inside the test's database
-transaction, on SQLite and PostgreSQL alike. Signed-in personas send their session cookie
-and the CSRF cookie and header, as the app does. The checks: no 5xx, every status code,
-content type and body as the schema documents them. Bounded and derandomised so it stays
-within a couple of minutes in CI and fails the same way twice.
+transaction, on SQLite and PostgreSQL alike; `make test` runs it in its PostgreSQL pass,
+the stricter database (docs/decisions.md, « Suite time »). Signed-in personas send their
+session cookie and the CSRF cookie and header, as the app does. The checks: no 5xx, every
+status code, content type and body as the schema documents them. Bounded and derandomised
+so that it fails the same way twice.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from schemathesis.specs.openapi.checks import (
 
 from maillage.members.models import Role
 from maillage.members.tests import factory
+
+pytestmark = pytest.mark.fuzz
 
 APP = get_wsgi_application()
 ROLES = [None, *Role.values]
