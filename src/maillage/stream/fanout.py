@@ -181,24 +181,35 @@ class Hub:
         await batch.add(item)
 
     async def subscribe(self, commune_id: int, subscriber: Subscriber) -> int:
-        """Join the commune's reader; returns the last seq it has read (the live start)."""
+        """Join the commune's reader; returns the last seq it has read (the live start).
+
+        The subscriber counts from the first instant, before the reader is ready: a stream
+        that has just left (whose clean-up runs twice) must never find a reader with nobody
+        in it and drop it under one that is joining — that one would then hear nothing."""
         reader = self.readers.get(commune_id)
         if reader is None:
             reader = self.readers[commune_id] = CommuneReader(self, commune_id)
             reader.task = self.loop.create_task(reader.run())
-        await reader.ready.wait()
-        if reader.failed is not None:
-            raise reader.failed
         reader.subscribers.add(subscriber)
+        try:
+            await reader.ready.wait()
+        except BaseException:
+            self._leave(reader, subscriber)
+            raise
+        if reader.failed is not None:
+            reader.subscribers.discard(subscriber)
+            raise reader.failed
         return reader.last_seq
 
     def unsubscribe(self, commune_id: int, subscriber: Subscriber) -> None:
-        found = self.readers.get(commune_id)
-        if found is None:
-            return
-        reader = found
+        """Leave the commune's reader; harmless when called again or for another reader."""
+        reader = self.readers.get(commune_id)
+        if reader is not None and subscriber in reader.subscribers:
+            self._leave(reader, subscriber)
+
+    def _leave(self, reader: CommuneReader, subscriber: Subscriber) -> None:
         reader.subscribers.discard(subscriber)
-        if not reader.subscribers and reader.ready.is_set():
+        if not reader.subscribers:
             self.drop(reader)
 
     def drop(self, reader: CommuneReader) -> None:

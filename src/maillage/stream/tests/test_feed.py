@@ -12,14 +12,17 @@ from django.utils import timezone
 
 from maillage.members.models import Membership, Role
 from maillage.members.tests.factory import add_device, make_cast, make_member, suspend
-from maillage.stream.fanout import event_data, read_after, render
+from maillage.stream.fanout import Hub, Item, event_data, read_after, render
 from maillage.stream.models import Event
 from maillage.stream.sse import Closed, Connection, StreamAccess, parse_cursor
 from maillage.stream.tests.helpers import events, head
+from maillage.stream.tests.live import WAIT, live_db
+from maillage.stream.tests.test_stream_live import publish
 from maillage.stream.visibility import visible_to
 from maillage.trust.models import Device
 
 pytestmark = pytest.mark.django_db
+__all__ = ["live_db"]  # the fixture
 
 
 def test_cursors_parse_to_a_seq_none_or_bad() -> None:
@@ -174,3 +177,51 @@ def test_a_revoked_device_closes_its_stream_and_a_new_list_rechecks_every_one() 
     assert agent.control(revoked) is None
     published = unsaved("revocation_list.published", "revocationlist", "7")
     assert merchant.control(published) == agent.control(published) == "recheck"
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+
+    def offer(self, item: Item) -> None:
+        self.seqs.append(item.seq)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("live_db")
+def test_a_stream_that_left_never_drops_the_reader_another_is_joining() -> None:
+    """A stream's clean-up runs twice; the second call came while a reconnecting stream
+    of the same commune was joining a fresh reader, dropped it, and the new stream heard
+    nothing more (the client test's failover flaked on it in CI)."""
+    cast = make_cast()
+    commune_id = cast.commune.pk
+
+    async def scenario() -> tuple[int, list[int]]:
+        hub = Hub(asyncio.get_running_loop())
+        left, joining = _Recorder(), _Recorder()
+        try:
+            await hub.subscribe(commune_id, left)
+            hub.unsubscribe(commune_id, left)  # the last one: its reader goes
+            assert commune_id not in hub.readers
+            joined = asyncio.ensure_future(hub.subscribe(commune_id, joining))
+            await asyncio.sleep(0)  # it created the fresh reader and waits for it
+            reader = hub.readers[commune_id]
+            assert joining in reader.subscribers  # counted before the reader is ready
+            await reader.ready.wait()
+            hub.unsubscribe(commune_id, left)  # the old stream's second clean-up
+            live_from = await joined
+            assert hub.readers.get(commune_id) is reader
+            assert reader.task is not None and not reader.task.done()
+            await hub.db(publish, cast.commune, "Charte après la reconnexion.")
+            hub.wake(commune_id, None)
+            async with asyncio.timeout(WAIT):
+                while not joining.seqs:
+                    await asyncio.sleep(0.01)
+            return live_from, joining.seqs
+        finally:
+            for each in list(hub.readers.values()):
+                hub.drop(each)
+            hub.executor.shutdown(wait=True)
+
+    live_from, seqs = asyncio.run(scenario())
+    assert seqs == [head(cast.commune)] == [live_from + 1]
