@@ -13,10 +13,11 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 CHROMIUM ?= /usr/bin/chromium
 PG_URL ?= postgres://postgres@127.0.0.1:5432/maillage_test
-# The suite on every core, one file per worker at a time (module fixtures stay shared);
+# The suite on every core, one file per worker at a time (module fixtures stay shared; the
+# API fuzzing is dealt in parts, maillage.testing.xdist_groups); the slowest tests listed;
 # TEST_WORKERS=0 runs it in this process (docs/decisions.md, "Suite time").
 TEST_WORKERS ?= auto
-PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 .PHONY: install python-deps frontend-deps frontend chromium demo serve test test-sqlite test-postgres lint typecheck test-frontend test-browser bench clean
 

@@ -7,6 +7,11 @@ the stricter database (docs/decisions.md, « Suite time »). Signed-in personas 
 session cookie and the CSRF cookie and header, as the app does. The checks: no 5xx, every
 status code, content type and body as the schema documents them. Bounded and derandomised
 so that it fails the same way twice.
+
+Not every operation × every persona: each operation is fuzzed anonymously, as every role
+the access policy lets through (its row of the authorisation matrix), and as one refused
+role in turn; the other refusals are the same guard on the same parsed input, and the
+matrix checks each of them exactly (docs/decisions.md, « Suite time »).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from maillage.members.models import Role
 from maillage.members.tests import factory
+from maillage.members.tests.test_authorisation_matrix import COLUMNS, MATRIX
 
 pytestmark = pytest.mark.fuzz
 
@@ -40,6 +46,36 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+
+
+REFUSED = frozenset({"401", "403"})
+
+
+def _personas_by_operation() -> dict[tuple[str, str], frozenset[str]]:
+    """(method, path) -> the persona ids fuzzed on it ("anonyme" or a role)."""
+    chosen: dict[tuple[str, str], frozenset[str]] = {}
+    for index, key in enumerate(sorted(MATRIX)):
+        own = dict(zip(COLUMNS, MATRIX[key][0].split(), strict=True))
+        passing = [role for role in Role.values if own.get(role, "403") not in REFUSED]
+        # The partner has no column: it is refused everywhere the matrix can tell.
+        refused = [role for role in Role.values if role not in passing]
+        turn = [refused[index % len(refused)]] if refused else []
+        chosen[key] = frozenset(["anonyme", *passing, *turn])
+    return chosen
+
+
+PERSONAS = _personas_by_operation()
+
+
+def fuzzed(nodeid: str) -> bool:
+    """Whether this generated case is one the suite runs (tests/conftest.py deselects the
+    rest): `…[METHOD /path][persona]`."""
+    operation, _, persona = nodeid.rpartition("][")
+    method, _, path = operation.rpartition("[")[2].partition(" ")
+    return persona.rstrip("]") in PERSONAS.get((method, path), frozenset(ROLE_IDS))
+
+
+ROLE_IDS = ["anonyme", *Role.values]
 
 
 # The coverage phase alone sends some fifty boundary cases per operation and role: too many
@@ -73,9 +109,7 @@ def credentials(request: pytest.FixtureRequest, db: None) -> Iterator[dict[str, 
         signals.request_finished.connect(close_old_connections)
 
 
-@pytest.mark.parametrize(
-    "credentials", ROLES, ids=[role or "anonyme" for role in ROLES], indirect=True
-)
+@pytest.mark.parametrize("credentials", ROLES, ids=ROLE_IDS, indirect=True)
 @schema.parametrize()
 @settings(
     max_examples=8,
