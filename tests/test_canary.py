@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -33,6 +34,7 @@ from PIL import Image
 from maillage.client.device import MemberDevice
 from maillage.client.http import MaillageClient
 from maillage.client.photos import reencode_photo
+from maillage.testing.servers import copy_sqlite, migrated_sqlite
 
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -67,8 +69,9 @@ def _maillage_command() -> list[str]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """`maillage demo` on a free port, on the same kind of database as this test pass."""
+def server(tmp_path: Path, django_db_blocker: Any) -> Iterator[Server]:
+    """`maillage demo` on a free port, on the same kind of database as this test pass (on
+    SQLite a copy of the migrated file the live tests share: its `migrate` is then a no-op)."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
     database = f"maillage_canary_{uuid.uuid4().hex[:12]}"
     if on_postgres:
@@ -76,6 +79,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
             conn.execute(f'CREATE DATABASE "{database}"')
         database_url = f"postgres://postgres@127.0.0.1:5432/{database}"
     else:
+        with django_db_blocker.unblock():
+            copy_sqlite(migrated_sqlite(), str(tmp_path / "canary.sqlite3"))
         database_url = f"sqlite:///{tmp_path / 'canary.sqlite3'}"
     port = _free_port()
     media, log = tmp_path / "media", tmp_path / "server.log"

@@ -110,19 +110,18 @@ def prepare_database(options: Options, n: int) -> dict[str, float]:
     call_command("migrate", interactive=False, verbosity=0)
     timings = {"migrate_s": time.monotonic() - started}
     parts = seed_parts(options)
-    with seed.without_qr_codes():
-        made = seed.make_commune(shops=max(POSTERS, 20))
-        seed.add_members(made, Role.MERCHANT, POSTERS, prefix=POSTER_PREFIX)
-        seed.add_members(made, Role.OPERATOR, 1, prefix=CONSOLE_NAME)
-        if "r" in parts:
-            print(f"  seeding {n} operator devices in bulk…", flush=True)
-            seed.bulk_members(made, Role.OPERATOR, n, prefix=OPERATOR_PREFIX)
-            print(f"  … in {made.seconds[f'bulk.{Role.OPERATOR}']:.1f} s", flush=True)
-            seed.publish_service_key(made, made.operators[1:])
-        if "b" in parts:
-            print(f"  seeding {n} merchant devices in bulk…", flush=True)
-            seed.bulk_members(made, Role.MERCHANT, n, prefix=MERCHANT_PREFIX)
-            print(f"  … in {made.seconds[f'bulk.{Role.MERCHANT}']:.1f} s", flush=True)
+    made = seed.make_commune(shops=max(POSTERS, 20))
+    seed.add_members(made, Role.MERCHANT, POSTERS, prefix=POSTER_PREFIX)
+    seed.add_members(made, Role.OPERATOR, 1, prefix=CONSOLE_NAME)
+    if "r" in parts:
+        print(f"  seeding {n} operator devices in bulk…", flush=True)
+        seed.bulk_members(made, Role.OPERATOR, n, prefix=OPERATOR_PREFIX)
+        print(f"  … in {made.seconds[f'bulk.{Role.OPERATOR}']:.1f} s", flush=True)
+        seed.publish_service_key(made, made.operators[1:])
+    if "b" in parts:
+        print(f"  seeding {n} merchant devices in bulk…", flush=True)
+        seed.bulk_members(made, Role.MERCHANT, n, prefix=MERCHANT_PREFIX)
+        print(f"  … in {made.seconds[f'bulk.{Role.MERCHANT}']:.1f} s", flush=True)
     started_sessions = time.monotonic()
     seed.sign_in(made.operators[1:] + made.merchants[POSTERS:])
     made.seconds["sessions"] = time.monotonic() - started_sessions

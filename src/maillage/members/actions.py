@@ -15,6 +15,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import segno
@@ -73,7 +74,12 @@ class IssuedInvitation:
     invitation: Invitation
     token: str
     url: str
-    qr_svg: str
+
+    @cached_property
+    def qr_svg(self) -> str:
+        """Drawn when shown (50 ms, mostly choosing the best mask): an invitation made by a
+        script, an import or a test never pays for it."""
+        return qr_code_svg(self.url)
 
 
 def invitation_url(token: str, root_fingerprint: str) -> str:
@@ -158,7 +164,7 @@ def create_invitation(
             },
         )
     url = invitation_url(token, root_fingerprint)
-    return IssuedInvitation(invitation=invitation, token=token, url=url, qr_svg=qr_code_svg(url))
+    return IssuedInvitation(invitation=invitation, token=token, url=url)
 
 
 def cancel_invitation(actor: Actor, invitation: Invitation) -> Invitation:

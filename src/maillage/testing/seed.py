@@ -18,11 +18,9 @@ else on the delivery path depends on it.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -227,16 +225,6 @@ def without_alert_limits(commune: Commune) -> None:
     current = alert_settings.for_commune(commune).as_dict()
     current["limits"] = {name: {"count": 0, "minutes": 10} for name in alert_settings.LIMIT_NAMES}
     alert_settings.change(CLI, commune, current)
-
-
-@contextlib.contextmanager
-def without_qr_codes() -> Iterator[None]:
-    """The invitation's QR code is drawn for the coordinator's screen, never stored:
-    40 ms per member for nothing when seeding."""
-    from unittest import mock
-
-    with mock.patch("maillage.members.actions.qr_code_svg", lambda url: ""):
-        yield
 
 
 def add_members(

@@ -17,6 +17,8 @@ import httpx
 import pytest
 import uvicorn
 
+from maillage.testing.servers import copy_sqlite, migrated_sqlite, sqlite_named
+
 WAIT = 20.0  # generous: a delivery is checked, never timed
 
 
@@ -184,24 +186,10 @@ def session_key_of(client: Any) -> str:
 def file_database(path: str) -> Iterator[None]:
     """SQLite only: the live tests run on a file database instead of the shared in-memory
     test database, whose table locks fail concurrent threads at once (the server's threads
-    and the test's would trip over each other). Every thread's connection reads the same
-    settings dict, so its NAME is switched in place; the test thread's in-memory connection
-    is set aside, open, so that database survives for the other tests."""
-    from django.core.management import call_command
-    from django.db import connections
-
-    settings_dict = connections.settings["default"]
-    previous_name = settings_dict["NAME"]
-    previous = connections["default"]
-    settings_dict["NAME"] = path
-    connections["default"] = connections.create_connection("default")
-    try:
-        call_command("migrate", interactive=False, verbosity=0)
+    and the test's would trip over each other); a copy of the process's migrated file."""
+    copy_sqlite(migrated_sqlite(), path)
+    with sqlite_named(path):
         yield
-    finally:
-        connections["default"].close()
-        settings_dict["NAME"] = previous_name
-        connections["default"] = previous
 
 
 @pytest.fixture

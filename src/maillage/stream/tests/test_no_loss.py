@@ -164,23 +164,20 @@ def seed_commune() -> tuple[seed.SeededCommune, list[seed.Seeded], list[seed.See
     before it is sent, one transaction on the commune's access-log head, and this test
     is about loss, not about that throughput (the delivery benchmark measures it).
     """
-    with seed.without_qr_codes():
-        made = seed.make_commune(shops=SHOPS)
-        posting, quiet = made.shops[:POSTERS], made.shops[POSTERS:]
-        posters = seed.add_members(made, Role.MERCHANT, POSTERS, prefix="Émetteur", shops=posting)
-        others = [
-            *seed.add_members(made, Role.OPERATOR, 1, prefix="Opérateur"),
-            *seed.add_members(made, Role.AGENT, 1, prefix="Agent"),
-            *seed.add_members(made, Role.OBSERVER, 1, prefix="Observation"),
-        ]
-        left = max(0, CLIENTS - len(others) - 1)
-        neighbours = min(left, POSTERS // 2)
-        merchants = [
-            *seed.add_members(made, Role.MERCHANT, neighbours, prefix="Voisin", shops=posting[::2]),
-            *seed.add_members(
-                made, Role.MERCHANT, left - neighbours, prefix="Commerçant", shops=quiet
-            ),
-        ]
+    made = seed.make_commune(shops=SHOPS)
+    posting, quiet = made.shops[:POSTERS], made.shops[POSTERS:]
+    posters = seed.add_members(made, Role.MERCHANT, POSTERS, prefix="Émetteur", shops=posting)
+    others = [
+        *seed.add_members(made, Role.OPERATOR, 1, prefix="Opérateur"),
+        *seed.add_members(made, Role.AGENT, 1, prefix="Agent"),
+        *seed.add_members(made, Role.OBSERVER, 1, prefix="Observation"),
+    ]
+    left = max(0, CLIENTS - len(others) - 1)
+    neighbours = min(left, POSTERS // 2)
+    merchants = [
+        *seed.add_members(made, Role.MERCHANT, neighbours, prefix="Voisin", shops=posting[::2]),
+        *seed.add_members(made, Role.MERCHANT, left - neighbours, prefix="Commerçant", shops=quiet),
+    ]
     listeners = [made.coordinator, *others, *merchants][:CLIENTS]
     seed.sign_in(listeners)
     return made, listeners, posters
