@@ -40,6 +40,7 @@ pytestmark = pytest.mark.fuzz
 
 APP = get_wsgi_application()
 ROLES = [None, *Role.values]
+ROLE_IDS = ["anonyme", *Role.values]
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -56,8 +57,8 @@ def _personas_by_operation() -> dict[tuple[str, str], frozenset[str]]:
     chosen: dict[tuple[str, str], frozenset[str]] = {}
     for index, key in enumerate(sorted(MATRIX)):
         own = dict(zip(COLUMNS, MATRIX[key][0].split(), strict=True))
+        # The partner has no column in the matrix: it counts as refused, and takes its turn.
         passing = [role for role in Role.values if own.get(role, "403") not in REFUSED]
-        # The partner has no column: it is refused everywhere the matrix can tell.
         refused = [role for role in Role.values if role not in passing]
         turn = [refused[index % len(refused)]] if refused else []
         chosen[key] = frozenset(["anonyme", *passing, *turn])
@@ -73,9 +74,6 @@ def fuzzed(nodeid: str) -> bool:
     operation, _, persona = nodeid.rpartition("][")
     method, _, path = operation.rpartition("[")[2].partition(" ")
     return persona.rstrip("]") in PERSONAS.get((method, path), frozenset(ROLE_IDS))
-
-
-ROLE_IDS = ["anonyme", *Role.values]
 
 
 # The coverage phase alone sends some fifty boundary cases per operation and role: too many

@@ -4,7 +4,9 @@ and benchmarks that need several server processes (the bus, failover, a SIGKILL)
 A server process sees only committed rows of a database it can connect to: a test that
 runs servers gives them a database of its own (`own_database`), created on the test's
 PostgreSQL server, migrated, and always dropped, even after a failure. Each server runs in
-a process group of its own so that a kill leaves no child behind.
+a process group of its own so that a kill leaves no child behind. On SQLite, the live tests
+copy one file migrated per process (`migrated_sqlite`, `copy_sqlite`) instead of migrating
+their own.
 """
 
 from __future__ import annotations
